@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the engine exports, on one registry that is passed in rather than global,
+ * so that tests and several apps in one process do not collide.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly eventsAccepted = new Counter({
+    name: 'rapport_events_accepted_total',
+    help: 'Events newly stored, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsDuplicate = new Counter({
+    name: 'rapport_events_duplicate_total',
+    help: 'Events received again after they were stored (same eventId)',
+    registers: [this.registry],
+  });
+
+  readonly eventsRejected = new Counter({
+    name: 'rapport_events_rejected_total',
+    help: 'Events rejected at ingest, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchRows = new Histogram({
+    name: 'rapport_store_batch_rows',
+    help: 'Rows per batch written to the store',
+    labelNames: ['table'] as const,
+    buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+
+  readonly insertSeconds = new Histogram({
+    name: 'rapport_store_insert_duration_seconds',
+    help: 'Time to write one batch to the store, dedup lookup included',
+    labelNames: ['table'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly queueWaitSeconds = new Histogram({
+    name: 'rapport_store_queue_wait_seconds',
+    help: 'Time a row waited in the batch writer before its batch was written',
+    labelNames: ['table'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly queueRows = new Gauge({
+    name: 'rapport_store_queue_rows',
+    help: 'Rows waiting in the batch writer',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
+  readonly insertErrors = new Counter({
+    name: 'rapport_store_insert_errors_total',
+    help: 'Failed batch writes, by whether they were retried',
+    labelNames: ['table', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpRequestSeconds = new Histogram({
+    name: 'rapport_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@rapport/observability';
+import { StoreError } from './errors.js';
+import type { Store } from './store.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  checksum: string;
+  statements: string[];
+}
+
+const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+
+/** Splits a file into statements at semicolons that end a line (comments dropped). */
+function statementsOf(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n')
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '');
+}
+
+export function loadMigrations(dir: string): Migration[] {
+  const migrations = readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      const match = FILE.exec(file);
+      if (!match?.[1] || !match[2]) {
+        throw new Error(`migration file ${file} must be named NNNN_name.sql`);
+      }
+      const sql = readFileSync(join(dir, file), 'utf8');
+      return {
+        version: Number(match[1]),
+        name: match[2],
+        checksum: createHash('sha256').update(sql).digest('hex'),
+        statements: statementsOf(sql),
+      };
+    });
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`migrations must be numbered 1, 2, 3…; found ${migration.version}`);
+    }
+  });
+  return migrations;
+}
+
+const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY version`;
+
+interface Applied {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+async function appliedMigrations(store: Store): Promise<Applied[]> {
+  await store.command(LEDGER);
+  return store.query<Applied>(
+    'SELECT version, any(name) AS name, any(checksum) AS checksum FROM schema_migrations GROUP BY version ORDER BY version',
+  );
+}
+
+/** Migrations known to this build that the store has not recorded yet. */
+export async function pendingMigrations(store: Store, dir: string): Promise<Migration[]> {
+  const applied = new Map((await appliedMigrations(store)).map((row) => [row.version, row]));
+  return loadMigrations(dir).filter((migration) => !applied.has(migration.version));
+}
+
+/**
+ * Applies pending migrations in order and records each. Statements are idempotent
+ * (IF NOT EXISTS), so a run cut short is finished by the next one. An applied migration
+ * whose file changed since is refused: schema history is append-only too.
+ */
+export async function migrate(
+  store: Store,
+  dir: string,
+  logger?: Logger,
+): Promise<{ applied: number[] }> {
+  const applied = new Map((await appliedMigrations(store)).map((row) => [row.version, row]));
+  const done: number[] = [];
+  for (const migration of loadMigrations(dir)) {
+    const previous = applied.get(migration.version);
+    if (previous) {
+      if (previous.checksum !== migration.checksum) {
+        throw new StoreError(
+          'rejected',
+          `migration ${migration.version}_${migration.name} was changed after it was applied; ` +
+            'add a new migration instead',
+        );
+      }
+      continue;
+    }
+    for (const statement of migration.statements) await store.command(statement);
+    await store.command(
+      'INSERT INTO schema_migrations (version, name, checksum) VALUES ({version:UInt32}, {name:String}, {checksum:String})',
+      { version: migration.version, name: migration.name, checksum: migration.checksum },
+    );
+    logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
+    done.push(migration.version);
+  }
+  return { applied: done };
+}

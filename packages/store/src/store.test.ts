@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrationsDir } from '@rapport/schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, pendingMigrations } from './migrations.js';
+import { openStore, type Store } from './store.js';
+
+let dir: string;
+let store: Store;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rapport-store-'));
+  store = await openStore({
+    mode: 'embedded',
+    dataDir: join(dir, 'data'),
+    database: 'store_test',
+    readConnections: 2,
+  });
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('embedded store', () => {
+  it('applies the migrations once and records them', async () => {
+    expect((await pendingMigrations(store, migrationsDir)).length).toBeGreaterThan(0);
+    const first = await migrate(store, migrationsDir);
+    expect(first.applied[0]).toBe(1);
+    expect(await migrate(store, migrationsDir)).toEqual({ applied: [] });
+    expect(await pendingMigrations(store, migrationsDir)).toEqual([]);
+    const tables = await store.query<{ name: string }>(
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    );
+    expect(tables.map((table) => table.name)).toEqual(
+      expect.arrayContaining(['events', 'identity_links', 'schema_migrations']),
+    );
+  });
+
+  it('refuses a migration whose file changed after it was applied', async () => {
+    const custom = join(dir, 'migrations');
+    mkdirSync(custom);
+    writeFileSync(join(custom, '0001_t.sql'), 'CREATE TABLE IF NOT EXISTS t_a (x UInt8) ENGINE = Memory;');
+    const isolated = await openStore({
+      mode: 'embedded',
+      dataDir: join(dir, 'data'),
+      database: 'store_test_checksum',
+      readConnections: 1,
+    });
+    try {
+      await migrate(isolated, custom);
+      writeFileSync(join(custom, '0001_t.sql'), 'CREATE TABLE IF NOT EXISTS t_b (x UInt8) ENGINE = Memory;');
+      await expect(migrate(isolated, custom)).rejects.toThrow(/was changed after it was applied/);
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('inserts JSON lines with nested objects kept as text and reads them on another connection', async () => {
+    const row = {
+      event_id: 'e-1',
+      type: 'purchase',
+      customer_key: 'c:42',
+      customer_id: '42',
+      anonymous_id: '',
+      timestamp: Date.UTC(2024, 4, 1, 12, 0, 0, 123),
+      original_timestamp: Date.UTC(2024, 4, 1, 12, 0, 0, 123),
+      sent_at: null,
+      received_at: Date.UTC(2024, 4, 1, 12, 0, 1),
+      channel: 'web',
+      order_id: 'o-1',
+      amount: 12.5,
+      currency: 'EUR',
+      amount_original: 11.25,
+      context: {},
+      properties: { orderId: 'o-1', note: 'tab\there "quoted"\nnewline' },
+    };
+    await store.insertJsonLines('events', Buffer.from(JSON.stringify(row) + '\n'));
+    const [read] = await store.query<{ ms: number; properties: string; amount: number }>(
+      `SELECT toUnixTimestamp64Milli(timestamp) AS ms, properties, amount FROM events
+       WHERE event_id = {id:String}`,
+      { id: 'e-1' },
+    );
+    expect(read?.ms).toBe(row.timestamp);
+    expect(read?.amount).toBe(12.5);
+    expect(JSON.parse(read?.properties ?? '')).toEqual(row.properties);
+  });
+
+  it('refuses a table name that is not a plain identifier', async () => {
+    await expect(store.insertJsonLines('events; DROP TABLE events', Buffer.from('{}'))).rejects.toThrow(
+      /bad table name/,
+    );
+  });
+});

@@ -1,0 +1,202 @@
+import { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '@rapport/config';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { StoreError, toStoreError } from './errors.js';
+
+export type QueryParams = Record<string, unknown>;
+
+/** Reads go to the read lane; the write lane serves the batch writer alone. */
+export type Lane = 'read' | 'write';
+
+export interface InsertOptions {
+  /** Per-insert settings; never left behind on the connection. */
+  settings?: Record<string, string | number>;
+}
+
+/**
+ * The ClickHouse store, embedded (chdb in-process) or a server over HTTP, behind one
+ * interface. Per-statement settings belong in the SQL text (`SELECT … SETTINGS …`): on the
+ * embedded connection, client-level settings would stick to the session.
+ */
+export interface Store {
+  readonly mode: 'embedded' | 'http';
+  readonly database: string;
+  query<T>(sql: string, params?: QueryParams, lane?: Lane): Promise<T[]>;
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** Inserts newline-delimited JSON objects whose keys are the table's columns. */
+  insertJsonLines(table: string, body: Buffer, options?: InsertOptions): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkTable(table: string): string {
+  if (!TABLE_NAME.test(table)) throw new StoreError('rejected', `bad table name "${table}"`);
+  return table;
+}
+
+async function runQuery<T>(client: ClickHouseClient, sql: string, params?: QueryParams) {
+  try {
+    const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+    return await result.json<T>();
+  } catch (error) {
+    throw toStoreError(error, 'query failed');
+  }
+}
+
+async function runCommand(client: ClickHouseClient, sql: string, params?: QueryParams) {
+  try {
+    await client.command({ query: sql, query_params: params });
+  } catch (error) {
+    throw toStoreError(error, 'command failed');
+  }
+}
+
+class EmbeddedStore implements Store {
+  readonly mode = 'embedded';
+  private closed = false;
+  private nextReader = 0;
+
+  constructor(
+    readonly database: string,
+    private readonly writer: { client: ClickHouseClient; connection: ChdbConnection },
+    private readonly readers: ClickHouseClient[],
+  ) {}
+
+  private client(lane: Lane): ClickHouseClient {
+    if (this.closed) throw new StoreError('closed', 'the store is closed');
+    if (lane === 'write') return this.writer.client;
+    this.nextReader = (this.nextReader + 1) % this.readers.length;
+    return this.readers[this.nextReader] ?? this.writer.client;
+  }
+
+  query<T>(sql: string, params?: QueryParams, lane: Lane = 'read') {
+    return runQuery<T>(this.client(lane), sql, params);
+  }
+
+  command(sql: string, params?: QueryParams) {
+    return runCommand(this.client('write'), sql, params);
+  }
+
+  async insertJsonLines(table: string, body: Buffer, options: InsertOptions = {}) {
+    if (this.closed) throw new StoreError('closed', 'the store is closed');
+    try {
+      await this.writer.connection.chdb.rawInsert({
+        table: `${this.database}.${checkTable(table)}`,
+        format: 'JSONEachRow',
+        values: body,
+        ...(options.settings ? { settings: options.settings } : {}),
+      });
+    } catch (error) {
+      throw toStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async ping() {
+    await this.query('SELECT 1');
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.writer.client, ...this.readers].map((client) => client.close()));
+  }
+}
+
+class HttpStore implements Store {
+  readonly mode = 'http';
+  constructor(
+    readonly database: string,
+    private readonly client: ClickHouseClient,
+  ) {}
+
+  query<T>(sql: string, params?: QueryParams) {
+    return runQuery<T>(this.client, sql, params);
+  }
+
+  command(sql: string, params?: QueryParams) {
+    return runCommand(this.client, sql, params);
+  }
+
+  async insertJsonLines(table: string, body: Buffer, options: InsertOptions = {}) {
+    try {
+      const result = await this.client.exec({
+        query: `INSERT INTO ${checkTable(table)} FORMAT JSONEachRow`,
+        values: Readable.from([body]),
+        ...(options.settings ? { clickhouse_settings: options.settings } : {}),
+      });
+      result.stream.resume();
+      await new Promise((resolve, reject) => {
+        result.stream.on('end', resolve).on('error', reject);
+      });
+    } catch (error) {
+      throw toStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async ping() {
+    const result = await this.client.ping();
+    if (!result.success) throw toStoreError(result.error, 'ping failed');
+  }
+
+  close() {
+    return this.client.close();
+  }
+}
+
+async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' }>) {
+  const open = async () => {
+    const connection = createChdbConnection({ path: config.dataDir });
+    const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+    return { connection, client };
+  };
+  let writer: Awaited<ReturnType<typeof open>>;
+  try {
+    writer = await open();
+    await runCommand(writer.client, 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', {
+      db: config.database,
+    });
+  } catch (error) {
+    throw new StoreError(
+      'unavailable',
+      `cannot open the embedded store at ${config.dataDir}: ${(error as Error).message} ` +
+        '(is another rapport process using this data directory?)',
+      { cause: error },
+    );
+  }
+  const readers = await Promise.all(Array.from({ length: config.readConnections }, open));
+  // USE is session state: each connection gets it once, so SQL can name tables unqualified.
+  for (const { client } of [writer, ...readers]) {
+    await runCommand(client, 'USE {db:Identifier}', { db: config.database });
+  }
+  return new EmbeddedStore(
+    config.database,
+    writer,
+    readers.map((reader) => reader.client),
+  );
+}
+
+async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
+  const settings = {
+    // Numbers for 64-bit integers, as the embedded engine returns them.
+    output_format_json_quote_64bit_integers: 0,
+  } as const;
+  const base = { url: config.url, username: config.username, password: config.password };
+  const bootstrap = createClient({ ...base, clickhouse_settings: settings });
+  try {
+    await runCommand(bootstrap, 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', {
+      db: config.database,
+    });
+  } finally {
+    await bootstrap.close();
+  }
+  const client = createClient({ ...base, database: config.database, clickhouse_settings: settings });
+  return new HttpStore(config.database, client);
+}
+
+/** Opens the store the configuration names, creating its database if needed. */
+export function openStore(config: Config['store']): Promise<Store> {
+  return config.mode === 'embedded' ? openEmbedded(config) : openHttp(config);
+}

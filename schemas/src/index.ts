@@ -1,0 +1,8 @@
+import { fileURLToPath } from 'node:url';
+
+export * from './events.js';
+export * from './stored-event.js';
+export * from './api.js';
+
+/** Numbered SQL migrations, applied in order by the store. */
+export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));

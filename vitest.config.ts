@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// chdb cannot run in worker threads and one process owns a data directory, so every test
+// file runs in its own forked process with its own store.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    include: ['**/src/**/*.test.ts', 'tests/**/*.test.ts', 'schemas/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
