@@ -108,7 +108,7 @@ export async function migrate(
       'INSERT INTO schema_migrations (version, name, checksum) VALUES ({version:UInt32}, {name:String}, {checksum:String})',
       { version: migration.version, name: migration.name, checksum: migration.checksum },
     );
-    logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
+    logger?.info({ migration: `${migration.version}_${migration.name}` }, 'migration applied');
     done.push(migration.version);
   }
   return { applied: done };

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '@rapport/config';
+import type { Logger, Metrics } from '@rapport/observability';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { installAuth } from './auth.js';
+import { installErrorHandlers } from './error-handler.js';
+import { registerOpsRoutes, type ReadinessCheck } from './ops-routes.js';
+
+export type App = FastifyInstance;
+
+export interface AppOptions {
+  config: Pick<Config, 'apiKeys' | 'ingest'>;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: readonly ReadinessCheck[];
+  /** Title of the generated OpenAPI document. */
+  title: string;
+}
+
+/**
+ * The HTTP foundation every service shares: request ids, JSON logs, one error shape, API
+ * keys and scopes, metrics, health routes and OpenAPI docs at /docs. Services add their
+ * routes as plugins; listening is the caller's business.
+ */
+export async function createApp(options: AppOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: options.config.ingest.maxBodyBytes,
+    // Keep-alive connections must not hold a graceful shutdown open.
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.httpRequestSeconds.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: options.title, version: '1' },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  installAuth(app, options.config.apiKeys);
+  registerOpsRoutes(app, { metrics: options.metrics, readiness: options.readiness });
+  return app.withTypeProvider<ZodTypeProvider>();
+}

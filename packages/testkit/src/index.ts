@@ -1,0 +1,1 @@
+export { makeEvent, makeEvents, BASE_TIME } from './event-factories.js';

@@ -1,0 +1,1 @@
+export { apiPlugin, type ApiPluginOptions } from './plugin.js';

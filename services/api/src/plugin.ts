@@ -1,0 +1,37 @@
+import { errorResponseSchema, timelineQuerySchema, timelineResponseSchema } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { readTimeline } from './timeline.js';
+
+export interface ApiPluginOptions {
+  store: Store;
+}
+
+const customerParams = z.object({ id: z.string().min(1).max(256) });
+
+/** The query API: what the store knows about customers. */
+export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, { store }) => {
+  app.get(
+    '/v1/customers/:id/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['customers'],
+        summary: "A customer's events, newest first",
+        description:
+          'Includes events sent under anonymous ids that an identify event linked to the ' +
+          'customer. Page with `before` = the `next` of the previous answer.',
+        params: customerParams,
+        querystring: timelineQuerySchema,
+        response: { 200: timelineResponseSchema, 400: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      readTimeline(store, {
+        customerId: request.params.id,
+        limit: request.query.limit,
+        ...(request.query.before === undefined ? {} : { before: request.query.before }),
+      }),
+  );
+};

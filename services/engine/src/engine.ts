@@ -1,0 +1,73 @@
+import { InProcessBus } from '@rapport/bus';
+import type { Config } from '@rapport/config';
+import { apiPlugin } from '@rapport/api';
+import { createApp, type App } from '@rapport/http';
+import { ingestPlugin } from '@rapport/ingest';
+import { Metrics, type Logger } from '@rapport/observability';
+import { startPipeline } from '@rapport/pipeline';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
+
+export interface Engine {
+  app: App;
+  store: Store;
+  /** Stops taking requests, writes what waits, closes the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Ingest, pipeline and query API in one process on one store, joined by the in-process
+ * bus: an event is acknowledged only after the store committed it.
+ */
+export async function createEngine(options: { config: Config; logger: Logger }): Promise<Engine> {
+  const { config, logger } = options;
+  const metrics = new Metrics();
+  const store = await openStore(config.store);
+  try {
+    await migrate(store, migrationsDir, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const bus = new InProcessBus();
+  const pipeline = await startPipeline({ store, bus, logger, metrics, batch: config.batch });
+
+  const app = await createApp({
+    config,
+    logger,
+    metrics,
+    title: 'Rapport engine',
+    readiness: [
+      { name: 'store', check: () => store.ping() },
+      {
+        name: 'migrations',
+        check: async () => {
+          const pending = await pendingMigrations(store, migrationsDir);
+          if (pending.length > 0) {
+            throw new Error(`pending: ${pending.map((m) => m.version).join(', ')}`);
+          }
+        },
+      },
+      {
+        name: 'bus',
+        check: async () => {
+          if (!(await bus.ready())) throw new Error('the pipeline is not consuming');
+        },
+      },
+    ],
+  });
+  await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
+  await app.register(apiPlugin, { store });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await bus.close();
+      await pipeline.stop();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { app, store, close };
+}

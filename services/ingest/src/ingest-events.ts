@@ -1,0 +1,116 @@
+import type { BusMessage, EventBus } from '@rapport/bus';
+import type { Config } from '@rapport/config';
+import { HttpError } from '@rapport/http';
+import type { Metrics } from '@rapport/observability';
+import type { IngestResponse, RejectedEvent } from '@rapport/schemas';
+import { createCheckEventSizeStep } from './steps/check-event-size-step.js';
+import { createNormalizeEventStep } from './steps/normalize-event-step.js';
+import type { StepResult } from './steps/step-result.js';
+import { createValidateEventStep } from './steps/validate-event-step.js';
+
+export interface IngestDeps {
+  bus: EventBus;
+  limits: Config['ingest'];
+  metrics: Metrics;
+  /** Server clock in epoch ms (tests pin it). */
+  now?: () => number;
+}
+
+export interface IngestOutcome {
+  /** 200 when any event was stored or already known; 400 when every event was rejected. */
+  statusCode: 200 | 400;
+  body: IngestResponse;
+}
+
+/** The events of a request body: one event, or `{ events: [...] }`. */
+function eventsOf(body: unknown, maxEvents: number): unknown[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'the body must be one event object or { "events": [...] }');
+  }
+  if (!('events' in body)) return [body];
+  const { events } = body as { events: unknown };
+  if (!Array.isArray(events)) throw new HttpError(400, '"events" must be an array of events');
+  if (events.length === 0) throw new HttpError(400, '"events" is empty');
+  if (events.length > maxEvents) {
+    throw new HttpError(
+      413,
+      `${events.length} events in one request; the limit is ${maxEvents} (RAPPORT_MAX_EVENTS_PER_REQUEST)`,
+    );
+  }
+  return events;
+}
+
+function eventIdOf(raw: unknown): string | undefined {
+  const id = (raw as { eventId?: unknown } | null)?.eventId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** parse → size → validate → normalise → publish, answering for every event. */
+export function createIngestEvents(deps: IngestDeps) {
+  const checkSize = createCheckEventSizeStep(deps.limits.maxEventBytes);
+  const validate = createValidateEventStep();
+  const normalize = createNormalizeEventStep(deps.limits);
+  const now = deps.now ?? Date.now;
+
+  function prepare(raw: unknown, receivedAt: number): StepResult<BusMessage> {
+    const sized = checkSize(raw);
+    if (!sized.ok) return sized;
+    const valid = validate(raw);
+    if (!valid.ok) return valid;
+    const stored = normalize(valid.value, receivedAt);
+    if (!stored.ok) return stored;
+    const event = stored.value;
+    return {
+      ok: true,
+      value: {
+        key: event.customer_key,
+        eventId: event.event_id,
+        type: event.type,
+        value: JSON.stringify(event),
+      },
+    };
+  }
+
+  return async function ingestEvents(body: unknown): Promise<IngestOutcome> {
+    const events = eventsOf(body, deps.limits.maxEventsPerRequest);
+    const receivedAt = now();
+    const rejected: RejectedEvent[] = [];
+    const messages: BusMessage[] = [];
+    events.forEach((raw, index) => {
+      const result = prepare(raw, receivedAt);
+      if (result.ok) {
+        messages.push(result.value);
+        return;
+      }
+      deps.metrics.eventsRejected.inc({ reason: result.reason });
+      const first = result.errors[0] ?? { path: '', message: 'rejected' };
+      const eventId = eventIdOf(raw);
+      rejected.push({
+        index,
+        ...(eventId === undefined ? {} : { eventId }),
+        path: first.path,
+        message: first.message,
+        errors: result.errors,
+      });
+    });
+
+    let accepted = 0;
+    let duplicates = 0;
+    if (messages.length > 0) {
+      const { outcomes } = await deps.bus.publish(messages);
+      messages.forEach((message, index) => {
+        if (outcomes?.[index] === 'duplicate') {
+          duplicates++;
+          deps.metrics.eventsDuplicate.inc();
+        } else {
+          accepted++;
+          deps.metrics.eventsAccepted.inc({ type: message.type });
+        }
+      });
+    }
+    return {
+      statusCode: messages.length === 0 ? 400 : 200,
+      body: { accepted, duplicates, rejected },
+    };
+  };
+}

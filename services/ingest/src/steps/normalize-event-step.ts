@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { customerKeyOf, defaultChannel, type Event, type StoredEvent } from '@rapport/schemas';
+import { ok, reject, type StepResult } from './step-result.js';
+
+export interface NormalizeOptions {
+  reportingCurrency: string;
+  /** Units of the reporting currency per unit of each currency. */
+  currencyRates: Readonly<Record<string, number>>;
+}
+
+const EARLIEST = Date.UTC(2000, 0, 1);
+const MAX_AHEAD_MS = 24 * 60 * 60 * 1000;
+
+/** JSON with object keys sorted, so equal content always hashes alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The id of an event sent without one: a hash of its content. sentAt is left out because a
+ * retry is sent later than the original and is still the same event.
+ */
+export function deriveEventId(event: Event): string {
+  const { sentAt: _sentAt, ...content } = event;
+  return `h-${createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 40)}`;
+}
+
+const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
+
+function moneyOf(event: Event) {
+  if (event.type === 'purchase') {
+    const { orderId, revenue, currency } = event.properties;
+    return { orderId, value: revenue, currency };
+  }
+  if (event.type === 'refund') {
+    const { orderId, amount, currency } = event.properties;
+    return { orderId, value: amount, currency };
+  }
+  return undefined;
+}
+
+/**
+ * Gives a valid event its final form: event id, customer key, skew-corrected time, channel,
+ * and money in the reporting currency.
+ */
+export function createNormalizeEventStep(options: NormalizeOptions) {
+  return function normalizeEventStep(event: Event, receivedAt: number): StepResult<StoredEvent> {
+    const original = Date.parse(event.timestamp);
+    const sentAt = event.sentAt === undefined ? null : Date.parse(event.sentAt);
+    // The client clock is off by (sentAt - receivedAt); shift the event time by the same.
+    const timestamp = sentAt === null ? original : original + (receivedAt - sentAt);
+    if (timestamp < EARLIEST || timestamp > receivedAt + MAX_AHEAD_MS) {
+      return reject('timestamp_out_of_range', {
+        path: 'timestamp',
+        message: `${new Date(timestamp).toISOString()} (after clock-skew correction) is before 2000 or more than a day ahead of the server clock`,
+      });
+    }
+    const money = moneyOf(event);
+    let amount = 0;
+    if (money) {
+      const rate = options.currencyRates[money.currency];
+      if (rate === undefined) {
+        return reject('no_exchange_rate', {
+          path: 'properties.currency',
+          message: `no exchange rate is configured for ${money.currency} (reporting currency ${options.reportingCurrency}; see RAPPORT_CURRENCY_RATES)`,
+        });
+      }
+      amount = round4(money.value * rate);
+    }
+    return ok({
+      event_id: event.eventId ?? deriveEventId(event),
+      type: event.type,
+      customer_key: customerKeyOf(event),
+      customer_id: event.customerId ?? '',
+      anonymous_id: event.anonymousId ?? '',
+      timestamp,
+      original_timestamp: original,
+      sent_at: sentAt,
+      received_at: receivedAt,
+      channel: event.channel ?? defaultChannel(event),
+      order_id: money?.orderId ?? '',
+      amount,
+      currency: money?.currency ?? '',
+      amount_original: money ? round4(money.value) : 0,
+      context: event.context ?? {},
+      properties: event.properties ?? {},
+    });
+  };
+}

@@ -1,0 +1,40 @@
+import { eventSchema, EVENT_TYPES, type Event } from '@rapport/schemas';
+import type { z } from 'zod';
+import { ok, reject, type FieldError, type StepResult } from './step-result.js';
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('');
+}
+
+// Messages a producer can act on without reading zod's vocabulary.
+const messageFor = (issue: z.core.$ZodRawIssue): string | undefined => {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return undefined;
+};
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }));
+}
+
+/** Validates one event against the v1 contract. */
+export function createValidateEventStep() {
+  return function validateEventStep(raw: unknown): StepResult<Event> {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      return reject('invalid', { path: '', message: 'an event must be a JSON object' });
+    }
+    const type = (raw as { type?: unknown }).type;
+    if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
+      return reject('invalid', {
+        path: 'type',
+        message:
+          type === undefined ? 'is required' : `must be one of ${EVENT_TYPES.join(', ')}`,
+      });
+    }
+    const parsed = eventSchema.safeParse(raw, { error: messageFor });
+    return parsed.success ? ok(parsed.data) : reject('invalid', ...fieldErrors(parsed.error));
+  };
+}

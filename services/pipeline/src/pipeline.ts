@@ -1,0 +1,15 @@
+import type { EventBus } from '@rapport/bus';
+import { EventSink, type EventSinkDeps } from './event-sink.js';
+
+export interface Pipeline {
+  sink: EventSink;
+  /** Writes what waits and stops taking events. */
+  stop(): Promise<void>;
+}
+
+/** bus → dedup → store: subscribes the event sink to the bus. */
+export async function startPipeline(deps: EventSinkDeps & { bus: EventBus }): Promise<Pipeline> {
+  const sink = new EventSink(deps);
+  await deps.bus.subscribe((messages) => sink.write(messages));
+  return { sink, stop: () => sink.close() };
+}
