@@ -22,16 +22,22 @@ export class InProcessBus implements EventBus {
   async publish(messages: BusMessage[]): Promise<PublishResult> {
     const handler = this.handler;
     if (this.closed || !handler) {
-      throw new BusUnavailableError(this.closed ? 'the bus is shutting down' : 'no pipeline is running');
+      throw new BusUnavailableError(
+        this.closed ? 'the bus is shutting down' : 'no pipeline is running',
+      );
     }
     if (messages.length === 0) return { outcomes: [] };
     try {
       return { outcomes: await handler(messages) };
     } catch (error) {
       if (isRetriable(error)) {
-        throw new BusUnavailableError(`the store cannot take events now: ${(error as Error).message}`, 1, {
-          cause: error,
-        });
+        throw new BusUnavailableError(
+          `the store cannot take events now: ${(error as Error).message}`,
+          1,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }

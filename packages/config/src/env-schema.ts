@@ -69,7 +69,9 @@ export const envSchema = z.object({
   RAPPORT_PORT: int(0, 65535).default(8080),
   /** Data directory of the embedded store (ignored when CLICKHOUSE_URL is set). */
   RAPPORT_DATA_DIR: z.string().min(1).default('.rapport-data'),
-  RAPPORT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  RAPPORT_LOG_LEVEL: z
+    .enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+    .default('info'),
   /** API keys with scopes; empty means no authentication (loopback only). */
   RAPPORT_API_KEYS: apiKeys,
   /** Currency every amount is reported in. */

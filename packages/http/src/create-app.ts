@@ -32,6 +32,8 @@ export interface AppOptions {
  */
 export async function createApp(options: AppOptions): Promise<App> {
   const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger, but Fastify's generics infer a narrower type from it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

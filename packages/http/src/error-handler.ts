@@ -10,9 +10,10 @@ function statusOf(error: FastifyError): number {
 }
 
 function messageOf(error: FastifyError): string {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = error.validationContext ?? 'request';
-    return error.validation
+  const { validation, validationContext } = error;
+  if (validation && hasZodFastifySchemaValidationErrors(error)) {
+    const where = validationContext ?? 'request';
+    return validation
       .map((issue) => {
         const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
         return `${where}${path ? `.${path}` : ''}: ${issue.message}`;

@@ -45,7 +45,10 @@ describe('BatchWriter', () => {
   it('never splits one caller across batches and keeps batches within maxRows', async () => {
     const { writer, batches } = recorder();
     await Promise.all([writer.add([1, 2, 3]), writer.add([4, 5, 6]), writer.add([7])]);
-    expect(batches).toEqual([[1, 2, 3], [4, 5, 6, 7]]);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
   });
 
   it('retries retriable failures and reports success', async () => {

@@ -54,7 +54,8 @@ export class BatchWriter<T, R> {
   }
 
   add(items: T[]): Promise<R[]> {
-    if (this.closing) return Promise.reject(new StoreError('closed', 'the writer is shutting down'));
+    if (this.closing)
+      return Promise.reject(new StoreError('closed', 'the writer is shutting down'));
     if (items.length === 0) return Promise.resolve([]);
     if (this.queuedRows + items.length > this.options.maxQueueRows && this.queuedRows > 0) {
       return Promise.reject(new QueueFullError(this.queuedRows));

@@ -42,7 +42,10 @@ describe('embedded store', () => {
   it('refuses a migration whose file changed after it was applied', async () => {
     const custom = join(dir, 'migrations');
     mkdirSync(custom);
-    writeFileSync(join(custom, '0001_t.sql'), 'CREATE TABLE IF NOT EXISTS t_a (x UInt8) ENGINE = Memory;');
+    writeFileSync(
+      join(custom, '0001_t.sql'),
+      'CREATE TABLE IF NOT EXISTS t_a (x UInt8) ENGINE = Memory;',
+    );
     const isolated = await openStore({
       mode: 'embedded',
       dataDir: join(dir, 'data'),
@@ -51,7 +54,10 @@ describe('embedded store', () => {
     });
     try {
       await migrate(isolated, custom);
-      writeFileSync(join(custom, '0001_t.sql'), 'CREATE TABLE IF NOT EXISTS t_b (x UInt8) ENGINE = Memory;');
+      writeFileSync(
+        join(custom, '0001_t.sql'),
+        'CREATE TABLE IF NOT EXISTS t_b (x UInt8) ENGINE = Memory;',
+      );
       await expect(migrate(isolated, custom)).rejects.toThrow(/was changed after it was applied/);
     } finally {
       await isolated.close();
@@ -89,8 +95,8 @@ describe('embedded store', () => {
   });
 
   it('refuses a table name that is not a plain identifier', async () => {
-    await expect(store.insertJsonLines('events; DROP TABLE events', Buffer.from('{}'))).rejects.toThrow(
-      /bad table name/,
-    );
+    await expect(
+      store.insertJsonLines('events; DROP TABLE events', Buffer.from('{}')),
+    ).rejects.toThrow(/bad table name/);
   });
 });

@@ -147,14 +147,14 @@ class HttpStore implements Store {
 }
 
 async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' }>) {
-  const open = async () => {
+  const open = () => {
     const connection = createChdbConnection({ path: config.dataDir });
     const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
     return { connection, client };
   };
-  let writer: Awaited<ReturnType<typeof open>>;
+  let writer: ReturnType<typeof open>;
   try {
-    writer = await open();
+    writer = open();
     await runCommand(writer.client, 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', {
       db: config.database,
     });
@@ -166,7 +166,7 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
       { cause: error },
     );
   }
-  const readers = await Promise.all(Array.from({ length: config.readConnections }, open));
+  const readers = Array.from({ length: config.readConnections }, open);
   // USE is session state: each connection gets it once, so SQL can name tables unqualified.
   for (const { client } of [writer, ...readers]) {
     await runCommand(client, 'USE {db:Identifier}', { db: config.database });
@@ -192,7 +192,11 @@ async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
   } finally {
     await bootstrap.close();
   }
-  const client = createClient({ ...base, database: config.database, clickhouse_settings: settings });
+  const client = createClient({
+    ...base,
+    database: config.database,
+    clickhouse_settings: settings,
+  });
   return new HttpStore(config.database, client);
 }
 

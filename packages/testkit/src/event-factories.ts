@@ -5,7 +5,8 @@ export const BASE_TIME = Date.UTC(2024, 4, 1, 12, 0, 0);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type Overrides = Partial<Record<keyof EventInput | 'properties', unknown>> & Record<string, unknown>;
+type Overrides = Partial<Record<keyof EventInput | 'properties', unknown>> &
+  Record<string, unknown>;
 
 const PROPERTIES: Record<EventType, Record<string, unknown> | undefined> = {
   page_view: { url: 'https://shop.example/products/42', title: 'Trail shoe', path: '/products/42' },

@@ -25,7 +25,9 @@ async function start() {
   const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
   logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
   if (config.apiKeys.length === 0) {
-    logger.warn('no API keys configured (RAPPORT_API_KEYS): serving on loopback only, without authentication');
+    logger.warn(
+      'no API keys configured (RAPPORT_API_KEYS): serving on loopback only, without authentication',
+    );
   }
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing requests and writing queued events');
@@ -47,7 +49,9 @@ async function runMigrations() {
   try {
     const { applied } = await migrate(store, migrationsDir, logger);
     process.stdout.write(
-      applied.length === 0 ? 'schema is up to date\n' : `applied migrations ${applied.join(', ')}\n`,
+      applied.length === 0
+        ? 'schema is up to date\n'
+        : `applied migrations ${applied.join(', ')}\n`,
     );
   } finally {
     await store.close();
@@ -63,7 +67,10 @@ program
   .description('run ingest, pipeline and API in one process (embedded store unless CLICKHOUSE_URL)')
   .action(start);
 
-program.command('migrate').description('apply pending schema migrations and exit').action(runMigrations);
+program
+  .command('migrate')
+  .description('apply pending schema migrations and exit')
+  .action(runMigrations);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`rapport: ${error instanceof Error ? error.message : String(error)}\n`);

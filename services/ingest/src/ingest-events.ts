@@ -28,7 +28,7 @@ function eventsOf(body: unknown, maxEvents: number): unknown[] {
     throw new HttpError(400, 'the body must be one event object or { "events": [...] }');
   }
   if (!('events' in body)) return [body];
-  const { events } = body as { events: unknown };
+  const { events } = body;
   if (!Array.isArray(events)) throw new HttpError(400, '"events" must be an array of events');
   if (events.length === 0) throw new HttpError(400, '"events" is empty');
   if (events.length > maxEvents) {

@@ -29,7 +29,10 @@ export const ingestPlugin: FastifyPluginAsyncZod<IngestPluginOptions> = async (a
     globalCompression: false,
     requestEncodings: ['gzip', 'deflate', 'br'],
     onUnsupportedRequestEncoding: (encoding) =>
-      new HttpError(415, `Content-Encoding "${encoding}" is not supported; use gzip, deflate or br`),
+      new HttpError(
+        415,
+        `Content-Encoding "${encoding}" is not supported; use gzip, deflate or br`,
+      ),
     onInvalidRequestPayload: (encoding, _request, error) =>
       new HttpError(400, `the body is not valid ${encoding} data: ${error.message}`),
   });
@@ -56,7 +59,7 @@ export const ingestPlugin: FastifyPluginAsyncZod<IngestPluginOptions> = async (a
         },
       },
       // Events are validated one by one in the handler, so one bad event cannot sink a batch.
-      validatorCompiler: () => (data) => ({ value: data }),
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
     },
     async (request, reply) => {
       const outcome = await ingestEvents(request.body);

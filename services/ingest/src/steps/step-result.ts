@@ -1,7 +1,6 @@
 /** A pipeline step's answer: the value to pass on, or why the event is rejected. */
 export type StepResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; reason: RejectReason; errors: FieldError[] };
+  { ok: true; value: T } | { ok: false; reason: RejectReason; errors: FieldError[] };
 
 export type RejectReason = 'too_large' | 'invalid' | 'no_exchange_rate' | 'timestamp_out_of_range';
 

@@ -30,8 +30,7 @@ export function createValidateEventStep() {
     if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
       return reject('invalid', {
         path: 'type',
-        message:
-          type === undefined ? 'is required' : `must be one of ${EVENT_TYPES.join(', ')}`,
+        message: type === undefined ? 'is required' : `must be one of ${EVENT_TYPES.join(', ')}`,
       });
     }
     const parsed = eventSchema.safeParse(raw, { error: messageFor });

@@ -1,0 +1,105 @@
+import type { Event } from '@rapport/schemas';
+import { eventSchema } from '@rapport/schemas';
+import { BASE_TIME, makeEvent } from '@rapport/testkit';
+import { describe, expect, it } from 'vitest';
+import { createNormalizeEventStep, deriveEventId } from './normalize-event-step.js';
+
+const normalize = createNormalizeEventStep({
+  reportingCurrency: 'USD',
+  currencyRates: { USD: 1, EUR: 1.1 },
+});
+const event = (raw: Record<string, unknown>): Event => eventSchema.parse(raw);
+const receivedAt = BASE_TIME + 5_000;
+
+describe('normalizeEventStep', () => {
+  it('corrects client clock skew with sentAt', () => {
+    // The client clock is 10 minutes fast: it says it sent at 12:10, the server got it at 12:00:05.
+    const result = normalize(
+      event(
+        makeEvent('click', {
+          timestamp: '2024-05-01T12:09:00Z',
+          sentAt: '2024-05-01T12:10:00Z',
+        }),
+      ),
+      receivedAt,
+    );
+    expect(result.ok && result.value.timestamp).toBe(Date.parse('2024-05-01T11:59:05Z'));
+    expect(result.ok && result.value.original_timestamp).toBe(Date.parse('2024-05-01T12:09:00Z'));
+    expect(result.ok && result.value.sent_at).toBe(Date.parse('2024-05-01T12:10:00Z'));
+  });
+
+  it('keeps the timestamp as sent when there is no sentAt, honouring its offset', () => {
+    const result = normalize(
+      event(makeEvent('click', { timestamp: '2024-05-01T14:00:00+02:00' })),
+      receivedAt,
+    );
+    expect(result.ok && result.value.timestamp).toBe(BASE_TIME);
+  });
+
+  it('converts money into the reporting currency', () => {
+    const result = normalize(
+      event(
+        makeEvent('purchase', { properties: { orderId: 'o-9', revenue: 100, currency: 'eur' } }),
+      ),
+      receivedAt,
+    );
+    expect(result.ok && result.value).toMatchObject({
+      order_id: 'o-9',
+      amount: 110,
+      amount_original: 100,
+      currency: 'EUR',
+    });
+  });
+
+  it('rejects a currency without a configured rate, naming it', () => {
+    const result = normalize(
+      event(makeEvent('refund', { properties: { orderId: 'o', amount: 5, currency: 'JPY' } })),
+      receivedAt,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'no_exchange_rate',
+      errors: [{ path: 'properties.currency' }],
+    });
+    expect(!result.ok && result.errors[0]?.message).toMatch(
+      /no exchange rate is configured for JPY/,
+    );
+  });
+
+  it('rejects times before 2000 or more than a day ahead', () => {
+    const old = normalize(
+      event(makeEvent('click', { timestamp: '1999-12-31T23:59:59Z' })),
+      receivedAt,
+    );
+    const ahead = normalize(
+      event(makeEvent('click', { timestamp: '2024-05-03T12:00:00Z' })),
+      receivedAt,
+    );
+    expect(old).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
+    expect(ahead).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
+  });
+
+  it('keys events by customer, else by anonymous id', () => {
+    const known = normalize(event(makeEvent('click', { anonymousId: 'a-1' })), receivedAt);
+    const anonymous = normalize(
+      event(makeEvent('click', { customerId: undefined, anonymousId: 'a-1' })),
+      receivedAt,
+    );
+    expect(known.ok && known.value.customer_key).toBe('c:cust-1');
+    expect(anonymous.ok && anonymous.value.customer_key).toBe('a:a-1');
+  });
+
+  it('derives the same eventId from the same content, whatever the sentAt', () => {
+    const a = event(makeEvent('click', { sentAt: '2024-05-01T12:00:01Z' }));
+    const b = event({ ...makeEvent('click', { sentAt: '2024-05-01T12:07:00Z' }) });
+    const c = event(makeEvent('click', { properties: { target: 'other' } }));
+    expect(deriveEventId(a)).toBe(deriveEventId(b));
+    expect(deriveEventId(a)).not.toBe(deriveEventId(c));
+    expect(deriveEventId(a)).toMatch(/^h-[0-9a-f]{40}$/);
+    const reordered = event({
+      properties: { url: 'https://shop.example/products/42', target: 'add-to-cart' },
+      ...makeEvent('click'),
+    });
+    expect(deriveEventId(reordered)).toBe(deriveEventId(a));
+  });
+});
