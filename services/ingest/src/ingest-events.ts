@@ -1,4 +1,4 @@
-import type { BusMessage, EventBus } from '@rapport/bus';
+import { BusUnavailableError, type BusMessage, type EventBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { HttpError } from '@rapport/http';
 import type { Metrics } from '@rapport/observability';
@@ -43,6 +43,20 @@ function eventsOf(body: unknown, maxEvents: number): unknown[] {
 function eventIdOf(raw: unknown): string | undefined {
   const id = (raw as { eventId?: unknown } | null)?.eventId;
   return typeof id === 'string' ? id : undefined;
+}
+
+/** Publishes, turning "not now" into 503 + Retry-After so producers back off and retry. */
+async function publish(bus: EventBus, messages: BusMessage[]) {
+  try {
+    return await bus.publish(messages);
+  } catch (error) {
+    if (error instanceof BusUnavailableError) {
+      throw new HttpError(503, `events not accepted: ${error.message}`, {
+        'retry-after': String(error.retryAfterSeconds),
+      });
+    }
+    throw error;
+  }
 }
 
 /** parse → size → validate → normalise → publish, answering for every event. */
@@ -97,7 +111,7 @@ export function createIngestEvents(deps: IngestDeps) {
     let accepted = 0;
     let duplicates = 0;
     if (messages.length > 0) {
-      const { outcomes } = await deps.bus.publish(messages);
+      const { outcomes } = await publish(deps.bus, messages);
       messages.forEach((message, index) => {
         if (outcomes?.[index] === 'duplicate') {
           duplicates++;

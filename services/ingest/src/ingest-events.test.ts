@@ -1,0 +1,61 @@
+import { BusUnavailableError, InProcessBus, type BusMessage } from '@rapport/bus';
+import { HttpError } from '@rapport/http';
+import { Metrics } from '@rapport/observability';
+import { makeEvent } from '@rapport/testkit';
+import { describe, expect, it } from 'vitest';
+import { createIngestEvents } from './ingest-events.js';
+
+const limits = {
+  maxEventsPerRequest: 3,
+  maxBodyBytes: 1024 * 1024,
+  maxEventBytes: 2048,
+  reportingCurrency: 'USD',
+  currencyRates: { USD: 1 },
+};
+
+async function ingestWith(
+  handler: (messages: BusMessage[]) => Promise<('stored' | 'duplicate')[]>,
+) {
+  const bus = new InProcessBus();
+  await bus.subscribe(handler);
+  return createIngestEvents({ bus, limits, metrics: new Metrics({ processMetrics: false }) });
+}
+
+describe('ingestEvents', () => {
+  it('publishes only valid events, keyed by customer, and counts outcomes', async () => {
+    const published: BusMessage[] = [];
+    const ingest = await ingestWith(async (messages) => {
+      published.push(...messages);
+      return messages.map((_, index) => (index === 0 ? 'stored' : 'duplicate'));
+    });
+    const outcome = await ingest({
+      events: [
+        makeEvent('click', { eventId: 'a' }),
+        makeEvent('click', { eventId: 'bad', properties: {} }),
+        makeEvent('search', { eventId: 'b', customerId: undefined, anonymousId: 'anon' }),
+      ],
+    });
+    expect(outcome).toMatchObject({
+      statusCode: 200,
+      body: { accepted: 1, duplicates: 1, rejected: [{ index: 1, eventId: 'bad' }] },
+    });
+    expect(published.map((m) => [m.eventId, m.key])).toEqual([
+      ['a', 'c:cust-1'],
+      ['b', 'a:anon'],
+    ]);
+    expect(JSON.parse(published[0]!.value)).toMatchObject({ event_id: 'a', type: 'click' });
+  });
+
+  it('answers 503 with Retry-After when the bus cannot take events now', async () => {
+    const ingest = await ingestWith(() => Promise.reject(new BusUnavailableError('store down', 2)));
+    const error = await ingest(makeEvent('click')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ statusCode: 503, headers: { 'retry-after': '2' } });
+  });
+
+  it('refuses more events than the limit before looking at any', async () => {
+    const ingest = await ingestWith(() => Promise.reject(new Error('must not publish')));
+    const events = Array.from({ length: 4 }, () => makeEvent('click'));
+    await expect(ingest({ events })).rejects.toMatchObject({ statusCode: 413 });
+  });
+});
