@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS, EVENT_TYPES } from './events.js';
+import { CHANNELS, STORED_EVENT_TYPES } from './events.js';
 
 export const errorResponseSchema = z.object({
   statusCode: z.number().int(),
@@ -40,7 +40,7 @@ export const timelineQuerySchema = z.object({
 
 export const timelineEventSchema = z.object({
   eventId: z.string(),
-  type: z.enum(EVENT_TYPES),
+  type: z.enum(STORED_EVENT_TYPES),
   customerId: z.string().nullable(),
   anonymousId: z.string().nullable(),
   timestamp: z.string(),

@@ -15,6 +15,11 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Types the engine records itself and producers cannot send: an admin undoing a link. */
+export const INTERNAL_EVENT_TYPES = ['identity_unlink'] as const;
+export const STORED_EVENT_TYPES = [...EVENT_TYPES, ...INTERNAL_EVENT_TYPES] as const;
+export type StoredEventType = (typeof STORED_EVENT_TYPES)[number];
+
 export const CHANNELS = [
   'web',
   'mobile',

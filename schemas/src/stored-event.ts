@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS, EVENT_TYPES } from './events.js';
+import { CHANNELS, STORED_EVENT_TYPES } from './events.js';
 
 /**
  * An accepted event after normalisation, in the column layout of the `events` table.
@@ -8,7 +8,7 @@ import { CHANNELS, EVENT_TYPES } from './events.js';
  */
 export const storedEventSchema = z.object({
   event_id: z.string().min(1).max(64),
-  type: z.enum(EVENT_TYPES),
+  type: z.enum(STORED_EVENT_TYPES),
   /** `c:<customerId>` when the event names a customer, else `a:<anonymousId>`. */
   customer_key: z.string().min(3),
   customer_id: z.string(),

@@ -1,11 +1,13 @@
-import type { EventType } from '@rapport/schemas';
+import type { StoredEventType } from '@rapport/schemas';
 
 /** One accepted event on its way to the store. */
 export interface BusMessage {
   /** Customer key: one customer's events keep their order. */
   key: string;
   eventId: string;
-  type: EventType;
+  type: StoredEventType;
+  /** The event's anonymous id, if any: its profile changes too. */
+  anonymousId?: string;
   /** The stored event as JSON (see storedEventSchema), written to the store as is. */
   value: string;
 }
@@ -37,6 +39,8 @@ export interface EventBus {
 /** Publishing cannot succeed right now; the producer should retry after a pause. */
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
+  /** HTTP callers answer 503 with Retry-After: retryAfterSeconds. */
+  readonly statusCode = 503;
   constructor(
     message: string,
     readonly retryAfterSeconds = 1,

@@ -36,6 +36,10 @@ export interface Config {
     /** Units of the reporting currency per unit of each currency (the reporting one is 1). */
     readonly currencyRates: Readonly<Record<string, number>>;
   };
+  readonly profiles: {
+    readonly lapsedAfterDays: number;
+    readonly cacheBytes: number;
+  };
   readonly batch: {
     readonly maxRows: number;
     readonly flushIntervalMs: number;
@@ -95,6 +99,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxEventBytes: e.RAPPORT_MAX_EVENT_BYTES,
       reportingCurrency: e.RAPPORT_REPORTING_CURRENCY,
       currencyRates: { ...e.RAPPORT_CURRENCY_RATES, [e.RAPPORT_REPORTING_CURRENCY]: 1 },
+    },
+    profiles: {
+      lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,
+      cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
     },
     batch: {
       maxRows: e.RAPPORT_BATCH_MAX_ROWS,

@@ -93,6 +93,10 @@ export const envSchema = z.object({
   RAPPORT_QUEUE_MAX_ROWS: int(1, 10_000_000).default(200_000),
   /** Extra embedded-store connections for reads, so reads do not queue behind inserts. */
   RAPPORT_STORE_READ_CONNECTIONS: int(1, 16).default(2),
+  /** An identified customer with no activity for this many days is in the lapsed stage. */
+  RAPPORT_LAPSED_AFTER_DAYS: int(1, 3650).default(90),
+  /** Memory for cached profiles, in MiB (least recently used out first). */
+  RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
   /** A ClickHouse server (http://host:8123); when unset the embedded store is used. */
   CLICKHOUSE_URL: z.url({ protocol: /^https?$/ }).optional(),
   CLICKHOUSE_USER: z.string().default('default'),

@@ -3,3 +3,4 @@ export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
 export { migrate, pendingMigrations, loadMigrations, type Migration } from './migrations.js';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.js';
 export { formatDateTime64 } from './sql.js';
+export { rebuildProjections, type RebuiltProjection } from './replay.js';

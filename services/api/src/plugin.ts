@@ -1,17 +1,25 @@
+import type { EventBus } from '@rapport/bus';
 import { errorResponseSchema, timelineQuerySchema, timelineResponseSchema } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { profileRoutes } from './profiles/routes.js';
+import type { ProfileService } from './profiles/profile-service.js';
 import { readTimeline } from './timeline.js';
 
 export interface ApiPluginOptions {
   store: Store;
+  bus: EventBus;
+  profiles: ProfileService;
 }
 
 const customerParams = z.object({ id: z.string().min(1).max(256) });
 
 /** The query API: what the store knows about customers. */
-export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, { store }) => {
+export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, options) => {
+  const { store } = options;
+  await app.register(profileRoutes, options);
+
   app.get(
     '/v1/customers/:id/events',
     {

@@ -1,6 +1,7 @@
 import type { TimelineEvent, TimelineResponse } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { HttpError } from '@rapport/http';
+import { linkedAnonymousIds } from './profiles/identity.js';
 
 interface Cursor {
   ms: number;
@@ -25,20 +26,6 @@ export function parseBefore(before: string | undefined): Cursor | undefined {
 
 const encodeCursor = (cursor: Cursor) =>
   Buffer.from(`${cursor.ms}:${cursor.eventId}`, 'utf8').toString('base64url');
-
-/** Anonymous ids whose latest link (by event time) ties them to this customer. */
-export async function linkedAnonymousIds(store: Store, customerId: string): Promise<string[]> {
-  const rows = await store.query<{ anonymous_id: string }>(
-    `SELECT anonymous_id FROM identity_links
-     WHERE customer_id = {customerId:String}
-     GROUP BY anonymous_id
-     HAVING argMax(linked, (at, event_id)) = 1
-     ORDER BY anonymous_id
-     LIMIT 10000`,
-    { customerId },
-  );
-  return rows.map((row) => row.anonymous_id);
-}
 
 interface TimelineRow {
   event_id: string;

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '@rapport/config';
 import { createLogger, type Logger } from '@rapport/observability';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, openStore } from '@rapport/store';
+import { migrate, openStore, rebuildProjections } from '@rapport/store';
 import { Command } from 'commander';
 import { createEngine } from './engine.js';
 
@@ -58,6 +58,27 @@ async function runMigrations() {
   }
 }
 
+async function replay() {
+  const { config, logger } = configure();
+  const store = await openStore(config.store);
+  try {
+    await migrate(store, migrationsDir, logger);
+    const started = performance.now();
+    const rebuilt = await rebuildProjections(store, {
+      onProgress: (done, total, table) =>
+        process.stderr.write(`rebuilding projections ${done}/${total} ${table}\n`),
+    });
+    for (const { table, rows, seconds } of rebuilt) {
+      process.stdout.write(
+        `${table.padEnd(24)} ${String(rows).padStart(12)} rows ${seconds.toFixed(2).padStart(8)} s\n`,
+      );
+    }
+    process.stdout.write(`replayed in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 const program = new Command('rapport')
   .description('Rapport: customer-interaction analytics engine')
   .showHelpAfterError();
@@ -71,6 +92,11 @@ program
   .command('migrate')
   .description('apply pending schema migrations and exit')
   .action(runMigrations);
+
+program
+  .command('replay')
+  .description('drop and rebuild every projection from the event log (stop the engine first)')
+  .action(replay);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`rapport: ${error instanceof Error ? error.message : String(error)}\n`);

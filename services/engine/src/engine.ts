@@ -1,6 +1,6 @@
 import { InProcessBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
-import { apiPlugin } from '@rapport/api';
+import { apiPlugin, ProfileCache, ProfileService } from '@rapport/api';
 import { createApp, type App } from '@rapport/http';
 import { ingestPlugin } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
@@ -11,6 +11,8 @@ import { migrate, openStore, pendingMigrations, type Store } from '@rapport/stor
 export interface Engine {
   app: App;
   store: Store;
+  profiles: ProfileService;
+  cache: ProfileCache;
   /** Stops taking requests, writes what waits, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -30,7 +32,22 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     throw error;
   }
   const bus = new InProcessBus();
-  const pipeline = await startPipeline({ store, bus, logger, metrics, batch: config.batch });
+  const cache = new ProfileCache({ maxBytes: config.profiles.cacheBytes });
+  const profiles = new ProfileService({
+    store,
+    cache,
+    currency: config.ingest.reportingCurrency,
+    rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
+  });
+  const pipeline = await startPipeline({
+    store,
+    bus,
+    logger,
+    metrics,
+    batch: config.batch,
+    // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
+    onCommitted: (keys) => cache.invalidate(keys),
+  });
 
   const app = await createApp({
     config,
@@ -57,7 +74,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     ],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
-  await app.register(apiPlugin, { store });
+  await app.register(apiPlugin, { store, bus, profiles });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -69,5 +86,5 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     })();
     return closing;
   };
-  return { app, store, close };
+  return { app, store, profiles, cache, close };
 }

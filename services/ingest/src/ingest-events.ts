@@ -1,4 +1,4 @@
-import { BusUnavailableError, type BusMessage, type EventBus } from '@rapport/bus';
+import type { BusMessage, EventBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { HttpError } from '@rapport/http';
 import type { Metrics } from '@rapport/observability';
@@ -45,20 +45,6 @@ function eventIdOf(raw: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** Publishes, turning "not now" into 503 + Retry-After so producers back off and retry. */
-async function publish(bus: EventBus, messages: BusMessage[]) {
-  try {
-    return await bus.publish(messages);
-  } catch (error) {
-    if (error instanceof BusUnavailableError) {
-      throw new HttpError(503, `events not accepted: ${error.message}`, {
-        'retry-after': String(error.retryAfterSeconds),
-      });
-    }
-    throw error;
-  }
-}
-
 /** parse → size → validate → normalise → publish, answering for every event. */
 export function createIngestEvents(deps: IngestDeps) {
   const checkSize = createCheckEventSizeStep(deps.limits.maxEventBytes);
@@ -80,6 +66,7 @@ export function createIngestEvents(deps: IngestDeps) {
         key: event.customer_key,
         eventId: event.event_id,
         type: event.type,
+        ...(event.anonymous_id === '' ? {} : { anonymousId: event.anonymous_id }),
         value: JSON.stringify(event),
       },
     };
@@ -111,7 +98,8 @@ export function createIngestEvents(deps: IngestDeps) {
     let accepted = 0;
     let duplicates = 0;
     if (messages.length > 0) {
-      const { outcomes } = await publish(deps.bus, messages);
+      // A BusUnavailableError becomes 503 + Retry-After, so producers back off and retry.
+      const { outcomes } = await deps.bus.publish(messages);
       messages.forEach((message, index) => {
         if (outcomes?.[index] === 'duplicate') {
           duplicates++;

@@ -8,6 +8,11 @@ export interface EventSinkDeps {
   logger: Logger;
   metrics: Metrics;
   batch: Config['batch'];
+  /**
+   * Called with the customer keys (`c:…`, `a:…`) of each committed batch's new events before
+   * their producers are answered, so caches can drop what the batch changed.
+   */
+  onCommitted?: (customerKeys: Set<string>) => void;
 }
 
 /** The subset of event ids already in the store. Reads the by_event_id projection. */
@@ -24,17 +29,23 @@ async function storedIds(store: Store, ids: string[]): Promise<Set<string>> {
  * Deduplicates one batch by eventId against the store and within itself, then inserts the
  * new events. Batches run one at a time, so no two can both take the same new id.
  */
-export function createWriteEventsStep(store: Store) {
+export function createWriteEventsStep(store: Store, onCommitted?: EventSinkDeps['onCommitted']) {
   return async function writeEventsStep(messages: BusMessage[]): Promise<Delivery[]> {
     const known = await storedIds(store, [...new Set(messages.map((m) => m.eventId))]);
     const lines: string[] = [];
+    const touched = new Set<string>();
     const outcomes = messages.map((message): Delivery => {
       if (known.has(message.eventId)) return 'duplicate';
       known.add(message.eventId);
       lines.push(message.value);
+      touched.add(message.key);
+      if (message.anonymousId !== undefined) touched.add(`a:${message.anonymousId}`);
       return 'stored';
     });
-    if (lines.length > 0) await store.insertJsonLines('events', Buffer.from(lines.join('\n')));
+    if (lines.length > 0) {
+      await store.insertJsonLines('events', Buffer.from(lines.join('\n')));
+      onCommitted?.(touched);
+    }
     return outcomes;
   };
 }
@@ -49,7 +60,7 @@ export class EventSink {
       maxRows: deps.batch.maxRows,
       flushIntervalMs: deps.batch.flushIntervalMs,
       maxQueueRows: deps.batch.maxQueueRows,
-      write: createWriteEventsStep(deps.store),
+      write: createWriteEventsStep(deps.store, deps.onCommitted),
       logger: deps.logger,
       metrics: deps.metrics,
     });

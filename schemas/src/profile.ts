@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+export const LIFECYCLE_STAGES = ['visitor', 'lead', 'customer', 'repeat', 'lapsed'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+const money = z.number().describe('in the reporting currency');
+const instant = z.string().describe('ISO-8601, UTC');
+
+export const profileStatsSchema = z.object({
+  firstSeen: instant.nullable(),
+  lastSeen: instant.nullable(),
+  events: z.number().int(),
+  eventsByType: z.record(z.string(), z.number().int()),
+  eventsByChannel: z.record(z.string(), z.number().int()),
+  visits: z.number().int().describe('days with at least one page view'),
+  pageViews: z.number().int(),
+  searches: z.number().int(),
+  interactions: z.number().int().describe('offline and assisted contacts'),
+  orders: z.number().int().describe('purchase events'),
+  revenue: money,
+  refunds: z.number().int(),
+  refundedAmount: money,
+  netRevenue: money.describe('revenue minus refunds'),
+  averageOrderValue: money.nullable(),
+  lastOrder: z.object({ orderId: z.string(), at: instant, value: money }).nullable(),
+  email: z.object({
+    sent: z.number().int(),
+    delivered: z.number().int(),
+    opened: z.number().int(),
+    clicked: z.number().int(),
+    bounced: z.number().int(),
+    unsubscribed: z.number().int(),
+    complained: z.number().int(),
+    openRate: z.number().nullable().describe('opened / sent'),
+    clickRate: z.number().nullable().describe('clicked / sent'),
+  }),
+  topCategories: z
+    .array(z.object({ category: z.string(), items: z.number().int() }))
+    .describe('categories of purchased items, most bought first (at most 5)'),
+});
+
+export const profileSchema = z.object({
+  customerId: z.string().nullable().describe('null for a visitor known only by anonymous id'),
+  anonymousIds: z.array(z.string()).describe('anonymous ids linked to this customer'),
+  lifecycle: z.enum(LIFECYCLE_STAGES),
+  traits: z.record(z.string(), z.unknown()),
+  stats: profileStatsSchema,
+  currency: z.string().describe('the reporting currency of every amount'),
+  rfm: z.unknown().nullable().describe('filled by the rfm job'),
+  cluster: z.unknown().nullable().describe('filled by the clusters job'),
+  clv: z.unknown().nullable().describe('filled by the clv job'),
+  segments: z.array(z.unknown()).describe('filled by the segments job'),
+  updatedAt: instant.nullable().describe('when the newest event of this profile was received'),
+  asOf: instant.nullable().describe('the time this profile is as of, when asked for one'),
+});
+export type Profile = z.infer<typeof profileSchema>;
+export type ProfileStats = z.infer<typeof profileStatsSchema>;
+
+export const profileQuerySchema = z.object({
+  asOf: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('return the profile as it stood at this time (by event time)'),
+});
+
+export const customerLookupQuerySchema = z
+  .object({
+    email: z.string().min(1).max(320).optional(),
+    phone: z.string().min(1).max(64).optional(),
+  })
+  .refine((query) => (query.email === undefined) !== (query.phone === undefined), {
+    message: 'give exactly one of email or phone',
+  });
+
+export const customerLookupResponseSchema = z.object({
+  customers: z.array(profileSchema),
+});

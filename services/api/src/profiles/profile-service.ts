@@ -1,0 +1,74 @@
+import type { Profile } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { assembleProfile, type LifecycleRules } from './assemble-profile.js';
+import { linkedAnonymousIds, ownerOf } from './identity.js';
+import type { ProfileCache } from './profile-cache.js';
+import { findByTrait, readStats, readTraits } from './profile-query.js';
+
+export interface ProfileServiceDeps {
+  store: Store;
+  cache: ProfileCache;
+  currency: string;
+  rules: LifecycleRules;
+  now?: () => number;
+}
+
+/** Reads profiles: current ones through the cache, past ones (`asOf`) from the event log. */
+export class ProfileService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ProfileServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The customer's profile, or undefined when nothing is known of them. */
+  customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
+    if (asOf !== undefined) return this.read(customerId, asOf);
+    return this.deps.cache.load(customerId, () => this.read(customerId));
+  }
+
+  /** The profile a device belongs to: its customer's, or a visitor profile of its own. */
+  async visitor(anonymousId: string, asOf?: number): Promise<Profile | undefined> {
+    const owner = await ownerOf(this.deps.store, anonymousId, asOf);
+    if (owner !== null) return this.customer(owner, asOf);
+    const row = await readStats(this.deps.store, [`a:${anonymousId}`], asOf);
+    if (!row) return undefined;
+    return assembleProfile({
+      customerId: null,
+      anonymousIds: [anonymousId],
+      row,
+      traits: {},
+      currency: this.deps.currency,
+      rules: this.deps.rules,
+      now: this.now(),
+      ...(asOf === undefined ? {} : { asOf }),
+    });
+  }
+
+  async findByTrait(trait: 'email' | 'phone', value: string): Promise<Profile[]> {
+    const ids = await findByTrait(this.deps.store, trait, value);
+    const profiles = await Promise.all(ids.map((id) => this.customer(id)));
+    return profiles.filter((profile): profile is Profile => profile !== undefined);
+  }
+
+  private async read(customerId: string, asOf?: number): Promise<Profile | undefined> {
+    const { store } = this.deps;
+    const anonymousIds = await linkedAnonymousIds(store, customerId, asOf);
+    const keys = [`c:${customerId}`, ...anonymousIds.map((id) => `a:${id}`)];
+    const [row, traits] = await Promise.all([
+      readStats(store, keys, asOf),
+      readTraits(store, customerId, asOf),
+    ]);
+    if (!row && anonymousIds.length === 0 && Object.keys(traits).length === 0) return undefined;
+    return assembleProfile({
+      customerId,
+      anonymousIds,
+      row,
+      traits,
+      currency: this.deps.currency,
+      rules: this.deps.rules,
+      now: this.now(),
+      ...(asOf === undefined ? {} : { asOf }),
+    });
+  }
+}

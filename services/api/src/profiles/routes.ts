@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '@rapport/bus';
+import { HttpError } from '@rapport/http';
+import {
+  customerLookupQuerySchema,
+  customerLookupResponseSchema,
+  errorResponseSchema,
+  profileQuerySchema,
+  profileSchema,
+  type StoredEvent,
+} from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ownerOf } from './identity.js';
+import type { ProfileService } from './profile-service.js';
+
+export interface ProfileRoutesOptions {
+  store: Store;
+  bus: EventBus;
+  profiles: ProfileService;
+}
+
+const id = z.string().min(1).max(256);
+const asOfOf = (asOf: string | undefined) => (asOf === undefined ? undefined : Date.parse(asOf));
+
+export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async (app, options) => {
+  const { profiles } = options;
+
+  app.get(
+    '/v1/customers/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['customers'],
+        summary: "A customer's profile: traits, stats, lifecycle, linked ids, scores",
+        params: z.object({ id }),
+        querystring: profileQuerySchema,
+        response: { 200: profileSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const profile = await profiles.customer(request.params.id, asOfOf(request.query.asOf));
+      if (!profile) throw new HttpError(404, `no customer "${request.params.id}"`);
+      return profile;
+    },
+  );
+
+  app.get(
+    '/v1/customers',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['customers'],
+        summary: 'Find customers by their current email or phone trait (case-insensitive)',
+        querystring: customerLookupQuerySchema,
+        response: { 200: customerLookupResponseSchema, 400: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const { email, phone } = request.query;
+      const customers =
+        email !== undefined
+          ? await profiles.findByTrait('email', email)
+          : await profiles.findByTrait('phone', phone ?? '');
+      return { customers };
+    },
+  );
+
+  app.get(
+    '/v1/visitors/:anonymousId',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['customers'],
+        summary: 'The profile of a device: its customer, or a visitor profile of its own',
+        params: z.object({ anonymousId: id }),
+        querystring: profileQuerySchema,
+        response: { 200: profileSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const { anonymousId } = request.params;
+      const profile = await profiles.visitor(anonymousId, asOfOf(request.query.asOf));
+      if (!profile) throw new HttpError(404, `no visitor "${anonymousId}"`);
+      return profile;
+    },
+  );
+
+  app.delete(
+    '/v1/customers/:id/links/:anonymousId',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: 'Undo a wrong identity link',
+        description:
+          'Records an identity_unlink event: from now on, events under the anonymous id no ' +
+          'longer count toward the customer. The link history stays in the event log.',
+        params: z.object({ id, anonymousId: id }),
+        response: {
+          200: z.object({
+            customerId: z.string(),
+            anonymousId: z.string(),
+            eventId: z.string(),
+          }),
+          404: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { id: customerId, anonymousId } = request.params;
+      if ((await ownerOf(options.store, anonymousId)) !== customerId) {
+        throw new HttpError(404, `anonymous id "${anonymousId}" is not linked to "${customerId}"`);
+      }
+      const now = Date.now();
+      const event: StoredEvent = {
+        event_id: `unlink-${randomUUID()}`,
+        type: 'identity_unlink',
+        customer_key: `c:${customerId}`,
+        customer_id: customerId,
+        anonymous_id: anonymousId,
+        timestamp: now,
+        original_timestamp: now,
+        sent_at: null,
+        received_at: now,
+        channel: 'other',
+        order_id: '',
+        amount: 0,
+        currency: '',
+        amount_original: 0,
+        context: {},
+        properties: {},
+      };
+      await options.bus.publish([
+        {
+          key: event.customer_key,
+          eventId: event.event_id,
+          type: event.type,
+          anonymousId,
+          value: JSON.stringify(event),
+        },
+      ]);
+      return { customerId, anonymousId, eventId: event.event_id };
+    },
+  );
+};
