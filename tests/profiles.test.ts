@@ -6,15 +6,23 @@ import { startTestEngine, type TestEngine } from './support/test-engine.js';
 let engine: TestEngine;
 
 beforeAll(async () => {
-  engine = await startTestEngine({ RAPPORT_CURRENCY_RATES: 'EUR=1.1', RAPPORT_LAPSED_AFTER_DAYS: '30' });
+  engine = await startTestEngine({
+    RAPPORT_CURRENCY_RATES: 'EUR=1.1',
+    RAPPORT_LAPSED_AFTER_DAYS: '30',
+  });
 });
 afterAll(() => engine.dispose());
 
 const DAY = 86_400_000;
-const daysAgo = (days: number, minutes = 0) => new Date(Date.now() - days * DAY + minutes * 60_000).toISOString();
+const daysAgo = (days: number, minutes = 0) =>
+  new Date(Date.now() - days * DAY + minutes * 60_000).toISOString();
 
 async function send(events: unknown[]) {
-  const response = await engine.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
+  const response = await engine.app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: { events },
+  });
   expect(response.statusCode).toBe(200);
   return response.json<{ accepted: number; duplicates: number }>();
 }
@@ -29,8 +37,18 @@ async function profile(id: string, query = ''): Promise<Profile> {
 function journey(customerId: string, anonymousId: string, start: number) {
   const at = (minutes: number) => daysAgo(start, minutes);
   return [
-    makeEvent('page_view', { eventId: `${customerId}-1`, customerId: undefined, anonymousId, timestamp: at(0) }),
-    makeEvent('search', { eventId: `${customerId}-2`, customerId: undefined, anonymousId, timestamp: at(1) }),
+    makeEvent('page_view', {
+      eventId: `${customerId}-1`,
+      customerId: undefined,
+      anonymousId,
+      timestamp: at(0),
+    }),
+    makeEvent('search', {
+      eventId: `${customerId}-2`,
+      customerId: undefined,
+      anonymousId,
+      timestamp: at(1),
+    }),
     makeEvent('identify', {
       eventId: `${customerId}-3`,
       customerId,
@@ -53,8 +71,18 @@ function journey(customerId: string, anonymousId: string, start: number) {
         ],
       },
     }),
-    makeEvent('email', { eventId: `${customerId}-5`, customerId, timestamp: at(4), properties: { action: 'sent', campaignId: 'k' } }),
-    makeEvent('email', { eventId: `${customerId}-6`, customerId, timestamp: at(5), properties: { action: 'opened', campaignId: 'k' } }),
+    makeEvent('email', {
+      eventId: `${customerId}-5`,
+      customerId,
+      timestamp: at(4),
+      properties: { action: 'sent', campaignId: 'k' },
+    }),
+    makeEvent('email', {
+      eventId: `${customerId}-6`,
+      customerId,
+      timestamp: at(5),
+      properties: { action: 'opened', campaignId: 'k' },
+    }),
     makeEvent('purchase', {
       eventId: `${customerId}-7`,
       customerId,
@@ -73,7 +101,12 @@ function journey(customerId: string, anonymousId: string, start: number) {
       timestamp: at(8),
       properties: { traits: { plan: 'pro' } },
     }),
-    makeEvent('interaction', { eventId: `${customerId}-10`, customerId, timestamp: at(9), properties: { kind: 'store_visit' } }),
+    makeEvent('interaction', {
+      eventId: `${customerId}-10`,
+      customerId,
+      timestamp: at(9),
+      properties: { kind: 'store_visit' },
+    }),
   ];
 }
 
@@ -116,14 +149,32 @@ describe('customer profiles', () => {
   });
 
   it('reflects a write in the very next read, also when the profile was cached', async () => {
-    await send([makeEvent('page_view', { eventId: 'rw-1', customerId: 'rw', timestamp: daysAgo(1) })]);
+    await send([
+      makeEvent('page_view', { eventId: 'rw-1', customerId: 'rw', timestamp: daysAgo(1) }),
+    ]);
     expect((await profile('rw')).stats.pageViews).toBe(1);
-    await send([makeEvent('page_view', { eventId: 'rw-2', customerId: 'rw', timestamp: daysAgo(1, 1) })]);
+    await send([
+      makeEvent('page_view', { eventId: 'rw-2', customerId: 'rw', timestamp: daysAgo(1, 1) }),
+    ]);
     expect((await profile('rw')).stats.pageViews).toBe(2);
     // An anonymous event of a linked device changes the cached customer profile too.
-    await send([makeEvent('identify', { eventId: 'rw-3', customerId: 'rw', anonymousId: 'rw-dev', timestamp: daysAgo(1, 2) })]);
+    await send([
+      makeEvent('identify', {
+        eventId: 'rw-3',
+        customerId: 'rw',
+        anonymousId: 'rw-dev',
+        timestamp: daysAgo(1, 2),
+      }),
+    ]);
     expect((await profile('rw')).stats.pageViews).toBe(2);
-    await send([makeEvent('page_view', { eventId: 'rw-4', customerId: undefined, anonymousId: 'rw-dev', timestamp: daysAgo(1, 3) })]);
+    await send([
+      makeEvent('page_view', {
+        eventId: 'rw-4',
+        customerId: undefined,
+        anonymousId: 'rw-dev',
+        timestamp: daysAgo(1, 3),
+      }),
+    ]);
     expect((await profile('rw')).stats.pageViews).toBe(3);
   });
 
@@ -150,16 +201,33 @@ describe('customer profiles', () => {
   });
 
   it('moves through the lifecycle stages', async () => {
-    await send([makeEvent('page_view', { eventId: 'lc-lead', customerId: 'lc-lead', timestamp: daysAgo(1) })]);
-    await send([makeEvent('purchase', { eventId: 'lc-one', customerId: 'lc-one', timestamp: daysAgo(1) })]);
-    await send([makeEvent('purchase', { eventId: 'lc-old', customerId: 'lc-old', timestamp: daysAgo(31) })]);
-    await send([makeEvent('page_view', { eventId: 'lc-anon', customerId: undefined, anonymousId: 'lc-anon', timestamp: daysAgo(1) })]);
+    await send([
+      makeEvent('page_view', { eventId: 'lc-lead', customerId: 'lc-lead', timestamp: daysAgo(1) }),
+    ]);
+    await send([
+      makeEvent('purchase', { eventId: 'lc-one', customerId: 'lc-one', timestamp: daysAgo(1) }),
+    ]);
+    await send([
+      makeEvent('purchase', { eventId: 'lc-old', customerId: 'lc-old', timestamp: daysAgo(31) }),
+    ]);
+    await send([
+      makeEvent('page_view', {
+        eventId: 'lc-anon',
+        customerId: undefined,
+        anonymousId: 'lc-anon',
+        timestamp: daysAgo(1),
+      }),
+    ]);
     expect((await profile('lc-lead')).lifecycle).toBe('lead');
     expect((await profile('lc-one')).lifecycle).toBe('customer');
     expect((await profile('p1')).lifecycle).toBe('repeat');
     expect((await profile('lc-old')).lifecycle).toBe('lapsed');
     const visitor = await engine.app.inject({ url: '/v1/visitors/lc-anon' });
-    expect(visitor.json()).toMatchObject({ customerId: null, lifecycle: 'visitor', anonymousIds: ['lc-anon'] });
+    expect(visitor.json()).toMatchObject({
+      customerId: null,
+      lifecycle: 'visitor',
+      anonymousIds: ['lc-anon'],
+    });
     const device = await engine.app.inject({ url: '/v1/visitors/p1-device' });
     expect(device.json()).toMatchObject({ customerId: 'p1' });
   });
@@ -167,7 +235,10 @@ describe('customer profiles', () => {
   it('returns the profile as it stood at a time', async () => {
     const events = journey('p5', 'p5-device', 5);
     await send(events);
-    const afterIdentify = await profile('p5', `?asOf=${encodeURIComponent(String(events[2]?.timestamp))}`);
+    const afterIdentify = await profile(
+      'p5',
+      `?asOf=${encodeURIComponent(String(events[2]?.timestamp))}`,
+    );
     expect(afterIdentify).toMatchObject({
       lifecycle: 'lead',
       asOf: events[2]?.timestamp,
@@ -186,7 +257,9 @@ describe('customer profiles', () => {
 
   it('finds customers by their current email, case-insensitively', async () => {
     const found = await engine.app.inject({ url: '/v1/customers?email=P1@example.COM' });
-    expect(found.json<{ customers: Profile[] }>().customers.map((c) => c.customerId)).toEqual(['p1']);
+    expect(found.json<{ customers: Profile[] }>().customers.map((c) => c.customerId)).toEqual([
+      'p1',
+    ]);
     await send([
       makeEvent('identify', {
         eventId: 'p1-new-email',
@@ -203,19 +276,42 @@ describe('customer profiles', () => {
 
   it('lets an admin undo a wrong link, and the profile follows', async () => {
     await send([
-      makeEvent('page_view', { eventId: 'shared-1', customerId: undefined, anonymousId: 'shared-device', timestamp: daysAgo(2) }),
-      makeEvent('identify', { eventId: 'shared-2', customerId: 'p6', anonymousId: 'shared-device', timestamp: daysAgo(2, 1) }),
+      makeEvent('page_view', {
+        eventId: 'shared-1',
+        customerId: undefined,
+        anonymousId: 'shared-device',
+        timestamp: daysAgo(2),
+      }),
+      makeEvent('identify', {
+        eventId: 'shared-2',
+        customerId: 'p6',
+        anonymousId: 'shared-device',
+        timestamp: daysAgo(2, 1),
+      }),
     ]);
     expect((await profile('p6')).stats.pageViews).toBe(1);
-    const undo = await engine.app.inject({ method: 'DELETE', url: '/v1/customers/p6/links/shared-device' });
+    const undo = await engine.app.inject({
+      method: 'DELETE',
+      url: '/v1/customers/p6/links/shared-device',
+    });
     expect(undo.statusCode).toBe(200);
     const after = await profile('p6');
     expect(after.anonymousIds).toEqual([]);
     expect(after.stats).toMatchObject({ pageViews: 0, events: 1 });
-    const again = await engine.app.inject({ method: 'DELETE', url: '/v1/customers/p6/links/shared-device' });
+    const again = await engine.app.inject({
+      method: 'DELETE',
+      url: '/v1/customers/p6/links/shared-device',
+    });
     expect(again.statusCode).toBe(404);
     // A later identify links the device again.
-    await send([makeEvent('identify', { eventId: 'shared-3', customerId: 'p6', anonymousId: 'shared-device', timestamp: daysAgo(0, 1) })]);
+    await send([
+      makeEvent('identify', {
+        eventId: 'shared-3',
+        customerId: 'p6',
+        anonymousId: 'shared-device',
+        timestamp: daysAgo(0, 1),
+      }),
+    ]);
     expect((await profile('p6')).anonymousIds).toEqual(['shared-device']);
   });
 
