@@ -1,1 +1,2 @@
 export { makeEvent, makeEvents, BASE_TIME } from './event-factories.js';
+export * from './generator/index.js';
