@@ -3,6 +3,9 @@
 -- the anonymous ids linked to it at read time, so undoing a link needs no rewrite. Every
 -- column is an exact, order-independent aggregate: streaming and replay give the same rows.
 -- Unlink events are an admin's correction, not customer activity: they count for nothing.
+-- Counts by key (type, channel, email action, category) are built once per customer and
+-- block from grouped arrays: a map per row cost more than the rest of the view together.
+-- JSON is parsed only on the rows that need it (if() evaluates lazily).
 CREATE TABLE IF NOT EXISTS customer_stats
 (
     customer_key String,
@@ -33,8 +36,14 @@ SELECT
     max(timestamp) AS last_seen,
     max(received_at) AS last_received,
     count() AS event_count,
-    sumMap(map(toString(type), toUInt64(1))) AS events_by_type,
-    sumMap(map(toString(channel), toUInt64(1))) AS events_by_channel,
+    mapFromArrays(
+        arraySort(arrayDistinct(groupArray(toString(type)) AS types)) AS type_keys,
+        arrayMap(k -> toUInt64(countEqual(types, k)), type_keys)
+    ) AS events_by_type,
+    mapFromArrays(
+        arraySort(arrayDistinct(groupArray(toString(channel)) AS channels)) AS channel_keys,
+        arrayMap(k -> toUInt64(countEqual(channels, k)), channel_keys)
+    ) AS events_by_channel,
     uniqExactStateIf(toDate(timestamp), type = 'page_view') AS visit_days,
     countIf(type = 'purchase') AS orders,
     sumIf(toDecimal128(amount, 4), type = 'purchase') AS revenue,
@@ -42,11 +51,17 @@ SELECT
     sumIf(toDecimal128(amount, 4), type = 'refund') AS refunded,
     argMaxStateIf((order_id, amount), (timestamp, event_id), type = 'purchase') AS last_order,
     maxIf(toNullable(timestamp), type = 'purchase') AS last_order_at,
-    sumMapIf(map(JSONExtractString(properties, 'action'), toUInt64(1)), type = 'email') AS email_actions,
-    sumMapIf(
-        arrayFilter(c -> c != '', arrayMap(i -> JSONExtractString(i, 'category'), JSONExtractArrayRaw(properties, 'items'))) AS item_categories,
-        arrayMap(c -> toUInt64(1), item_categories),
-        type = 'purchase'
+    mapFromArrays(
+        arraySort(arrayDistinct(
+            groupArrayIf(if(type = 'email', JSONExtractString(properties, 'action'), ''), type = 'email') AS actions
+        )) AS action_keys,
+        arrayMap(k -> toUInt64(countEqual(actions, k)), action_keys)
+    ) AS email_actions,
+    (
+        arraySort(arrayDistinct(groupArrayArray(if(type = 'purchase',
+            arrayFilter(c -> c != '', arrayMap(i -> JSONExtractString(i, 'category'), JSONExtractArrayRaw(properties, 'items'))),
+            [])) AS item_categories)) AS category_keys,
+        arrayMap(k -> toUInt64(countEqual(item_categories, k)), category_keys)
     ) AS categories
 FROM events
 WHERE type != 'identity_unlink'

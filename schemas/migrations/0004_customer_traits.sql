@@ -11,9 +11,8 @@ SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS customer_traits_from_events TO customer_traits AS
 SELECT customer_id, kv.1 AS trait, argMaxState(kv.2, (timestamp, event_id)) AS value
-FROM events
+FROM (SELECT customer_id, timestamp, event_id, properties FROM events WHERE type = 'identify')
 ARRAY JOIN JSONExtractKeysAndValuesRaw(properties, 'traits') AS kv
-WHERE type = 'identify'
 GROUP BY customer_id, trait;
 
 -- Every value a trait has had, for look-ups by value (email, phone); a match is confirmed
@@ -30,6 +29,6 @@ SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS trait_index_from_events TO trait_index AS
 SELECT kv.1 AS trait, lowerUTF8(JSONExtract(kv.2, 'String')) AS value, customer_id
-FROM events
+FROM (SELECT customer_id, properties FROM events WHERE type = 'identify')
 ARRAY JOIN JSONExtractKeysAndValuesRaw(properties, 'traits') AS kv
-WHERE type = 'identify' AND JSONType(kv.2) = 'String';
+WHERE JSONType(kv.2) = 'String';

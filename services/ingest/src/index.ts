@@ -1,3 +1,8 @@
 export { ingestPlugin, type IngestPluginOptions } from './plugin.js';
 export { createIngestEvents, type IngestDeps, type IngestOutcome } from './ingest-events.js';
-export { deriveEventId } from './steps/normalize-event-step.js';
+export { createValidateEventStep } from './steps/validate-event-step.js';
+export {
+  createNormalizeEventStep,
+  deriveEventId,
+  type NormalizeOptions,
+} from './steps/normalize-event-step.js';
