@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+export const runRecordSchema = z.object({
+  runId: z.string(),
+  job: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  trigger: z.enum(['api', 'cli', 'schedule']),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  rowsWritten: z.number().int(),
+  phases: z.array(z.object({ name: z.string(), seconds: z.number() })),
+  progress: z
+    .object({ phase: z.string(), done: z.number().int(), total: z.number().int() })
+    .nullable()
+    .describe('while running: the phase under way'),
+  summary: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+});
+
+export const jobListSchema = z.object({
+  jobs: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      phases: z.array(z.string()),
+      schedule: z.string().nullable().describe('cron expression (UTC), if scheduled'),
+      nextRunAt: z.string().nullable(),
+      lastRun: runRecordSchema.nullable(),
+    }),
+  ),
+});
+
+export const runListQuerySchema = z.object({
+  job: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const rfmReportQuerySchema = z.object({
+  runId: z
+    .string()
+    .max(64)
+    .optional()
+    .describe('a run of the rfm job; the latest successful one by default'),
+});
+
+export const rfmReportSchema = z.object({
+  runId: z.string(),
+  asOf: z.string(),
+  computedAt: z.string().nullable(),
+  currency: z.string(),
+  customers: z.number().int(),
+  grid: z
+    .array(
+      z.object({
+        r: z.number().int(),
+        f: z.number().int(),
+        customers: z.number().int(),
+        monetary: z.number(),
+      }),
+    )
+    .describe('all 25 recency × frequency cells, empty ones included'),
+  segments: z.array(
+    z.object({
+      segment: z.string(),
+      customers: z.number().int(),
+      share: z.number().describe('of scored customers'),
+      monetary: z.number(),
+      averageMonetary: z.number(),
+    }),
+  ),
+});
+export type RfmReport = z.infer<typeof rfmReportSchema>;

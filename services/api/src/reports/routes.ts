@@ -1,0 +1,31 @@
+import { errorResponseSchema, rfmReportQuerySchema, rfmReportSchema } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { LatestRuns } from './latest-runs.js';
+import { readRfmReport } from './rfm-report.js';
+
+export interface ReportRoutesOptions {
+  store: Store;
+  latest: LatestRuns;
+  currency: string;
+}
+
+export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (app, options) => {
+  app.get(
+    '/v1/reports/rfm',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['reports'],
+        summary: 'RFM: the recency × frequency grid and the named segments of a run',
+        querystring: rfmReportQuerySchema,
+        response: { 200: rfmReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      readRfmReport(options.store, options.latest, {
+        currency: options.currency,
+        ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
+      }),
+  );
+};

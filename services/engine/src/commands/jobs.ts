@@ -1,0 +1,162 @@
+import type { Config } from '@rapport/config';
+import { JobRunner, type RunRecord } from '@rapport/jobs';
+import type { Logger } from '@rapport/observability';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore } from '@rapport/store';
+import { SingleBar, Presets } from 'cli-progress';
+import { ALL_JOBS } from '../job-registry.js';
+
+export interface JobCommandOptions {
+  /** A running engine to ask instead of opening the store here. */
+  url?: string;
+  apiKey?: string;
+}
+
+function progressBar() {
+  const bar = new SingleBar(
+    { format: ' {bar} {value}/{total} phases | {phase} | {duration_formatted}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(run: RunRecord) {
+      if (!run.progress) return;
+      if (!started) {
+        bar.start(run.progress.total, run.progress.done, { phase: run.progress.phase });
+        started = true;
+      } else {
+        bar.update(run.progress.done, { phase: run.progress.phase });
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function printRun(run: RunRecord) {
+  const lines = [
+    `run       ${run.runId}`,
+    `job       ${run.job} ${JSON.stringify(run.params)}`,
+    `status    ${run.status}${run.error ? `: ${run.error}` : ''}`,
+    `rows      ${run.rowsWritten}`,
+    ...run.phases.map(
+      (phase) => `phase     ${phase.name.padEnd(16)} ${phase.seconds.toFixed(2)} s`,
+    ),
+    `total     ${((Date.parse(run.finishedAt ?? run.startedAt) - Date.parse(run.startedAt)) / 1000).toFixed(2)} s`,
+    `summary   ${JSON.stringify(run.summary)}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function request<T>(options: JobCommandOptions, path: string, init: RequestInit = {}) {
+  const response = await fetch(new URL(path, options.url), {
+    ...init,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    },
+  });
+  const body = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
+async function runRemotely(
+  name: string,
+  params: Record<string, unknown>,
+  options: JobCommandOptions,
+) {
+  const started = await request<RunRecord>(options, `/v1/jobs/${name}/runs`, {
+    method: 'POST',
+    body: JSON.stringify(params),
+  });
+  const bar = progressBar();
+  let run = started;
+  bar.update(run);
+  while (run.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    run = await request<RunRecord>(options, `/v1/jobs/runs/${started.runId}`);
+    bar.update(run);
+  }
+  bar.stop();
+  return run;
+}
+
+async function runLocally(
+  name: string,
+  params: Record<string, unknown>,
+  context: { config: Config; logger: Logger },
+) {
+  const store = await openStore(context.config.store);
+  try {
+    await migrate(store, migrationsDir, context.logger);
+    const runner = new JobRunner({ store, logger: context.logger, jobs: ALL_JOBS });
+    const bar = progressBar();
+    runner.on('progress', (run) => bar.update(run));
+    const { finished } = await runner.start(name, params, 'cli');
+    const run = await finished;
+    bar.stop();
+    return run;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `rapport jobs run <name>`: runs a job in the foreground and prints its summary. */
+export async function runJobCommand(
+  name: string,
+  params: Record<string, unknown>,
+  context: { config: Config; logger: Logger } & JobCommandOptions,
+): Promise<boolean> {
+  const run =
+    context.url === undefined
+      ? await runLocally(name, params, context)
+      : await runRemotely(name, params, context);
+  printRun(run);
+  return run.status === 'succeeded';
+}
+
+/** `rapport jobs list`: jobs, schedules and last runs. */
+export async function listJobsCommand(
+  context: { config: Config; logger: Logger } & JobCommandOptions,
+) {
+  type Listing = {
+    jobs: {
+      name: string;
+      description: string;
+      schedule: string | null;
+      lastRun: RunRecord | null;
+    }[];
+  };
+  let listing: Listing;
+  if (context.url !== undefined) {
+    listing = await request<Listing>(context, '/v1/jobs');
+  } else {
+    const store = await openStore(context.config.store);
+    try {
+      await migrate(store, migrationsDir, context.logger);
+      const runner = new JobRunner({ store, logger: context.logger, jobs: ALL_JOBS });
+      listing = {
+        jobs: await Promise.all(
+          ALL_JOBS.map(async (job) => ({
+            name: job.name,
+            description: job.description,
+            schedule: context.config.jobs.schedules[job.name] ?? null,
+            lastRun: (await runner.runs.list({ job: job.name, limit: 1 }))[0] ?? null,
+          })),
+        ),
+      };
+    } finally {
+      await store.close();
+    }
+  }
+  for (const job of listing.jobs) {
+    const last = job.lastRun
+      ? `${job.lastRun.status} ${job.lastRun.startedAt} (${job.lastRun.runId})`
+      : 'never run';
+    process.stdout.write(
+      `${job.name.padEnd(10)} ${(job.schedule ?? 'not scheduled').padEnd(16)} last: ${last}\n           ${job.description}\n`,
+    );
+  }
+}

@@ -1,0 +1,17 @@
+export {
+  defineJob,
+  JobRunningError,
+  UnknownJobError,
+  JobParamsError,
+  type JobDefinition,
+  type JobContext,
+  type RunRecord,
+  type RunStatus,
+  type RunTrigger,
+} from './job.js';
+export { JobRunner, type JobRunnerDeps, type StartedRun } from './job-runner.js';
+export { RunStore } from './run-store.js';
+export { Scheduler, type Schedules } from './scheduler.js';
+export { rfmJob } from './rfm/rfm-job.js';
+export { RFM_SEGMENTS, rfmSegment } from './rfm/rfm-segments.js';
+export { jobsPlugin, type JobsPluginOptions } from './plugin.js';

@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore, type Store } from '@rapport/store';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineJob, JobRunningError, type RunRecord } from './job.js';
+import { JobRunner } from './job-runner.js';
+import { Scheduler } from './scheduler.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+let store: Store;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rapport-jobs-'));
+  store = await openStore({
+    mode: 'embedded',
+    dataDir: dir,
+    database: 'jobs_test',
+    readConnections: 1,
+  });
+  await migrate(store, migrationsDir);
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let release: () => void = () => undefined;
+const slow = defineJob({
+  name: 'slow',
+  description: 'waits until released',
+  params: z.object({ label: z.string().default('x') }),
+  phases: ['wait', 'count'],
+  async run(context, { label }) {
+    await context.phase('wait', () => new Promise<void>((resolve) => (release = resolve)));
+    await context.phase('count', async () => context.wrote(7));
+    return { label };
+  },
+});
+const failing = defineJob({
+  name: 'failing',
+  description: 'fails in its second phase',
+  params: z.object({}),
+  phases: ['ok', 'boom'],
+  async run(context) {
+    await context.phase('ok', async () => undefined);
+    await context.phase('boom', () => store.query('SELECT no_such_column FROM events'));
+    return {};
+  },
+});
+const quick = defineJob({
+  name: 'quick',
+  description: 'does nothing, quickly',
+  params: z.object({}),
+  phases: ['nothing'],
+  async run(context) {
+    await context.phase('nothing', async () => undefined);
+    return { done: true };
+  },
+});
+
+describe('JobRunner', () => {
+  it('records a run with its parameters, phase timings, rows and summary', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow, failing, quick] });
+    const progress: string[] = [];
+    runner.on('progress', (run) => progress.push(`${run.progress?.phase}:${run.progress?.done}`));
+    const { runId, finished } = await runner.start('slow', { label: 'first' }, 'cli');
+    expect((await runner.runs.get(runId))?.status).toBe('running');
+    release();
+    const run = await finished;
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      params: { label: 'first' },
+      rowsWritten: 7,
+      summary: { label: 'first' },
+    });
+    expect(run.phases.map((phase) => phase.name)).toEqual(['wait', 'count']);
+    expect(progress).toEqual(['wait:0', 'wait:1', 'count:1', 'count:2']);
+    const stored = await runner.runs.get(runId);
+    expect(stored).toMatchObject({
+      status: 'succeeded',
+      rowsWritten: 7,
+      trigger: 'cli',
+      error: null,
+    });
+    expect(stored?.phases).toHaveLength(2);
+    expect(stored?.finishedAt).not.toBeNull();
+  });
+
+  it('refuses a second run of a job while one runs, naming the running run', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow] });
+    const first = await runner.start('slow', {}, 'api');
+    const refused = await runner.start('slow', {}, 'api').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JobRunningError);
+    expect((refused as JobRunningError).runId).toBe(first.runId);
+    release();
+    await first.finished;
+    const again = await runner.start('slow', {}, 'api');
+    release();
+    expect((await again.finished).status).toBe('succeeded');
+  });
+
+  it('records a failed run as failed, with its error and the phases it completed', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [failing] });
+    const { runId, finished } = await runner.start('failing', {}, 'api');
+    const run = await finished;
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/no_such_column/);
+    const stored = await runner.runs.get(runId);
+    expect(stored).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/no_such_column/),
+    });
+    expect(stored?.phases.map((phase) => phase.name)).toEqual(['ok']);
+  });
+
+  it('rejects bad parameters and unknown jobs with clear errors', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow] });
+    await expect(runner.start('slow', { label: 5 }, 'api')).rejects.toThrow(/label: /);
+    await expect(runner.start('nope', {}, 'api')).rejects.toThrow(
+      /no job named "nope"; jobs are slow/,
+    );
+  });
+
+  it('marks runs left running by a dead process as failed', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow] });
+    const { runId, finished } = await runner.start('slow', {}, 'api');
+    const other = new JobRunner({ store, logger, jobs: [slow] });
+    expect(await other.runs.failInterrupted(Date.now())).toBeGreaterThanOrEqual(1);
+    expect(await other.runs.get(runId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/interrupted/),
+    });
+    release();
+    await finished;
+  });
+});
+
+describe('Scheduler', () => {
+  it('starts runs on their cron schedule', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [quick] });
+    const scheduler = new Scheduler(runner, { quick: '* * * * * *' }, logger);
+    const runs: RunRecord[] = [];
+    runner.on('finished', (run) => runs.push(run));
+    scheduler.start();
+    expect(scheduler.nextRuns().quick).not.toBeNull();
+    await expect.poll(() => runs.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    await scheduler.stop();
+    await runner.drain();
+    expect(runs[0]).toMatchObject({ job: 'quick', trigger: 'schedule', status: 'succeeded' });
+    const listed = await runner.runs.list({ job: 'quick', limit: 10 });
+    expect(listed.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a schedule for a job that does not exist', () => {
+    const runner = new JobRunner({ store, logger, jobs: [quick] });
+    expect(() => new Scheduler(runner, { nightly: '0 3 * * *' }, logger)).toThrow(
+      /no job named "nightly"/,
+    );
+  });
+});

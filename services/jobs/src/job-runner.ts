@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger, Metrics } from '@rapport/observability';
+import type { Store } from '@rapport/store';
+import {
+  JobParamsError,
+  JobRunningError,
+  UnknownJobError,
+  type JobContext,
+  type JobDefinition,
+  type RunRecord,
+  type RunTrigger,
+} from './job.js';
+import { RunStore } from './run-store.js';
+
+export interface JobRunnerDeps {
+  store: Store;
+  logger: Logger;
+  jobs: readonly JobDefinition[];
+  metrics?: Metrics;
+  /** Told of every run that ended, e.g. to drop cached profiles that show job results. */
+  onFinished?: (run: RunRecord) => void;
+}
+
+export interface StartedRun {
+  runId: string;
+  /** The live record: its status, progress and phases change as the run goes. */
+  run: RunRecord;
+  /** Settles with the final record; never rejects (a failed run is a record too). */
+  finished: Promise<RunRecord>;
+}
+
+/**
+ * Runs registered jobs, one run of a job at a time, recording every run in `job_runs` with
+ * its parameters, phase timings, rows written and outcome. Emits `progress` with the live
+ * record as phases complete.
+ */
+export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [RunRecord] }> {
+  readonly runs: RunStore;
+  private readonly active = new Map<string, RunRecord>();
+  private readonly byName: Map<string, JobDefinition>;
+
+  constructor(private readonly deps: JobRunnerDeps) {
+    super();
+    this.runs = new RunStore(deps.store);
+    this.byName = new Map(deps.jobs.map((job) => [job.name, job]));
+  }
+
+  get jobs(): JobDefinition[] {
+    return [...this.byName.values()];
+  }
+
+  job(name: string): JobDefinition {
+    const job = this.byName.get(name);
+    if (!job) throw new UnknownJobError(name, [...this.byName.keys()]);
+    return job;
+  }
+
+  /** The live record of a run this runner is running, if it is. */
+  running(runId: string): RunRecord | undefined {
+    return [...this.active.values()].find((run) => run.runId === runId);
+  }
+
+  /** Starts a run; refuses when the job is running already (JobRunningError names the run). */
+  async start(name: string, rawParams: unknown, trigger: RunTrigger): Promise<StartedRun> {
+    const job = this.job(name);
+    const current = this.active.get(name);
+    if (current) throw new JobRunningError(name, current.runId);
+    const parsed = job.params.safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      throw new JobParamsError(
+        parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || 'params'}: ${issue.message}`)
+          .join('; '),
+      );
+    }
+    const run: RunRecord = {
+      runId: randomUUID(),
+      job: name,
+      params: parsed.data,
+      trigger,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      rowsWritten: 0,
+      phases: [],
+      progress: { phase: job.phases[0] ?? '', done: 0, total: job.phases.length },
+      summary: {},
+      error: null,
+    };
+    this.active.set(name, run);
+    try {
+      await this.runs.save(run);
+    } catch (error) {
+      this.active.delete(name);
+      throw error;
+    }
+    return { runId: run.runId, run, finished: this.execute(job, run, parsed.data) };
+  }
+
+  private async execute(job: JobDefinition, run: RunRecord, params: Record<string, unknown>) {
+    const logger = this.deps.logger.child({ job: job.name, runId: run.runId });
+    const context: JobContext = {
+      runId: run.runId,
+      store: this.deps.store,
+      logger,
+      phase: async (name, work) => {
+        run.progress = { phase: name, done: run.phases.length, total: job.phases.length };
+        this.emit('progress', run);
+        const started = performance.now();
+        const result = await work();
+        run.phases.push({ name, seconds: (performance.now() - started) / 1000 });
+        run.progress = { phase: name, done: run.phases.length, total: job.phases.length };
+        this.emit('progress', run);
+        return result;
+      },
+      wrote: (rows) => {
+        run.rowsWritten += rows;
+      },
+    };
+    logger.info({ params }, 'job run started');
+    try {
+      run.summary = await job.run(context, params);
+      run.status = 'succeeded';
+    } catch (error) {
+      run.status = 'failed';
+      run.error = error instanceof Error ? error.message : String(error);
+      logger.error({ err: error }, 'job run failed');
+    }
+    run.finishedAt = new Date().toISOString();
+    run.progress = null;
+    try {
+      await this.runs.save(run);
+    } catch (error) {
+      logger.error({ err: error }, 'could not record the end of the run');
+    } finally {
+      this.active.delete(job.name);
+    }
+    logger.info({ status: run.status, phases: run.phases, rows: run.rowsWritten }, 'job run ended');
+    this.deps.onFinished?.(run);
+    this.emit('finished', run);
+    return run;
+  }
+
+  /** Waits for every run under way. */
+  async drain(): Promise<void> {
+    while (this.active.size > 0) {
+      await new Promise<void>((resolve) => this.once('finished', () => resolve()));
+    }
+  }
+}

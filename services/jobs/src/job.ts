@@ -1,0 +1,78 @@
+import type { Logger } from '@rapport/observability';
+import type { Store } from '@rapport/store';
+import type { z } from 'zod';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type RunTrigger = 'api' | 'cli' | 'schedule';
+
+export interface PhaseTiming {
+  name: string;
+  seconds: number;
+}
+
+/** A job run as recorded in `job_runs` (and, while it runs, as its runner sees it). */
+export interface RunRecord {
+  runId: string;
+  job: string;
+  params: Record<string, unknown>;
+  trigger: RunTrigger;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  rowsWritten: number;
+  phases: PhaseTiming[];
+  /** While running: the phase under way and how many of the job's phases are done. */
+  progress: { phase: string; done: number; total: number } | null;
+  summary: Record<string, unknown>;
+  error: string | null;
+}
+
+/** What a job gets to work with. */
+export interface JobContext {
+  runId: string;
+  store: Store;
+  logger: Logger;
+  /** Runs one named phase, timing it and reporting progress. */
+  phase<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /** Counts rows the job wrote, for the run record. */
+  wrote(rows: number): void;
+}
+
+export interface JobDefinition<P extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  description: string;
+  /** Parses parameters from an API body or CLI flags; errors name the parameter. */
+  params: z.ZodType<P, Record<string, unknown> | undefined>;
+  /** The phases the job goes through, in order, for progress bars. */
+  phases: readonly string[];
+  run(context: JobContext, params: P): Promise<Record<string, unknown>>;
+}
+
+/** Defines a job: its run() gets the parameters as its schema parses them. */
+export function defineJob<P extends Record<string, unknown>>(job: JobDefinition<P>): JobDefinition {
+  return job;
+}
+
+export class JobRunningError extends Error {
+  override readonly name = 'JobRunningError';
+  readonly statusCode = 409;
+  constructor(
+    readonly job: string,
+    readonly runId: string,
+  ) {
+    super(`job ${job} is already running as run ${runId}`);
+  }
+}
+
+export class UnknownJobError extends Error {
+  override readonly name = 'UnknownJobError';
+  readonly statusCode = 404;
+  constructor(job: string, known: readonly string[]) {
+    super(`no job named "${job}"; jobs are ${known.join(', ')}`);
+  }
+}
+
+export class JobParamsError extends Error {
+  override readonly name = 'JobParamsError';
+  readonly statusCode = 400;
+}
