@@ -7,3 +7,4 @@ export * from './api.js';
 /** Numbered SQL migrations, applied in order by the store. */
 export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
 export * from './profile.js';
+export * from './jobs.js';

@@ -39,6 +39,19 @@ export const profileStatsSchema = z.object({
     .describe('categories of purchased items, most bought first (at most 5)'),
 });
 
+export const rfmScoreSchema = z.object({
+  runId: z.string(),
+  asOf: instant,
+  recencyDays: z.number().int(),
+  frequency: z.number().int(),
+  monetary: money,
+  r: z.number().int(),
+  f: z.number().int(),
+  m: z.number().int(),
+  score: z.string().describe('R, F and M scores, e.g. "545"'),
+  segment: z.string(),
+});
+
 export const profileSchema = z.object({
   customerId: z.string().nullable().describe('null for a visitor known only by anonymous id'),
   anonymousIds: z.array(z.string()).describe('anonymous ids linked to this customer'),
@@ -46,7 +59,7 @@ export const profileSchema = z.object({
   traits: z.record(z.string(), z.unknown()),
   stats: profileStatsSchema,
   currency: z.string().describe('the reporting currency of every amount'),
-  rfm: z.unknown().nullable().describe('filled by the rfm job'),
+  rfm: rfmScoreSchema.nullable().describe('from the latest rfm run; null in as-of profiles'),
   cluster: z.unknown().nullable().describe('filled by the clusters job'),
   clv: z.unknown().nullable().describe('filled by the clv job'),
   segments: z.array(z.unknown()).describe('filled by the segments job'),

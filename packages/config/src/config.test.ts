@@ -50,6 +50,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ RAPPORT_HOST: '::1' }).http.host).toBe('::1');
   });
 
+  it('reads job schedules and rejects bad cron expressions by name', () => {
+    const config = loadConfig({ RAPPORT_SCHEDULE_RFM: '0 3 * * *', RAPPORT_SCHEDULE_CLV: ' ' });
+    expect(config.jobs.schedules).toEqual({ rfm: '0 3 * * *' });
+    expect(() => loadConfig({ RAPPORT_SCHEDULE_RFM: 'at three' })).toThrow(
+      /RAPPORT_SCHEDULE_RFM: "at three" is not a cron expression/,
+    );
+  });
+
   it('uses a ClickHouse server when CLICKHOUSE_URL is set', () => {
     const config = loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_DATABASE: 'crm' });
     expect(config.store).toMatchObject({ mode: 'http', url: 'http://ch:8123', database: 'crm' });

@@ -1,6 +1,14 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import cron from 'node-cron';
 import type { z } from 'zod';
+import {
+  distributedProblems,
+  distributedServiceProblems,
+  kafkaConfigOf,
+  type DistributedService,
+  type KafkaConfig,
+} from './distributed-env.js';
 import { envSchema, type ApiKey } from './env-schema.js';
 
 export class ConfigError extends Error {
@@ -27,7 +35,11 @@ export interface Config {
         readonly username: string;
         readonly password: string;
         readonly database: string;
+        /** A ClickHouse cluster: tables are replicated and reached through distributed ones. */
+        readonly cluster?: string;
       };
+  /** The Kafka bus, when KAFKA_BROKERS is set (distributed mode). */
+  readonly kafka?: KafkaConfig;
   readonly ingest: {
     readonly maxEventsPerRequest: number;
     readonly maxBodyBytes: number;
@@ -39,6 +51,10 @@ export interface Config {
   readonly profiles: {
     readonly lapsedAfterDays: number;
     readonly cacheBytes: number;
+  };
+  readonly jobs: {
+    /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
+    readonly schedules: Readonly<Record<string, string>>;
   };
   readonly batch: {
     readonly maxRows: number;
@@ -62,10 +78,37 @@ function describe(issues: readonly z.core.$ZodIssue[], env: Record<string, strin
   });
 }
 
+const SCHEDULE = /^RAPPORT_SCHEDULE_([A-Z][A-Z0-9_]*)$/;
+
+/** `RAPPORT_SCHEDULE_RFM="0 3 * * *"` schedules the rfm job; the expression is checked here. */
+function schedulesOf(env: Record<string, string | undefined>): {
+  schedules: Record<string, string>;
+  problems: string[];
+} {
+  const schedules: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const match = SCHEDULE.exec(name);
+    if (!match?.[1] || value === undefined || value.trim() === '') continue;
+    if (!cron.validate(value.trim())) {
+      problems.push(`${name}: "${value}" is not a cron expression (e.g. "0 3 * * *")`);
+    } else {
+      schedules[match[1].toLowerCase()] = value.trim();
+    }
+  }
+  return { schedules, problems };
+}
+
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, env));
+  const { schedules, problems } = schedulesOf(env);
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError([
+      ...(parsed.error ? describe(parsed.error.issues, env) : []),
+      ...problems,
+    ]);
+  }
   const e = parsed.data;
   if (e.RAPPORT_API_KEYS.length === 0 && !isLoopback(e.RAPPORT_HOST)) {
     throw new ConfigError([
@@ -73,6 +116,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'set API keys before exposing the server beyond this machine',
     ]);
   }
+  const crossField = distributedProblems(e);
+  if (crossField.length > 0) throw new ConfigError(crossField);
+  const kafka = kafkaConfigOf(e);
   const store: Config['store'] =
     e.CLICKHOUSE_URL === undefined
       ? {
@@ -87,12 +133,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           username: e.CLICKHOUSE_USER,
           password: e.CLICKHOUSE_PASSWORD,
           database: e.CLICKHOUSE_DATABASE,
+          ...(e.CLICKHOUSE_CLUSTER === undefined ? {} : { cluster: e.CLICKHOUSE_CLUSTER }),
         };
   return deepFreeze({
     http: { host: e.RAPPORT_HOST, port: e.RAPPORT_PORT },
     logLevel: e.RAPPORT_LOG_LEVEL,
     apiKeys: e.RAPPORT_API_KEYS,
     store,
+    ...(kafka === undefined ? {} : { kafka }),
     ingest: {
       maxEventsPerRequest: e.RAPPORT_MAX_EVENTS_PER_REQUEST,
       maxBodyBytes: e.RAPPORT_MAX_BODY_BYTES,
@@ -104,12 +152,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,
       cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
     },
+    jobs: { schedules },
     batch: {
       maxRows: e.RAPPORT_BATCH_MAX_ROWS,
       flushIntervalMs: e.RAPPORT_BATCH_FLUSH_MS,
       maxQueueRows: e.RAPPORT_QUEUE_MAX_ROWS,
     },
   });
+}
+
+/**
+ * Throws ConfigError unless the configuration can run `service` apart from the others
+ * (Kafka and a ClickHouse server); the message names the missing variables.
+ */
+export function requireDistributed(config: Config, service: DistributedService): void {
+  const problems = distributedServiceProblems(config, service);
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 function deepFreeze<T>(value: T): T {

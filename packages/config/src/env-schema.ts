@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { distributedEnvShape } from './distributed-env.js';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -102,6 +103,7 @@ export const envSchema = z.object({
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('rapport'),
+  ...distributedEnvShape,
 });
 
 export type Env = z.output<typeof envSchema>;

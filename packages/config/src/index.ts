@@ -1,2 +1,3 @@
-export { loadConfig, isLoopback, ConfigError, type Config } from './config.js';
+export { loadConfig, isLoopback, ConfigError, requireDistributed, type Config } from './config.js';
+export type { KafkaConfig, DistributedService } from './distributed-env.js';
 export { SCOPES, type Scope, type ApiKey } from './env-schema.js';

@@ -65,6 +65,48 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly profileCacheLookups = new Counter({
+    name: 'rapport_profile_cache_lookups_total',
+    help: 'Profile look-ups by whether the cache had the profile (hit) or the store was read (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly profileCacheEntries = new Gauge({
+    name: 'rapport_profile_cache_entries',
+    help: 'Profiles held in the cache',
+    registers: [this.registry],
+  });
+
+  readonly busConsumerLag = new Gauge({
+    name: 'rapport_bus_consumer_lag_messages',
+    help: 'Messages in a partition not yet committed by the consumer group (Kafka bus)',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly busDeadLetters = new Counter({
+    name: 'rapport_bus_dead_letters_total',
+    help: 'Messages sent to the dead-letter queue because they could not be decoded or validated',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly busProduceSeconds = new Histogram({
+    name: 'rapport_bus_produce_duration_seconds',
+    help: 'Time until the brokers acknowledged a publish (acks=all), by outcome',
+    labelNames: ['topic', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly busConsumeRetries = new Counter({
+    name: 'rapport_bus_consume_retries_total',
+    help: 'Batches paused and delivered again after a retriable failure (store unavailable)',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpRequestSeconds = new Histogram({
     name: 'rapport_http_request_duration_seconds',
     help: 'HTTP request latency by route and status code',

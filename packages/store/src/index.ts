@@ -1,6 +1,12 @@
 export { openStore, type Store, type Lane, type QueryParams, type InsertOptions } from './store.js';
 export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
 export { migrate, pendingMigrations, loadMigrations, type Migration } from './migrations.js';
+export {
+  renderForCluster,
+  renderMigrations,
+  LOCAL_SUFFIX,
+  type ClusterTarget,
+} from './cluster-ddl.js';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.js';
 export { formatDateTime64 } from './sql.js';
 export { rebuildProjections, type RebuiltProjection } from './replay.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@rapport/observability';
+import { clusterLedger, renderMigrations } from './cluster-ddl.js';
 import { StoreError } from './errors.js';
 import type { Store } from './store.js';
 
@@ -67,7 +68,11 @@ interface Applied {
 }
 
 async function appliedMigrations(store: Store): Promise<Applied[]> {
-  await store.command(LEDGER);
+  await store.command(
+    store.cluster === undefined
+      ? LEDGER
+      : clusterLedger({ cluster: store.cluster, database: store.database }),
+  );
   return store.query<Applied>(
     'SELECT version, any(name) AS name, any(checksum) AS checksum FROM schema_migrations GROUP BY version ORDER BY version',
   );
@@ -91,7 +96,12 @@ export async function migrate(
 ): Promise<{ applied: number[] }> {
   const applied = new Map((await appliedMigrations(store)).map((row) => [row.version, row]));
   const done: number[] = [];
-  for (const migration of loadMigrations(dir)) {
+  // On a cluster the same files build replicated tables with distributed ones in front.
+  const migrations =
+    store.cluster === undefined
+      ? loadMigrations(dir)
+      : renderMigrations(loadMigrations(dir), { cluster: store.cluster, database: store.database });
+  for (const migration of migrations) {
     const previous = applied.get(migration.version);
     if (previous) {
       if (previous.checksum !== migration.checksum) {

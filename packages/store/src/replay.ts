@@ -49,6 +49,12 @@ export async function rebuildProjections(
     onProgress?: (done: number, total: number, table: string) => void;
   } = {},
 ): Promise<RebuiltProjection[]> {
+  if (store.cluster !== undefined) {
+    throw new StoreError(
+      'rejected',
+      `replay rebuilds one server's tables; on cluster ${store.cluster} rebuild each shard's *_local tables instead (see infra/README.md)`,
+    );
+  }
   const all = await projections(store);
   for (const { table } of all) await store.command(`TRUNCATE TABLE ${table}`);
   const rebuilt: RebuiltProjection[] = [];

@@ -22,6 +22,8 @@ export interface InsertOptions {
 export interface Store {
   readonly mode: 'embedded' | 'http';
   readonly database: string;
+  /** The ClickHouse cluster the tables are spread over, if any (http mode). */
+  readonly cluster?: string | undefined;
   query<T>(sql: string, params?: QueryParams, lane?: Lane): Promise<T[]>;
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Inserts newline-delimited JSON objects whose keys are the table's columns. */
@@ -110,6 +112,7 @@ class HttpStore implements Store {
   constructor(
     readonly database: string,
     private readonly client: ClickHouseClient,
+    readonly cluster?: string,
   ) {}
 
   query<T>(sql: string, params?: QueryParams) {
@@ -186,7 +189,9 @@ async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
   const base = { url: config.url, username: config.username, password: config.password };
   const bootstrap = createClient({ ...base, clickhouse_settings: settings });
   try {
-    await runCommand(bootstrap, 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', {
+    // The cluster name is a plain identifier (checked by the configuration).
+    const onCluster = config.cluster === undefined ? '' : ` ON CLUSTER ${config.cluster}`;
+    await runCommand(bootstrap, `CREATE DATABASE IF NOT EXISTS {db:Identifier}${onCluster}`, {
       db: config.database,
     });
   } finally {
@@ -197,7 +202,7 @@ async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
     database: config.database,
     clickhouse_settings: settings,
   });
-  return new HttpStore(config.database, client);
+  return new HttpStore(config.database, client, config.cluster);
 }
 
 /** Opens the store the configuration names, creating its database if needed. */

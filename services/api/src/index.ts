@@ -1,2 +1,3 @@
 export { apiPlugin, type ApiPluginOptions } from './plugin.js';
 export { ProfileCache, ProfileService, type ProfileServiceDeps } from './profiles/index.js';
+export { LatestRuns } from './reports/latest-runs.js';

@@ -4,6 +4,8 @@ import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { profileRoutes } from './profiles/routes.js';
+import type { LatestRuns } from './reports/latest-runs.js';
+import { reportRoutes } from './reports/routes.js';
 import type { ProfileService } from './profiles/profile-service.js';
 import { readTimeline } from './timeline.js';
 
@@ -11,6 +13,9 @@ export interface ApiPluginOptions {
   store: Store;
   bus: EventBus;
   profiles: ProfileService;
+  latest: LatestRuns;
+  /** The reporting currency. */
+  currency: string;
 }
 
 const customerParams = z.object({ id: z.string().min(1).max(256) });
@@ -19,6 +24,7 @@ const customerParams = z.object({ id: z.string().min(1).max(256) });
 export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, options) => {
   const { store } = options;
   await app.register(profileRoutes, options);
+  await app.register(reportRoutes, options);
 
   app.get(
     '/v1/customers/:id/events',

@@ -2,7 +2,10 @@ import { ConfigError, loadConfig, type Config } from '@rapport/config';
 import { createLogger, type Logger } from '@rapport/observability';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, rebuildProjections } from '@rapport/store';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { runDemo } from './commands/demo.js';
+import { listJobsCommand, runJobCommand } from './commands/jobs.js';
+import { registerDistributedCommands } from './commands/distributed.js';
 import { createEngine } from './engine.js';
 
 function configure(): { config: Config; logger: Logger } {
@@ -97,6 +100,96 @@ program
   .command('replay')
   .description('drop and rebuild every projection from the event log (stop the engine first)')
   .action(replay);
+
+const whole = (name: string) => (value: string) => {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 0) {
+    throw new InvalidArgumentError(`${name} must be a whole number`);
+  }
+  return number;
+};
+
+program
+  .command('demo')
+  .description(
+    'load generated demo data (visitors, customers, orders, emails) into a running engine',
+  )
+  .option(
+    '--customers <n>',
+    'people to generate, anonymous visitors included',
+    whole('--customers'),
+    1000,
+  )
+  .option(
+    '--seed <n>',
+    'same seed, same data (a second run reports duplicates)',
+    whole('--seed'),
+    1,
+  )
+  .option('--end <date>', 'the generated two years end at this date', 'now')
+  .option('--url <url>', 'the engine', `http://127.0.0.1:${process.env.RAPPORT_PORT ?? 8080}`)
+  .option('--api-key <key>', 'API key with the ingest scope (env RAPPORT_API_KEY)')
+  .option('--concurrency <n>', 'requests in flight', whole('--concurrency'), 4)
+  .action(
+    async (options: {
+      customers: number;
+      seed: number;
+      end: string;
+      url: string;
+      apiKey?: string;
+      concurrency: number;
+    }) => {
+      const end = options.end === 'now' ? new Date() : new Date(options.end);
+      if (Number.isNaN(end.getTime())) throw new Error(`--end ${options.end}: not a date`);
+      const apiKey = options.apiKey ?? process.env.RAPPORT_API_KEY;
+      await runDemo({
+        url: options.url,
+        customers: options.customers,
+        seed: options.seed,
+        concurrency: options.concurrency,
+        generator: { end },
+        ...(apiKey ? { apiKey } : {}),
+      });
+    },
+  );
+
+const jobs = program
+  .command('jobs')
+  .description('run and inspect batch jobs (rfm, …)')
+  .option('--url <url>', 'a running engine to ask (default: open the store here; env RAPPORT_URL)')
+  .option('--api-key <key>', 'API key for --url (env RAPPORT_API_KEY)');
+
+const remote = () => {
+  const options = jobs.opts<{ url?: string; apiKey?: string }>();
+  const url = options.url ?? process.env.RAPPORT_URL;
+  const apiKey = options.apiKey ?? process.env.RAPPORT_API_KEY;
+  return { ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) };
+};
+
+jobs
+  .command('run <name>')
+  .description('run a job in the foreground with a progress bar and print its summary')
+  .option('--as-of <date>', 'the date or date-time the job computes as of (default: now)')
+  .option('--param <key=value...>', 'other job parameters')
+  .action(async (name: string, options: { asOf?: string; param?: string[] }) => {
+    const params: Record<string, unknown> = {};
+    for (const pair of options.param ?? []) {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--param ${pair}: expected key=value`);
+      const value = pair.slice(at + 1);
+      params[pair.slice(0, at)] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    }
+    if (options.asOf !== undefined) params.asOf = options.asOf;
+    const ok = await runJobCommand(name, params, { ...configure(), ...remote() });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+jobs
+  .command('list')
+  .description('jobs, their schedules and last runs')
+  .action(() => listJobsCommand({ ...configure(), ...remote() }));
+
+registerDistributedCommands(program, configure);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`rapport: ${error instanceof Error ? error.message : String(error)}\n`);

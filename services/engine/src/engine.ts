@@ -1,7 +1,9 @@
 import { InProcessBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
-import { apiPlugin, ProfileCache, ProfileService } from '@rapport/api';
+import { apiPlugin, LatestRuns, ProfileCache, ProfileService } from '@rapport/api';
+import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
+import { ALL_JOBS } from './job-registry.js';
 import { ingestPlugin } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
@@ -13,6 +15,7 @@ export interface Engine {
   store: Store;
   profiles: ProfileService;
   cache: ProfileCache;
+  runner: JobRunner;
   /** Stops taking requests, writes what waits, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -32,10 +35,12 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     throw error;
   }
   const bus = new InProcessBus();
-  const cache = new ProfileCache({ maxBytes: config.profiles.cacheBytes });
+  const cache = new ProfileCache({ maxBytes: config.profiles.cacheBytes, metrics });
+  const latest = new LatestRuns(store);
   const profiles = new ProfileService({
     store,
     cache,
+    latest,
     currency: config.ingest.reportingCurrency,
     rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
   });
@@ -48,6 +53,20 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
     onCommitted: (keys) => cache.invalidate(keys),
   });
+
+  const runner = new JobRunner({
+    store,
+    logger,
+    metrics,
+    jobs: ALL_JOBS,
+    // A finished run changes what every profile shows.
+    onFinished: () => {
+      latest.invalidate();
+      cache.clear();
+    },
+  });
+  await runner.runs.failInterrupted(Date.now());
+  const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
 
   const app = await createApp({
     config,
@@ -74,17 +93,27 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     ],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
-  await app.register(apiPlugin, { store, bus, profiles });
+  await app.register(apiPlugin, {
+    store,
+    bus,
+    profiles,
+    latest,
+    currency: config.ingest.reportingCurrency,
+  });
+  await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
+  scheduler.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await scheduler.stop();
       await app.close();
+      await runner.drain();
       await bus.close();
       await pipeline.stop();
       await store.close();
     })();
     return closing;
   };
-  return { app, store, profiles, cache, close };
+  return { app, store, profiles, cache, runner, close };
 }

@@ -16,7 +16,8 @@ async function ingestWith(
   handler: (messages: BusMessage[]) => Promise<('stored' | 'duplicate')[]>,
 ) {
   const bus = new InProcessBus();
-  await bus.subscribe(handler);
+  // The in-process bus hands over the messages ingest published, already validated.
+  await bus.subscribe((batch) => handler(batch.messages.map((m) => m.published!)));
   return createIngestEvents({ bus, limits, metrics: new Metrics({ processMetrics: false }) });
 }
 

@@ -2,6 +2,7 @@ import type { BusMessage, Delivery } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import { BatchWriter, type Store } from '@rapport/store';
+import { dedupTokenOf, type LogRange } from './dedup-token.js';
 
 export interface EventSinkDeps {
   store: Store;
@@ -13,6 +14,14 @@ export interface EventSinkDeps {
    * their producers are answered, so caches can drop what the batch changed.
    */
   onCommitted?: (customerKeys: Set<string>) => void;
+  /** Settings for every insert, e.g. `distributed_foreground_insert` on a cluster. */
+  insertSettings?: Record<string, string | number>;
+}
+
+/** A message waiting for the writer, with where it sits in the bus's log. */
+interface SinkItem {
+  message: BusMessage;
+  source: LogRange | undefined;
 }
 
 /** The subset of event ids already in the store. Reads the by_event_id projection. */
@@ -29,21 +38,41 @@ async function storedIds(store: Store, ids: string[]): Promise<Set<string>> {
  * Deduplicates one batch by eventId against the store and within itself, then inserts the
  * new events. Batches run one at a time, so no two can both take the same new id.
  */
-export function createWriteEventsStep(store: Store, onCommitted?: EventSinkDeps['onCommitted']) {
-  return async function writeEventsStep(messages: BusMessage[]): Promise<Delivery[]> {
+export function createWriteEventsStep(
+  store: Store,
+  onCommitted?: EventSinkDeps['onCommitted'],
+  insertSettings: Record<string, string | number> = {},
+) {
+  return async function writeEventsStep(
+    messages: BusMessage[],
+    options: { sources?: readonly (LogRange | undefined)[] } = {},
+  ): Promise<Delivery[]> {
     const known = await storedIds(store, [...new Set(messages.map((m) => m.eventId))]);
     const lines: string[] = [];
+    const inserted: string[] = [];
     const touched = new Set<string>();
     const outcomes = messages.map((message): Delivery => {
       if (known.has(message.eventId)) return 'duplicate';
       known.add(message.eventId);
       lines.push(message.value);
+      inserted.push(message.eventId);
       touched.add(message.key);
       if (message.anonymousId !== undefined) touched.add(`a:${message.anonymousId}`);
       return 'stored';
     });
     if (lines.length > 0) {
-      await store.insertJsonLines('events', Buffer.from(lines.join('\n')));
+      // The token makes a repeat of this very insert a no-op in ClickHouse, for when the
+      // look-up above cannot see rows an earlier attempt committed.
+      const token = options.sources && dedupTokenOf(options.sources, inserted);
+      const settings = {
+        ...insertSettings,
+        ...(token === undefined ? {} : { insert_deduplication_token: token }),
+      };
+      await store.insertJsonLines(
+        'events',
+        Buffer.from(lines.join('\n')),
+        Object.keys(settings).length === 0 ? undefined : { settings },
+      );
       onCommitted?.(touched);
     }
     return outcomes;
@@ -52,23 +81,31 @@ export function createWriteEventsStep(store: Store, onCommitted?: EventSinkDeps[
 
 /** The pipeline's sink: batches events from every producer and writes them to `events`. */
 export class EventSink {
-  private readonly writer: BatchWriter<BusMessage, Delivery>;
+  private readonly writer: BatchWriter<SinkItem, Delivery>;
 
   constructor(deps: EventSinkDeps) {
+    const writeEvents = createWriteEventsStep(deps.store, deps.onCommitted, deps.insertSettings);
     this.writer = new BatchWriter({
       name: 'events',
       maxRows: deps.batch.maxRows,
       flushIntervalMs: deps.batch.flushIntervalMs,
       maxQueueRows: deps.batch.maxQueueRows,
-      write: createWriteEventsStep(deps.store, deps.onCommitted),
+      write: (items) =>
+        writeEvents(
+          items.map((item) => item.message),
+          { sources: items.map((item) => item.source) },
+        ),
       logger: deps.logger,
       metrics: deps.metrics,
     });
   }
 
-  /** Resolves with one outcome per message once they are committed. */
-  write(messages: BusMessage[]): Promise<Delivery[]> {
-    return this.writer.add(messages);
+  /**
+   * Resolves with one outcome per message once they are committed. `source` is where the
+   * messages sit in the bus's log; it names the insert for deduplication.
+   */
+  write(messages: BusMessage[], source?: LogRange): Promise<Delivery[]> {
+    return this.writer.add(messages.map((message) => ({ message, source })));
   }
 
   get waiting(): number {

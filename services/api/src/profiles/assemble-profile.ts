@@ -1,4 +1,5 @@
 import type { LifecycleStage, Profile, ProfileStats } from '@rapport/schemas';
+import type { RfmScore } from '../reports/rfm-report.js';
 import type { StatsRow } from './profile-query.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -93,6 +94,7 @@ export function assembleProfile(input: {
   rules: LifecycleRules;
   now: number;
   asOf?: number;
+  rfm?: RfmScore | null;
 }): Profile {
   const stats = statsOf(input.row);
   return {
@@ -108,7 +110,7 @@ export function assembleProfile(input: {
     traits: input.traits,
     stats,
     currency: input.currency,
-    rfm: null,
+    rfm: input.rfm ?? null,
     cluster: null,
     clv: null,
     segments: [],

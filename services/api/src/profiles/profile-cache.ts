@@ -1,3 +1,4 @@
+import type { Metrics } from '@rapport/observability';
 import type { Profile } from '@rapport/schemas';
 import { LRUCache } from 'lru-cache';
 
@@ -24,8 +25,11 @@ export class ProfileCache {
   private readonly loading = new Map<string, Loading>();
   hits = 0;
   misses = 0;
+  private readonly metrics: Metrics | undefined;
 
-  constructor(options: { maxBytes: number }) {
+  constructor(options: { maxBytes: number; metrics?: Metrics }) {
+    this.metrics = options.metrics;
+    options.metrics?.profileCacheEntries.set(0);
     this.entries = new LRUCache<string, Entry>({
       maxSize: Math.max(1, options.maxBytes),
       sizeCalculation: (entry) => entry.bytes,
@@ -45,6 +49,7 @@ export class ProfileCache {
     const entry = this.entries.get(customerId);
     if (entry) this.hits++;
     else this.misses++;
+    this.metrics?.profileCacheLookups.inc({ result: entry ? 'hit' : 'miss' });
     return entry?.profile;
   }
 
@@ -70,6 +75,7 @@ export class ProfileCache {
     const bytes = 2 * JSON.stringify(profile).length + 200;
     this.entries.set(customerId, { profile, bytes });
     for (const anonymousId of profile.anonymousIds) this.owners.set(anonymousId, customerId);
+    this.metrics?.profileCacheEntries.set(this.entries.size);
   }
 
   /** Drops the profiles these customer keys (`c:<id>`, `a:<id>`) belong to. */
@@ -89,6 +95,7 @@ export class ProfileCache {
     }
     // An anonymous id we cannot place may belong to a profile being loaded right now.
     if (unknownAnonymous) for (const ticket of this.loading.values()) ticket.stale = true;
+    this.metrics?.profileCacheEntries.set(this.entries.size);
     return dropped;
   }
 

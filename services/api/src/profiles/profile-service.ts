@@ -1,5 +1,7 @@
 import type { Profile } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
+import type { LatestRuns } from '../reports/latest-runs.js';
+import { readRfmScore } from '../reports/rfm-report.js';
 import { assembleProfile, type LifecycleRules } from './assemble-profile.js';
 import { linkedAnonymousIds, ownerOf } from './identity.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -8,6 +10,8 @@ import { findByTrait, readStats, readTraits } from './profile-query.js';
 export interface ProfileServiceDeps {
   store: Store;
   cache: ProfileCache;
+  /** Latest job runs, whose results the profile shows. */
+  latest: LatestRuns;
   currency: string;
   rules: LifecycleRules;
   now?: () => number;
@@ -55,9 +59,10 @@ export class ProfileService {
     const { store } = this.deps;
     const anonymousIds = await linkedAnonymousIds(store, customerId, asOf);
     const keys = [`c:${customerId}`, ...anonymousIds.map((id) => `a:${id}`)];
-    const [row, traits] = await Promise.all([
+    const [row, traits, rfm] = await Promise.all([
       readStats(store, keys, asOf),
       readTraits(store, customerId, asOf),
+      asOf === undefined ? readRfmScore(store, this.deps.latest, customerId) : null,
     ]);
     if (!row && anonymousIds.length === 0 && Object.keys(traits).length === 0) return undefined;
     return assembleProfile({
@@ -65,6 +70,7 @@ export class ProfileService {
       anonymousIds,
       row,
       traits,
+      rfm,
       currency: this.deps.currency,
       rules: this.deps.rules,
       now: this.now(),

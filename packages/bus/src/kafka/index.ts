@@ -1,0 +1,5 @@
+export { KafkaBus } from './kafka-bus.js';
+export { EVENTS_TOPIC, DEAD_LETTER_TOPIC, backoffDelay, type KafkaBusOptions } from './options.js';
+export { createEachBatch, type EachBatchDeps } from './each-batch.js';
+export { HEADER, readDeadLetter } from './headers.js';
+export { BusMessageTooLargeError } from './errors.js';

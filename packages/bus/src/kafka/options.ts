@@ -1,0 +1,78 @@
+import type { Logger, Metrics } from '@rapport/observability';
+
+/** The topic of validated events: one JSON StoredEvent per message, keyed by customer key. */
+export const EVENTS_TOPIC = 'rapport.events.v1';
+/** Where messages that cannot be decoded or validated go, with the reason in headers. */
+export const DEAD_LETTER_TOPIC = 'rapport.events.dlq.v1';
+
+export interface KafkaBusOptions {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: readonly string[];
+  /** Client id the brokers see (default `rapport`). */
+  clientId?: string;
+  /** Events topic (default rapport.events.v1). */
+  topic?: string;
+  /** Dead-letter topic (default rapport.events.dlq.v1). */
+  deadLetterTopic?: string;
+  /** Partitions of each topic Rapport creates (default 12); existing topics are left as they are. */
+  partitions?: number;
+  /** Replicas of each partition of the topics Rapport creates (default 1; 3 in production). */
+  replicationFactor?: number;
+  /** Consumer group of the subscribers (default rapport-pipeline). */
+  groupId?: string;
+  ssl?: boolean;
+  sasl?: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username: string;
+    password: string;
+  };
+  logger?: Logger;
+  metrics?: Metrics;
+  /** A publish not acknowledged by then fails with BusUnavailableError (default 5,000 ms). */
+  publishTimeoutMs?: number;
+  /** Raw value bytes sent in one produce request at most, when publishes queue up (default 1 MiB). */
+  maxProduceBytes?: number;
+  /** Pause before a batch is delivered again after a retriable failure: doubles from `initial` up to `max` (default 250 ms … 30 s). */
+  retryBackoffMs?: { initial: number; max: number };
+  /** How long a fetch waits for data before it returns what it has (default 250 ms). */
+  maxWaitTimeMs?: number;
+  /** How often consumer lag is read from the brokers for the metrics (default 15 s; 0 never). */
+  lagIntervalMs?: number;
+  /** Group session timeout (default 30 s): a consumer silent for longer loses its partitions. */
+  sessionTimeoutMs?: number;
+  /**
+   * Called once when the subscription stops on an error that retrying cannot cure; the
+   * process should report unhealthy and exit so that a supervisor restarts it.
+   */
+  onFatal?: (error: Error) => void;
+}
+
+export type ResolvedKafkaBusOptions = Required<
+  Omit<KafkaBusOptions, 'sasl' | 'logger' | 'metrics' | 'onFatal'>
+> &
+  Pick<KafkaBusOptions, 'sasl' | 'logger' | 'metrics' | 'onFatal'>;
+
+export function resolveOptions(options: KafkaBusOptions): ResolvedKafkaBusOptions {
+  if (options.brokers.length === 0) throw new Error('the Kafka bus needs at least one broker');
+  return {
+    clientId: 'rapport',
+    topic: EVENTS_TOPIC,
+    deadLetterTopic: DEAD_LETTER_TOPIC,
+    partitions: 12,
+    replicationFactor: 1,
+    groupId: 'rapport-pipeline',
+    ssl: false,
+    publishTimeoutMs: 5000,
+    maxProduceBytes: 1024 * 1024,
+    retryBackoffMs: { initial: 250, max: 30_000 },
+    maxWaitTimeMs: 250,
+    lagIntervalMs: 15_000,
+    sessionTimeoutMs: 30_000,
+    ...options,
+  };
+}
+
+/** Delay before attempt `attempt` (1, 2, …) is delivered again: exponential, capped. */
+export function backoffDelay(backoff: { initial: number; max: number }, attempt: number): number {
+  return Math.min(backoff.max, backoff.initial * 2 ** Math.max(0, attempt - 1));
+}

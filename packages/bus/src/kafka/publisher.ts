@@ -1,0 +1,135 @@
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Metrics } from '@rapport/observability';
+import { publishError } from './errors.js';
+
+interface Pending {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const bytesOf = (messages: Message[]) =>
+  messages.reduce((sum, message) => sum + (message.value?.length ?? 0), 0);
+
+/**
+ * The producer side: acks=all, one produce request in flight at a time so that a retried
+ * request cannot overtake a later one (one key's events keep their order). Publishes that
+ * arrive while a request is in flight go together in the next one, so throughput grows with
+ * load instead of queueing request by request.
+ */
+export class KafkaPublisher {
+  private readonly producer: Producer;
+  private connecting: Promise<void> | undefined;
+  private queue: Pending[] = [];
+  private sending = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: {
+      timeoutMs: number;
+      maxProduceBytes: number;
+      metrics?: Metrics | undefined;
+    },
+  ) {
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      maxInFlightRequests: 1,
+      // A few quick retries inside the client; beyond that the caller hears "not now".
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+  }
+
+  connect(): Promise<void> {
+    this.connecting ??= this.producer.connect().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  /** Resolves once every in-sync replica has the messages; rejects after the timeout. */
+  send(topic: string, messages: Message[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    const started = performance.now();
+    const observe = (outcome: 'acked' | 'failed') =>
+      this.options.metrics?.busProduceSeconds.observe(
+        { topic, outcome },
+        (performance.now() - started) / 1000,
+      );
+    const sent = new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, messages, bytes: bytesOf(messages), resolve, reject });
+      void this.pump();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not acknowledged within ${this.options.timeoutMs} ms`)),
+        this.options.timeoutMs,
+      );
+    });
+    return Promise.race([sent, timeout]).then(
+      () => {
+        clearTimeout(timer);
+        observe('acked');
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        observe('failed');
+        throw publishError(error, topic);
+      },
+    );
+  }
+
+  /** Lets queued publishes go out (for as long as one may take), then disconnects. */
+  async disconnect(): Promise<void> {
+    const deadline = performance.now() + this.options.timeoutMs;
+    while ((this.sending || this.queue.length > 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.producer.disconnect();
+  }
+
+  private take(): Pending[] {
+    const taken: Pending[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (taken.length > 0 && bytes + next.bytes > this.options.maxProduceBytes) break;
+      taken.push(this.queue.shift()!);
+      bytes += next.bytes;
+    }
+    return taken;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.take();
+        const byTopic = new Map<string, Message[]>();
+        for (const pending of batch) {
+          const list = byTopic.get(pending.topic) ?? [];
+          list.push(...pending.messages);
+          byTopic.set(pending.topic, list);
+        }
+        try {
+          await this.connect();
+          await this.producer.sendBatch({
+            acks: -1,
+            timeout: this.options.timeoutMs,
+            compression: CompressionTypes.GZIP,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
+          for (const pending of batch) pending.resolve();
+        } catch (error) {
+          for (const pending of batch) pending.reject(error as Error);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+}

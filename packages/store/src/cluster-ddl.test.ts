@@ -1,0 +1,87 @@
+import { migrationsDir } from '@rapport/schemas';
+import { describe, expect, it } from 'vitest';
+import { renderForCluster, renderMigrations } from './cluster-ddl.js';
+import { loadMigrations } from './migrations.js';
+
+const target = { cluster: 'rapport', database: 'crm' };
+const rendered = renderMigrations(loadMigrations(migrationsDir), target);
+const all = rendered.flatMap((migration) => migration.statements);
+const find = (start: string) => {
+  const statement = all.find((s) => s.startsWith(start));
+  if (!statement) throw new Error(`no statement starts with ${start}`);
+  return statement;
+};
+
+describe('migrations rendered for a cluster', () => {
+  it('create every statement ON CLUSTER, and keep the files’ checksums', () => {
+    const files = loadMigrations(migrationsDir);
+    expect(rendered.map((m) => m.checksum)).toEqual(files.map((m) => m.checksum));
+    for (const statement of all) expect(statement).toMatch(/ ON CLUSTER rapport\b/);
+  });
+
+  it('make events a replicated local table behind a distributed one sharded by customer', () => {
+    const local = find('CREATE TABLE IF NOT EXISTS crm.events_local ON CLUSTER rapport');
+    expect(local).toContain(
+      "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+    );
+    expect(local).toContain('PROJECTION by_event_id (SELECT event_id ORDER BY event_id)');
+    expect(local).toMatch(/\nPARTITION BY to\w+\(timestamp\)\n/);
+    expect(local).toContain('SETTINGS replicated_deduplication_window = 10000');
+    expect(local).not.toContain('non_replicated');
+    expect(find('CREATE TABLE IF NOT EXISTS crm.events ON CLUSTER')).toBe(
+      'CREATE TABLE IF NOT EXISTS crm.events ON CLUSTER rapport AS crm.events_local\n' +
+        'ENGINE = Distributed(rapport, crm, events_local, cityHash64(customer_key))',
+    );
+  });
+
+  it('keep the engine family and its arguments', () => {
+    expect(find('CREATE TABLE IF NOT EXISTS crm.customer_stats_local')).toContain(
+      'ENGINE = ReplicatedAggregatingMergeTree(',
+    );
+    expect(find('CREATE TABLE IF NOT EXISTS crm.trait_index_local')).toContain(
+      'ENGINE = ReplicatedReplacingMergeTree(',
+    );
+    const replacing = renderForCluster(
+      'CREATE TABLE IF NOT EXISTS t (k String, v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY k',
+      target,
+      new Set(),
+    );
+    expect(replacing[0]).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v) ORDER BY k",
+    );
+    expect(replacing[1]).toContain('Distributed(rapport, crm, t_local, rand())');
+  });
+
+  it('let materialized views read and write the local tables of their shard', () => {
+    const view = find('CREATE MATERIALIZED VIEW IF NOT EXISTS crm.customer_stats_from_events');
+    expect(view).toContain('ON CLUSTER rapport TO crm.customer_stats_local AS');
+    expect(view).toContain('FROM crm.events_local');
+    expect(view).not.toMatch(/FROM events\b/);
+    const identity = find('CREATE MATERIALIZED VIEW IF NOT EXISTS crm.identity_links_from_events');
+    expect(identity).toContain('TO crm.identity_links_local');
+  });
+
+  it('send changes of replicated tables to the local tables, and column changes to both', () => {
+    const replicated = new Set(['events']);
+    expect(renderForCluster('ALTER TABLE events ADD COLUMN x UInt8', target, replicated)).toEqual([
+      'ALTER TABLE crm.events_local ON CLUSTER rapport ADD COLUMN x UInt8',
+      'ALTER TABLE crm.events ON CLUSTER rapport ADD COLUMN x UInt8',
+    ]);
+    expect(
+      renderForCluster('ALTER TABLE events MATERIALIZE PROJECTION p', target, replicated),
+    ).toEqual(['ALTER TABLE crm.events_local ON CLUSTER rapport MATERIALIZE PROJECTION p']);
+    expect(renderForCluster('DROP TABLE IF EXISTS events', target, replicated)).toEqual([
+      'DROP TABLE IF EXISTS crm.events ON CLUSTER rapport',
+      'DROP TABLE IF EXISTS crm.events_local ON CLUSTER rapport',
+    ]);
+    expect(replicated.has('events')).toBe(false);
+  });
+
+  it('leave data statements alone and refuse what they cannot render', () => {
+    const insert = 'INSERT INTO segments SELECT * FROM events';
+    expect(renderForCluster(insert, target, new Set())).toEqual([insert]);
+    expect(() => renderForCluster('RENAME TABLE a TO b', target, new Set())).toThrow(
+      /cannot render this statement for a cluster/,
+    );
+  });
+});

@@ -1,0 +1,161 @@
+import { StoreError } from './errors.js';
+
+/** Where migrations go when the store is a ClickHouse cluster. */
+export interface ClusterTarget {
+  /** The cluster's name in the servers' remote_servers configuration. */
+  cluster: string;
+  database: string;
+}
+
+/** Suffix of the replicated table on each node; the distributed table keeps the plain name. */
+export const LOCAL_SUFFIX = '_local';
+
+const MERGE_TREE = /^(Replacing|Aggregating|Summing|Collapsing|VersionedCollapsing)?MergeTree$/;
+const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
+
+/**
+ * Renders migrations written for one server so that they build the same schema on a cluster:
+ *
+ * - `CREATE TABLE t … ENGINE = XMergeTree` becomes `t_local ON CLUSTER`, engine
+ *   `ReplicatedXMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')`, with
+ *   `replicated_deduplication_window` for `non_replicated_deduplication_window`; then
+ *   `t ON CLUSTER AS t_local ENGINE = Distributed(cluster, db, t_local, <sharding key>)`, so
+ *   reads and writes keep using `t`. The sharding key is the customer key when the table has
+ *   one, so that a customer's events and aggregates live on one shard.
+ * - `CREATE MATERIALIZED VIEW v TO t AS SELECT … FROM s` is created ON CLUSTER reading the
+ *   local source and writing the local target: each shard projects the rows it stores.
+ * - `ALTER`, `DROP`, `TRUNCATE` of a replicated table go to `t_local ON CLUSTER` (column
+ *   changes to the distributed `t` too); other CREATE statements just get ON CLUSTER.
+ *   Anything else (INSERT … SELECT, which goes through the distributed tables) is unchanged.
+ *
+ * `replicated` is the set of tables made replicated so far (earlier migrations included), so
+ * that later statements can refer to them; the caller renders every migration in order.
+ */
+export function renderForCluster(
+  statement: string,
+  target: ClusterTarget,
+  replicated: Set<string>,
+): string[] {
+  const { cluster, database } = target;
+  const on = `ON CLUSTER ${cluster}`;
+  const qualified = (table: string) => `${database}.${table}`;
+
+  const table = new RegExp(
+    `^CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT})\\s*(\\([\\s\\S]*\\))\\s*ENGINE\\s*=\\s*(${IDENT})(\\s*\\(([^)]*)\\))?([\\s\\S]*)$`,
+    'i',
+  ).exec(statement);
+  if (table) {
+    const [, ifNotExists = '', name = '', columns = '', engine = '', , args = '', rest = ''] =
+      table;
+    if (!MERGE_TREE.test(engine)) {
+      return [
+        `CREATE TABLE ${ifNotExists}${qualified(name)} ${on} ${columns}\nENGINE = ${engine}${args ? `(${args})` : ''}${rest}`,
+      ];
+    }
+    replicated.add(name);
+    const local = `${name}${LOCAL_SUFFIX}`;
+    const replicationArgs = [
+      `'/clickhouse/tables/{shard}/{database}/{table}'`,
+      `'{replica}'`,
+      ...(args.trim() === '' ? [] : [args.trim()]),
+    ].join(', ');
+    const settings = rest.replace(
+      /\bnon_replicated_deduplication_window\b/g,
+      'replicated_deduplication_window',
+    );
+    return [
+      `CREATE TABLE ${ifNotExists}${qualified(local)} ${on} ${columns}\nENGINE = Replicated${engine}(${replicationArgs})${settings}`,
+      `CREATE TABLE ${ifNotExists}${qualified(name)} ${on} AS ${qualified(local)}\n` +
+        `ENGINE = Distributed(${cluster}, ${database}, ${local}, ${shardingKey(columns)})`,
+    ];
+  }
+
+  const view = new RegExp(
+    `^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT})\\s+TO\\s+(${IDENT})\\s+AS\\s+([\\s\\S]*)$`,
+    'i',
+  ).exec(statement);
+  if (view) {
+    const [, ifNotExists = '', name = '', to = '', select = ''] = view;
+    const localSelect = select.replace(
+      new RegExp(`\\b(FROM|JOIN)\\s+(${IDENT})\\b`, 'gi'),
+      (match, keyword: string, source: string) =>
+        replicated.has(source) ? `${keyword} ${qualified(source + LOCAL_SUFFIX)}` : match,
+    );
+    const targetTable = replicated.has(to) ? to + LOCAL_SUFFIX : to;
+    return [
+      `CREATE MATERIALIZED VIEW ${ifNotExists}${qualified(name)} ${on} TO ${qualified(targetTable)} AS\n${localSelect}`,
+    ];
+  }
+
+  const change = new RegExp(
+    `^(ALTER\\s+TABLE|DROP\\s+TABLE(?:\\s+IF\\s+EXISTS)?|TRUNCATE\\s+TABLE(?:\\s+IF\\s+EXISTS)?)\\s+(${IDENT})\\b([\\s\\S]*)$`,
+    'i',
+  ).exec(statement);
+  if (change) {
+    const [, verb = '', name = '', rest = ''] = change;
+    if (!replicated.has(name)) return [`${verb} ${qualified(name)} ${on}${rest}`];
+    const local = `${verb} ${qualified(name + LOCAL_SUFFIX)} ${on}${rest}`;
+    const isAlter = /^ALTER/i.test(verb);
+    const columnChange = /^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b/i.test(rest);
+    if (/^DROP/i.test(verb)) {
+      replicated.delete(name);
+      return [`${verb} ${qualified(name)} ${on}${rest}`, local];
+    }
+    if (isAlter && columnChange) return [local, `${verb} ${qualified(name)} ${on}${rest}`];
+    return [local];
+  }
+
+  const create = new RegExp(
+    `^CREATE\\s+((?:OR\\s+REPLACE\\s+)?(?:VIEW|DICTIONARY|FUNCTION))\\s+(IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT})\\b([\\s\\S]*)$`,
+    'i',
+  ).exec(statement);
+  if (create) {
+    const [, kind = '', ifNotExists = '', name = '', rest = ''] = create;
+    const what = /FUNCTION/i.test(kind) ? name : qualified(name);
+    return [`CREATE ${kind} ${ifNotExists}${what} ${on}${rest}`];
+  }
+
+  if (/^(INSERT|SELECT|OPTIMIZE|SYSTEM)\b/i.test(statement)) return [statement];
+  throw new StoreError(
+    'rejected',
+    `cannot render this statement for a cluster; add a rule to the cluster renderer: ${statement.split('\n')[0]}`,
+  );
+}
+
+/** Customer-keyed tables shard by that key; anything else spreads at random. */
+function shardingKey(columns: string): string {
+  const names = new Set(
+    [...columns.matchAll(new RegExp(`^\\s*\\(?\\s*(${IDENT})\\s+[A-Z]`, 'gm'))].map((m) => m[1]),
+  );
+  for (const column of ['customer_key', 'customer_id', 'anonymous_id']) {
+    if (names.has(column)) return `cityHash64(${column})`;
+  }
+  return 'rand()';
+}
+
+/** The ledger of applied migrations: one replicated table every node holds in full. */
+export function clusterLedger(target: ClusterTarget): string {
+  return `CREATE TABLE IF NOT EXISTS ${target.database}.schema_migrations ON CLUSTER ${target.cluster}
+(
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/{database}/schema_migrations', '{shard}-{replica}')
+ORDER BY version`;
+}
+
+/** Every migration rendered for the cluster, in order (checksums stay those of the files). */
+export function renderMigrations<M extends { statements: string[] }>(
+  migrations: readonly M[],
+  target: ClusterTarget,
+): M[] {
+  const replicated = new Set<string>();
+  return migrations.map((migration) => ({
+    ...migration,
+    statements: migration.statements.flatMap((statement) =>
+      renderForCluster(statement, target, replicated),
+    ),
+  }));
+}

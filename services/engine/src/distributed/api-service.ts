@@ -1,0 +1,66 @@
+import { apiPlugin, LatestRuns, ProfileCache, ProfileService } from '@rapport/api';
+import type { Config } from '@rapport/config';
+import { createApp } from '@rapport/http';
+import { Metrics, type Logger } from '@rapport/observability';
+import { openStore } from '@rapport/store';
+import { kafkaBusOf, kafkaOf } from './kafka.js';
+import { checkSchema } from './schema.js';
+import { closeOnce, type Service } from './service.js';
+
+/**
+ * The query API on the ClickHouse server. It publishes to Kafka only for the corrections it
+ * accepts (identity unlinks). Profiles are read from the store on every request: the pipeline
+ * that would keep an in-memory cache exact runs in other processes.
+ */
+export async function createApiService(options: {
+  config: Config;
+  logger: Logger;
+}): Promise<Service> {
+  const { config, logger } = options;
+  const metrics = new Metrics();
+  const store = await openStore(config.store);
+  try {
+    await checkSchema(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics });
+  const cache = new ProfileCache({ maxBytes: 0, metrics });
+  // Job results are read again after a few seconds: the jobs run in another process.
+  const latest = new LatestRuns(store);
+  const profiles = new ProfileService({
+    store,
+    cache,
+    latest,
+    currency: config.ingest.reportingCurrency,
+    rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
+  });
+  const app = await createApp({
+    config,
+    logger,
+    metrics,
+    title: 'Rapport API',
+    readiness: [
+      { name: 'store', check: () => store.ping() },
+      { name: 'migrations', check: () => checkSchema(store) },
+      { name: 'kafka', check: () => bus.check() },
+    ],
+  });
+  await app.register(apiPlugin, {
+    store,
+    bus,
+    profiles,
+    latest,
+    currency: config.ingest.reportingCurrency,
+  });
+  return {
+    name: 'api',
+    app,
+    close: closeOnce(async () => {
+      await app.close();
+      await bus.close();
+      await store.close();
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+import type { Config } from '@rapport/config';
+import { createApp } from '@rapport/http';
+import { Metrics, type Logger } from '@rapport/observability';
+import { startPipeline } from '@rapport/pipeline';
+import { openStore } from '@rapport/store';
+import { kafkaBusOf, kafkaOf } from './kafka.js';
+import { checkSchema } from './schema.js';
+import { closeOnce, type Service } from './service.js';
+
+/**
+ * Kafka → dedup → ClickHouse, with a small HTTP server for /healthz, /readyz and /metrics.
+ * Each process is one member of the consumer group; run up to one per partition.
+ * `onFatal` hears of an error that retrying cannot cure: the caller exits, a supervisor
+ * restarts the process, and the batch that failed is delivered again (it was not committed).
+ */
+export async function createPipelineService(options: {
+  config: Config;
+  logger: Logger;
+  onFatal: (error: Error) => void;
+}): Promise<Service> {
+  const { config, logger } = options;
+  const metrics = new Metrics();
+  const store = await openStore(config.store);
+  try {
+    await checkSchema(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics, onFatal: options.onFatal });
+  const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
+  let pipeline;
+  try {
+    pipeline = await startPipeline({
+      store,
+      bus,
+      logger,
+      metrics,
+      batch: config.batch,
+      // Through a distributed table, an insert succeeds only once every shard has its rows.
+      ...(cluster === undefined ? {} : { insertSettings: { distributed_foreground_insert: 1 } }),
+    });
+  } catch (error) {
+    await bus.close();
+    await store.close();
+    throw error;
+  }
+  const app = await createApp({
+    config,
+    logger,
+    metrics,
+    title: 'Rapport pipeline',
+    readiness: [
+      { name: 'store', check: () => store.ping() },
+      { name: 'migrations', check: () => checkSchema(store) },
+      { name: 'kafka', check: () => bus.check() },
+    ],
+  });
+  return {
+    name: 'pipeline',
+    app,
+    close: closeOnce(async () => {
+      // Stop fetching, let the batch in hand be written and committed, then flush and close.
+      await bus.close();
+      await pipeline.stop();
+      await app.close();
+      await store.close();
+    }),
+  };
+}
