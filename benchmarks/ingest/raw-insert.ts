@@ -1,0 +1,78 @@
+/**
+ * The raw half of the ingest benchmark, run in its own process (one embedded store per
+ * process): inserts the benchmark's stored rows straight into a fresh store and prints one
+ * JSON line, `{"rawInsert": RawInsertResult}`. Started by raw-insert-process.ts.
+ */
+import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore } from '@rapport/store';
+import { ownCpuSeconds, peakRssBytes } from '../lib/process-stats.js';
+import { benchmarkEvents } from './event-mix.js';
+import type { RawInsertResult } from './raw-insert-process.js';
+import { toInsertBuffers, toStoredJsonLines } from './stored-rows.js';
+
+const { values } = parseArgs({
+  strict: true,
+  options: {
+    events: { type: 'string' },
+    'warmup-events': { type: 'string' },
+    seed: { type: 'string' },
+    'batch-rows': { type: 'string' },
+    'data-dir': { type: 'string' },
+  },
+});
+const number = (name: keyof typeof values): number => {
+  const value = Number(values[name]);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} is missing or bad`);
+  return value;
+};
+const dataDir = values['data-dir'];
+if (dataDir === undefined) throw new Error('--data-dir is required');
+
+const events = benchmarkEvents({
+  events: number('events'),
+  warmupEvents: number('warmup-events'),
+  seed: number('seed'),
+});
+const receivedAt = Date.now();
+const batchRows = number('batch-rows');
+const warmup = toInsertBuffers(toStoredJsonLines(events.warmup, receivedAt), batchRows);
+const timed = toInsertBuffers(toStoredJsonLines(events.timed, receivedAt), batchRows);
+
+await mkdir(dataDir, { recursive: true });
+const store = await openStore({
+  mode: 'embedded',
+  dataDir,
+  database: 'rapport',
+  readConnections: 1,
+});
+try {
+  await migrate(store, migrationsDir);
+  for (const buffer of warmup) await store.insertJsonLines('events', buffer);
+
+  const started = performance.now();
+  const cpuBefore = ownCpuSeconds();
+  for (const buffer of timed) await store.insertJsonLines('events', buffer);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = ownCpuSeconds() - cpuBefore;
+
+  const [count] = await store.query<{ rows: number | string }>(
+    'SELECT count() AS rows FROM events',
+  );
+  const expected = events.warmup.length + events.timed.length;
+  if (Number(count?.rows) !== expected) {
+    throw new Error(`the store holds ${String(count?.rows)} rows; ${expected} were inserted`);
+  }
+  const result: RawInsertResult = {
+    rows: events.timed.length,
+    inserts: timed.length,
+    seconds,
+    rowsPerSecond: events.timed.length / seconds,
+    peakRssBytes: peakRssBytes(),
+    cpuSeconds: cpu,
+  };
+  process.stdout.write(`${JSON.stringify({ rawInsert: result })}\n`);
+} finally {
+  await store.close();
+}

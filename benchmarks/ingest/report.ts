@@ -1,0 +1,132 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { checkoutOf, machineOf, migrationFiles, round } from '../lib/machine.js';
+import { toMiB } from '../lib/stats.js';
+import type { EndToEndResult } from './end-to-end.js';
+import { inheritedEngineSettings } from '../lib/engine-process.js';
+import type { IngestBenchOptions } from './options.js';
+import type { RawInsertResult } from './raw-insert-process.js';
+
+/** The end-to-end rate the issue asks for, as a share of the raw insert rate. */
+export const TARGET_RATIO = 0.6;
+
+export type IngestBenchReport = ReturnType<typeof buildReport>;
+
+/** CPU microseconds per event; undefined when the CPU time is unknown. */
+const microsecondsPer = (cpuSeconds: number | undefined, count: number) =>
+  cpuSeconds === undefined ? undefined : round((cpuSeconds * 1e6) / count, 1);
+
+/** The middle one by `rate` (the lower middle of an even count). */
+function median<T>(rounds: readonly T[], rate: (round: T) => number): T {
+  const sorted = [...rounds].sort((a, b) => rate(a) - rate(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** The report of one run: the median round of each half, and every round's rates. */
+export function buildReport(
+  options: IngestBenchOptions,
+  e2eRounds: readonly EndToEndResult[],
+  rawRounds: readonly RawInsertResult[],
+  /** The 1-minute load average when the run started: other work skews the figures. */
+  loadAtStart: number,
+) {
+  const e2e = median(e2eRounds, (result) => result.eventsPerSecond);
+  const raw = median(rawRounds, (result) => result.rowsPerSecond);
+  const ratio = e2e.eventsPerSecond / raw.rowsPerSecond;
+  const { writes, rows, seconds } = e2e.storeWrites;
+  return {
+    benchmark: 'ingest',
+    measuredAt: new Date().toISOString(),
+    checkout: checkoutOf(),
+    /** The schema both stores were migrated to: every insert also feeds its views. */
+    migrations: migrationFiles(),
+    machine: machineOf(loadAtStart),
+    options,
+    /** RAPPORT_* settings the engine took from the environment, beyond the defaults. */
+    engineSettings: inheritedEngineSettings(),
+    endToEnd: {
+      events: e2e.events,
+      requests: e2e.requests,
+      seconds: round(e2e.seconds, 3),
+      eventsPerSecond: round(e2e.eventsPerSecond),
+      latencyMs: {
+        p50: round(e2e.latencyMs.p50, 1),
+        p99: round(e2e.latencyMs.p99, 1),
+        max: round(e2e.latencyMs.max, 1),
+      },
+      enginePeakRssMiB: toMiB(e2e.enginePeakRssBytes),
+      engineCpuSeconds:
+        e2e.engineCpuSeconds === undefined ? undefined : round(e2e.engineCpuSeconds, 2),
+      engineCpuMicrosecondsPerEvent: microsecondsPer(e2e.engineCpuSeconds, e2e.events),
+      storeWrites: {
+        writes,
+        meanRows: writes === 0 ? 0 : round(rows / writes),
+        seconds: round(seconds, 3),
+        /** Share of the timed run during which the engine was writing to the store. */
+        busyShare: round(seconds / e2e.seconds, 3),
+      },
+    },
+    raw: {
+      rows: raw.rows,
+      inserts: raw.inserts,
+      seconds: round(raw.seconds, 3),
+      rowsPerSecond: round(raw.rowsPerSecond),
+      peakRssMiB: toMiB(raw.peakRssBytes),
+      cpuSeconds: round(raw.cpuSeconds, 2),
+      cpuMicrosecondsPerRow: microsecondsPer(raw.cpuSeconds, raw.rows),
+    },
+    rounds: e2eRounds.map((e2eRound, index) => ({
+      eventsPerSecond: round(e2eRound.eventsPerSecond),
+      rawRowsPerSecond: round(rawRounds[index]!.rowsPerSecond),
+    })),
+    ratio: round(ratio, 3),
+    target: TARGET_RATIO,
+    meetsTarget: ratio >= TARGET_RATIO,
+  };
+}
+
+const count = (value: number) => Math.round(value).toLocaleString('en-US');
+const mib = (value: number | undefined) => (value === undefined ? 'n/a' : `${value} MiB`);
+const micros = (value: number | undefined) => (value === undefined ? 'n/a' : `${value} µs`);
+const cores = (cpu: number | undefined, wall: number) =>
+  cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2);
+
+/** The report as an aligned two-column table. */
+export function formatReport(report: IngestBenchReport): string {
+  const { options, endToEnd: e2e, raw } = report;
+  const rows: [string, string][] = [
+    ['events (timed)', count(e2e.events)],
+    ['batch size / concurrency', `${options.batchSize} / ${options.concurrency}`],
+    ['end-to-end (HTTP → store)', `${count(e2e.eventsPerSecond)} events/s  (${e2e.seconds} s)`],
+    [
+      'raw store insert',
+      `${count(raw.rowsPerSecond)} rows/s  (${raw.seconds} s, ${raw.inserts} inserts of ≤ ${options.rawBatchRows} rows)`,
+    ],
+    [
+      'ratio end-to-end / raw',
+      `${round(report.ratio * 100, 1)} %  (target ${report.target * 100} %: ${report.meetsTarget ? 'met' : 'not met'})`,
+    ],
+    ['request latency p50 / p99', `${e2e.latencyMs.p50} ms / ${e2e.latencyMs.p99} ms`],
+    [
+      'CPU per event: engine / raw',
+      `${micros(e2e.engineCpuMicrosecondsPerEvent)} / ${micros(raw.cpuMicrosecondsPerRow)}  (cores busy: ${cores(e2e.engineCpuSeconds, e2e.seconds)} / ${cores(raw.cpuSeconds, raw.seconds)})`,
+    ],
+    ['peak RSS engine', mib(e2e.enginePeakRssMiB)],
+    ['peak RSS raw inserter', mib(raw.peakRssMiB)],
+    [
+      'engine store writes',
+      `${e2e.storeWrites.writes} of ~${count(e2e.storeWrites.meanRows)} rows, ${e2e.storeWrites.seconds} s (${round(e2e.storeWrites.busyShare * 100)} % of the run)`,
+    ],
+    [
+      'machine',
+      `${report.machine.cpus} × ${report.machine.cpu}, load ${report.machine.loadAverage1m.start} at start`,
+    ],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+export async function writeReport(path: string, report: IngestBenchReport): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+}

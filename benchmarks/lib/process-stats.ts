@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Peak resident set size (VmHWM) of a running process, in bytes, read from /proc. For this
+ * process, falls back to getrusage where /proc is missing; undefined when neither answers.
+ */
+export function peakRssBytes(pid?: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid ?? 'self'}/status`, 'utf8');
+    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // No /proc (not Linux) or the process is gone.
+  }
+  return pid === undefined ? process.resourceUsage().maxRSS * 1024 : undefined;
+}
+
+/** Resident set size (VmRSS) of a running process now, in bytes; undefined when it is gone. */
+export function currentRssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system, all threads) this process has used so far, in seconds. */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** CPU time (user + system, all threads) of another process so far, in seconds, from /proc. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3, state.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Follows another process's peak RSS and CPU time by reading /proc every `intervalMs`, so the
+ * figures survive its exit (after which /proc has nothing). VmHWM only grows, so the last
+ * reading is the peak up to at most one interval before the end.
+ */
+export function watchProcess(pid: number, intervalMs = 200) {
+  let peak: number | undefined;
+  let cpu: number | undefined;
+  const read = () => {
+    const rss = peakRssBytes(pid);
+    if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
+    cpu = cpuSecondsOf(pid) ?? cpu;
+  };
+  read();
+  const timer = setInterval(read, intervalMs);
+  timer.unref();
+  return {
+    /** Reads once more (while the process still runs) and stops following it. */
+    stop(): { peakRssBytes: number | undefined; cpuSeconds: number | undefined } {
+      read();
+      clearInterval(timer);
+      return { peakRssBytes: peak, cpuSeconds: cpu };
+    },
+    peakRssBytes: () => peak,
+  };
+}
