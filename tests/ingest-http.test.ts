@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { TimelineResponse } from '@rapport/schemas';
+import { EVENT_TYPES, type TimelineResponse } from '@rapport/schemas';
 import { makeEvent, makeEvents } from '@rapport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countStored, startTestEngine, type TestEngine } from './support/test-engine.js';
@@ -48,18 +48,7 @@ describe('POST /v1/events', () => {
   });
 
   it('stores every type of the contract', async () => {
-    const types = [
-      'page_view',
-      'click',
-      'search',
-      'email',
-      'purchase',
-      'refund',
-      'identify',
-      'interaction',
-      'track',
-    ] as const;
-    const events = types.map((type) => makeEvent(type, { eventId: `type-${type}` }));
+    const events = EVENT_TYPES.map((type) => makeEvent(type, { eventId: `type-${type}` }));
     const response = await post(JSON.stringify({ events }));
     expect(response.json()).toEqual({ accepted: 9, duplicates: 0, rejected: [] });
   });

@@ -15,6 +15,7 @@ export {
   type EventBus,
 } from './port.js';
 export { InProcessBus, type InProcessBusOptions } from './in-process-bus.js';
+export { toBusMessage } from './message.js';
 export {
   KafkaBus,
   EVENTS_TOPIC,

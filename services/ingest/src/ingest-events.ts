@@ -1,4 +1,4 @@
-import type { BusMessage, EventBus } from '@rapport/bus';
+import { toBusMessage, type BusMessage, type EventBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { HttpError } from '@rapport/http';
 import type { Metrics } from '@rapport/observability';
@@ -59,17 +59,7 @@ export function createIngestEvents(deps: IngestDeps) {
     if (!valid.ok) return valid;
     const stored = normalize(valid.value, receivedAt);
     if (!stored.ok) return stored;
-    const event = stored.value;
-    return {
-      ok: true,
-      value: {
-        key: event.customer_key,
-        eventId: event.event_id,
-        type: event.type,
-        ...(event.anonymous_id === '' ? {} : { anonymousId: event.anonymous_id }),
-        value: JSON.stringify(event),
-      },
-    };
+    return { ok: true, value: toBusMessage(stored.value) };
   }
 
   return async function ingestEvents(body: unknown): Promise<IngestOutcome> {

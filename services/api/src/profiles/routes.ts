@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBus } from '@rapport/bus';
+import { toBusMessage, type EventBus } from '@rapport/bus';
 import { HttpError } from '@rapport/http';
 import {
   customerLookupQuerySchema,
@@ -132,15 +132,7 @@ export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async 
         context: {},
         properties: {},
       };
-      await options.bus.publish([
-        {
-          key: event.customer_key,
-          eventId: event.event_id,
-          type: event.type,
-          anonymousId,
-          value: JSON.stringify(event),
-        },
-      ]);
+      await options.bus.publish([toBusMessage(event)]);
       return { customerId, anonymousId, eventId: event.event_id };
     },
   );

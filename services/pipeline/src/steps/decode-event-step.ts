@@ -1,4 +1,4 @@
-import type { BusMessage, Delivered } from '@rapport/bus';
+import { toBusMessage, type BusMessage, type Delivered } from '@rapport/bus';
 import { storedEventSchema } from '@rapport/schemas';
 
 export type DecodeResult = { ok: true; value: BusMessage } | { ok: false; reason: string };
@@ -35,15 +35,6 @@ export function createDecodeEventStep() {
     if (Math.abs(event.amount) >= MAX_AMOUNT || Math.abs(event.amount_original) >= MAX_AMOUNT) {
       return { ok: false, reason: `the amount is out of range (|amount| < ${MAX_AMOUNT})` };
     }
-    return {
-      ok: true,
-      value: {
-        key: event.customer_key,
-        eventId: event.event_id,
-        type: event.type,
-        ...(event.anonymous_id === '' ? {} : { anonymousId: event.anonymous_id }),
-        value: JSON.stringify(event),
-      },
-    };
+    return { ok: true, value: toBusMessage(event) };
   };
 }

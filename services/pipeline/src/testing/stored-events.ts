@@ -1,4 +1,4 @@
-import type { BusMessage } from '@rapport/bus';
+import { toBusMessage, type BusMessage } from '@rapport/bus';
 import type { StoredEvent } from '@rapport/schemas';
 
 // Two moments in different months and years: in different partitions of `events`, whether
@@ -35,10 +35,5 @@ export function storedEvent(
 
 /** The bus message ingest would publish for the event. */
 export function messageOf(event: StoredEvent): BusMessage {
-  return {
-    key: event.customer_key,
-    eventId: event.event_id,
-    type: event.type,
-    value: JSON.stringify(event),
-  };
+  return toBusMessage(event);
 }
