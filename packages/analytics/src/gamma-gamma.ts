@@ -53,7 +53,8 @@ export function usableForSpend(row: SpendSummary): boolean {
 /** Maximum-likelihood fit by Nelder–Mead on log-parameters; rows not usable are skipped. */
 export function fitGammaGamma(rows: readonly SpendSummary[]): GammaGammaFit {
   const data = rows.filter(usableForSpend);
-  if (data.length === 0) throw new RangeError('cannot fit Gamma-Gamma without repeat orders of positive value');
+  if (data.length === 0)
+    throw new RangeError('cannot fit Gamma-Gamma without repeat orders of positive value');
   const meanValue = data.reduce((sum, row) => sum + row.meanValue, 0) / data.length;
   const objective = (v: number[]) => {
     const params = { p: Math.exp(v[0] ?? 0), q: Math.exp(v[1] ?? 0), gamma: Math.exp(v[2] ?? 0) };

@@ -39,7 +39,8 @@ export function nelderMead(
     simplex.push({ x, fx: value(x) });
   }
   const at = (i: number) => simplex[i] as { x: number[]; fx: number };
-  const combine = (a: number[], b: number[], t: number) => a.map((ai, i) => ai + t * (ai - (b[i] ?? 0)));
+  const combine = (a: number[], b: number[], t: number) =>
+    a.map((ai, i) => ai + t * (ai - (b[i] ?? 0)));
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     simplex.sort((p, q) => p.fx - q.fx);

@@ -108,4 +108,13 @@ describe('distributed configuration', () => {
     expect(noServer).toMatch(/CLICKHOUSE_URL/);
     expect(noServer).not.toMatch(/KAFKA_BROKERS/);
   });
+
+  it('runs the job scheduler apart on a ClickHouse server, without Kafka', () => {
+    const jobs = problemsOf(() => requireDistributed(loadConfig({}), 'jobs'));
+    expect(jobs).toMatch(/CLICKHOUSE_URL: "rapport jobs"/);
+    expect(jobs).not.toMatch(/KAFKA_BROKERS/);
+    expect(() =>
+      requireDistributed(loadConfig({ CLICKHOUSE_URL: 'http://ch:8123' }), 'jobs'),
+    ).not.toThrow();
+  });
 });

@@ -137,12 +137,13 @@ export function kafkaConfigOf(e: DistributedEnv): KafkaConfig | undefined {
 }
 
 /** The services that run apart in distributed mode. */
-export type DistributedService = 'ingest' | 'pipeline' | 'api';
+export type DistributedService = 'ingest' | 'pipeline' | 'api' | 'jobs';
 
 /**
  * What stops `service` from running as a separate process: it needs Kafka between the
- * processes, and (but for ingest, which never touches the store) a ClickHouse server they all
- * reach. Each problem names the missing variable.
+ * processes (but for jobs, which only read and write the store), and (but for ingest, which
+ * never touches the store) a ClickHouse server they all reach. Each problem names the
+ * missing variable.
  */
 export function distributedServiceProblems(
   config: { kafka?: KafkaConfig | undefined; store: { mode: 'embedded' | 'http' } },
@@ -150,7 +151,7 @@ export function distributedServiceProblems(
 ): string[] {
   const why = `"rapport ${service}" runs as a separate process`;
   const problems: string[] = [];
-  if (config.kafka === undefined) {
+  if (config.kafka === undefined && service !== 'jobs') {
     problems.push(`KAFKA_BROKERS: ${why} and needs Kafka between the services`);
   }
   if (service !== 'ingest' && config.store.mode !== 'http') {

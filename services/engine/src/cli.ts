@@ -5,7 +5,7 @@ import { migrate, openStore, rebuildProjections } from '@rapport/store';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo.js';
 import { listJobsCommand, runJobCommand } from './commands/jobs.js';
-import { registerDistributedCommands } from './commands/distributed.js';
+import { registerDistributedCommands, serviceAction } from './commands/distributed.js';
 import { createEngine } from './engine.js';
 
 function configure(): { config: Config; logger: Logger } {
@@ -183,6 +183,13 @@ jobs
     const ok = await runJobCommand(name, params, { ...configure(), ...remote() });
     process.exitCode = ok ? 0 : 1;
   });
+
+jobs
+  .command('serve', { isDefault: true })
+  .description(
+    'distributed: the job scheduler as its own process, with /v1/jobs… on RAPPORT_PORT (needs CLICKHOUSE_URL; run one)',
+  )
+  .action(serviceAction('jobs', configure));
 
 jobs
   .command('list')

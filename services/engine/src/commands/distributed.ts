@@ -4,18 +4,17 @@ import type { Command } from 'commander';
 import {
   createApiService,
   createIngestService,
+  createJobsService,
   createPipelineService,
   runService,
 } from '../distributed/index.js';
 
 type Configure = () => { config: Config; logger: Logger };
+type ServiceName = 'ingest' | 'pipeline' | 'api' | 'jobs';
 
-/**
- * `rapport ingest | pipeline | api`: the services of distributed mode, each its own process
- * (KAFKA_BROKERS and CLICKHOUSE_URL required), scaled apart from the others.
- */
-export function registerDistributedCommands(program: Command, configure: Configure): void {
-  const run = (name: 'ingest' | 'pipeline' | 'api') => async () => {
+/** The action that runs one service as its own process. */
+export function serviceAction(name: ServiceName, configure: Configure): () => Promise<void> {
+  return async () => {
     const { config, logger } = configure();
     try {
       await runService({
@@ -25,6 +24,7 @@ export function registerDistributedCommands(program: Command, configure: Configu
         create: (onFatal) => {
           if (name === 'ingest') return createIngestService({ config, logger });
           if (name === 'pipeline') return createPipelineService({ config, logger, onFatal });
+          if (name === 'jobs') return createJobsService({ config, logger });
           return createApiService({ config, logger });
         },
       });
@@ -36,6 +36,14 @@ export function registerDistributedCommands(program: Command, configure: Configu
       throw error;
     }
   };
+}
+
+/**
+ * `rapport ingest | pipeline | api`: the services of distributed mode, each its own process
+ * (KAFKA_BROKERS and CLICKHOUSE_URL required), scaled apart from the others.
+ */
+export function registerDistributedCommands(program: Command, configure: Configure): void {
+  const run = (name: ServiceName) => serviceAction(name, configure);
 
   program
     .command('ingest')

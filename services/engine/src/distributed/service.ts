@@ -2,7 +2,7 @@ import type { App } from '@rapport/http';
 
 /** One service of distributed mode, composed and ready to listen. */
 export interface Service {
-  name: 'ingest' | 'pipeline' | 'api';
+  name: 'ingest' | 'pipeline' | 'api' | 'jobs';
   app: App;
   /** Stops intake, finishes and acknowledges the work in hand, disconnects. Safe to call twice. */
   close(): Promise<void>;
