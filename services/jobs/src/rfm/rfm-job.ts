@@ -4,15 +4,23 @@ import { rfmSegmentSql } from './rfm-segments.js';
 
 const DAY_MS = 86_400_000;
 
-/** `2024-12-31` means the end of that day (UTC); a date-time means that instant. */
+/**
+ * `2024-12-31` means the end of that day (UTC); a date-time means that instant; none means
+ * now. Parsed into the ISO instant, which is what the run records.
+ */
 export const asOfParam = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], {
     error: 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time with offset',
   })
   .optional()
   .transform((value) => {
-    if (value === undefined) return Date.now();
-    return /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(value) + DAY_MS - 1 : Date.parse(value);
+    const ms =
+      value === undefined
+        ? Date.now()
+        : /^\d{4}-\d{2}-\d{2}$/.test(value)
+          ? Date.parse(value) + DAY_MS - 1
+          : Date.parse(value);
+    return new Date(ms).toISOString();
   });
 
 /**
@@ -71,8 +79,9 @@ export const rfmJob = defineJob({
     'Recency, frequency and monetary scores (1-5) and the named RFM segment of every customer with an order',
   params: z.object({ asOf: asOfParam }),
   phases: ['score', 'summarize'],
-  async run(context, { asOf }) {
+  async run(context, params) {
     const { store, runId } = context;
+    const asOf = Date.parse(params.asOf);
     await context.phase('score', () => store.command(rfmSql(), { runId, asOf }));
     const segments = await context.phase('summarize', () =>
       store.query<{ segment: string; customers: number; monetary: number }>(
