@@ -1,0 +1,189 @@
+/**
+ * CLV benchmark: the clv job as a user runs it (`rapport jobs run clv`, a process of its own)
+ * — seconds per phase (summary, fit, scoring, holdout) and in total, customers scored, peak
+ * RSS, and the fit it found — over the generated data set of benchmarks/lib/dataset.ts (the
+ * run's rows are removed afterwards), or with --synthetic N over a store of N customers'
+ * purchases drawn from known BG/NBD and Gamma-Gamma parameters (synthetic-build.ts), built in
+ * a temporary directory and removed. See benchmarks/README.md.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
+import { DATASET_END, ensureDataset } from '../lib/dataset.js';
+import { runJobCommand } from '../lib/job-command.js';
+import { checkoutOf, loadAverage1m, machineOf, round } from '../lib/machine.js';
+import { parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
+import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const FORGET = fileURLToPath(new URL('./forget-run.ts', import.meta.url));
+const SYNTHETIC = fileURLToPath(new URL('./synthetic-build.ts', import.meta.url));
+/** The last day of the generated period: every order counts. */
+const AS_OF = DATASET_END.slice(0, 10);
+
+const SPEC = {
+  customers: {
+    env: 'BENCH_CUSTOMERS',
+    fallback: 1_000_000,
+    min: 1,
+    help: 'people in the data set',
+  },
+  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
+  'sample-size': {
+    env: 'BENCH_CLV_SAMPLE',
+    fallback: 200_000,
+    min: 100,
+    help: 'customers the models are fitted on (the job parameter sampleSize)',
+  },
+  horizon: { env: 'BENCH_CLV_HORIZON', fallback: 52, min: 1, help: 'horizon in weeks' },
+  synthetic: {
+    env: 'BENCH_CLV_SYNTHETIC',
+    fallback: 0,
+    min: 0,
+    help: 'when > 0: this many customers of synthetic purchases instead of the data set',
+  },
+} as const;
+const USAGE = usageOf('npm run bench:clv', SPEC);
+
+const children = trackChildren();
+const log = (message: string) => process.stdout.write(`${message}\n`);
+
+interface ClvBenchOptions {
+  customers: number;
+  seed: number;
+  sampleSize: number;
+  horizon: number;
+  synthetic: number;
+}
+
+function jobArgs(options: ClvBenchOptions): string[] {
+  return [
+    ...['--as-of', AS_OF],
+    ...['--param', 'timeUnit=week'],
+    ...['--param', `horizon=${options.horizon}`],
+    ...['--param', `sampleSize=${options.sampleSize}`],
+  ];
+}
+
+/** The clv job on the generated data set; its rows are removed afterwards. */
+async function onDataset(options: ClvBenchOptions) {
+  const dataset = await ensureDataset(
+    { customers: options.customers, seed: options.seed },
+    { log, onSpawn: children.track },
+  );
+  log(`  data set: ${dataset.marker.rows} events; rapport jobs run clv…`);
+  const job = await runJobCommand(dataset.dir, 'clv', jobArgs(options), children.track);
+  if (job.status !== 'succeeded') throw new Error(`the clv run ended ${job.status}`);
+  await runScript(FORGET, ['--data-dir', dataset.dir, '--run', job.runId], {
+    label: 'removing the run',
+    onSpawn: children.track,
+  });
+  const data = {
+    kind: 'generated data set',
+    people: dataset.marker.customers,
+    seed: dataset.marker.seed,
+    events: dataset.marker.rows,
+    identifiedCustomers: dataset.marker.identifiedCustomers,
+  };
+  return { job, data };
+}
+
+/** The clv job on synthetic purchases in a temporary store. */
+async function onSynthetic(options: ClvBenchOptions) {
+  const dir = await mkdtemp(join(tmpdir(), 'rapport-clv-bench-'));
+  try {
+    log(`  building ${options.synthetic} customers of synthetic purchases in ${dir}…`);
+    const build = await runScript(
+      SYNTHETIC,
+      ['--data-dir', dir, '--customers', String(options.synthetic), '--seed', String(options.seed)],
+      { stderr: 'inherit', label: 'the synthetic build', onSpawn: children.track },
+    );
+    const built = resultLine<{ customers: number; orders: number; seconds: number }>(
+      build.stdout,
+      'synthetic',
+    );
+    log(`  ${built.orders} orders in ${built.seconds.toFixed(1)} s; rapport jobs run clv…`);
+    const job = await runJobCommand(dir, 'clv', jobArgs(options), children.track);
+    if (job.status !== 'succeeded') throw new Error(`the clv run ended ${job.status}`);
+    const data = {
+      kind: 'synthetic purchases',
+      customers: built.customers,
+      seed: options.seed,
+      events: built.orders,
+      buildSeconds: round(built.seconds, 1),
+      truth: SYNTHETIC_TRUTH,
+    };
+    return { job, data };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function run(options: ClvBenchOptions) {
+  const loadAtStart = loadAverage1m();
+  log(
+    options.synthetic > 0
+      ? `CLV benchmark: ${options.synthetic} synthetic customers, as of ${AS_OF}`
+      : `CLV benchmark: ${options.customers} people (seed ${options.seed}), as of ${AS_OF}`,
+  );
+  const { job, data } =
+    options.synthetic > 0 ? await onSynthetic(options) : await onDataset(options);
+  const summary = job.summary;
+  const report = {
+    benchmark: 'clv',
+    ranAt: new Date().toISOString(),
+    checkout: checkoutOf(),
+    machine: machineOf(loadAtStart),
+    data,
+    params: {
+      asOf: AS_OF,
+      timeUnit: 'week',
+      horizon: options.horizon,
+      sampleSize: options.sampleSize,
+    },
+    customersScored: job.rows,
+    phases: Object.fromEntries(job.phases.map((phase) => [phase.name, round(phase.seconds, 2)])),
+    totalSeconds: round(job.totalSeconds, 2),
+    processSeconds: round(job.processSeconds, 2),
+    peakRssMiB: job.peakRssBytes === undefined ? null : round(job.peakRssBytes / 2 ** 20, 1),
+    cpuSeconds: job.cpuSeconds === undefined ? null : round(job.cpuSeconds, 1),
+    fit: {
+      sample: summary.sample,
+      bgNbd: summary.bgNbd,
+      gammaGamma: summary.gammaGamma,
+      totals: summary.totals,
+      holdout: summary.holdout,
+    },
+  };
+  log(`\n${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  log('results written to benchmarks/clv/results/latest.json');
+}
+
+try {
+  const values = parseIntegerOptions(SPEC, process.argv.slice(2), process.env);
+  if (values === undefined) {
+    process.stdout.write(USAGE);
+  } else {
+    await run({
+      customers: values.customers,
+      seed: values.seed,
+      sampleSize: values['sample-size'],
+      horizon: values.horizon,
+      synthetic: values.synthetic,
+    });
+    if (children.interrupted()) process.exitCode = 130;
+  }
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(
+      `CLV benchmark failed: ${children.interrupted() ? 'interrupted' : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = children.interrupted() ? 130 : 1;
+  }
+}
