@@ -71,3 +71,63 @@ export const rfmReportSchema = z.object({
   ),
 });
 export type RfmReport = z.infer<typeof rfmReportSchema>;
+
+export const clvReportQuerySchema = z.object({
+  runId: z
+    .string()
+    .max(64)
+    .optional()
+    .describe('a run of the clv job; the latest successful one by default'),
+  top: z.coerce.number().int().min(1).max(1000).default(20).describe('top customers by CLV'),
+});
+
+const clvBucketSchema = z.object({
+  from: z.number(),
+  to: z.number(),
+  customers: z.number().int(),
+  clv: z.number().describe('sum of CLV in the bucket'),
+});
+
+export const clvReportSchema = z.object({
+  runId: z.string(),
+  asOf: z.string(),
+  computedAt: z.string().nullable(),
+  currency: z.string(),
+  params: z
+    .record(z.string(), z.unknown())
+    .describe('timeUnit, horizon (time units), discountRate (annual), calibrationEnd, sampleSize'),
+  customers: z.number().int(),
+  totals: z.object({
+    expectedOrders: z.number().describe('over the horizon, all customers'),
+    expectedValue: z.number().describe('expected revenue over the horizon, undiscounted'),
+    clv: z.number().describe('expected revenue over the horizon, discounted'),
+    meanPAlive: z.number(),
+  }),
+  clvDeciles: z
+    .array(
+      z.object({
+        decile: z.number().int().describe('10 = the most valuable tenth'),
+        customers: z.number().int(),
+        minClv: z.number(),
+        maxClv: z.number(),
+        clv: z.number(),
+        share: z.number().describe('of the total CLV'),
+      }),
+    )
+    .describe('customers ranked by CLV, in tenths'),
+  pAliveHistogram: z.array(clvBucketSchema).describe('P(alive) in ten buckets of width 0.1'),
+  top: z.array(
+    z.object({
+      customerId: z.string(),
+      orders: z.number().int(),
+      pAlive: z.number(),
+      expectedOrders: z.number(),
+      expectedValue: z.number(),
+      clv: z.number(),
+    }),
+  ),
+  diagnostics: z
+    .record(z.string(), z.unknown())
+    .describe('fitted parameters, log-likelihoods, sample and the holdout check of the run'),
+});
+export type ClvReport = z.infer<typeof clvReportSchema>;

@@ -52,6 +52,26 @@ export const rfmScoreSchema = z.object({
   segment: z.string(),
 });
 
+export const clvScoreSchema = z
+  .object({
+    runId: z.string(),
+    asOf: instant,
+    timeUnit: z.enum(['day', 'week', 'month']).describe('the unit tx, T and horizon are in'),
+    horizon: z.number().int().describe('in time units'),
+    orders: z.number().int(),
+    x: z.number().int().describe('repeat orders (orders − 1)'),
+    tx: z.number().describe('time of the last order, from the first'),
+    T: z.number().describe('time from the first order to the as-of time'),
+    meanRepeatValue: money.describe('mean value of the repeat orders; 0 without any'),
+    pAlive: z.number().describe('probability the customer is still active (BG/NBD)'),
+    expectedOrders: z.number().describe('expected orders over the horizon'),
+    expectedOrderValue: money.describe('expected value of one future order (Gamma-Gamma)'),
+    expectedValue: money.describe('expected spend over the horizon, undiscounted'),
+    clv: money.describe('expected spend over the horizon, discounted to the as-of time'),
+  })
+  .describe('from the latest clv run');
+export type ClvScore = z.infer<typeof clvScoreSchema>;
+
 export const profileSchema = z.object({
   customerId: z.string().nullable().describe('null for a visitor known only by anonymous id'),
   anonymousIds: z.array(z.string()).describe('anonymous ids linked to this customer'),
@@ -61,7 +81,7 @@ export const profileSchema = z.object({
   currency: z.string().describe('the reporting currency of every amount'),
   rfm: rfmScoreSchema.nullable().describe('from the latest rfm run; null in as-of profiles'),
   cluster: z.unknown().nullable().describe('filled by the clusters job'),
-  clv: z.unknown().nullable().describe('filled by the clv job'),
+  clv: clvScoreSchema.nullable().describe('from the latest clv run; null in as-of profiles'),
   segments: z.array(z.unknown()).describe('filled by the segments job'),
   updatedAt: instant.nullable().describe('when the newest event of this profile was received'),
   asOf: instant.nullable().describe('the time this profile is as of, when asked for one'),

@@ -37,6 +37,30 @@ export function gammaGammaLogLikelihood(params: GammaGammaParams, row: SpendSumm
   );
 }
 
+/**
+ * Mean of gammaGammaLogLikelihood over rows, with the log-gamma terms (which depend on x
+ * alone) computed once per distinct x.
+ */
+export function gammaGammaMeanLogLikelihood(
+  params: GammaGammaParams,
+  rows: readonly SpendSummary[],
+): number {
+  const { p, q, gamma } = params;
+  const constant = -lnGamma(q) + q * Math.log(gamma);
+  const heads = new Map<number, number>();
+  let total = 0;
+  for (const { x, meanValue: m } of rows) {
+    const px = p * x;
+    let head = heads.get(x);
+    if (head === undefined) {
+      head = constant + lnGamma(px + q) - lnGamma(px) + px * Math.log(x);
+      heads.set(x, head);
+    }
+    total += head + (px - 1) * Math.log(m) - (px + q) * Math.log(gamma + x * m);
+  }
+  return rows.length > 0 ? total / rows.length : NaN;
+}
+
 export interface GammaGammaFit {
   params: GammaGammaParams;
   logLikelihood: number;
@@ -58,9 +82,7 @@ export function fitGammaGamma(rows: readonly SpendSummary[]): GammaGammaFit {
   const meanValue = data.reduce((sum, row) => sum + row.meanValue, 0) / data.length;
   const objective = (v: number[]) => {
     const params = { p: Math.exp(v[0] ?? 0), q: Math.exp(v[1] ?? 0), gamma: Math.exp(v[2] ?? 0) };
-    let total = 0;
-    for (const row of data) total += gammaGammaLogLikelihood(params, row);
-    return -total / data.length;
+    return -gammaGammaMeanLogLikelihood(params, data);
   };
   let result = nelderMead(objective, [0, Math.log(2), Math.log(meanValue)], {
     maxIterations: 2000,

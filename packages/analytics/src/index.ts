@@ -15,6 +15,7 @@ export {
   conditionalExpectedValue,
   fitGammaGamma,
   gammaGammaLogLikelihood,
+  gammaGammaMeanLogLikelihood,
   populationMeanValue,
   usableForSpend,
   type GammaGammaFit,

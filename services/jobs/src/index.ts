@@ -13,5 +13,6 @@ export { JobRunner, type JobRunnerDeps, type StartedRun } from './job-runner.js'
 export { RunStore } from './run-store.js';
 export { Scheduler, type Schedules } from './scheduler.js';
 export { rfmJob } from './rfm/rfm-job.js';
+export { clvJob, clvParams, type ClvParams } from './clv/clv-job.js';
 export { RFM_SEGMENTS, rfmSegment } from './rfm/rfm-segments.js';
 export { jobsPlugin, type JobsPluginOptions } from './plugin.js';

@@ -1,4 +1,4 @@
-import type { LifecycleStage, Profile, ProfileStats } from '@rapport/schemas';
+import type { ClvScore, LifecycleStage, Profile, ProfileStats } from '@rapport/schemas';
 import type { RfmScore } from '../reports/rfm-report.js';
 import type { StatsRow } from './profile-query.js';
 
@@ -95,6 +95,7 @@ export function assembleProfile(input: {
   now: number;
   asOf?: number;
   rfm?: RfmScore | null;
+  clv?: ClvScore | null;
 }): Profile {
   const stats = statsOf(input.row);
   return {
@@ -112,7 +113,7 @@ export function assembleProfile(input: {
     currency: input.currency,
     rfm: input.rfm ?? null,
     cluster: null,
-    clv: null,
+    clv: input.clv ?? null,
     segments: [],
     updatedAt: input.row ? iso(Number(input.row.last_received)) : null,
     asOf: input.asOf === undefined ? null : iso(input.asOf),

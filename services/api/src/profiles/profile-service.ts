@@ -1,6 +1,7 @@
 import type { Profile } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { LatestRuns } from '../reports/latest-runs.js';
+import { readClvScore } from '../reports/clv-report.js';
 import { readRfmScore } from '../reports/rfm-report.js';
 import { assembleProfile, type LifecycleRules } from './assemble-profile.js';
 import { linkedAnonymousIds, ownerOf } from './identity.js';
@@ -59,10 +60,11 @@ export class ProfileService {
     const { store } = this.deps;
     const anonymousIds = await linkedAnonymousIds(store, customerId, asOf);
     const keys = [`c:${customerId}`, ...anonymousIds.map((id) => `a:${id}`)];
-    const [row, traits, rfm] = await Promise.all([
+    const [row, traits, rfm, clv] = await Promise.all([
       readStats(store, keys, asOf),
       readTraits(store, customerId, asOf),
       asOf === undefined ? readRfmScore(store, this.deps.latest, customerId) : null,
+      asOf === undefined ? readClvScore(store, this.deps.latest, customerId) : null,
     ]);
     if (!row && anonymousIds.length === 0 && Object.keys(traits).length === 0) return undefined;
     return assembleProfile({
@@ -71,6 +73,7 @@ export class ProfileService {
       row,
       traits,
       rfm,
+      clv,
       currency: this.deps.currency,
       rules: this.deps.rules,
       now: this.now(),

@@ -1,7 +1,14 @@
-import { errorResponseSchema, rfmReportQuerySchema, rfmReportSchema } from '@rapport/schemas';
+import {
+  clvReportQuerySchema,
+  clvReportSchema,
+  errorResponseSchema,
+  rfmReportQuerySchema,
+  rfmReportSchema,
+} from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LatestRuns } from './latest-runs.js';
+import { readClvReport } from './clv-report.js';
 import { readRfmReport } from './rfm-report.js';
 
 export interface ReportRoutesOptions {
@@ -25,6 +32,25 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
     async (request) =>
       readRfmReport(options.store, options.latest, {
         currency: options.currency,
+        ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
+      }),
+  );
+  app.get(
+    '/v1/reports/clv',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'CLV: distribution, top customers, expected revenue and fit diagnostics of a clv run',
+        querystring: clvReportQuerySchema,
+        response: { 200: clvReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      readClvReport(options.store, options.latest, {
+        currency: options.currency,
+        top: request.query.top,
         ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
       }),
   );

@@ -28,7 +28,10 @@ describe('rapport jobs (the scheduler as its own process)', () => {
     try {
       const listing = await service.app.inject({ url: '/v1/jobs' });
       expect(listing.json()).toMatchObject({
-        jobs: [{ name: 'rfm', schedule: '0 3 * * *', nextRunAt: expect.any(String) }],
+        jobs: [
+          { name: 'rfm', schedule: '0 3 * * *', nextRunAt: expect.any(String) },
+          { name: 'clv', schedule: null },
+        ],
       });
       const started = await service.app.inject({
         method: 'POST',

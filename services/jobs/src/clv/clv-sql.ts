@@ -1,0 +1,148 @@
+/**
+ * SQL of the clv job. Every value is a bound parameter; times are epoch milliseconds.
+ *
+ * Orders are `purchase` events at or before the as-of time, in the reporting currency; an
+ * order placed under an anonymous id counts for the customer that id was linked to at the
+ * as-of time (as in the rfm job). Refunds are not netted off: the spend model describes what
+ * customers order, and a refund is not a negative order.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** Every order by the as-of time with the customer it counts for. */
+function ordersSql(): string {
+  return `
+    SELECT if(e.customer_id != '', e.customer_id, owners.owner) AS customer_id,
+           toUnixTimestamp64Milli(e.timestamp) AS at, toFloat64(e.amount) AS amount, e.event_id AS event_id
+    FROM events AS e
+    LEFT JOIN
+    (
+        SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner
+        FROM identity_links
+        WHERE at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
+        GROUP BY anonymous_id
+        HAVING argMax(linked, (at, event_id)) = 1
+    ) AS owners ON e.anonymous_id = owners.anonymous_id
+    WHERE e.type = 'purchase' AND e.timestamp <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')`;
+}
+
+/**
+ * Each customer's repeat-purchase summary in whole elapsed days from the first order:
+ * x = orders − 1, t_x = last order, T = the as-of time; mean_value = the mean value of the
+ * repeat orders (0 when there are none; the first order is left out, as the spend model
+ * describes repeat orders).
+ */
+export function summarizeSql(): string {
+  return `
+INSERT INTO clv_summaries (run_id, customer_id, orders, x, tx_days, t_days, mean_value)
+SELECT {runId:String}, customer_id, orders, orders - 1,
+       toUInt32(intDiv(last_at - first_at, ${DAY_MS})),
+       toUInt32(intDiv({asOf:Int64} - first_at, ${DAY_MS})),
+       if(orders > 1, greatest(total - first_amount, 0) / (orders - 1), 0)
+FROM
+(
+    SELECT customer_id, toUInt32(count()) AS orders, min(at) AS first_at, max(at) AS last_at,
+           sum(amount) AS total, argMin(amount, (at, event_id)) AS first_amount
+    FROM (${ordersSql()})
+    WHERE customer_id != ''
+    GROUP BY customer_id
+)`;
+}
+
+/**
+ * The histories the purchase model is fitted on: a fixed sample of customers (by a hash of
+ * their id, so reruns fit the same people), grouped by identical (x, t_x, T) in days.
+ */
+export function fitTripletsSql(): string {
+  return `
+SELECT x, tx_days, t_days, toUInt32(count()) AS customers
+FROM
+(
+    SELECT x, tx_days, t_days FROM clv_summaries WHERE run_id = {runId:String}
+    ORDER BY cityHash64(customer_id) LIMIT {sampleSize:UInt32}
+)
+GROUP BY x, tx_days, t_days`;
+}
+
+/** The same sample's repeat customers with a positive mean value, for the spend model. */
+export function fitSpendSql(): string {
+  return `
+SELECT x, mean_value
+FROM
+(
+    SELECT x, mean_value FROM clv_summaries WHERE run_id = {runId:String}
+    ORDER BY cityHash64(customer_id) LIMIT {sampleSize:UInt32}
+)
+WHERE x > 0 AND mean_value > 0`;
+}
+
+/** The distinct (x, T) pairs whose horizon terms the scoring needs. */
+export function distinctAgesSql(): string {
+  return `SELECT DISTINCT x, t_days FROM clv_summaries WHERE run_id = {runId:String}`;
+}
+
+/**
+ * Scores every summarised customer where the data is. P(alive) and the Gamma-Gamma expected
+ * order value are closed forms of the fitted parameters; the hypergeometric part of the
+ * expected purchases, which ClickHouse has no function for, comes from clv_terms, computed
+ * once per distinct (x, T).
+ */
+export function scoreSql(): string {
+  return `
+INSERT INTO clv_scores (run_id, customer_id, as_of, orders, x, t_x, T, mean_value, p_alive,
+                        expected_orders, expected_order_value, expected_value, clv)
+SELECT {runId:String}, s.customer_id, fromUnixTimestamp64Milli({asOf:Int64}, 'UTC'), s.orders, s.x,
+       s.t_x, s.T, s.mean_value, s.p_alive,
+       s.p_alive * terms.purchases_if_alive AS expected_orders,
+       s.order_value,
+       s.p_alive * terms.purchases_if_alive * s.order_value,
+       s.p_alive * terms.discounted_if_alive * s.order_value
+FROM
+(
+    SELECT customer_id, orders, x, t_days, mean_value,
+           tx_days / {unitDays:Float64} AS t_x, t_days / {unitDays:Float64} AS T,
+           if(x = 0, 1.,
+              1 / (1 + exp(log({a:Float64}) - log({b:Float64} + x - 1)
+                   + ({r:Float64} + x) * (log({alpha:Float64} + T) - log({alpha:Float64} + t_x))))) AS p_alive,
+           {p:Float64} * ({gamma:Float64} + x * mean_value) / ({p:Float64} * x + {q:Float64} - 1) AS order_value
+    FROM clv_summaries WHERE run_id = {runId:String}
+) AS s
+INNER JOIN
+(
+    SELECT x, t_days, purchases_if_alive, discounted_if_alive
+    FROM clv_terms WHERE run_id = {runId:String}
+) AS terms ON s.x = terms.x AND s.t_days = terms.t_days`;
+}
+
+/**
+ * The holdout check's data: customers with an order by the calibration end, their summary at
+ * that time in days and the orders they placed after it up to the as-of time, for the same
+ * kind of sample as the fit, grouped by identical calibration histories.
+ */
+export function holdoutSql(): string {
+  return `
+SELECT x, tx_days, t_days, toUInt32(count()) AS customers, toUInt64(sum(actual)) AS actual
+FROM
+(
+    SELECT customer_id,
+           toUInt32(countIf(at <= {calibrationEnd:Int64}) - 1) AS x,
+           toUInt32(intDiv(maxIf(at, at <= {calibrationEnd:Int64}) - minIf(at, at <= {calibrationEnd:Int64}), ${DAY_MS})) AS tx_days,
+           toUInt32(intDiv({calibrationEnd:Int64} - minIf(at, at <= {calibrationEnd:Int64}), ${DAY_MS})) AS t_days,
+           countIf(at > {calibrationEnd:Int64}) AS actual
+    FROM (${ordersSql()})
+    WHERE customer_id != ''
+    GROUP BY customer_id
+    HAVING countIf(at <= {calibrationEnd:Int64}) > 0
+    ORDER BY cityHash64(customer_id) LIMIT {sampleSize:UInt32}
+)
+GROUP BY x, tx_days, t_days`;
+}
+
+/** Totals and quantiles of a run, for its summary. */
+export function totalsSql(): string {
+  return `
+SELECT toUInt64(count()) AS customers, sum(expected_orders) AS total_expected_orders,
+       sum(expected_value) AS total_expected_value, sum(clv) AS total_clv,
+       avg(p_alive) AS mean_p_alive, countIf(NOT isFinite(clv) OR NOT isFinite(p_alive)) AS not_finite
+FROM clv_scores WHERE run_id = {runId:String}`;
+}
