@@ -7,7 +7,6 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
-      '.scratch/**',
       'benchmarks/.data/**',
       'eslint.config.js',
     ],
