@@ -4,12 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/node_modules/**',
-      '**/dist/**',
-      'benchmarks/.data/**',
-      'eslint.config.js',
-    ],
+    ignores: ['**/node_modules/**', '**/dist/**', 'benchmarks/.data/**', 'eslint.config.js'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
