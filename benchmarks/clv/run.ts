@@ -14,7 +14,8 @@ import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
 import { DATASET_END, ensureDataset } from '../lib/dataset.js';
 import { runJobCommand } from '../lib/job-command.js';
 import { checkoutOf, loadAverage1m, machineOf, round } from '../lib/machine.js';
-import { parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
+import { runBenchmark } from '../lib/main.js';
+import { parseIntegerOptions, usageOf } from '../lib/options.js';
 import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -162,28 +163,21 @@ async function run(options: ClvBenchOptions) {
   log('results written to benchmarks/clv/results/latest.json');
 }
 
-try {
-  const values = parseIntegerOptions(SPEC, process.argv.slice(2), process.env);
-  if (values === undefined) {
-    process.stdout.write(USAGE);
-  } else {
-    await run({
-      customers: values.customers,
-      seed: values.seed,
-      sampleSize: values['sample-size'],
-      horizon: values.horizon,
-      synthetic: values.synthetic,
-    });
-    if (children.interrupted()) process.exitCode = 130;
-  }
-} catch (error) {
-  if (error instanceof UsageError) {
-    process.stderr.write(`${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(
-      `CLV benchmark failed: ${children.interrupted() ? 'interrupted' : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+await runBenchmark({
+  name: 'CLV benchmark',
+  usage: USAGE,
+  parse: () => {
+    const values = parseIntegerOptions(SPEC, process.argv.slice(2), process.env);
+    return (
+      values && {
+        customers: values.customers,
+        seed: values.seed,
+        sampleSize: values['sample-size'],
+        horizon: values.horizon,
+        synthetic: values.synthetic,
+      }
     );
-    process.exitCode = children.interrupted() ? 130 : 1;
-  }
-}
+  },
+  run,
+  interrupted: children.interrupted,
+});

@@ -7,9 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBenchmark } from '../lib/main.js';
 import { measureEndToEnd, type EndToEndResult } from './end-to-end.js';
 import { benchmarkEvents, toRequestBodies } from './event-mix.js';
-import { parseOptions, USAGE, UsageError, type IngestBenchOptions } from './options.js';
+import { parseOptions, USAGE, type IngestBenchOptions } from './options.js';
 import { measureRawInsert, type RawInsertResult } from './raw-insert-process.js';
 import { buildReport, formatReport, writeReport } from './report.js';
 
@@ -82,24 +83,10 @@ async function run(options: IngestBenchOptions): Promise<void> {
   }
 }
 
-let options: IngestBenchOptions | undefined;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === undefined) {
-  process.stdout.write(USAGE);
-} else {
-  try {
-    await run(options);
-    if (interrupted) process.exitCode = 130;
-  } catch (error) {
-    process.stderr.write(
-      `ingest benchmark failed: ${interrupted ? 'interrupted' : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = interrupted ? 130 : 1;
-  }
-}
+await runBenchmark({
+  name: 'ingest benchmark',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2)),
+  run,
+  interrupted: () => interrupted,
+});

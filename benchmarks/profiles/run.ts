@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBenchmark } from '../lib/main.js';
 import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
 import { ensureDataset } from '../lib/dataset.js';
 import { startEngine, type EngineProcess } from '../lib/engine-process.js';
@@ -15,7 +16,7 @@ import { fetchMetrics, metricValue } from '../lib/metrics.js';
 import { currentRssBytes } from '../lib/process-stats.js';
 import { runReplay } from '../lib/replay.js';
 import type { LoadResult } from './load.js';
-import { parseOptions, USAGE, UsageError, type ProfilesBenchOptions } from './options.js';
+import { parseOptions, USAGE, type ProfilesBenchOptions } from './options.js';
 import {
   buildReport,
   formatReport,
@@ -219,24 +220,10 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
   }
 }
 
-let options: ProfilesBenchOptions | undefined;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === undefined) {
-  process.stdout.write(USAGE);
-} else {
-  try {
-    await run(options);
-    if (children.interrupted()) process.exitCode = 130;
-  } catch (error) {
-    process.stderr.write(
-      `profile benchmark failed: ${children.interrupted() ? 'interrupted' : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = children.interrupted() ? 130 : 1;
-  }
-}
+await runBenchmark({
+  name: 'profile benchmark',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2)),
+  run,
+  interrupted: children.interrupted,
+});

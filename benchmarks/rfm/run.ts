@@ -4,12 +4,13 @@
  * table. See benchmarks/README.md.
  */
 import { fileURLToPath } from 'node:url';
+import { runBenchmark } from '../lib/main.js';
 import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
 import { DATASET_END, ensureDataset } from '../lib/dataset.js';
 import { runJobCommand } from '../lib/job-command.js';
 import { loadAverage1m } from '../lib/machine.js';
 import type { BareQueryResult } from './bare-query.js';
-import { parseOptions, USAGE, UsageError, type RfmBenchOptions } from './options.js';
+import { parseOptions, USAGE, type RfmBenchOptions } from './options.js';
 import { buildReport, formatReport, writeReport, type BareRun } from './report.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -64,24 +65,10 @@ async function run(options: RfmBenchOptions): Promise<void> {
   log('results written to benchmarks/rfm/results/latest.json');
 }
 
-let options: RfmBenchOptions | undefined;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (options === undefined) {
-  process.stdout.write(USAGE);
-} else {
-  try {
-    await run(options);
-    if (children.interrupted()) process.exitCode = 130;
-  } catch (error) {
-    process.stderr.write(
-      `RFM benchmark failed: ${children.interrupted() ? 'interrupted' : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = children.interrupted() ? 130 : 1;
-  }
-}
+await runBenchmark({
+  name: 'RFM benchmark',
+  usage: USAGE,
+  parse: () => parseOptions(process.argv.slice(2)),
+  run,
+  interrupted: children.interrupted,
+});

@@ -1,3 +1,4 @@
 export { apiPlugin, type ApiPluginOptions } from './plugin.js';
 export { ProfileCache, ProfileService, type ProfileServiceDeps } from './profiles/index.js';
 export { LatestRuns } from './reports/latest-runs.js';
+export { createProfiles } from './profiles/create-profiles.js';

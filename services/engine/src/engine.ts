@@ -1,6 +1,6 @@
 import { InProcessBus } from '@rapport/bus';
 import type { Config } from '@rapport/config';
-import { apiPlugin, LatestRuns, ProfileCache, ProfileService } from '@rapport/api';
+import { apiPlugin, createProfiles, type ProfileCache, type ProfileService } from '@rapport/api';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
 import { ALL_JOBS } from './job-registry.js';
@@ -35,14 +35,11 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     throw error;
   }
   const bus = new InProcessBus();
-  const cache = new ProfileCache({ maxBytes: config.profiles.cacheBytes, metrics });
-  const latest = new LatestRuns(store);
-  const profiles = new ProfileService({
+  const { cache, latest, profiles } = createProfiles({
     store,
-    cache,
-    latest,
-    currency: config.ingest.reportingCurrency,
-    rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
+    config,
+    metrics,
+    cacheBytes: config.profiles.cacheBytes,
   });
   const pipeline = await startPipeline({
     store,

@@ -1,10 +1,9 @@
-import { apiPlugin, LatestRuns, ProfileCache, ProfileService } from '@rapport/api';
+import { apiPlugin, createProfiles } from '@rapport/api';
 import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
-import { openStore } from '@rapport/store';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
-import { checkSchema } from './schema.js';
+import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
 
 /**
@@ -18,24 +17,11 @@ export async function createApiService(options: {
 }): Promise<Service> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openStore(config.store);
-  try {
-    await checkSchema(store);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const store = await openCheckedStore(config.store);
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics });
-  const cache = new ProfileCache({ maxBytes: 0, metrics });
-  // Job results are read again after a few seconds: the jobs run in another process.
-  const latest = new LatestRuns(store);
-  const profiles = new ProfileService({
-    store,
-    cache,
-    latest,
-    currency: config.ingest.reportingCurrency,
-    rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
-  });
+  // No cache: the pipeline that would keep it exact runs elsewhere. Job results are read
+  // again after a few seconds: the jobs run in another process.
+  const { latest, profiles } = createProfiles({ store, config, metrics, cacheBytes: 0 });
   const app = await createApp({
     config,
     logger,

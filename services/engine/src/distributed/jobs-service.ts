@@ -2,9 +2,8 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
-import { openStore } from '@rapport/store';
 import { ALL_JOBS } from '../job-registry.js';
-import { checkSchema } from './schema.js';
+import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
 
 /**
@@ -18,13 +17,7 @@ export async function createJobsService(options: {
 }): Promise<Service> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openStore(config.store);
-  try {
-    await checkSchema(store);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const store = await openCheckedStore(config.store);
   const runner = new JobRunner({ store, logger, metrics, jobs: ALL_JOBS });
   await runner.runs.failInterrupted(Date.now());
   const scheduler = new Scheduler(runner, config.jobs.schedules, logger);

@@ -2,9 +2,8 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
-import { openStore } from '@rapport/store';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
-import { checkSchema } from './schema.js';
+import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
 
 /**
@@ -20,13 +19,7 @@ export async function createPipelineService(options: {
 }): Promise<Service> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openStore(config.store);
-  try {
-    await checkSchema(store);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const store = await openCheckedStore(config.store);
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics, onFatal: options.onFatal });
   const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
   let pipeline;
