@@ -6,6 +6,10 @@ export const errorResponseSchema = z.object({
   error: z.string(),
   message: z.string(),
   requestId: z.string().optional(),
+  issues: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .optional()
+    .describe('every problem found, each with the JSON Pointer of the part at fault'),
 });
 
 export const fieldErrorSchema = z.object({

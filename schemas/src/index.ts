@@ -8,3 +8,4 @@ export * from './api.js';
 export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
 export * from './profile.js';
 export * from './jobs.js';
+export * from './segments.js';

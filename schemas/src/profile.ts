@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profileSegmentSchema } from './segments.js';
 
 export const LIFECYCLE_STAGES = ['visitor', 'lead', 'customer', 'repeat', 'lapsed'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
@@ -72,6 +73,14 @@ export const clvScoreSchema = z
   .describe('from the latest clv run');
 export type ClvScore = z.infer<typeof clvScoreSchema>;
 
+export const profileClusterSchema = z.object({
+  runId: z.string(),
+  cluster: z.number().int(),
+  label: z.string().describe('what sets the cluster apart, in a few words'),
+  computedAt: instant,
+});
+export type ProfileCluster = z.infer<typeof profileClusterSchema>;
+
 export const profileSchema = z.object({
   customerId: z.string().nullable().describe('null for a visitor known only by anonymous id'),
   anonymousIds: z.array(z.string()).describe('anonymous ids linked to this customer'),
@@ -80,9 +89,11 @@ export const profileSchema = z.object({
   stats: profileStatsSchema,
   currency: z.string().describe('the reporting currency of every amount'),
   rfm: rfmScoreSchema.nullable().describe('from the latest rfm run; null in as-of profiles'),
-  cluster: z.unknown().nullable().describe('filled by the clusters job'),
+  cluster: profileClusterSchema.nullable().describe('from the latest clusters run'),
   clv: clvScoreSchema.nullable().describe('from the latest clv run; null in as-of profiles'),
-  segments: z.array(z.unknown()).describe('filled by the segments job'),
+  segments: z
+    .array(profileSegmentSchema)
+    .describe('segments the profile is in, by the latest segments run; empty in as-of profiles'),
   updatedAt: instant.nullable().describe('when the newest event of this profile was received'),
   asOf: instant.nullable().describe('the time this profile is as of, when asked for one'),
 });

@@ -45,6 +45,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       error: STATUS_CODES[statusCode] ?? 'Error',
       message,
       requestId: request.id,
+      ...(error instanceof HttpError && error.issues ? { issues: error.issues } : {}),
     });
   });
 

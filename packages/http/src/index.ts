@@ -1,4 +1,4 @@
 export { createApp, type App, type AppOptions } from './create-app.js';
-export { HttpError } from './http-error.js';
+export { HttpError, type HttpIssue } from './http-error.js';
 export type { ReadinessCheck } from './ops-routes.js';
 export type { RouteScope } from './auth.js';
