@@ -190,6 +190,29 @@ export type Segment = z.infer<typeof segmentSchema>;
 
 export const segmentListSchema = z.object({ segments: z.array(segmentSchema) });
 
+export const segmentQuerySchema = z.object({
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('an earlier version of the definition; default the current one'),
+});
+
+/** One field a `field` condition can test, as `GET /v1/segments/fields` lists it. */
+export const ruleFieldSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  description: z.string(),
+  operators: z.array(z.string()).describe('the operators this field accepts'),
+  values: z.array(z.string()).optional().describe('the values it can take, when there are few'),
+  nullable: z
+    .boolean()
+    .describe('a profile may have no value: then every operator but notExists is false'),
+});
+
+export const fieldCatalogueSchema = z.object({ fields: z.array(ruleFieldSchema) });
+
 export const previewRequestSchema = z.strictObject({
   rule: z.unknown(),
   sample: z.number().int().min(0).max(100).default(20),

@@ -1,3 +1,4 @@
+import { RFM_SEGMENT_NAMES } from '@rapport/schemas';
 import { describe, expect, it } from 'vitest';
 import { RFM_SEGMENTS, rfmSegment, rfmSegmentSql } from './rfm-segments.js';
 
@@ -14,6 +15,10 @@ describe('the RFM segment map', () => {
         ).toHaveLength(1);
       }
     }
+  });
+
+  it('uses every segment name rules can name, and only those', () => {
+    expect(RFM_SEGMENTS.map((s) => s.name).sort()).toEqual([...RFM_SEGMENT_NAMES].sort());
   });
 
   it('names the corners as marketers expect', () => {

@@ -1,3 +1,5 @@
+import type { RfmSegmentName } from '@rapport/schemas';
+
 /**
  * The standard RFM segment map on the recency (R) × frequency (F) grid. Every cell of the
  * 5 × 5 grid belongs to exactly one segment (a test checks it).
@@ -21,7 +23,11 @@ export const RFM_SEGMENTS = [
   { name: "Can't Lose Them", r: [1, 2], f: [5, 5] },
   { name: 'Hibernating', r: [2, 2], f: [1, 2] },
   { name: 'Lost', r: [1, 1], f: [1, 2] },
-] as const;
+] as const satisfies readonly {
+  name: RfmSegmentName;
+  r: readonly number[];
+  f: readonly number[];
+}[];
 
 export type RfmSegment = (typeof RFM_SEGMENTS)[number]['name'];
 

@@ -1,0 +1,83 @@
+import type { EventCondition, EventFilter } from '@rapport/schemas';
+import { compileJsonCondition, type JsonTarget } from './compile-json-value.js';
+import { compileScalar } from './compile-scalar.js';
+import { daysBeforeNow, instant } from './compile-field.js';
+import { resolveEventField } from './event-fields.js';
+import { OWNERS_SQL } from './features-sql.js';
+import type { SqlParams } from './sql-params.js';
+
+function compileFilter(filter: EventFilter, params: SqlParams): string {
+  const field = resolveEventField(filter.field);
+  if ('error' in field) throw new Error(field.error);
+  const { op, value } = filter;
+  if (field.kind === 'column') {
+    if (field.type !== 'number' && field.type !== 'string' && field.type !== 'enum') {
+      throw new Error(`event column ${field.name} has no comparison`);
+    }
+    return compileScalar({ sql: field.sql, type: field.type, op, value, params });
+  }
+  const path = field.path.map((key) => params.bind('String', key));
+  if (!field.itemPath) {
+    const exists = `JSONHas(${[field.root, ...path].join(', ')})`;
+    return compileJsonCondition({ target: { doc: field.root, path, exists }, op, value, params });
+  }
+  // Any element of the items array may match; `item` is the lambda's own name, not input.
+  const itemPath = field.itemPath.map((key) => params.bind('String', key));
+  const target: JsonTarget = {
+    doc: 'item',
+    path: itemPath,
+    exists: `JSONHas(${['item', ...itemPath].join(', ')})`,
+  };
+  const condition = compileJsonCondition({ target, op, value, params });
+  return `arrayExists(item -> ${condition}, JSONExtractArrayRaw(${[field.root, ...path].join(', ')}))`;
+}
+
+function compileWithin(within: EventCondition['within'], params: SqlParams): string[] {
+  if (!within) return [];
+  if ('lastDays' in within) return [`timestamp >= ${daysBeforeNow(within.lastDays, params)}`];
+  return [`timestamp BETWEEN ${instant(within.from, params)} AND ${instant(within.to, params)}`];
+}
+
+/**
+ * Profiles by how many matching events they have. Events are counted per customer key, then
+ * an anonymous key owned by a customer is counted for that customer (as profiles merge them).
+ */
+function countedProfiles(input: {
+  node: EventCondition;
+  params: SqlParams;
+  /** A HAVING condition on the count `sum(k.n)`, or '' for every profile with one. */
+  having: string;
+}): string {
+  const { node, params, having } = input;
+  const conditions = [
+    `type = ${params.bind('String', node.event)}`,
+    // An admin's unlink is a correction, not customer activity.
+    "type != 'identity_unlink'",
+    ...(node.where ?? []).map((filter) => compileFilter(filter, params)),
+    ...compileWithin(node.within, params),
+  ];
+  return `SELECT if(startsWith(k.customer_key, 'a:') AND ifNull(o.owner, '') != '', concat('c:', o.owner), k.customer_key) AS profile_key
+    FROM (SELECT customer_key, count() AS n FROM events WHERE ${conditions.map((condition) => `(${condition})`).join(' AND ')} GROUP BY customer_key) AS k
+    LEFT JOIN (${OWNERS_SQL}) AS o
+        ON o.anonymous_id = if(startsWith(k.customer_key, 'a:'), substring(k.customer_key, 3), '')
+    GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
+}
+
+/**
+ * A behavioural condition: the profile has performed the event (with the filters, in the
+ * window) a number of times. Counts that include zero are written as NOT IN the profiles
+ * with more, so that profiles without any such event match.
+ */
+export function compileEvent(node: EventCondition, params: SqlParams): string {
+  const count = node.count ?? { atLeast: 1 };
+  const counted = (having: string) => countedProfiles({ node, params, having });
+  const n = (value: number) => params.bind('UInt64', value);
+  if ('atLeast' in count) {
+    // Everyone has at least zero events.
+    if (count.atLeast === 0) return '1';
+    return `profile_key IN (${counted(`sum(k.n) >= ${n(count.atLeast)}`)})`;
+  }
+  if ('atMost' in count) return `profile_key NOT IN (${counted(`sum(k.n) > ${n(count.atMost)}`)})`;
+  if (count.exactly === 0) return `profile_key NOT IN (${counted('')})`;
+  return `profile_key IN (${counted(`sum(k.n) = ${n(count.exactly)}`)})`;
+}

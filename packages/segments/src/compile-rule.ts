@@ -1,0 +1,55 @@
+import type { SegmentCondition, SegmentRule } from '@rapport/schemas';
+import { assertNever } from './assert-never.js';
+import { compileEvent } from './compile-event.js';
+import { compileField } from './compile-field.js';
+import { parseRule } from './parse-rule.js';
+import { InvalidRuleError } from './rule-issues.js';
+import { SqlParams } from './sql-params.js';
+
+export interface CompiledRule {
+  /** A boolean expression over the columns of `profile_features` (unqualified). */
+  where: string;
+  /** Values of the placeholders in `where`: `rule_now` and `rule_p0`, `rule_p1`, …. */
+  params: Record<string, unknown>;
+}
+
+function compileSegment(node: SegmentCondition, params: SqlParams): string {
+  const id = params.bind('String', node.segmentId);
+  return `profile_key IN (SELECT profile_key FROM segment_results WHERE segment_id = ${id} AND run_id = (SELECT argMax(run_id, evaluated_at) FROM segment_evaluations WHERE segment_id = ${id}))`;
+}
+
+function compileNode(node: SegmentRule, params: SqlParams): string {
+  switch (node.type) {
+    case 'and':
+      return `(${node.rules.map((rule) => compileNode(rule, params)).join(' AND ')})`;
+    case 'or':
+      return `(${node.rules.map((rule) => compileNode(rule, params)).join(' OR ')})`;
+    case 'not':
+      return `(NOT ${compileNode(node.rule, params)})`;
+    case 'field':
+      return compileField(node, params);
+    case 'event':
+      return compileEvent(node, params);
+    case 'segment':
+      return compileSegment(node, params);
+    default:
+      return assertNever(node);
+  }
+}
+
+/**
+ * Compiles a rule to a predicate over `profile_features`. Every value, field name of a trait
+ * and property path is a bound parameter; catalogue fields map to fixed SQL. Every condition
+ * is true or false, never NULL (two-valued logic): a condition on a missing value is false,
+ * and its `not` is true.
+ *
+ * @throws InvalidRuleError when the rule does not pass `parseRule`.
+ */
+export function compileRule(rule: SegmentRule, options: { now: number }): CompiledRule {
+  // Re-checked here so that no caller can compile a rule that skipped validation.
+  const parsed = parseRule(rule);
+  if (!parsed.ok) throw new InvalidRuleError(parsed.issues);
+  const params = new SqlParams(options.now);
+  const where = compileNode(parsed.rule, params);
+  return { where, params: params.values };
+}

@@ -1,0 +1,96 @@
+import type { SegmentRule } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { insertRows } from '@rapport/store/testing';
+import { compileRule } from './compile-rule.js';
+import { featuresInsertSql, lapsedMs, type FeaturesParams } from './features-sql.js';
+import { matchingProfilesSql } from './matching-profiles-sql.js';
+
+// Shared by the tests of this package that run rules against the embedded engine.
+
+export const NOW = Date.UTC(2024, 6, 1);
+export const DAY = 86_400_000;
+
+let sequence = 0;
+
+export interface EventInput {
+  type: string;
+  customerId?: string;
+  anonymousId?: string;
+  /** Days before NOW. */
+  daysAgo: number;
+  channel?: string;
+  amount?: number;
+  currency?: string;
+  properties?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+}
+
+/** An `events` row as the pipeline stores it. */
+export function storedEvent(input: EventInput): Record<string, unknown> {
+  const at = NOW - input.daysAgo * DAY;
+  const key =
+    input.customerId !== undefined ? `c:${input.customerId}` : `a:${input.anonymousId ?? ''}`;
+  return {
+    event_id: `e${++sequence}`,
+    type: input.type,
+    customer_key: key,
+    customer_id: input.customerId ?? '',
+    anonymous_id: input.anonymousId ?? '',
+    timestamp: at,
+    original_timestamp: at,
+    sent_at: null,
+    received_at: at,
+    channel: input.channel ?? 'web',
+    order_id: input.type === 'purchase' || input.type === 'refund' ? `o${sequence}` : '',
+    amount: input.amount ?? 0,
+    currency: input.currency ?? '',
+    amount_original: input.amount ?? 0,
+    context: JSON.stringify(input.context ?? {}),
+    properties: JSON.stringify(input.properties ?? {}),
+  };
+}
+
+export async function insertEvents(store: Store, events: readonly EventInput[]) {
+  await insertRows(store, 'events', events.map(storedEvent));
+}
+
+export function featuresParams(runId: string, runs: Partial<FeaturesParams> = {}): FeaturesParams {
+  return {
+    runId,
+    now: NOW,
+    lapsedMs: lapsedMs(90),
+    rfmRun: '',
+    clvRun: '',
+    clustersRun: '',
+    ...runs,
+  };
+}
+
+/** Stores a features run of every profile as it stands. */
+export async function writeFeatures(store: Store, params: FeaturesParams) {
+  await store.command(featuresInsertSql(), { ...params });
+}
+
+/** The profile keys a rule matches in a stored features run, sorted. */
+export async function matching(store: Store, rule: SegmentRule, runId: string): Promise<string[]> {
+  const compiled = compileRule(rule, { now: NOW });
+  const rows = await store.query<{ profile_key: string }>(
+    matchingProfilesSql(compiled.where, { runId }),
+    { ...compiled.params, featuresRun: runId },
+  );
+  return rows.map((row) => row.profile_key).sort();
+}
+
+/** The profile keys a rule matches with features computed in the query, sorted. */
+export async function matchingLive(
+  store: Store,
+  rule: SegmentRule,
+  params: FeaturesParams,
+): Promise<string[]> {
+  const compiled = compileRule(rule, { now: NOW });
+  const rows = await store.query<{ profile_key: string }>(
+    matchingProfilesSql(compiled.where, 'live'),
+    { ...params, ...compiled.params },
+  );
+  return rows.map((row) => row.profile_key).sort();
+}
