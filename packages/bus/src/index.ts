@@ -26,4 +26,11 @@ export {
   HEADER,
   type KafkaBusOptions,
   type EachBatchDeps,
+  KafkaChangeFeed,
+  SEGMENT_CHANGES_TOPIC,
+  CHANGE_HEADER,
+  changeKey,
+  type KafkaChangeFeedOptions,
 } from './kafka/index.js';
+export type { ChangeSink } from './change-sink.js';
+export { InProcessChangeFeed, type ChangeListener } from './in-process-change-feed.js';

@@ -107,6 +107,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'rapport_webhook_deliveries_total',
+    help: 'Webhook batches by endpoint origin and outcome: delivered, retried (an attempt failed, another follows) or failed (given up)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliverySeconds = new Histogram({
+    name: 'rapport_webhook_delivery_seconds',
+    help: 'Time of one webhook POST, until the receiver answered or the attempt failed, by endpoint origin',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   readonly httpRequestSeconds = new Histogram({
     name: 'rapport_http_request_duration_seconds',
     help: 'HTTP request latency by route and status code',

@@ -14,21 +14,7 @@ import { resolveOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } fr
 import { KafkaPublisher } from './publisher.js';
 import { KafkaSubscriber } from './subscriber.js';
 import { ensureTopics } from './topics.js';
-
-/** Rejects when `promise` takes longer than `ms`; the work itself goes on. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { withTimeout } from './with-timeout.js';
 
 /** How long a health answer is reused, so that probes do not hammer the brokers. */
 const HEALTH_TTL_MS = 1000;
