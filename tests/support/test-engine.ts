@@ -17,7 +17,13 @@ export interface TestEngine extends Engine {
  */
 export async function startTestEngine(env: Record<string, string> = {}): Promise<TestEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
-  const config = loadConfig({ RAPPORT_DATA_DIR: dataDir, RAPPORT_LOG_LEVEL: 'silent', ...env });
+  // No scheduled runs: a test starts the runs it needs.
+  const config = loadConfig({
+    RAPPORT_DATA_DIR: dataDir,
+    RAPPORT_LOG_LEVEL: 'silent',
+    RAPPORT_SCHEDULE_SEGMENTS: 'off',
+    ...env,
+  });
   const engine = await createEngine({ config, logger: createLogger({ level: config.logLevel }) });
   return {
     ...engine,

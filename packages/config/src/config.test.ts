@@ -52,16 +52,118 @@ describe('loadConfig', () => {
 
   it('reads job schedules and rejects bad cron expressions by name', () => {
     const config = loadConfig({ RAPPORT_SCHEDULE_RFM: '0 3 * * *', RAPPORT_SCHEDULE_CLV: ' ' });
-    expect(config.jobs.schedules).toEqual({ rfm: '0 3 * * *' });
+    expect(config.jobs.schedules).toEqual({ rfm: '0 3 * * *', segments: '*/15 * * * *' });
+    expect(
+      loadConfig({ RAPPORT_SCHEDULE_SEGMENTS: 'off', RAPPORT_SCHEDULE_RFM: 'off' }).jobs.schedules,
+    ).toEqual({});
+    expect(loadConfig({ RAPPORT_SCHEDULE_SEGMENTS: '0 * * * *' }).jobs.schedules).toEqual({
+      segments: '0 * * * *',
+    });
     expect(() => loadConfig({ RAPPORT_SCHEDULE_RFM: 'at three' })).toThrow(
       /RAPPORT_SCHEDULE_RFM: "at three" is not a cron expression/,
     );
+  });
+
+  it('reads the default k of the clusters job, 2 to 20, unset by default', () => {
+    expect(loadConfig({}).jobs.clustersK).toBeUndefined();
+    expect(loadConfig({ RAPPORT_CLUSTERS_K: '5' }).jobs.clustersK).toBe(5);
+    expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
   it('uses a ClickHouse server when CLICKHOUSE_URL is set', () => {
     const config = loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_DATABASE: 'crm' });
     expect(config.store).toMatchObject({ mode: 'http', url: 'http://ch:8123', database: 'crm' });
     expect(() => loadConfig({ CLICKHOUSE_DATABASE: 'x; DROP' })).toThrow(/CLICKHOUSE_DATABASE/);
+  });
+});
+
+describe('webhook settings', () => {
+  const secret = 'whsec-0123456789abcdef';
+
+  it('are off without URLs, and read with their defaults when URLs are given', () => {
+    expect(loadConfig({}).webhooks).toBeUndefined();
+    expect(loadConfig({ RAPPORT_WEBHOOK_URLS: ' , ' }).webhooks).toBeUndefined();
+    const config = loadConfig({
+      RAPPORT_WEBHOOK_URLS: 'https://crm.example.com/hooks/rapport, http://127.0.0.1:9000/in',
+      RAPPORT_WEBHOOK_SECRET: secret,
+    });
+    expect(config.webhooks).toEqual({
+      urls: ['https://crm.example.com/hooks/rapport', 'http://127.0.0.1:9000/in'],
+      secret,
+      maxAttempts: 8,
+      backoffMs: { initial: 1000, max: 300_000 },
+      timeoutMs: 10_000,
+      batchSize: 500,
+    });
+    expect(Object.isFrozen(config.webhooks)).toBe(true);
+  });
+
+  it('parse the tuning variables', () => {
+    const config = loadConfig({
+      RAPPORT_WEBHOOK_URLS: 'https://a.example/h',
+      RAPPORT_WEBHOOK_SECRET: secret,
+      RAPPORT_WEBHOOK_MAX_ATTEMPTS: '3',
+      RAPPORT_WEBHOOK_BACKOFF_MS: '250',
+      RAPPORT_WEBHOOK_TIMEOUT_MS: '2000',
+      RAPPORT_WEBHOOK_BATCH_SIZE: '50',
+    });
+    expect(config.webhooks).toMatchObject({
+      maxAttempts: 3,
+      backoffMs: { initial: 250, max: 300_000 },
+      timeoutMs: 2000,
+      batchSize: 50,
+    });
+  });
+
+  it('name each bad variable', () => {
+    const error = catchError(() =>
+      loadConfig({
+        RAPPORT_WEBHOOK_URLS: 'https://a.example/h',
+        RAPPORT_WEBHOOK_SECRET: secret,
+        RAPPORT_WEBHOOK_MAX_ATTEMPTS: '0',
+        RAPPORT_WEBHOOK_BACKOFF_MS: '300001',
+        RAPPORT_WEBHOOK_TIMEOUT_MS: 'soon',
+        RAPPORT_WEBHOOK_BATCH_SIZE: '2.5',
+      }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    for (const name of [
+      'RAPPORT_WEBHOOK_MAX_ATTEMPTS',
+      'RAPPORT_WEBHOOK_BACKOFF_MS',
+      'RAPPORT_WEBHOOK_TIMEOUT_MS',
+      'RAPPORT_WEBHOOK_BATCH_SIZE',
+    ]) {
+      expect(error.message).toContain(`${name}: `);
+    }
+  });
+
+  it('refuse URLs that are not http(s) without echoing the rest of them', () => {
+    const error = catchError(() =>
+      loadConfig({
+        RAPPORT_WEBHOOK_URLS: 'https://ok.example/h,ftp://files.example/token-abc123,not a url',
+        RAPPORT_WEBHOOK_SECRET: secret,
+      }),
+    );
+    expect(error.message).toMatch(/RAPPORT_WEBHOOK_URLS: entry "ftp:\/\/fi…" must be an http/);
+    expect(error.message).toMatch(/RAPPORT_WEBHOOK_URLS: entry "not a ur…" must be an http/);
+    expect(error.message).not.toContain('token-abc123');
+  });
+
+  it('require a secret of 16 characters or more with URLs, and never show it', () => {
+    expect(() => loadConfig({ RAPPORT_WEBHOOK_URLS: 'https://a.example/h' })).toThrow(
+      /RAPPORT_WEBHOOK_SECRET: webhooks are signed/,
+    );
+    expect(() =>
+      loadConfig({ RAPPORT_WEBHOOK_URLS: 'https://a.example/h', RAPPORT_WEBHOOK_SECRET: '' }),
+    ).toThrow(/RAPPORT_WEBHOOK_SECRET: webhooks are signed/);
+    const error = catchError(() =>
+      loadConfig({
+        RAPPORT_WEBHOOK_URLS: 'https://a.example/h',
+        RAPPORT_WEBHOOK_SECRET: 'short-secret',
+      }),
+    );
+    expect(error.message).toMatch(/RAPPORT_WEBHOOK_SECRET: must be at least 16 characters/);
+    expect(error.message).not.toContain('short-secret');
   });
 });
 

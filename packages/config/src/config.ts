@@ -10,6 +10,7 @@ import {
   type KafkaConfig,
 } from './distributed-env.js';
 import { envSchema, type ApiKey } from './env-schema.js';
+import { webhookConfigOf, webhookProblems, type WebhookConfig } from './webhook-env.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -40,6 +41,8 @@ export interface Config {
       };
   /** The Kafka bus, when KAFKA_BROKERS is set (distributed mode). */
   readonly kafka?: KafkaConfig;
+  /** Segment change webhooks, when RAPPORT_WEBHOOK_URLS lists any. */
+  readonly webhooks: WebhookConfig | undefined;
   readonly ingest: {
     readonly maxEventsPerRequest: number;
     readonly maxBodyBytes: number;
@@ -55,6 +58,8 @@ export interface Config {
   readonly jobs: {
     /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
     readonly schedules: Readonly<Record<string, string>>;
+    /** k of the clusters job when a run does not give one (RAPPORT_CLUSTERS_K). */
+    readonly clustersK?: number;
   };
   readonly batch: {
     readonly maxRows: number;
@@ -73,24 +78,35 @@ function describe(issues: readonly z.core.$ZodIssue[], env: Record<string, strin
   return issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const value = env[name];
-    const shown = value === undefined || /KEY|PASSWORD/.test(name) ? '' : ` (got "${value}")`;
+    const shown =
+      value === undefined || /KEY|PASSWORD|SECRET|WEBHOOK_URLS/.test(name)
+        ? ''
+        : ` (got "${value}")`;
     return `${name}: ${issue.message}${shown}`;
   });
 }
 
 const SCHEDULE = /^RAPPORT_SCHEDULE_([A-Z][A-Z0-9_]*)$/;
 
-/** `RAPPORT_SCHEDULE_RFM="0 3 * * *"` schedules the rfm job; the expression is checked here. */
+/** Jobs that run on a schedule unless told otherwise: segments are kept current. */
+export const DEFAULT_SCHEDULES: Readonly<Record<string, string>> = { segments: '*/15 * * * *' };
+
+/**
+ * `RAPPORT_SCHEDULE_RFM="0 3 * * *"` schedules the rfm job; the expression is checked here.
+ * `off` turns a default schedule off.
+ */
 function schedulesOf(env: Record<string, string | undefined>): {
   schedules: Record<string, string>;
   problems: string[];
 } {
-  const schedules: Record<string, string> = {};
+  const schedules: Record<string, string> = { ...DEFAULT_SCHEDULES };
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     const match = SCHEDULE.exec(name);
     if (!match?.[1] || value === undefined || value.trim() === '') continue;
-    if (!cron.validate(value.trim())) {
+    if (value.trim() === 'off') {
+      delete schedules[match[1].toLowerCase()];
+    } else if (!cron.validate(value.trim())) {
       problems.push(`${name}: "${value}" is not a cron expression (e.g. "0 3 * * *")`);
     } else {
       schedules[match[1].toLowerCase()] = value.trim();
@@ -116,7 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'set API keys before exposing the server beyond this machine',
     ]);
   }
-  const crossField = distributedProblems(e);
+  const crossField = [...distributedProblems(e), ...webhookProblems(e)];
   if (crossField.length > 0) throw new ConfigError(crossField);
   const kafka = kafkaConfigOf(e);
   const store: Config['store'] =
@@ -141,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.RAPPORT_API_KEYS,
     store,
     ...(kafka === undefined ? {} : { kafka }),
+    webhooks: webhookConfigOf(e),
     ingest: {
       maxEventsPerRequest: e.RAPPORT_MAX_EVENTS_PER_REQUEST,
       maxBodyBytes: e.RAPPORT_MAX_BODY_BYTES,
@@ -152,7 +169,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,
       cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
     },
-    jobs: { schedules },
+    jobs: {
+      schedules,
+      ...(e.RAPPORT_CLUSTERS_K === undefined ? {} : { clustersK: e.RAPPORT_CLUSTERS_K }),
+    },
     batch: {
       maxRows: e.RAPPORT_BATCH_MAX_ROWS,
       flushIntervalMs: e.RAPPORT_BATCH_FLUSH_MS,

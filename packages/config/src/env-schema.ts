@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributedEnvShape } from './distributed-env.js';
+import { webhookEnvShape } from './webhook-env.js';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -98,12 +99,15 @@ export const envSchema = z.object({
   RAPPORT_LAPSED_AFTER_DAYS: int(1, 3650).default(90),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
+  /** Number of clusters the clusters job fits; unset, it picks k by silhouette (2–8). */
+  RAPPORT_CLUSTERS_K: int(2, 20).optional(),
   /** A ClickHouse server (http://host:8123); when unset the embedded store is used. */
   CLICKHOUSE_URL: z.url({ protocol: /^https?$/ }).optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('rapport'),
   ...distributedEnvShape,
+  ...webhookEnvShape,
 });
 
 export type Env = z.output<typeof envSchema>;
