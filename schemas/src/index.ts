@@ -9,3 +9,4 @@ export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta
 export * from './profile.js';
 export * from './jobs.js';
 export * from './segments.js';
+export * from './clusters.js';

@@ -34,3 +34,31 @@ export {
 } from './clv.js';
 export { hyp2f1, lnBeta, lnGamma, logSumExp, SeriesError } from './special.js';
 export { nelderMead, type MinimizeResult, type NelderMeadOptions } from './nelder-mead.js';
+export {
+  chooseK,
+  chooseKSteps,
+  describeClusters,
+  distinctPoints,
+  euclidean,
+  featureScale,
+  fitKMeans,
+  fitKMeansSteps,
+  matchCentroids,
+  meanSilhouette,
+  minCostAssignment,
+  nearestCentroid,
+  silhouetteOfFit,
+  standardize,
+  unstandardize,
+  type ChooseKOptions,
+  type ChosenK,
+  type ClusterDescription,
+  type ClusterProfile,
+  type ClusterTrait,
+  type FeatureScale,
+  type FeatureWords,
+  type FitOptions,
+  type KMeansFit,
+  type KTried,
+  type PreviousCentroid,
+} from './clusters/index.js';

@@ -1,4 +1,6 @@
 import {
+  clustersReportQuerySchema,
+  clustersReportSchema,
   clvReportQuerySchema,
   clvReportSchema,
   errorResponseSchema,
@@ -8,6 +10,7 @@ import {
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LatestRuns } from './latest-runs.js';
+import { readClustersReport } from './clusters-report.js';
 import { readClvReport } from './clv-report.js';
 import { readRfmReport } from './rfm-report.js';
 
@@ -53,5 +56,24 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
         top: request.query.top,
         ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
       }),
+  );
+  app.get(
+    '/v1/reports/clusters',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Clusters: how k was chosen, the features, and each cluster with its size and what sets it apart',
+        querystring: clustersReportQuerySchema,
+        response: { 200: clustersReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      readClustersReport(
+        options.store,
+        options.latest,
+        request.query.runId === undefined ? {} : { runId: request.query.runId },
+      ),
   );
 };

@@ -1,0 +1,260 @@
+import { openTestStore, insertRows, type TestStore } from '@rapport/store/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobRunner } from '../job-runner.js';
+import type { RunRecord } from '../job.js';
+import { createClustersJob } from './clusters-job.js';
+
+const DAY = 86_400_000;
+const logger = pino({ level: 'silent' });
+let test: TestStore;
+
+/** A small deterministic generator (Park–Miller), so the planted data is the same every run. */
+function random(seed: number) {
+  let state = seed;
+  return () => (state = (state * 48271) % 2147483647) / 2147483647;
+}
+const rand = random(42);
+const between = (low: number, high: number) => low + Math.floor(rand() * (high - low + 1));
+
+let eventCount = 0;
+function event(profile: string, type: string, at: number, extra: Record<string, unknown> = {}) {
+  const anonymous = profile.startsWith('a:');
+  return {
+    event_id: `e${++eventCount}`,
+    type,
+    customer_key: profile,
+    customer_id: anonymous ? '' : profile.slice(2),
+    anonymous_id: anonymous ? profile.slice(2) : '',
+    timestamp: at,
+    original_timestamp: at,
+    sent_at: null,
+    received_at: at,
+    channel: 'web',
+    order_id: '',
+    amount: 0,
+    currency: '',
+    amount_original: 0,
+    context: '{}',
+    properties: '{}',
+    ...extra,
+  };
+}
+
+const CATEGORIES = ['shoes', 'bags', 'books', 'toys', 'garden', 'audio'];
+
+function purchase(profile: string, at: number, amount: number, category: string) {
+  const orderId = `o${eventCount + 1}`;
+  return event(profile, 'purchase', at, {
+    order_id: orderId,
+    amount,
+    currency: 'USD',
+    amount_original: amount,
+    properties: JSON.stringify({
+      orderId,
+      revenue: amount,
+      currency: 'USD',
+      items: [{ sku: `sku-${category}`, category, price: amount, quantity: 1 }],
+    }),
+  });
+}
+
+const pageView = (profile: string, at: number) =>
+  event(profile, 'page_view', at, { properties: '{"url":"https://shop.example/"}' });
+
+/** The behaviour groups planted, each a kind of profile a shop would recognise. */
+const GROUPS = {
+  /** Frequent, high-spending, recent buyers across several categories. */
+  buyers: (profile: string, now: number) => [
+    purchase(profile, now - between(1, 5) * DAY, between(150, 400), CATEGORIES[0] ?? ''),
+    ...Array.from({ length: between(7, 13) }, (_, i) =>
+      purchase(profile, now - between(6, 90) * DAY, between(120, 400), CATEGORIES[i % 5] ?? ''),
+    ),
+    ...Array.from({ length: between(3, 6) }, (_, i) => pageView(profile, now - (i * 7 + 2) * DAY)),
+  ],
+  /** Customers who read and click emails but never buy. */
+  readers: (profile: string, now: number) =>
+    Array.from({ length: between(8, 12) }, (_, i) => {
+      const at = now - (i * 3 + between(1, 2)) * DAY;
+      const campaignId = `c${i}`;
+      const email = (action: string, offset: number) =>
+        event(profile, 'email', at + offset, {
+          channel: 'email',
+          properties: JSON.stringify({ action, campaignId }),
+        });
+      return [
+        email('sent', 0),
+        ...(rand() < 0.9 ? [email('opened', 60_000)] : []),
+        ...(rand() < 0.6 ? [email('clicked', 120_000)] : []),
+      ];
+    }).flat(),
+  /** Anonymous visitors who browse and search a lot and never buy. */
+  browsers: (profile: string, now: number) => [
+    ...Array.from({ length: between(10, 20) }, (_, i) => pageView(profile, now - (i + 1) * DAY)),
+    ...Array.from({ length: between(6, 15) }, (_, i) =>
+      event(profile, 'search', now - (i + 1) * DAY + 3_600_000, {
+        properties: '{"query":"trail shoes"}',
+      }),
+    ),
+  ],
+  /** One small order long ago, nothing since. */
+  oneOff: (profile: string, now: number) => {
+    const at = now - between(400, 700) * DAY;
+    return [purchase(profile, at, between(20, 60), 'books'), pageView(profile, at - 600_000)];
+  },
+};
+type Group = keyof typeof GROUPS;
+const PREFIX: Record<Group, string> = {
+  buyers: 'c:buyer-',
+  readers: 'c:reader-',
+  browsers: 'a:browser-',
+  oneOff: 'c:oneoff-',
+};
+const groupOf = (profile: string) =>
+  (Object.keys(PREFIX) as Group[]).find((group) => profile.startsWith(PREFIX[group]));
+
+async function plant(counts: Record<Group, number>, from: number) {
+  const now = Date.now();
+  const rows = (Object.keys(GROUPS) as Group[]).flatMap((group) =>
+    Array.from({ length: counts[group] }, (_, i) =>
+      GROUPS[group](`${PREFIX[group]}${from + i}`, now),
+    ).flat(),
+  );
+  await insertRows(test.store, 'events', rows);
+}
+
+async function run(params: Record<string, unknown>, defaultK?: number): Promise<RunRecord> {
+  const job = createClustersJob(defaultK === undefined ? {} : { defaultK });
+  const runner = new JobRunner({ store: test.store, logger, jobs: [job] });
+  const { finished } = await runner.start('clusters', params, 'api');
+  const record = await finished;
+  expect(record.error).toBeNull();
+  return record;
+}
+
+/** The cluster each group mostly fell in, and the share of the group in it. */
+async function groupClusters(runId: string) {
+  const rows = await test.store.query<{ profile_key: string; cluster: number }>(
+    'SELECT profile_key, cluster FROM cluster_assignments WHERE run_id = {runId:String}',
+    { runId },
+  );
+  const counts = new Map<Group, Map<number, number>>();
+  for (const row of rows) {
+    const group = groupOf(row.profile_key);
+    if (!group) throw new Error(`unplanted profile ${row.profile_key}`);
+    const byCluster = counts.get(group) ?? new Map<number, number>();
+    byCluster.set(Number(row.cluster), (byCluster.get(Number(row.cluster)) ?? 0) + 1);
+    counts.set(group, byCluster);
+  }
+  const result = {} as Record<Group, { cluster: number; purity: number }>;
+  for (const [group, byCluster] of counts) {
+    const total = [...byCluster.values()].reduce((a, b) => a + b, 0);
+    const [cluster, members] = [...byCluster.entries()].sort((a, b) => b[1] - a[1])[0] ?? [0, 0];
+    result[group] = { cluster, purity: members / total };
+  }
+  return { rows: rows.length, groups: result };
+}
+
+async function labels(runId: string) {
+  const rows = await test.store.query<{ cluster: number; label: string; size: number }>(
+    'SELECT cluster, label, size FROM cluster_centroids WHERE run_id = {runId:String}',
+    { runId },
+  );
+  return new Map(rows.map((row) => [Number(row.cluster), row]));
+}
+
+beforeAll(async () => {
+  test = await openTestStore();
+  await plant({ buyers: 60, readers: 70, browsers: 80, oneOff: 60 }, 0);
+});
+afterAll(async () => {
+  await test.dispose();
+});
+
+describe('the clusters job', () => {
+  let first: RunRecord;
+  let firstIds: Record<Group, number>;
+
+  it('finds the planted behaviour groups, with k chosen by silhouette', async () => {
+    first = await run({});
+    expect(first.status).toBe('succeeded');
+    expect(first.summary).toMatchObject({ profiles: 270, k: 4, kChosenBy: 'silhouette' });
+    const tried = first.summary.tried as { k: number; silhouette: number }[];
+    expect(tried.map((t) => t.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(Math.max(...tried.map((t) => t.silhouette))).toBe(first.summary.silhouette);
+    expect(first.phases.map((phase) => phase.name)).toEqual([
+      'features',
+      'sample',
+      'fit',
+      'match',
+      'assign',
+      'describe',
+    ]);
+
+    const { rows, groups } = await groupClusters(first.runId);
+    expect(rows).toBe(270);
+    for (const group of Object.values(groups)) expect(group.purity).toBeGreaterThanOrEqual(0.95);
+    firstIds = {
+      buyers: groups.buyers.cluster,
+      readers: groups.readers.cluster,
+      browsers: groups.browsers.cluster,
+      oneOff: groups.oneOff.cluster,
+    };
+    expect(new Set(Object.values(firstIds))).toEqual(new Set([1, 2, 3, 4]));
+
+    const byId = await labels(first.runId);
+    expect(byId.get(firstIds.buyers)?.label).toMatch(/many orders|high net revenue/);
+    expect(byId.get(firstIds.readers)?.label).toMatch(/opens emails|clicks emails/);
+    expect(byId.get(firstIds.browsers)?.label).toMatch(/many visits|many searches/);
+    expect(byId.get(firstIds.oneOff)?.label).toMatch(/long inactive/);
+    expect(Number(byId.get(firstIds.browsers)?.size)).toBe(80);
+  });
+
+  it('drops its features snapshot when done', async () => {
+    const [row] = await test.store.query<{ n: number }>(
+      'SELECT count() AS n FROM profile_features WHERE run_id = {runId:String}',
+      { runId: first.runId },
+    );
+    expect(Number(row?.n)).toBe(0);
+  });
+
+  it('keeps cluster ids from one run to the next, though new profiles move the centroids', async () => {
+    await plant({ buyers: 15, readers: 5, browsers: 0, oneOff: 10 }, 1000);
+    const second = await run({});
+    expect(second.summary).toMatchObject({
+      profiles: 300,
+      k: 4,
+      previousRun: first.runId,
+      matched: 4,
+    });
+    const { groups } = await groupClusters(second.runId);
+    for (const group of Object.keys(firstIds) as Group[]) {
+      expect(groups[group]).toMatchObject({ cluster: firstIds[group] });
+      expect(groups[group].purity).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+
+  it('takes k from the run, else from the configured default; a new cluster gets a new id', async () => {
+    const five = await run({ k: 5 });
+    expect(five.summary).toMatchObject({ k: 5, kChosenBy: 'param', matched: 4 });
+    expect([...(await labels(five.runId)).keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+    const configured = await run({}, 3);
+    expect(configured.summary).toMatchObject({ k: 3, kChosenBy: 'config', matched: 3 });
+    // Assignments of older runs are dropped: this run's and the one profiles read before it.
+    const kept = await test.store.query<{ run_id: string }>(
+      'SELECT DISTINCT run_id FROM cluster_assignments',
+    );
+    expect(kept.map((row) => row.run_id).sort()).toEqual([five.runId, configured.runId].sort());
+  });
+
+  it('rejects bad parameters, naming them', async () => {
+    const runner = new JobRunner({ store: test.store, logger, jobs: [createClustersJob()] });
+    await expect(runner.start('clusters', { k: 1 }, 'api')).rejects.toThrow(/^k: /);
+    await expect(runner.start('clusters', { kMin: 5, kMax: 3 }, 'api')).rejects.toThrow(
+      /kMax: must be at least kMin/,
+    );
+    await expect(runner.start('clusters', { sampleSize: 'many' }, 'api')).rejects.toThrow(
+      /sampleSize: /,
+    );
+  });
+});

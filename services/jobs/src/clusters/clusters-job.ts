@@ -1,0 +1,289 @@
+import {
+  chooseKSteps,
+  describeClusters,
+  featureScale,
+  fitKMeansSteps,
+  matchCentroids,
+  silhouetteOfFit,
+  standardize,
+  unstandardize,
+  type FeatureScale,
+  type KMeansFit,
+  type KTried,
+} from '@rapport/analytics';
+import { featuresInsertSql, lapsedMs } from '@rapport/segments';
+import type { Store } from '@rapport/store';
+import { defineJob, type JobContext, type JobDefinition } from '../job.js';
+import { latestSucceededRun } from '../latest-run.js';
+import { dropPartitionsExcept } from '../partitions.js';
+import { CLUSTER_FEATURES, FEATURE_NAMES, toNaturalUnits } from './cluster-features.js';
+import { clustersParams, type ClustersParams } from './clusters-params.js';
+import {
+  assignSql,
+  clusterStatsSql,
+  COUNT_PROFILES_SQL,
+  LARGEST_ID_SQL,
+  PREVIOUS_CENTROIDS_SQL,
+  sampleSql,
+} from './clusters-sql.js';
+
+/** The features query needs a lapse threshold; the lifecycle it feeds is not a feature here. */
+const LAPSED_AFTER_DAYS = 90;
+
+export interface ClustersJobOptions {
+  /** k when a run does not give one (RAPPORT_CLUSTERS_K); unset, k is chosen by silhouette. */
+  defaultK?: number;
+}
+
+type KChosenBy = 'param' | 'config' | 'silhouette';
+
+interface Fitted {
+  scale: FeatureScale;
+  fit: KMeansFit;
+  chosenBy: KChosenBy;
+  silhouette: number | null;
+  tried: KTried[];
+}
+
+/**
+ * Runs fitting steps, letting the event loop run between them: the engine keeps serving
+ * requests and consuming events while a run fits (seconds at the default sample size).
+ */
+async function runSteps<T>(steps: Generator<void, T, void>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    next = steps.next();
+  }
+  return next.value;
+}
+
+async function fitSample(
+  sample: number[][],
+  params: ClustersParams,
+  defaultK: number | undefined,
+): Promise<Fitted> {
+  const scale = featureScale(sample);
+  const points = sample.map((row) => standardize(row, scale));
+  // The sample is in hash order, so its head is itself a fixed random sample.
+  const silhouettePoints = points.slice(0, params.silhouetteSample);
+  const k = params.k ?? defaultK;
+  const { seed, restarts } = params;
+  if (k === undefined) {
+    const chosen = await runSteps(
+      chooseKSteps({
+        points,
+        silhouettePoints,
+        kMin: params.kMin,
+        kMax: params.kMax,
+        seed,
+        restarts,
+      }),
+    );
+    return { scale, ...chosen, chosenBy: 'silhouette' };
+  }
+  const fit = await runSteps(fitKMeansSteps({ points, k, seed, restarts }));
+  const silhouette = silhouetteOfFit(silhouettePoints, fit.centroids);
+  return {
+    scale,
+    fit,
+    silhouette,
+    tried: [{ k, silhouette, inertia: fit.inertia }],
+    chosenBy: params.k === undefined ? 'config' : 'param',
+  };
+}
+
+/**
+ * Ids for the fitted centroids: those of the previous successful run (same feature list)
+ * they lie nearest to, compared in this run's standardized space; fresh ids above the
+ * largest ever used for the rest.
+ */
+async function stableIds(store: Store, fitted: Fitted) {
+  const previousRun = await latestSucceededRun(store, 'clusters');
+  const previous =
+    previousRun === ''
+      ? []
+      : await store.query<{ cluster: number; position: number[] }>(PREVIOUS_CENTROIDS_SQL, {
+          runId: previousRun,
+          features: FEATURE_NAMES,
+        });
+  const [largest] = await store.query<{ largest: number }>(LARGEST_ID_SQL);
+  const { ids, matched } = matchCentroids({
+    previous: previous.map((row) => ({
+      id: Number(row.cluster),
+      centroid: standardize(row.position.map(Number), fitted.scale),
+    })),
+    current: fitted.fit.centroids,
+    nextId: Number(largest?.largest ?? 0) + 1,
+  });
+  return { ids, matched, previousRun: previous.length > 0 ? previousRun : null };
+}
+
+interface StatsRow {
+  nearest: number;
+  size: number;
+  means: number[];
+  z: number[];
+}
+
+/** Sizes, member means and descriptions of the clusters; stored with the centroids. */
+async function describeRun(
+  context: JobContext,
+  input: { fitted: Fitted; ids: number[]; computedAt: number; bound: Record<string, unknown> },
+) {
+  const { store, runId } = context;
+  const { fitted, ids } = input;
+  const rows = await store.query<StatsRow>(clusterStatsSql(), input.bound);
+  const stats = fitted.fit.centroids.map((centroid, index) => {
+    const row = rows.find((r) => Number(r.nearest) === index + 1);
+    const position = unstandardize(centroid, fitted.scale);
+    return {
+      id: ids[index] ?? 0,
+      centroid,
+      position,
+      size: Number(row?.size ?? 0),
+      // A centroid nobody is nearest to (only possible on exact ties) is described by itself.
+      means: row ? row.means.map(Number) : toNaturalUnits(position),
+      z: row ? row.z.map(Number) : centroid,
+    };
+  });
+  const profiles = stats.reduce((sum, s) => sum + s.size, 0);
+  const populationMeans = FEATURE_NAMES.map(
+    (_, j) => stats.reduce((sum, s) => sum + s.size * (s.means[j] ?? 0), 0) / Math.max(1, profiles),
+  );
+  const descriptions = describeClusters({
+    features: CLUSTER_FEATURES,
+    clusters: stats,
+    populationMeans,
+  });
+  const centroidRows = stats.map((s, i) => ({
+    run_id: runId,
+    cluster: s.id,
+    computed_at: input.computedAt,
+    features: FEATURE_NAMES,
+    size: s.size,
+    centroid: s.centroid,
+    position: s.position,
+    means: s.means,
+    z: s.z,
+    label: descriptions[i]?.label ?? '',
+    description: JSON.stringify(descriptions[i]?.traits ?? []),
+  }));
+  const featureRows = CLUSTER_FEATURES.map((feature, j) => ({
+    run_id: runId,
+    position: j,
+    feature: feature.name,
+    transform: feature.transform,
+    mean: fitted.scale.means[j] ?? 0,
+    sd: fitted.scale.sds[j] ?? 1,
+    population_mean: populationMeans[j] ?? 0,
+  }));
+  for (const [table, lines] of [
+    ['cluster_centroids', centroidRows],
+    ['cluster_features', featureRows],
+  ] as const) {
+    await store.insertJsonLines(table, Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')));
+  }
+  context.wrote(centroidRows.length + featureRows.length);
+  return stats
+    .map((s, i) => ({ id: s.id, label: descriptions[i]?.label ?? '', size: s.size }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Groups every profile by behaviour: k-means over standardized features (recency, orders,
+ * net revenue, visits, searches, email open and click rates, category breadth), fitted on a
+ * hashed sample, with every profile assigned to its nearest centroid inside ClickHouse.
+ * Cluster ids carry over from the previous run by matching centroids.
+ */
+export function createClustersJob(options: ClustersJobOptions = {}): JobDefinition {
+  return defineJob({
+    name: 'clusters',
+    description:
+      'k-means clusters of every profile over behavioural features, k by silhouette unless given; stable ids across runs',
+    params: clustersParams,
+    phases: ['features', 'sample', 'fit', 'match', 'assign', 'describe'],
+    async run(context, params: ClustersParams) {
+      const { store, runId, logger } = context;
+      const computedAt = Date.now();
+      try {
+        const profiles = await context.phase('features', async () => {
+          await store.command(featuresInsertSql(), {
+            runId,
+            now: computedAt,
+            lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
+            rfmRun: '',
+            clvRun: '',
+            clustersRun: '',
+          });
+          const [row] = await store.query<{ profiles: number }>(COUNT_PROFILES_SQL, { runId });
+          return Number(row?.profiles ?? 0);
+        });
+        if (profiles < 2) throw new Error(`${profiles} profiles: nothing to cluster`);
+
+        const sample = await context.phase('sample', async () => {
+          const rows = await store.query<{ x: number[] }>(sampleSql(), {
+            runId,
+            seed: params.seed,
+            limit: params.sampleSize,
+          });
+          return rows.map((row) => row.x.map(Number));
+        });
+
+        const fitted = await context.phase('fit', () =>
+          fitSample(sample, params, options.defaultK),
+        );
+        const matching = await context.phase('match', () => stableIds(store, fitted));
+
+        const bound = {
+          runId,
+          means: fitted.scale.means,
+          sds: fitted.scale.sds,
+          centroids: fitted.fit.centroids,
+          ids: matching.ids,
+        };
+        await context.phase('assign', () => store.command(assignSql(), bound));
+        context.wrote(profiles);
+
+        const clusters = await context.phase('describe', () =>
+          describeRun(context, { fitted, ids: matching.ids, computedAt, bound }),
+        );
+        // Profiles read the previous run's assignments until this run is recorded.
+        await dropPartitionsExcept(store, {
+          table: 'cluster_assignments',
+          keep: [runId, await latestSucceededRun(store, 'clusters')],
+        });
+
+        return {
+          profiles,
+          features: FEATURE_NAMES,
+          sample: {
+            profiles: sample.length,
+            silhouetteProfiles: Math.min(sample.length, params.silhouetteSample),
+            seed: params.seed,
+            restarts: params.restarts,
+          },
+          k: fitted.fit.centroids.length,
+          kChosenBy: fitted.chosenBy,
+          silhouette: fitted.silhouette,
+          tried: fitted.tried,
+          inertia: fitted.fit.inertia,
+          iterations: fitted.fit.iterations,
+          converged: fitted.fit.converged,
+          previousRun: matching.previousRun,
+          matched: matching.matched,
+          clusters,
+        };
+      } finally {
+        // The features snapshot is working data of this run only.
+        await dropPartitionsExcept(store, {
+          table: 'profile_features',
+          keep: [],
+          among: [runId],
+        }).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not drop the features partition'),
+        );
+      }
+    },
+  });
+}
