@@ -119,25 +119,29 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
       },
     };
     logger.info({ params }, 'job run started');
+    const final: RunRecord = { ...run, progress: null };
     try {
-      run.summary = await job.run(context, params);
-      run.status = 'succeeded';
+      final.summary = await job.run(context, params);
+      final.status = 'succeeded';
     } catch (error) {
-      run.status = 'failed';
-      run.error = error instanceof Error ? error.message : String(error);
+      final.status = 'failed';
+      final.error = error instanceof Error ? error.message : String(error);
       logger.error({ err: error }, 'job run failed');
     }
-    run.finishedAt = new Date().toISOString();
-    run.progress = null;
+    final.phases = run.phases;
+    final.rowsWritten = run.rowsWritten;
+    final.finishedAt = new Date().toISOString();
     try {
-      await this.runs.save(run);
+      await this.runs.save(final);
     } catch (error) {
       logger.error({ err: error }, 'could not record the end of the run');
-    } finally {
-      this.active.delete(job.name);
     }
+    // Readers of job results are told before anyone can see the run as ended, so that nobody
+    // who saw it end reads results from before it.
+    this.deps.onFinished?.(final);
+    Object.assign(run, final);
+    this.active.delete(job.name);
     logger.info({ status: run.status, phases: run.phases, rows: run.rowsWritten }, 'job run ended');
-    this.deps.onFinished?.(run);
     this.emit('finished', run);
     return run;
   }
