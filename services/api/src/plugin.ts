@@ -7,6 +7,7 @@ import { profileRoutes } from './profiles/routes.js';
 import type { LatestRuns } from './reports/latest-runs.js';
 import { reportRoutes } from './reports/routes.js';
 import type { ProfileService } from './profiles/profile-service.js';
+import { segmentRoutes } from './segments/routes.js';
 import { readTimeline } from './timeline.js';
 
 export interface ApiPluginOptions {
@@ -25,6 +26,12 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
   const { store } = options;
   await app.register(profileRoutes, options);
   await app.register(reportRoutes, options);
+  await app.register(segmentRoutes, {
+    store,
+    latest: options.latest,
+    // The lifecycle stage a rule tests is the one profiles show.
+    lapsedAfterDays: options.profiles.rules.lapsedAfterDays,
+  });
 
   app.get(
     '/v1/customers/:id/events',

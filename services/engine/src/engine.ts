@@ -1,9 +1,10 @@
-import { InProcessBus } from '@rapport/bus';
+import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles, type ProfileCache, type ProfileService } from '@rapport/api';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
-import { ALL_JOBS } from './job-registry.js';
+import { openChangeOutlets } from './change-sinks.js';
+import { createJobs } from './job-registry.js';
 import { ingestPlugin } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
@@ -16,6 +17,8 @@ export interface Engine {
   profiles: ProfileService;
   cache: ProfileCache;
   runner: JobRunner;
+  /** Segment entries and exits, for listeners in this process (webhooks get them too). */
+  changes: InProcessChangeFeed;
   /** Stops taking requests, writes what waits, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -51,11 +54,13 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     onCommitted: (keys) => cache.invalidate(keys),
   });
 
+  const changes = new InProcessChangeFeed();
+  const outlets = openChangeOutlets({ config, logger, metrics, inProcess: changes });
   const runner = new JobRunner({
     store,
     logger,
     metrics,
-    jobs: ALL_JOBS,
+    jobs: createJobs({ config, sinks: outlets.sinks }),
     // A finished run changes what every profile shows.
     onFinished: () => {
       latest.invalidate();
@@ -106,11 +111,12 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       await scheduler.stop();
       await app.close();
       await runner.drain();
+      await outlets.close();
       await bus.close();
       await pipeline.stop();
       await store.close();
     })();
     return closing;
   };
-  return { app, store, profiles, cache, runner, close };
+  return { app, store, profiles, cache, runner, changes, close };
 }

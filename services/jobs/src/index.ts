@@ -16,3 +16,7 @@ export { rfmJob } from './rfm/rfm-job.js';
 export { clvJob, clvParams, type ClvParams } from './clv/clv-job.js';
 export { RFM_SEGMENTS, rfmSegment } from './rfm/rfm-segments.js';
 export { jobsPlugin, type JobsPluginOptions } from './plugin.js';
+export { createSegmentsJob, type SegmentsJobOptions } from './segments/segments-job.js';
+export { createClustersJob, type ClustersJobOptions } from './clusters/clusters-job.js';
+export { clustersParams, type ClustersParams } from './clusters/clusters-params.js';
+export type { NotifyChanges } from './segments/evaluate-segment.js';

@@ -1,4 +1,11 @@
-import type { ClvScore, LifecycleStage, Profile, ProfileStats } from '@rapport/schemas';
+import type {
+  ClvScore,
+  LifecycleStage,
+  Profile,
+  ProfileCluster,
+  ProfileSegment,
+  ProfileStats,
+} from '@rapport/schemas';
 import type { RfmScore } from '../reports/rfm-report.js';
 import type { StatsRow } from './profile-query.js';
 
@@ -96,6 +103,9 @@ export function assembleProfile(input: {
   asOf?: number;
   rfm?: RfmScore | null;
   clv?: ClvScore | null;
+  cluster?: ProfileCluster | null;
+  /** Segments the profile is in now; none in as-of profiles. */
+  segments?: ProfileSegment[];
 }): Profile {
   const stats = statsOf(input.row);
   return {
@@ -112,9 +122,9 @@ export function assembleProfile(input: {
     stats,
     currency: input.currency,
     rfm: input.rfm ?? null,
-    cluster: null,
+    cluster: input.asOf === undefined ? (input.cluster ?? null) : null,
     clv: input.clv ?? null,
-    segments: [],
+    segments: input.asOf === undefined ? (input.segments ?? []) : [],
     updatedAt: input.row ? iso(Number(input.row.last_received)) : null,
     asOf: input.asOf === undefined ? null : iso(input.asOf),
   };

@@ -2,7 +2,9 @@ import type { Profile } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { LatestRuns } from '../reports/latest-runs.js';
 import { readClvScore } from '../reports/clv-report.js';
+import { readProfileCluster } from '../reports/clusters-report.js';
 import { readRfmScore } from '../reports/rfm-report.js';
+import { readProfileSegments } from '../segments/profile-segments.js';
 import { assembleProfile, type LifecycleRules } from './assemble-profile.js';
 import { linkedAnonymousIds, ownerOf } from './identity.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -26,6 +28,11 @@ export class ProfileService {
     this.now = deps.now ?? Date.now;
   }
 
+  /** The lifecycle rules profiles are staged by; segment rules test the same stages. */
+  get rules(): LifecycleRules {
+    return this.deps.rules;
+  }
+
   /** The customer's profile, or undefined when nothing is known of them. */
   customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
     if (asOf !== undefined) return this.read(customerId, asOf);
@@ -36,13 +43,20 @@ export class ProfileService {
   async visitor(anonymousId: string, asOf?: number): Promise<Profile | undefined> {
     const owner = await ownerOf(this.deps.store, anonymousId, asOf);
     if (owner !== null) return this.customer(owner, asOf);
-    const row = await readStats(this.deps.store, [`a:${anonymousId}`], asOf);
+    const key = `a:${anonymousId}`;
+    const [row, segments, cluster] = await Promise.all([
+      readStats(this.deps.store, [key], asOf),
+      asOf === undefined ? readProfileSegments(this.deps.store, key) : [],
+      asOf === undefined ? readProfileCluster(this.deps.store, this.deps.latest, key) : null,
+    ]);
     if (!row) return undefined;
     return assembleProfile({
       customerId: null,
       anonymousIds: [anonymousId],
       row,
       traits: {},
+      segments,
+      cluster,
       currency: this.deps.currency,
       rules: this.deps.rules,
       now: this.now(),
@@ -60,11 +74,13 @@ export class ProfileService {
     const { store } = this.deps;
     const anonymousIds = await linkedAnonymousIds(store, customerId, asOf);
     const keys = [`c:${customerId}`, ...anonymousIds.map((id) => `a:${id}`)];
-    const [row, traits, rfm, clv] = await Promise.all([
+    const [row, traits, rfm, clv, segments, cluster] = await Promise.all([
       readStats(store, keys, asOf),
       readTraits(store, customerId, asOf),
       asOf === undefined ? readRfmScore(store, this.deps.latest, customerId) : null,
       asOf === undefined ? readClvScore(store, this.deps.latest, customerId) : null,
+      asOf === undefined ? readProfileSegments(store, `c:${customerId}`) : [],
+      asOf === undefined ? readProfileCluster(store, this.deps.latest, `c:${customerId}`) : null,
     ]);
     if (!row && anonymousIds.length === 0 && Object.keys(traits).length === 0) return undefined;
     return assembleProfile({
@@ -74,6 +90,8 @@ export class ProfileService {
       traits,
       rfm,
       clv,
+      segments,
+      cluster,
       currency: this.deps.currency,
       rules: this.deps.rules,
       now: this.now(),

@@ -1,10 +1,11 @@
 import type { Config } from '@rapport/config';
 import { JobRunner, type RunRecord } from '@rapport/jobs';
-import type { Logger } from '@rapport/observability';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore } from '@rapport/store';
 import { SingleBar, Presets } from 'cli-progress';
-import { ALL_JOBS } from '../job-registry.js';
+import { Metrics, type Logger } from '@rapport/observability';
+import { openChangeOutlets } from '../change-sinks.js';
+import { createJobs } from '../job-registry.js';
 
 export interface JobCommandOptions {
   /** A running engine to ask instead of opening the store here. */
@@ -89,9 +90,11 @@ async function runLocally(
   context: { config: Config; logger: Logger },
 ) {
   const store = await openStore(context.config.store);
+  const outlets = openChangeOutlets({ ...context, metrics: new Metrics() });
   try {
     await migrate(store, migrationsDir, context.logger);
-    const runner = new JobRunner({ store, logger: context.logger, jobs: ALL_JOBS });
+    const jobs = createJobs({ config: context.config, sinks: outlets.sinks });
+    const runner = new JobRunner({ store, logger: context.logger, jobs });
     const bar = progressBar();
     runner.on('progress', (run) => bar.update(run));
     const { finished } = await runner.start(name, params, 'cli');
@@ -99,6 +102,7 @@ async function runLocally(
     bar.stop();
     return run;
   } finally {
+    await outlets.close();
     await store.close();
   }
 }
@@ -136,10 +140,12 @@ export async function listJobsCommand(
     const store = await openStore(context.config.store);
     try {
       await migrate(store, migrationsDir, context.logger);
-      const runner = new JobRunner({ store, logger: context.logger, jobs: ALL_JOBS });
+      // Listing only: the jobs' change sinks are never used.
+      const jobs = createJobs({ config: context.config, sinks: [] });
+      const runner = new JobRunner({ store, logger: context.logger, jobs });
       listing = {
         jobs: await Promise.all(
-          ALL_JOBS.map(async (job) => ({
+          jobs.map(async (job) => ({
             name: job.name,
             description: job.description,
             schedule: context.config.jobs.schedules[job.name] ?? null,

@@ -31,6 +31,8 @@ describe('rapport jobs (the scheduler as its own process)', () => {
         jobs: [
           { name: 'rfm', schedule: '0 3 * * *', nextRunAt: expect.any(String) },
           { name: 'clv', schedule: null },
+          { name: 'segments', schedule: '*/15 * * * *', nextRunAt: expect.any(String) },
+          { name: 'clusters', schedule: null },
         ],
       });
       const started = await service.app.inject({

@@ -2,7 +2,8 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
-import { ALL_JOBS } from '../job-registry.js';
+import { openChangeOutlets } from '../change-sinks.js';
+import { createJobs } from '../job-registry.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
 
@@ -18,7 +19,10 @@ export async function createJobsService(options: {
   const { config, logger } = options;
   const metrics = new Metrics();
   const store = await openCheckedStore(config.store);
-  const runner = new JobRunner({ store, logger, metrics, jobs: ALL_JOBS });
+  // Segment changes go to Kafka (rapport.segment-changes.v1) and the configured webhooks.
+  const outlets = openChangeOutlets({ config, logger, metrics });
+  const jobs = createJobs({ config, sinks: outlets.sinks });
+  const runner = new JobRunner({ store, logger, metrics, jobs });
   await runner.runs.failInterrupted(Date.now());
   const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
   const app = await createApp({
@@ -40,6 +44,7 @@ export async function createJobsService(options: {
       await scheduler.stop();
       await app.close();
       await runner.drain();
+      await outlets.close();
       await store.close();
     }),
   };

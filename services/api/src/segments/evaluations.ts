@@ -1,0 +1,74 @@
+import type { Store } from '@rapport/store';
+import { isoOf } from './profile-key.js';
+
+/** A segments run's evaluation of one segment. */
+export interface Evaluation {
+  runId: string;
+  version: number;
+  members: number;
+  entered: number;
+  exited: number;
+  /** When the run evaluated the segment (epoch ms). */
+  evaluatedAt: number;
+}
+
+interface EvaluationRow {
+  segment_id: string;
+  run_id: string;
+  version: number;
+  evaluated_at: number;
+  members: number;
+  entered: number;
+  exited: number;
+}
+
+const COLUMNS = `segment_id, run_id, version, toUnixTimestamp64Milli(evaluated_at) AS evaluated_at,
+                 members, entered, exited`;
+
+const toEvaluation = (row: EvaluationRow): Evaluation => ({
+  runId: row.run_id,
+  version: Number(row.version),
+  members: Number(row.members),
+  entered: Number(row.entered),
+  exited: Number(row.exited),
+  evaluatedAt: Number(row.evaluated_at),
+});
+
+/** The latest evaluation of each of these segments (all of them when `ids` is absent). */
+export async function readLatestEvaluations(
+  store: Store,
+  ids?: readonly string[],
+): Promise<Map<string, Evaluation>> {
+  const rows = await store.query<EvaluationRow>(
+    `SELECT ${COLUMNS} FROM segment_evaluations
+     ${ids === undefined ? '' : 'WHERE segment_id IN {ids:Array(String)}'}
+     ORDER BY segment_id, evaluated_at DESC, run_id DESC
+     LIMIT 1 BY segment_id`,
+    ids === undefined ? {} : { ids },
+  );
+  return new Map(rows.map((row) => [row.segment_id, toEvaluation(row)]));
+}
+
+/** The evaluation of a segment by one run, if that run evaluated it. */
+export async function readEvaluation(
+  store: Store,
+  input: { segmentId: string; runId: string },
+): Promise<Evaluation | undefined> {
+  const [row] = await store.query<EvaluationRow>(
+    `SELECT ${COLUMNS} FROM segment_evaluations
+     WHERE segment_id = {segmentId:String} AND run_id = {runId:String}
+     ORDER BY evaluated_at DESC LIMIT 1`,
+    input,
+  );
+  return row && toEvaluation(row);
+}
+
+/** The evaluation as the API shows it. */
+export const evaluationAnswer = (evaluation: Evaluation) => ({
+  runId: evaluation.runId,
+  version: evaluation.version,
+  members: evaluation.members,
+  entered: evaluation.entered,
+  exited: evaluation.exited,
+  computedAt: isoOf(evaluation.evaluatedAt),
+});

@@ -1,0 +1,44 @@
+import { KafkaChangeFeed, type ChangeSink, type InProcessChangeFeed } from '@rapport/bus';
+import type { Config } from '@rapport/config';
+import type { Logger, Metrics } from '@rapport/observability';
+import { createChangeSinks } from '@rapport/webhooks';
+
+/** Where a process that runs the segments job sends entries and exits. */
+export interface ChangeOutlets {
+  sinks: ChangeSink[];
+  close(): Promise<void>;
+}
+
+/**
+ * The in-process feed when given (the embedded engine), else Kafka (topic
+ * rapport.segment-changes.v1) when KAFKA_BROKERS is set; plus the webhooks
+ * RAPPORT_WEBHOOK_URLS lists.
+ */
+export function openChangeOutlets(options: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  inProcess?: InProcessChangeFeed;
+}): ChangeOutlets {
+  const { config, logger, metrics, inProcess } = options;
+  const kafka =
+    config.kafka && !inProcess
+      ? new KafkaChangeFeed({
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          partitions: config.kafka.topicPartitions,
+          replicationFactor: config.kafka.replicationFactor,
+          ssl: config.kafka.ssl,
+          ...(config.kafka.sasl ? { sasl: { ...config.kafka.sasl } } : {}),
+          logger,
+          metrics,
+        })
+      : undefined;
+  const sinks = createChangeSinks({ config, logger, metrics, kafka, inProcess });
+  return {
+    sinks,
+    close: async () => {
+      await Promise.allSettled(sinks.map((sink) => sink.close()));
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { SegmentChange } from '@rapport/schemas';
+import { compileRule, matchingProfilesSql } from '@rapport/segments';
+import type { Store } from '@rapport/store';
+import type { Definition } from './definitions.js';
+import {
+  changesPageSql,
+  COUNTS_SQL,
+  INSERT_ENTRIES_SQL,
+  INSERT_EVALUATION_SQL,
+  INSERT_EXITS_SQL,
+  insertResultsSql,
+} from './membership-sql.js';
+
+/** Receives entries and exits, a page at a time and in order; resolves once they are handed over. */
+export type NotifyChanges = (changes: readonly SegmentChange[]) => Promise<void>;
+
+export interface Evaluation {
+  version: number;
+  members: number;
+  entered: number;
+  exited: number;
+  seconds: number;
+}
+
+const PAGE = 10_000;
+
+function memberOf(profileKey: string) {
+  const customer = profileKey.startsWith('c:');
+  return {
+    customerId: customer ? profileKey.slice(2) : null,
+    anonymousId: customer ? null : profileKey.slice(2),
+  };
+}
+
+/**
+ * Evaluates one segment in a run: stores its members, writes the entries and exits as
+ * membership intervals, records the evaluation (from then on the results are current), then
+ * hands the changes to `notify`. A deleted segment is evaluated as empty, which closes the
+ * intervals still open.
+ */
+export async function evaluateSegment(input: {
+  store: Store;
+  runId: string;
+  at: number;
+  definition: Definition;
+  previousRun: string;
+  notify: NotifyChanges;
+}): Promise<Evaluation> {
+  const { store, runId, at, definition, previousRun } = input;
+  const started = performance.now();
+  const params = { runId, at, previousRun, segmentId: definition.id, version: definition.version };
+  if (definition.rule !== null) {
+    const compiled = compileRule(definition.rule, { now: at });
+    await store.command(insertResultsSql(matchingProfilesSql(compiled.where, { runId })), {
+      ...compiled.params,
+      ...params,
+      featuresRun: runId,
+    });
+  }
+  const [counts] = await store.query<{ members: number; entered: number; exited: number }>(
+    COUNTS_SQL,
+    params,
+  );
+  const members = Number(counts?.members ?? 0);
+  const entered = Number(counts?.entered ?? 0);
+  const exited = Number(counts?.exited ?? 0);
+  if (exited > 0) await store.command(INSERT_EXITS_SQL, params);
+  if (entered > 0) await store.command(INSERT_ENTRIES_SQL, params);
+  const seconds = (performance.now() - started) / 1000;
+  await store.command(INSERT_EVALUATION_SQL, { ...params, members, entered, exited, seconds });
+
+  for (const [change, count] of [
+    ['exited', exited],
+    ['entered', entered],
+  ] as const) {
+    if (count === 0) continue;
+    let after = '';
+    for (;;) {
+      const rows = await store.query<{ profile_key: string }>(changesPageSql(change), {
+        ...params,
+        after,
+        limit: PAGE,
+      });
+      if (rows.length === 0) break;
+      await input.notify(
+        rows.map((row) => ({
+          id: `${runId}:${definition.id}:${row.profile_key}`,
+          segmentId: definition.id,
+          segmentName: definition.name,
+          version: definition.version,
+          change,
+          ...memberOf(row.profile_key),
+          at: new Date(at).toISOString(),
+          runId,
+        })),
+      );
+      after = rows[rows.length - 1]!.profile_key;
+      if (rows.length < PAGE) break;
+    }
+  }
+  return { version: definition.version, members, entered, exited, seconds };
+}

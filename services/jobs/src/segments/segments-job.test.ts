@@ -1,0 +1,201 @@
+import type { SegmentChange, SegmentRule } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobRunner } from '../job-runner.js';
+import { createSegmentsJob } from './segments-job.js';
+
+const logger = pino({ level: 'silent' });
+let test: TestStore;
+let store: Store;
+let runner: JobRunner;
+const changes: SegmentChange[][] = [];
+let eventNo = 0;
+
+function identify(customerId: string, traits: Record<string, unknown>) {
+  const at = Date.now() - 1000;
+  eventNo++;
+  return {
+    event_id: `e${eventNo}`,
+    type: 'identify',
+    customer_key: `c:${customerId}`,
+    customer_id: customerId,
+    anonymous_id: '',
+    timestamp: at + eventNo,
+    original_timestamp: at + eventNo,
+    sent_at: null,
+    received_at: at + eventNo,
+    channel: 'web',
+    order_id: '',
+    amount: 0,
+    currency: '',
+    amount_original: 0,
+    context: '{}',
+    properties: JSON.stringify({ traits }),
+  };
+}
+
+async function define(id: string, version: number, rule: SegmentRule | null) {
+  await insertRows(store, 'segment_definitions', [
+    {
+      segment_id: id,
+      version,
+      name: `Segment ${id}`,
+      description: '',
+      rule: rule === null ? '' : JSON.stringify(rule),
+      deleted: rule === null ? 1 : 0,
+      created_at: Date.now(),
+    },
+  ]);
+}
+
+async function run() {
+  const { finished } = await runner.start('segments', {}, 'cli');
+  const record = await finished;
+  expect(record.error).toBeNull();
+  return record;
+}
+
+async function intervals(segmentId: string) {
+  const rows = await store.query<{
+    profile_key: string;
+    entered_run: string;
+    exited_run: string;
+    version: number;
+    open: number;
+  }>(
+    `SELECT profile_key, entered_run, exited_run, version, exited_at IS NULL AS open
+     FROM segment_membership FINAL WHERE segment_id = {segmentId:String}
+     ORDER BY profile_key, entered_at`,
+    { segmentId },
+  );
+  return rows.map((row) => ({ ...row, version: Number(row.version), open: Number(row.open) }));
+}
+
+const flat = () =>
+  changes.flat().map((change) => `${change.segmentId}:${change.change}:${change.customerId}`);
+
+beforeAll(async () => {
+  test = await openTestStore();
+  store = test.store;
+  runner = new JobRunner({
+    store,
+    logger,
+    jobs: [
+      createSegmentsJob({
+        lapsedAfterDays: 90,
+        notify: async (page) => {
+          changes.push([...page]);
+        },
+      }),
+    ],
+  });
+});
+afterAll(() => test.dispose());
+
+const gold: SegmentRule = { type: 'field', field: 'traits.plan', op: 'eq', value: 'gold' };
+
+describe('segments job', () => {
+  const runs: string[] = [];
+
+  it('opens an interval for each profile that matches on the first run', async () => {
+    await insertRows(store, 'events', [
+      identify('ada', { plan: 'gold' }),
+      identify('bob', { plan: 'silver' }),
+      identify('cy', { plan: 'gold', vip: true }),
+    ]);
+    await define('gold', 1, gold);
+    await define('gold-vip', 1, {
+      type: 'and',
+      rules: [
+        { type: 'segment', segmentId: 'gold' },
+        { type: 'field', field: 'traits.vip', op: 'eq', value: true },
+      ],
+    });
+    const record = await run();
+    runs.push(record.runId);
+    expect(record.summary).toMatchObject({
+      profiles: 3,
+      segments: {
+        gold: { version: 1, members: 2, entered: 2, exited: 0 },
+        'gold-vip': { version: 1, members: 1, entered: 1, exited: 0 },
+      },
+      skipped: [],
+    });
+    expect(flat()).toEqual(['gold:entered:ada', 'gold:entered:cy', 'gold-vip:entered:cy']);
+    expect(changes[0]?.[0]).toMatchObject({
+      id: `${record.runId}:gold:c:ada`,
+      segmentName: 'Segment gold',
+      version: 1,
+      anonymousId: null,
+      runId: record.runId,
+    });
+  });
+
+  it('closes the interval of a profile that left and notifies the exit', async () => {
+    changes.length = 0;
+    await insertRows(store, 'events', [identify('ada', { plan: 'silver' })]);
+    const record = await run();
+    runs.push(record.runId);
+    expect(flat()).toEqual(['gold:exited:ada']);
+    expect(await intervals('gold')).toEqual([
+      { profile_key: 'c:ada', entered_run: runs[0], exited_run: runs[1], version: 1, open: 0 },
+      { profile_key: 'c:cy', entered_run: runs[0], exited_run: '', version: 1, open: 1 },
+    ]);
+  });
+
+  it('opens a new interval when the profile comes back, under the current version', async () => {
+    changes.length = 0;
+    await insertRows(store, 'events', [
+      identify('ada', { plan: 'gold' }),
+      identify('bob', { plan: 'gold' }),
+    ]);
+    await define('gold', 2, { type: 'or', rules: [gold] });
+    const record = await run();
+    runs.push(record.runId);
+    expect(flat()).toEqual(['gold:entered:ada', 'gold:entered:bob']);
+    expect(await intervals('gold')).toEqual([
+      { profile_key: 'c:ada', entered_run: runs[0], exited_run: runs[1], version: 1, open: 0 },
+      { profile_key: 'c:ada', entered_run: runs[2], exited_run: '', version: 2, open: 1 },
+      { profile_key: 'c:bob', entered_run: runs[2], exited_run: '', version: 2, open: 1 },
+      { profile_key: 'c:cy', entered_run: runs[0], exited_run: '', version: 1, open: 1 },
+    ]);
+  });
+
+  it('closes every interval of a deleted segment once, then leaves it alone', async () => {
+    changes.length = 0;
+    await define('gold-vip', 2, null);
+    const record = await run();
+    runs.push(record.runId);
+    expect(flat()).toEqual(['gold-vip:exited:cy']);
+    expect(await intervals('gold-vip')).toMatchObject([{ profile_key: 'c:cy', open: 0 }]);
+    changes.length = 0;
+    const next = await run();
+    runs.push(next.runId);
+    expect(flat()).toEqual([]);
+    expect(next.summary).toMatchObject({ segments: { gold: { entered: 0, exited: 0 } } });
+    expect(Object.keys(next.summary.segments as object)).toEqual(['gold']);
+  });
+
+  it('keeps only the partitions still read', async () => {
+    const features = await store.query<{ run_id: string }>(
+      'SELECT DISTINCT run_id FROM profile_features ORDER BY run_id',
+    );
+    expect(features.map((row) => row.run_id).sort()).toEqual(runs.slice(-2).sort());
+    const results = await store.query<{ run_id: string }>(
+      'SELECT DISTINCT run_id FROM segment_results',
+    );
+    expect(results.map((row) => row.run_id)).toEqual([runs.at(-1)]);
+  });
+
+  it('skips a segment whose rule refers to a segment in a cycle, and says why', async () => {
+    await define('loop-a', 1, { type: 'segment', segmentId: 'loop-b' });
+    await define('loop-b', 1, { type: 'segment', segmentId: 'loop-a' });
+    const record = await run();
+    const skipped = record.summary.skipped as { id: string; reason: string }[];
+    expect(skipped.map((entry) => entry.id).sort()).toEqual(['loop-a', 'loop-b']);
+    expect(skipped.map((entry) => entry.reason).join(' ')).toMatch(/refers back to itself/);
+    expect(record.summary.segments).toHaveProperty('gold');
+  });
+});
