@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { checkoutOf, machineOf, migrationFiles, round } from '../lib/machine.js';
 import { toMiB } from '../lib/stats.js';
 import type { EndToEndResult } from './end-to-end.js';
@@ -124,9 +122,4 @@ export function formatReport(report: IngestBenchReport): string {
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
-}
-
-export async function writeReport(path: string, report: IngestBenchReport): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
 }

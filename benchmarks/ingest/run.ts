@@ -12,7 +12,8 @@ import { measureEndToEnd, type EndToEndResult } from './end-to-end.js';
 import { benchmarkEvents, toRequestBodies } from './event-mix.js';
 import { parseOptions, USAGE, type IngestBenchOptions } from './options.js';
 import { measureRawInsert, type RawInsertResult } from './raw-insert-process.js';
-import { buildReport, formatReport, writeReport } from './report.js';
+import { buildReport, formatReport } from './report.js';
+import { writeReport } from '../lib/report-file.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 

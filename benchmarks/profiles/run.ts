@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReport } from '../lib/report-file.js';
 import { runBenchmark } from '../lib/main.js';
 import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
 import { ensureDataset } from '../lib/dataset.js';
@@ -17,13 +18,7 @@ import { currentRssBytes } from '../lib/process-stats.js';
 import { runReplay } from '../lib/replay.js';
 import type { LoadResult } from './load.js';
 import { parseOptions, USAGE, type ProfilesBenchOptions } from './options.js';
-import {
-  buildReport,
-  formatReport,
-  writeReport,
-  type CacheCounters,
-  type MeasuredLoad,
-} from './report.js';
+import { buildReport, formatReport, type CacheCounters, type MeasuredLoad } from './report.js';
 import { fetchProfiles } from './warmup.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));

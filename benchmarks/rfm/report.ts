@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, relative } from 'node:path';
+import { relative } from 'node:path';
 import { REPO_ROOT } from '../lib/child-process.js';
 import type { DatasetMarker } from '../lib/dataset.js';
 import { inheritedEngineSettings } from '../lib/engine-process.js';
@@ -115,9 +114,4 @@ export function formatReport(report: RfmBenchReport): string {
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n');
-}
-
-export async function writeReport(path: string, report: RfmBenchReport): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -11,7 +11,8 @@ import { runJobCommand } from '../lib/job-command.js';
 import { loadAverage1m } from '../lib/machine.js';
 import type { BareQueryResult } from './bare-query.js';
 import { parseOptions, USAGE, type RfmBenchOptions } from './options.js';
-import { buildReport, formatReport, writeReport, type BareRun } from './report.js';
+import { buildReport, formatReport, type BareRun } from './report.js';
+import { writeReport } from '../lib/report-file.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const BARE_QUERY = fileURLToPath(new URL('./bare-query.ts', import.meta.url));

@@ -1,0 +1,117 @@
+/**
+ * Segments benchmark: the segments job evaluating twenty mixed segments over a large
+ * generated data set (first run: everyone enters; second run: nothing changed), and the
+ * clusters job over the same profiles (seconds per phase, k, inertia). See benchmarks/README.md.
+ */
+import { fileURLToPath } from 'node:url';
+import { runBenchmark } from '../lib/main.js';
+import { runScript, trackChildren } from '../lib/child-process.js';
+import { DATASET_END, ensureDataset } from '../lib/dataset.js';
+import { startEngine } from '../lib/engine-process.js';
+import { runJobCommand, type JobCommandResult } from '../lib/job-command.js';
+import { loadAverage1m } from '../lib/machine.js';
+import { parseIntegerOptions, usageOf } from '../lib/options.js';
+import { writeReport } from '../lib/report-file.js';
+import { buildReport, formatReport } from './report.js';
+import { SEGMENT_SET } from './segment-set.js';
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const FORGET = fileURLToPath(new URL('./forget.ts', import.meta.url));
+const AS_OF = DATASET_END.slice(0, 10);
+
+const SPEC = {
+  customers: {
+    env: 'BENCH_CUSTOMERS',
+    fallback: 1_000_000,
+    min: 1,
+    help: 'people in the data set',
+  },
+  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
+} as const;
+const USAGE = usageOf('npm run bench:segments', SPEC);
+
+const children = trackChildren();
+const log = (message: string) => process.stdout.write(`${message}\n`);
+
+/** Saves the twenty segments through the API, as a marketer's tool would. */
+async function defineSegments(dataDir: string): Promise<void> {
+  const engine = await startEngine({
+    dataDir,
+    env: { RAPPORT_SCHEDULE_SEGMENTS: 'off' },
+    onSpawn: children.track,
+  });
+  try {
+    for (const segment of SEGMENT_SET) {
+      const response = await fetch(`${engine.origin}/v1/segments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(segment),
+      });
+      if (response.status !== 201) {
+        throw new Error(
+          `saving segment ${segment.id}: ${response.status} ${await response.text()}`,
+        );
+      }
+    }
+  } finally {
+    await engine.stop();
+  }
+}
+
+async function job(dataDir: string, name: string, args: string[] = []): Promise<JobCommandResult> {
+  const result = await runJobCommand(dataDir, name, args, children.track);
+  if (result.status !== 'succeeded') throw new Error(`the ${name} run ended ${result.status}`);
+  log(
+    `  ${name}: ${result.totalSeconds.toFixed(2)} s (${result.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)}`).join(', ')})`,
+  );
+  return result;
+}
+
+async function run(options: { customers: number; seed: number }): Promise<void> {
+  const loadAtStart = loadAverage1m();
+  log(`Segments benchmark: ${options.customers} people (seed ${options.seed})`);
+  const dataset = await ensureDataset(options, { log, onSpawn: children.track });
+  const forget = () =>
+    runScript(FORGET, ['--data-dir', dataset.dir], {
+      label: 'forgetting the runs',
+      onSpawn: children.track,
+    });
+  await forget();
+  try {
+    log(`  saving ${SEGMENT_SET.length} segments through the API…`);
+    await defineSegments(dataset.dir);
+    log('  the scores rules refer to:');
+    const rfm = await job(dataset.dir, 'rfm', ['--as-of', AS_OF]);
+    const clv = await job(dataset.dir, 'clv', ['--as-of', AS_OF]);
+    log('  segments, first run (every member enters):');
+    const first = await job(dataset.dir, 'segments');
+    log('  segments, second run (nothing changed):');
+    const second = await job(dataset.dir, 'segments');
+    log('  clusters:');
+    const clusters = await job(dataset.dir, 'clusters');
+    const report = buildReport({
+      options,
+      loadAtStart,
+      dataset,
+      prerequisites: { rfm, clv },
+      segments: [first, second],
+      clusters,
+    });
+    log(`\n${formatReport(report)}\n`);
+    await writeReport(RESULTS, report);
+    log('results written to benchmarks/segments/results/latest.json');
+  } finally {
+    await forget();
+  }
+}
+
+await runBenchmark({
+  name: 'Segments benchmark',
+  usage: USAGE,
+  parse: () => {
+    const values = parseIntegerOptions(SPEC, process.argv.slice(2));
+    return values === undefined ? undefined : { customers: values.customers, seed: values.seed };
+  },
+  run,
+  interrupted: children.interrupted,
+});
