@@ -49,15 +49,19 @@ function countedProfiles(input: {
   having: string;
 }): string {
   const { node, params, having } = input;
-  const conditions = [
+  // Type and time are cheap columns: PREWHERE reads the JSON of the matching rows only. Left
+  // to itself the engine moved the JSON filters there too, and parsed every event's (4× slower).
+  const prewhere = [
     `type = ${params.bind('String', node.event)}`,
     // An admin's unlink is a correction, not customer activity.
     "type != 'identity_unlink'",
-    ...(node.where ?? []).map((filter) => compileFilter(filter, params)),
     ...compileWithin(node.within, params),
   ];
+  const filters = (node.where ?? []).map((filter) => compileFilter(filter, params));
+  const all = (conditions: string[]) =>
+    conditions.length === 0 ? '1' : conditions.map((condition) => `(${condition})`).join(' AND ');
   return `SELECT if(startsWith(k.customer_key, 'a:') AND ifNull(o.owner, '') != '', concat('c:', o.owner), k.customer_key) AS profile_key
-    FROM (SELECT customer_key, count() AS n FROM events WHERE ${conditions.map((condition) => `(${condition})`).join(' AND ')} GROUP BY customer_key) AS k
+    FROM (SELECT customer_key, count() AS n FROM events PREWHERE ${all(prewhere)} WHERE ${all(filters)} GROUP BY customer_key) AS k
     LEFT JOIN (${OWNERS_SQL}) AS o
         ON o.anonymous_id = if(startsWith(k.customer_key, 'a:'), substring(k.customer_key, 3), '')
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
