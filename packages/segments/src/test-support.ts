@@ -1,6 +1,6 @@
 import type { SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { insertRows } from '@rapport/store/testing';
+import { eventRow, insertRows } from '@rapport/store/testing';
 import { compileRule } from './compile-rule.js';
 import { featuresInsertSql, lapsedMs, type FeaturesParams } from './features-sql.js';
 import { matchingProfilesSql } from './matching-profiles-sql.js';
@@ -25,29 +25,16 @@ export interface EventInput {
   context?: Record<string, unknown>;
 }
 
-/** An `events` row as the pipeline stores it. */
+/** An `events` row as the pipeline stores it; purchases and refunds get an order id. */
 export function storedEvent(input: EventInput): Record<string, unknown> {
-  const at = NOW - input.daysAgo * DAY;
-  const key =
-    input.customerId !== undefined ? `c:${input.customerId}` : `a:${input.anonymousId ?? ''}`;
-  return {
-    event_id: `e${++sequence}`,
-    type: input.type,
-    customer_key: key,
-    customer_id: input.customerId ?? '',
-    anonymous_id: input.anonymousId ?? '',
-    timestamp: at,
-    original_timestamp: at,
-    sent_at: null,
-    received_at: at,
-    channel: input.channel ?? 'web',
-    order_id: input.type === 'purchase' || input.type === 'refund' ? `o${sequence}` : '',
-    amount: input.amount ?? 0,
-    currency: input.currency ?? '',
-    amount_original: input.amount ?? 0,
-    context: JSON.stringify(input.context ?? {}),
-    properties: JSON.stringify(input.properties ?? {}),
-  };
+  const { daysAgo, ...rest } = input;
+  sequence++;
+  return eventRow({
+    ...rest,
+    eventId: `e${sequence}`,
+    at: NOW - daysAgo * DAY,
+    ...(input.type === 'purchase' || input.type === 'refund' ? { orderId: `o${sequence}` } : {}),
+  });
 }
 
 export async function insertEvents(store: Store, events: readonly EventInput[]) {

@@ -45,3 +45,46 @@ export async function insertRows(store: Store, table: string, rows: readonly obj
     Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n')),
   );
 }
+
+export interface EventRowInput {
+  type: string;
+  /** The profile is `c:<customerId>` when given, else `a:<anonymousId>`. */
+  customerId?: string;
+  anonymousId?: string;
+  /** Epoch ms: when it happened, was sent and was received. */
+  at: number;
+  eventId?: string;
+  channel?: string;
+  orderId?: string;
+  /** In the reporting currency; stored as the original amount too. */
+  amount?: number;
+  currency?: string;
+  properties?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+}
+
+let eventRows = 0;
+
+/** An `events` row as the pipeline stores it, for tests that write the log directly. */
+export function eventRow(input: EventRowInput): Record<string, unknown> {
+  const customerId = input.customerId ?? '';
+  const anonymousId = input.anonymousId ?? '';
+  return {
+    event_id: input.eventId ?? `row-${++eventRows}`,
+    type: input.type,
+    customer_key: customerId !== '' ? `c:${customerId}` : `a:${anonymousId}`,
+    customer_id: customerId,
+    anonymous_id: anonymousId,
+    timestamp: input.at,
+    original_timestamp: input.at,
+    sent_at: null,
+    received_at: input.at,
+    channel: input.channel ?? 'web',
+    order_id: input.orderId ?? '',
+    amount: input.amount ?? 0,
+    currency: input.currency ?? '',
+    amount_original: input.amount ?? 0,
+    context: JSON.stringify(input.context ?? {}),
+    properties: JSON.stringify(input.properties ?? {}),
+  };
+}

@@ -1,4 +1,10 @@
-import { openTestStore, insertRows, type TestStore } from '@rapport/store/testing';
+import {
+  eventRow,
+  insertRows,
+  openTestStore,
+  type EventRowInput,
+  type TestStore,
+} from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
@@ -18,27 +24,20 @@ const rand = random(42);
 const between = (low: number, high: number) => low + Math.floor(rand() * (high - low + 1));
 
 let eventCount = 0;
-function event(profile: string, type: string, at: number, extra: Record<string, unknown> = {}) {
-  const anonymous = profile.startsWith('a:');
-  return {
-    event_id: `e${++eventCount}`,
+function event(
+  profile: string,
+  type: string,
+  at: number,
+  extra: Omit<EventRowInput, 'type' | 'at'> = {},
+) {
+  eventCount++;
+  const id = profile.slice(2);
+  return eventRow({
+    ...(profile.startsWith('a:') ? { anonymousId: id } : { customerId: id }),
     type,
-    customer_key: profile,
-    customer_id: anonymous ? '' : profile.slice(2),
-    anonymous_id: anonymous ? profile.slice(2) : '',
-    timestamp: at,
-    original_timestamp: at,
-    sent_at: null,
-    received_at: at,
-    channel: 'web',
-    order_id: '',
-    amount: 0,
-    currency: '',
-    amount_original: 0,
-    context: '{}',
-    properties: '{}',
+    at,
     ...extra,
-  };
+  });
 }
 
 const CATEGORIES = ['shoes', 'bags', 'books', 'toys', 'garden', 'audio'];
@@ -46,21 +45,20 @@ const CATEGORIES = ['shoes', 'bags', 'books', 'toys', 'garden', 'audio'];
 function purchase(profile: string, at: number, amount: number, category: string) {
   const orderId = `o${eventCount + 1}`;
   return event(profile, 'purchase', at, {
-    order_id: orderId,
+    orderId,
     amount,
     currency: 'USD',
-    amount_original: amount,
-    properties: JSON.stringify({
+    properties: {
       orderId,
       revenue: amount,
       currency: 'USD',
       items: [{ sku: `sku-${category}`, category, price: amount, quantity: 1 }],
-    }),
+    },
   });
 }
 
 const pageView = (profile: string, at: number) =>
-  event(profile, 'page_view', at, { properties: '{"url":"https://shop.example/"}' });
+  event(profile, 'page_view', at, { properties: { url: 'https://shop.example/' } });
 
 /** The behaviour groups planted, each a kind of profile a shop would recognise. */
 const GROUPS = {
@@ -80,7 +78,7 @@ const GROUPS = {
       const email = (action: string, offset: number) =>
         event(profile, 'email', at + offset, {
           channel: 'email',
-          properties: JSON.stringify({ action, campaignId }),
+          properties: { action, campaignId },
         });
       return [
         email('sent', 0),
@@ -93,7 +91,7 @@ const GROUPS = {
     ...Array.from({ length: between(10, 20) }, (_, i) => pageView(profile, now - (i + 1) * DAY)),
     ...Array.from({ length: between(6, 15) }, (_, i) =>
       event(profile, 'search', now - (i + 1) * DAY + 3_600_000, {
-        properties: '{"query":"trail shoes"}',
+        properties: { query: 'trail shoes' },
       }),
     ),
   ],

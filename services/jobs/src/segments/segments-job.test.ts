@@ -1,6 +1,6 @@
 import type { SegmentChange, SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
@@ -12,28 +12,14 @@ let store: Store;
 let runner: JobRunner;
 const changes: SegmentChange[][] = [];
 let eventNo = 0;
-
 function identify(customerId: string, traits: Record<string, unknown>) {
-  const at = Date.now() - 1000;
   eventNo++;
-  return {
-    event_id: `e${eventNo}`,
+  return eventRow({
     type: 'identify',
-    customer_key: `c:${customerId}`,
-    customer_id: customerId,
-    anonymous_id: '',
-    timestamp: at + eventNo,
-    original_timestamp: at + eventNo,
-    sent_at: null,
-    received_at: at + eventNo,
-    channel: 'web',
-    order_id: '',
-    amount: 0,
-    currency: '',
-    amount_original: 0,
-    context: '{}',
-    properties: JSON.stringify({ traits }),
-  };
+    customerId,
+    at: Date.now() - 1000 + eventNo,
+    properties: { traits },
+  });
 }
 
 async function define(id: string, version: number, rule: SegmentRule | null) {
