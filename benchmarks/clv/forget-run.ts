@@ -5,7 +5,7 @@
  *   tsx benchmarks/clv/forget-run.ts --data-dir DIR --run RUN_ID
  */
 import { parseArgs } from 'node:util';
-import { openStore } from '@rapport/store';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 const { values } = parseArgs({
   strict: true,
@@ -14,12 +14,7 @@ const { values } = parseArgs({
 const dataDir = values['data-dir'];
 const runId = values.run;
 if (!dataDir || !runId) throw new Error('--data-dir and --run are required');
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 try {
   for (const table of ['clv_scores', 'clv_summaries', 'clv_terms', 'job_runs']) {
     await store.command(`DELETE FROM ${table} WHERE run_id = {runId:String}`, { runId });

@@ -15,7 +15,7 @@ import { DATASET_END, ensureDataset } from '../lib/dataset.js';
 import { runJobCommand } from '../lib/job-command.js';
 import { checkoutOf, loadAverage1m, machineOf, round } from '../lib/machine.js';
 import { runBenchmark } from '../lib/main.js';
-import { parseIntegerOptions, usageOf } from '../lib/options.js';
+import { DATASET_OPTIONS, parseIntegerOptions, usageOf } from '../lib/options.js';
 import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -25,13 +25,7 @@ const SYNTHETIC = fileURLToPath(new URL('./synthetic-build.ts', import.meta.url)
 const AS_OF = DATASET_END.slice(0, 10);
 
 const SPEC = {
-  customers: {
-    env: 'BENCH_CUSTOMERS',
-    fallback: 1_000_000,
-    min: 1,
-    help: 'people in the data set',
-  },
-  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
+  ...DATASET_OPTIONS,
   'sample-size': {
     env: 'BENCH_CLV_SAMPLE',
     fallback: 200_000,

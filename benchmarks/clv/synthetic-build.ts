@@ -15,10 +15,11 @@
 import { parseArgs } from 'node:util';
 import { createNormalizeEventStep, createValidateEventStep } from '@rapport/ingest';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, openStore } from '@rapport/store';
+import { migrate } from '@rapport/store';
 import { Random, beta, exponential, gamma } from '@rapport/testkit';
 import { DATASET_END, DATASET_RECEIVED_AT } from '../lib/dataset.js';
 import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 const WEEK_MS = 7 * 86_400_000;
 const END = Date.parse(DATASET_END);
@@ -69,12 +70,7 @@ if (!dataDir || !Number.isSafeInteger(customers) || customers < 1) {
   throw new Error('--data-dir and --customers N are required');
 }
 const started = performance.now();
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 try {
   await migrate(store, migrationsDir);
   const validate = createValidateEventStep();

@@ -6,11 +6,12 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, openStore } from '@rapport/store';
+import { migrate } from '@rapport/store';
 import { ownCpuSeconds, peakRssBytes } from '../lib/process-stats.js';
 import { benchmarkEvents } from './event-mix.js';
 import type { RawInsertResult } from './raw-insert-process.js';
 import { toInsertBuffers, toStoredJsonLines } from './stored-rows.js';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 const { values } = parseArgs({
   strict: true,
@@ -41,12 +42,7 @@ const warmup = toInsertBuffers(toStoredJsonLines(events.warmup, receivedAt), bat
 const timed = toInsertBuffers(toStoredJsonLines(events.timed, receivedAt), batchRows);
 
 await mkdir(dataDir, { recursive: true });
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 try {
   await migrate(store, migrationsDir);
   for (const buffer of warmup) await store.insertJsonLines('events', buffer);

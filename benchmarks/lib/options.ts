@@ -11,6 +11,17 @@ export interface IntegerOption {
 
 export type IntegerSpec = Readonly<Record<string, IntegerOption>>;
 
+/** The options of every benchmark over the generated data set: which one it is. */
+export const DATASET_OPTIONS = {
+  customers: {
+    env: 'BENCH_CUSTOMERS',
+    fallback: 1_000_000,
+    min: 1,
+    help: 'people in the data set',
+  },
+  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
+} as const;
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { openStore } from '@rapport/store';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 const { values } = parseArgs({
   strict: true,
@@ -25,12 +25,7 @@ if (!dataDir || !workingSetFile || !allFile || !Number.isSafeInteger(size) || si
   throw new Error('--data-dir, --working-set N, --working-set-file and --all-file are required');
 }
 
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 try {
   // Activity under the customer's own id (events sent once identified), latest first; ties
   // broken by id so the same data set always gives the same working set.

@@ -1,4 +1,4 @@
-import { parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
+import { DATASET_OPTIONS, parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
 
 export { UsageError };
 
@@ -26,13 +26,7 @@ export interface ProfilesBenchOptions {
 }
 
 const SPEC = {
-  customers: {
-    env: 'BENCH_CUSTOMERS',
-    fallback: 1_000_000,
-    min: 1,
-    help: 'people in the data set',
-  },
-  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
+  ...DATASET_OPTIONS,
   'working-set': {
     env: 'BENCH_WORKING_SET',
     fallback: 100_000,

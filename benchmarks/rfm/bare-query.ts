@@ -9,9 +9,9 @@
  * it was built. Prints {"bareQuery": BareQueryResult}.
  */
 import { parseArgs } from 'node:util';
-import { openStore } from '@rapport/store';
 import { asOfParam, rfmSql } from '../../services/jobs/src/rfm/rfm-job.js';
 import { peakRssBytes } from '../lib/process-stats.js';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 export interface BareQueryResult {
   /** The query alone, from sending it to its answer. */
@@ -50,12 +50,7 @@ const asOf = typeof resolved === 'number' ? resolved : Date.parse(String(resolve
 if (!Number.isFinite(asOf)) throw new Error(`--as-of ${values['as-of']}: not a date`);
 
 const opening = performance.now();
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 const openSeconds = (performance.now() - opening) / 1000;
 try {
   // Every output column goes into the checksum, so none of them can be left uncomputed.

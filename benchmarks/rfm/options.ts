@@ -1,4 +1,4 @@
-import { parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
+import { DATASET_OPTIONS, parseIntegerOptions, usageOf, UsageError } from '../lib/options.js';
 
 export { UsageError };
 
@@ -9,15 +9,7 @@ export interface RfmBenchOptions {
   seed: number;
 }
 
-const SPEC = {
-  customers: {
-    env: 'BENCH_CUSTOMERS',
-    fallback: 1_000_000,
-    min: 1,
-    help: 'people in the data set',
-  },
-  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
-} as const;
+const SPEC = DATASET_OPTIONS;
 
 export const USAGE = usageOf('npm run bench:rfm', SPEC);
 

@@ -7,7 +7,7 @@
  *   tsx benchmarks/segments/forget.ts --data-dir DIR
  */
 import { parseArgs } from 'node:util';
-import { openStore } from '@rapport/store';
+import { openDatasetStore } from '../lib/dataset-store.js';
 
 const JOBS = ['rfm', 'clv', 'segments', 'clusters'];
 const EMPTIED = [
@@ -18,18 +18,14 @@ const EMPTIED = [
   'profile_features',
   'cluster_assignments',
   'cluster_centroids',
+  'cluster_features',
 ];
 const BY_RUN = ['rfm_scores', 'clv_scores', 'clv_summaries', 'clv_terms'];
 
 const { values } = parseArgs({ strict: true, options: { 'data-dir': { type: 'string' } } });
 const dataDir = values['data-dir'];
 if (!dataDir) throw new Error('--data-dir is required');
-const store = await openStore({
-  mode: 'embedded',
-  dataDir,
-  database: 'rapport',
-  readConnections: 1,
-});
+const store = await openDatasetStore(dataDir);
 try {
   const tables = new Set(
     (

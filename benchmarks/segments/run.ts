@@ -10,7 +10,7 @@ import { DATASET_END, ensureDataset } from '../lib/dataset.js';
 import { startEngine } from '../lib/engine-process.js';
 import { runJobCommand, type JobCommandResult } from '../lib/job-command.js';
 import { loadAverage1m } from '../lib/machine.js';
-import { parseIntegerOptions, usageOf } from '../lib/options.js';
+import { DATASET_OPTIONS, parseIntegerOptions, usageOf } from '../lib/options.js';
 import { writeReport } from '../lib/report-file.js';
 import { buildReport, formatReport } from './report.js';
 import { SEGMENT_SET } from './segment-set.js';
@@ -19,15 +19,7 @@ const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
 const FORGET = fileURLToPath(new URL('./forget.ts', import.meta.url));
 const AS_OF = DATASET_END.slice(0, 10);
 
-const SPEC = {
-  customers: {
-    env: 'BENCH_CUSTOMERS',
-    fallback: 1_000_000,
-    min: 1,
-    help: 'people in the data set',
-  },
-  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the data set' },
-} as const;
+const SPEC = DATASET_OPTIONS;
 const USAGE = usageOf('npm run bench:segments', SPEC);
 
 const children = trackChildren();

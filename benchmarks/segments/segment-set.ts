@@ -68,7 +68,7 @@ export const SEGMENT_SET: readonly { id: string; name: string; rule: SegmentRule
     rule: {
       type: 'event',
       event: 'purchase',
-      where: [{ field: 'properties.items.category', op: 'eq', value: 'Books' }],
+      where: [{ field: 'properties.items.category', op: 'eq', value: 'books' }],
     },
   },
   {
