@@ -52,6 +52,14 @@ describe('migrations rendered for a cluster', () => {
     expect(replacing[1]).toContain('Distributed(rapport, crm, t_local, rand())');
   });
 
+  it('shard the rows a ReplacingMergeTree replaces together: by profile, else by run', () => {
+    const distributed = (table: string) =>
+      find(`CREATE TABLE IF NOT EXISTS crm.${table} ON CLUSTER rapport AS crm.${table}_local`);
+    expect(distributed('segment_membership')).toContain('cityHash64(profile_key)');
+    expect(distributed('job_runs')).toContain('cityHash64(run_id)');
+    expect(distributed('rfm_scores')).toContain('cityHash64(customer_id)');
+  });
+
   it('let materialized views read and write the local tables of their shard', () => {
     const view = find('CREATE MATERIALIZED VIEW IF NOT EXISTS crm.customer_stats_from_events');
     expect(view).toContain('ON CLUSTER rapport TO crm.customer_stats_local AS');

@@ -122,12 +122,16 @@ export function renderForCluster(
   );
 }
 
-/** Customer-keyed tables shard by that key; anything else spreads at random. */
+/**
+ * Customer-keyed tables shard by that key (profile-keyed ones by the profile), run-keyed ones
+ * by the run; anything else spreads at random. Rows a ReplacingMergeTree replaces must share
+ * a shard, since FINAL merges within a shard.
+ */
 function shardingKey(columns: string): string {
   const names = new Set(
     [...columns.matchAll(new RegExp(`^\\s*\\(?\\s*(${IDENT})\\s+[A-Z]`, 'gm'))].map((m) => m[1]),
   );
-  for (const column of ['customer_key', 'customer_id', 'anonymous_id']) {
+  for (const column of ['customer_key', 'profile_key', 'customer_id', 'anonymous_id', 'run_id']) {
     if (names.has(column)) return `cityHash64(${column})`;
   }
   return 'rand()';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '@rapport/config';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { StoreError, toStoreError } from './errors.js';
@@ -182,10 +182,13 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
 }
 
 async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
-  const settings = {
+  const settings: ClickHouseSettings = {
     // Numbers for 64-bit integers, as the embedded engine returns them.
     output_format_json_quote_64bit_integers: 0,
-  } as const;
+    // On a cluster, IN and JOIN subqueries over distributed tables run once and are sent to
+    // every shard (GLOBAL), so that each shard compares against all of their rows.
+    ...(config.cluster === undefined ? {} : { distributed_product_mode: 'global' }),
+  };
   const base = { url: config.url, username: config.username, password: config.password };
   const bootstrap = createClient({ ...base, clickhouse_settings: settings });
   try {
