@@ -139,6 +139,33 @@ describe('segments end to end', () => {
     expect(adaNow.segments).toEqual([]);
   });
 
+  it('keeps cached profiles a run did not change, with current segment names and times', async () => {
+    type Listed = { segments: { id: string; name: string; computedAt: string }[] };
+    const read = async () =>
+      (await engine.app.inject({ url: '/v1/customers/bob' })).json<Listed>().segments;
+    const before = await read();
+    expect(before).toEqual([expect.objectContaining({ id: 'book-lovers' })]);
+
+    const renamed = await post(
+      '/v1/segments/book-lovers',
+      {
+        name: 'Cheap book lovers',
+        rule: (await engine.app.inject({ url: '/v1/segments/book-lovers' })).json<{
+          rule: unknown;
+        }>().rule,
+      },
+      'PUT',
+    );
+    expect(renamed.statusCode).toBe(200);
+    expect((await read())[0]?.name).toBe('Cheap book lovers');
+
+    const hits = engine.cache.hits;
+    expect((await runJob(engine, 'segments')).status).toBe('succeeded');
+    const after = await read();
+    expect(engine.cache.hits).toBe(hits + 1);
+    expect(Date.parse(after[0]!.computedAt)).toBeGreaterThan(Date.parse(before[0]!.computedAt));
+  });
+
   it('answers a malformed rule with 400 pointing at the node at fault', async () => {
     const response = await post('/v1/segments', {
       name: 'Broken',

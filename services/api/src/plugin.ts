@@ -31,6 +31,7 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
     latest: options.latest,
     // The lifecycle stage a rule tests is the one profiles show.
     lapsedAfterDays: options.profiles.rules.lapsedAfterDays,
+    onDefinitionsChanged: () => options.profiles.segmentsChanged(),
   });
 
   app.get(

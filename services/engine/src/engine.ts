@@ -55,16 +55,25 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   });
 
   const changes = new InProcessChangeFeed();
+  changes.subscribe((page) => {
+    cache.invalidate(
+      page.map((change) =>
+        change.customerId === null ? `a:${change.anonymousId}` : `c:${change.customerId}`,
+      ),
+    );
+  });
   const outlets = openChangeOutlets({ config, logger, metrics, inProcess: changes });
   const runner = new JobRunner({
     store,
     logger,
     metrics,
     jobs: createJobs({ config, sinks: outlets.sinks }),
-    // A finished run changes what every profile shows.
-    onFinished: () => {
+    // A finished run changes what profiles show. A segments run has already dropped the
+    // profiles whose membership it changed (below); the others keep theirs.
+    onFinished: (run) => {
       latest.invalidate();
-      cache.clear();
+      if (run.job === 'segments') profiles.segmentsChanged();
+      else cache.clear();
     },
   });
   await runner.runs.failInterrupted(Date.now());

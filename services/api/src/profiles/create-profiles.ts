@@ -2,6 +2,7 @@ import type { Config } from '@rapport/config';
 import type { Metrics } from '@rapport/observability';
 import type { Store } from '@rapport/store';
 import { LatestRuns } from '../reports/latest-runs.js';
+import { SegmentDirectory } from '../segments/segment-directory.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileService } from './profile-service.js';
 
@@ -20,6 +21,7 @@ export function createProfiles(options: {
     store,
     cache,
     latest,
+    segments: new SegmentDirectory(store),
     currency: config.ingest.reportingCurrency,
     rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
   });

@@ -5,6 +5,7 @@ import { readClvScore } from '../reports/clv-report.js';
 import { readProfileCluster } from '../reports/clusters-report.js';
 import { readRfmScore } from '../reports/rfm-report.js';
 import { readProfileSegments } from '../segments/profile-segments.js';
+import type { SegmentDirectory } from '../segments/segment-directory.js';
 import { assembleProfile, type LifecycleRules } from './assemble-profile.js';
 import { linkedAnonymousIds, ownerOf } from './identity.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -15,6 +16,8 @@ export interface ProfileServiceDeps {
   cache: ProfileCache;
   /** Latest job runs, whose results the profile shows. */
   latest: LatestRuns;
+  /** Names and evaluation times of the segments profiles list. */
+  segments: SegmentDirectory;
   currency: string;
   rules: LifecycleRules;
   now?: () => number;
@@ -34,9 +37,17 @@ export class ProfileService {
   }
 
   /** The customer's profile, or undefined when nothing is known of them. */
-  customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
+  async customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
     if (asOf !== undefined) return this.read(customerId, asOf);
-    return this.deps.cache.load(customerId, () => this.read(customerId));
+    const profile = await this.deps.cache.load(customerId, () => this.read(customerId));
+    if (!profile || profile.segments.length === 0) return profile;
+    // A cached profile's memberships hold until a run changes them; names and times move on.
+    return { ...profile, segments: await this.deps.segments.describe(profile.segments) };
+  }
+
+  /** Definitions changed or a segments run ended: names and evaluation times are read anew. */
+  segmentsChanged(): void {
+    this.deps.segments.invalidate();
   }
 
   /** The profile a device belongs to: its customer's, or a visitor profile of its own. */
@@ -46,7 +57,7 @@ export class ProfileService {
     const key = `a:${anonymousId}`;
     const [row, segments, cluster] = await Promise.all([
       readStats(this.deps.store, [key], asOf),
-      asOf === undefined ? readProfileSegments(this.deps.store, key) : [],
+      asOf === undefined ? readProfileSegments(this.deps.store, this.deps.segments, key) : [],
       asOf === undefined ? readProfileCluster(this.deps.store, this.deps.latest, key) : null,
     ]);
     if (!row) return undefined;
@@ -79,7 +90,7 @@ export class ProfileService {
       readTraits(store, customerId, asOf),
       asOf === undefined ? readRfmScore(store, this.deps.latest, customerId) : null,
       asOf === undefined ? readClvScore(store, this.deps.latest, customerId) : null,
-      asOf === undefined ? readProfileSegments(store, `c:${customerId}`) : [],
+      asOf === undefined ? readProfileSegments(store, this.deps.segments, `c:${customerId}`) : [],
       asOf === undefined ? readProfileCluster(store, this.deps.latest, `c:${customerId}`) : null,
     ]);
     if (!row && anonymousIds.length === 0 && Object.keys(traits).length === 0) return undefined;

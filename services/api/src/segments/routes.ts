@@ -34,6 +34,8 @@ export interface SegmentRoutesOptions {
   latest: LatestRuns;
   /** An identified customer silent for this many days is lapsed (live previews). */
   lapsedAfterDays: number;
+  /** Told after a definition was saved or deleted, e.g. so profiles show the new name. */
+  onDefinitionsChanged?: () => void;
   now?: () => number;
 }
 
@@ -49,6 +51,10 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
   const { store, latest } = options;
   const now = options.now ?? Date.now;
   const registry = new SegmentRegistry({ store, now });
+  const changed = <T>(result: T): T => {
+    options.onDefinitionsChanged?.();
+    return result;
+  };
 
   app.get(
     '/v1/segments',
@@ -79,7 +85,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const segment = await registry.create(request.body);
+      const segment = changed(await registry.create(request.body));
       return reply.code(201).send(segment);
     },
   );
@@ -169,7 +175,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
         response: { 200: segmentSchema, ...errors },
       },
     },
-    async (request) => registry.update(request.params.id, request.body),
+    async (request) => changed(await registry.update(request.params.id, request.body)),
   );
 
   app.delete(
@@ -191,7 +197,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      await registry.remove(request.params.id);
+      changed(await registry.remove(request.params.id));
       return reply.code(204).send(null);
     },
   );
