@@ -1,2 +1,0 @@
-export { segmentRoutes, type SegmentRoutesOptions } from './routes.js';
-export { readProfileSegments } from './profile-segments.js';
