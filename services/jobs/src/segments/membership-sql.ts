@@ -31,13 +31,21 @@ SELECT
     (SELECT count() FROM segment_results WHERE ${ENTERED_WHERE}) AS entered,
     (SELECT count() FROM segment_results WHERE ${EXITED_WHERE}) AS exited`;
 
-/** Opens an interval for every profile that entered. */
+/**
+ * Opens an interval for every profile that entered, unless it has one open already: a run that
+ * stopped after writing its intervals but before recording its evaluation leaves the next run
+ * comparing with older results, and it must not open the same stays twice.
+ */
 export const INSERT_ENTRIES_SQL = `
 INSERT INTO segment_membership
     (profile_key, segment_id, entered_at, exited_at, version, exited_version, entered_run, exited_run, updated_at)
 SELECT profile_key, {segmentId:String}, ${AT}, NULL, {version:UInt32}, NULL, {runId:String}, '', ${AT}
 FROM segment_results
-WHERE ${ENTERED_WHERE}`;
+WHERE ${ENTERED_WHERE}
+  AND profile_key NOT IN (
+      SELECT profile_key FROM segment_membership FINAL
+      WHERE segment_id = {segmentId:String} AND exited_at IS NULL
+        AND profile_key IN (SELECT profile_key FROM segment_results WHERE ${ENTERED_WHERE}))`;
 
 /** Closes the open interval of every profile that exited (a newer row of the same interval). */
 export const INSERT_EXITS_SQL = `

@@ -175,6 +175,20 @@ describe('segments job', () => {
     expect(results.map((row) => row.run_id)).toEqual([runs.at(-1)]);
   });
 
+  it('opens no second interval when a run stopped before recording its evaluation', async () => {
+    // As if the last run had died after writing its intervals: its evaluations are missing,
+    // so the next run compares with nothing and finds every member new.
+    const last = runs.at(-1)!;
+    await store.command('DELETE FROM segment_evaluations WHERE run_id = {last:String}', { last });
+    changes.length = 0;
+    const record = await run();
+    runs.push(record.runId);
+    // The members are announced again (at least once), but their stays are not doubled.
+    expect(flat()).toEqual(['gold:entered:ada', 'gold:entered:bob', 'gold:entered:cy']);
+    const open = (await intervals('gold')).filter((interval) => interval.open === 1);
+    expect(open.map((interval) => interval.profile_key)).toEqual(['c:ada', 'c:bob', 'c:cy']);
+  });
+
   it('skips a segment whose rule refers to a segment in a cycle, and says why', async () => {
     await define('loop-a', 1, { type: 'segment', segmentId: 'loop-b' });
     await define('loop-b', 1, { type: 'segment', segmentId: 'loop-a' });
