@@ -85,6 +85,14 @@ const gold: SegmentRule = { type: 'field', field: 'traits.plan', op: 'eq', value
 describe('segments job', () => {
   const runs: string[] = [];
 
+  it('computes no profile fields while no segment is defined', async () => {
+    await insertRows(store, 'events', [identify('zed', { plan: 'bronze' })]);
+    const record = await run();
+    expect(record.summary).toMatchObject({ profiles: 0, segments: {}, skipped: [] });
+    const [row] = await store.query<{ n: number }>('SELECT count() AS n FROM profile_features');
+    expect(Number(row?.n)).toBe(0);
+  });
+
   it('opens an interval for each profile that matches on the first run', async () => {
     await insertRows(store, 'events', [
       identify('ada', { plan: 'gold' }),
@@ -102,7 +110,7 @@ describe('segments job', () => {
     const record = await run();
     runs.push(record.runId);
     expect(record.summary).toMatchObject({
-      profiles: 3,
+      profiles: 4,
       segments: {
         gold: { version: 1, members: 2, entered: 2, exited: 0 },
         'gold-vip': { version: 1, members: 1, entered: 1, exited: 0 },

@@ -29,7 +29,26 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
     async run(context) {
       const { store, runId } = context;
       const at = Date.now();
+      // What is due: every live segment, and a deleted one whose members are still open
+      // (evaluated once more, as empty, to close their intervals).
+      const latest = new Map(
+        (
+          await store.query<{ segment_id: string; latest_run: string; latest_members: number }>(
+            LATEST_EVALUATIONS_SQL,
+          )
+        ).map((row) => [
+          row.segment_id,
+          { runId: row.latest_run, members: Number(row.latest_members) },
+        ]),
+      );
+      const { ordered, skipped } = evaluationOrder(await readDefinitions(store));
+      const due = ordered.filter(
+        (definition) => !definition.deleted || (latest.get(definition.id)?.members ?? 0) > 0,
+      );
+
       const profiles = await context.phase('features', async () => {
+        // Nothing to evaluate: no snapshot either (a schedule on a store without segments).
+        if (due.length === 0) return 0;
         const [rfmRun, clvRun, clustersRun] = await Promise.all(
           ['rfm', 'clv', 'clusters'].map((job) => latestSucceededRun(store, job)),
         );
@@ -49,28 +68,14 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       });
 
       const evaluations: Record<string, Evaluation> = {};
-      const skipped = await context.phase('evaluate', async () => {
-        const latest = new Map(
-          (
-            await store.query<{ segment_id: string; latest_run: string; latest_members: number }>(
-              LATEST_EVALUATIONS_SQL,
-            )
-          ).map((row) => [
-            row.segment_id,
-            { runId: row.latest_run, members: Number(row.latest_members) },
-          ]),
-        );
-        const { ordered, skipped } = evaluationOrder(await readDefinitions(store));
-        for (const definition of ordered) {
-          const previous = latest.get(definition.id);
-          // A deleted segment is evaluated once more, as empty, to close its intervals.
-          if (definition.deleted && (previous?.members ?? 0) === 0) continue;
+      await context.phase('evaluate', async () => {
+        for (const definition of due) {
           const evaluation = await evaluateSegment({
             store,
             runId,
             at,
             definition,
-            previousRun: previous?.runId ?? '',
+            previousRun: latest.get(definition.id)?.runId ?? '',
             notify: options.notify,
           });
           context.wrote(evaluation.entered + evaluation.exited);
@@ -79,7 +84,6 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
         for (const { id, reason } of skipped) {
           context.logger.warn({ segment: id, reason }, 'segment not evaluated');
         }
-        return skipped;
       });
 
       await context.phase('cleanup', async () => {
