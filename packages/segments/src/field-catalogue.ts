@@ -26,30 +26,28 @@ export interface FieldSpec {
 
 const PRESENCE: readonly FieldOperator[] = ['exists', 'notExists'];
 
+const NUMBER: readonly FieldOperator[] = [
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'between',
+  'in',
+  'notIn',
+];
+const TEXT: readonly FieldOperator[] = ['contains', 'notContains', 'startsWith', 'endsWith'];
+
 const BY_TYPE: Record<FieldType, readonly FieldOperator[]> = {
-  number: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between', 'in', 'notIn'],
-  string: ['eq', 'neq', 'in', 'notIn', 'contains', 'notContains', 'startsWith', 'endsWith'],
+  number: NUMBER,
+  string: ['eq', 'neq', 'in', 'notIn', ...TEXT],
   enum: ['eq', 'neq', 'in', 'notIn'],
   time: ['before', 'after', 'between', 'inLastDays', 'notInLastDays'],
   list: ['includes', 'excludes', 'includesAny'],
   boolean: ['eq'],
-  json: [
-    'eq',
-    'neq',
-    'gt',
-    'gte',
-    'lt',
-    'lte',
-    'between',
-    'in',
-    'notIn',
-    'contains',
-    'notContains',
-    'startsWith',
-    'endsWith',
-    'exists',
-    'notExists',
-  ],
+  // A trait holds any JSON: compared as a number or as text by the rule's value, and may be absent.
+  json: [...NUMBER, ...TEXT, ...PRESENCE],
 };
 
 /** The operators a field of this type takes; `exists` / `notExists` only where a value can be missing. */
