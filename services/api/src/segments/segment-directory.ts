@@ -1,6 +1,8 @@
 import type { ProfileSegment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
+import { readLatestEvaluations } from './evaluations.js';
 import { isoOf } from './profile-key.js';
+import { readNewestDefinitions } from './segment-definitions.js';
 
 interface Listing {
   name: string;
@@ -51,26 +53,19 @@ export class SegmentDirectory {
 
   private async load(): Promise<Map<string, Listing>> {
     const generation = this.generation;
-    const rows = await this.store.query<{ segment_id: string; name: string; latest_at: number }>(
-      `SELECT d.segment_id AS segment_id, d.name AS name, e.latest_at AS latest_at
-       FROM
-       (
-           SELECT segment_id, argMax(name, version) AS name, argMax(deleted, version) AS deleted
-           FROM segment_definitions GROUP BY segment_id
-       ) AS d
-       INNER JOIN
-       (
-           SELECT segment_id, toUnixTimestamp64Milli(max(evaluated_at)) AS latest_at
-           FROM segment_evaluations GROUP BY segment_id
-       ) AS e ON e.segment_id = d.segment_id
-       WHERE d.deleted = 0`,
-    );
-    const listing = new Map(
-      rows.map((row) => [
-        row.segment_id,
-        { name: row.name, computedAt: isoOf(Number(row.latest_at)) },
-      ]),
-    );
+    const [definitions, evaluations] = await Promise.all([
+      readNewestDefinitions(this.store),
+      readLatestEvaluations(this.store),
+    ]);
+    const listing = new Map<string, Listing>();
+    for (const definition of definitions) {
+      const evaluation = evaluations.get(definition.id);
+      if (definition.deleted || !evaluation) continue;
+      listing.set(definition.id, {
+        name: definition.name,
+        computedAt: isoOf(evaluation.evaluatedAt),
+      });
+    }
     // An invalidation during the load means it may have read what came before.
     if (generation === this.generation) {
       this.listing = listing;
