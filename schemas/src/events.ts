@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { MAX_AMOUNT, MAX_COUNT, MAX_SCORE, addressable } from './event-limits.js';
+
+export * from './event-limits.js';
 
 /** Event contract v1: the single source for validation, types and the generated JSON Schema. */
 
@@ -56,10 +59,23 @@ export const INTERACTION_KINDS = [
 const MAX_ID = 256;
 const MAX_TEXT = 4096;
 
-const id = z.string().min(1).max(MAX_ID);
+const id = addressable(z.string().min(1).max(MAX_ID));
 const text = z.string().max(MAX_TEXT);
 const nonEmptyText = z.string().min(1).max(MAX_TEXT);
-const money = z.number().finite().nonnegative();
+const money = z
+  .number()
+  .nonnegative()
+  .lt(MAX_AMOUNT, { error: `must be less than ${MAX_AMOUNT} (the range amounts are stored in)` });
+const count = (min: 0 | 1) =>
+  z
+    .number()
+    .int()
+    .min(min, { error: min === 0 ? 'must not be negative' : 'must be at least 1' })
+    .max(MAX_COUNT, { error: `must be at most ${MAX_COUNT}` });
+const score = z
+  .number()
+  .gt(-MAX_SCORE, { error: `must be greater than -${MAX_SCORE}` })
+  .lt(MAX_SCORE, { error: `must be less than ${MAX_SCORE}` });
 const dateTime = z.iso.datetime({
   offset: true,
   error: 'must be an ISO-8601 date-time with a time zone offset, e.g. 2024-05-01T12:00:00Z',
@@ -84,7 +100,7 @@ const itemSchema = z.looseObject({
   name: text.optional(),
   category: text.optional(),
   price: money.optional(),
-  quantity: z.number().int().positive().optional(),
+  quantity: count(1).optional(),
 });
 
 const traitsSchema = z.looseObject({
@@ -94,7 +110,7 @@ const traitsSchema = z.looseObject({
 });
 
 const envelope = {
-  eventId: z.string().min(1).max(64).optional(),
+  eventId: addressable(z.string().min(1).max(64)).optional(),
   customerId: id.optional(),
   anonymousId: id.optional(),
   timestamp: dateTime,
@@ -129,7 +145,7 @@ const search = z.object({
   type: z.literal('search'),
   properties: z.looseObject({
     query: z.string().max(MAX_TEXT),
-    resultsCount: z.number().int().nonnegative().optional(),
+    resultsCount: count(0).optional(),
   }),
 });
 
@@ -178,7 +194,7 @@ const interaction = z.object({
   type: z.literal('interaction'),
   properties: z.looseObject({
     kind: z.enum(INTERACTION_KINDS),
-    score: z.number().finite().optional(),
+    score: score.optional(),
   }),
 });
 

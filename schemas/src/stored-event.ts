@@ -1,5 +1,34 @@
 import { z } from 'zod';
+import {
+  MAX_AMOUNT,
+  MAX_STORED_TIME,
+  MIN_STORED_TIME,
+  MAX_NESTING_DEPTH,
+  addressable,
+  tooDeepPath,
+} from './event-limits.js';
 import { CHANNELS, STORED_EVENT_TYPES } from './events.js';
+
+// Each column's range: a value outside it would fail the insert of the whole batch.
+const column = addressable;
+const time = z
+  .number()
+  .int()
+  .min(MIN_STORED_TIME, { error: 'is before 1900-01-01, the earliest time the store holds' })
+  .max(MAX_STORED_TIME, { error: 'is after 2299-12-31, the latest time the store holds' });
+const amount = z
+  .number()
+  .gt(-MAX_AMOUNT, { error: `must be greater than -${MAX_AMOUNT}` })
+  .lt(MAX_AMOUNT, { error: `must be less than ${MAX_AMOUNT}` });
+const json = z.record(z.string(), z.unknown()).superRefine((value, context) => {
+  const path = tooDeepPath(value);
+  if (path !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      message: `${path} is nested too deep (the limit is ${MAX_NESTING_DEPTH} levels)`,
+    });
+  }
+});
 
 /**
  * An accepted event after normalisation, in the column layout of the `events` table.
@@ -7,27 +36,27 @@ import { CHANNELS, STORED_EVENT_TYPES } from './events.js';
  * pipeline writes what ingest produced without reshaping it.
  */
 export const storedEventSchema = z.object({
-  event_id: z.string().min(1).max(64),
+  event_id: column(z.string().min(1).max(64)),
   type: z.enum(STORED_EVENT_TYPES),
   /** `c:<customerId>` when the event names a customer, else `a:<anonymousId>`. */
-  customer_key: z.string().min(3),
-  customer_id: z.string(),
-  anonymous_id: z.string(),
+  customer_key: column(z.string().min(3)),
+  customer_id: column(z.string()),
+  anonymous_id: column(z.string()),
   /** Event time in epoch milliseconds, corrected for client clock skew. */
-  timestamp: z.number().int(),
+  timestamp: time,
   /** The timestamp as the producer sent it, epoch milliseconds. */
-  original_timestamp: z.number().int(),
-  sent_at: z.number().int().nullable(),
-  received_at: z.number().int(),
+  original_timestamp: time,
+  sent_at: time.nullable(),
+  received_at: time,
   channel: z.enum(CHANNELS),
-  order_id: z.string(),
+  order_id: column(z.string()),
   /** Purchase revenue or refund amount in the reporting currency; 0 for other types. */
-  amount: z.number().finite(),
+  amount,
   /** The currency the producer reported in; empty for types without money. */
-  currency: z.string(),
-  amount_original: z.number().finite(),
-  context: z.record(z.string(), z.unknown()),
-  properties: z.record(z.string(), z.unknown()),
+  currency: column(z.string().max(3)),
+  amount_original: amount,
+  context: json,
+  properties: json,
 });
 
 export type StoredEvent = z.infer<typeof storedEventSchema>;

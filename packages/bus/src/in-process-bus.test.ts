@@ -55,7 +55,7 @@ describe('InProcessBus', () => {
       ),
     );
     expect(await bus.publish([message('a'), message('b', 'oops')])).toEqual({
-      outcomes: ['stored', 'dead-lettered'],
+      outcomes: ['stored', { deadLettered: 'not JSON' }],
     });
     expect(letters).toEqual(['not JSON']);
     expect(bus.deadLetters).toMatchObject([

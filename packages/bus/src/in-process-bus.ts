@@ -86,7 +86,7 @@ export class InProcessBus implements EventBus {
           value: message.value,
           headers: message.headers,
         });
-        return 'dead-lettered';
+        return { deadLettered: outcome.invalid };
       }),
     };
   }

@@ -27,8 +27,13 @@ export function isInvalid(outcome: Outcome): outcome is Invalid {
   return typeof outcome === 'object';
 }
 
+/** A message the subscriber refused and the bus dead-lettered, with the subscriber's reason. */
+export interface DeadLettered {
+  readonly deadLettered: string;
+}
+
 /** What the publisher learns of each message, when the bus waits for the subscriber. */
-export type PublishOutcome = Delivery | 'dead-lettered';
+export type PublishOutcome = Delivery | DeadLettered;
 
 export interface PublishResult {
   /** Per-message outcome, when the bus waits for the store (the in-process bus does). */

@@ -1,4 +1,4 @@
-import { BusUnavailableError, InProcessBus, type BusMessage } from '@rapport/bus';
+import { BusUnavailableError, InProcessBus, type BusMessage, type Outcome } from '@rapport/bus';
 import { Metrics } from '@rapport/observability';
 import { makeEvent } from '@rapport/testkit';
 import { describe, expect, it } from 'vitest';
@@ -12,9 +12,7 @@ const limits = {
   currencyRates: { USD: 1 },
 };
 
-async function ingestWith(
-  handler: (messages: BusMessage[]) => Promise<('stored' | 'duplicate')[]>,
-) {
+async function ingestWith(handler: (messages: BusMessage[]) => Promise<Outcome[]>) {
   const bus = new InProcessBus();
   // The in-process bus hands over the messages ingest published, already validated.
   await bus.subscribe((batch) => handler(batch.messages.map((m) => m.published!)));
@@ -58,5 +56,56 @@ describe('ingestEvents', () => {
     const ingest = await ingestWith(() => Promise.reject(new Error('must not publish')));
     const events = Array.from({ length: 4 }, () => makeEvent('click'));
     await expect(ingest({ events })).rejects.toMatchObject({ statusCode: 413 });
+  });
+
+  it('reports an event the store refused on its own as rejected, not accepted', async () => {
+    const ingest = await ingestWith((messages) =>
+      Promise.resolve(
+        messages.map((m): Outcome =>
+          m.eventId === 'b' ? { invalid: 'Code: 69. too big' } : 'stored',
+        ),
+      ),
+    );
+    const outcome = await ingest({
+      events: [makeEvent('click', { eventId: 'a' }), makeEvent('click', { eventId: 'b' })],
+    });
+    expect(outcome).toEqual({
+      statusCode: 200,
+      body: {
+        accepted: 1,
+        duplicates: 0,
+        rejected: [
+          {
+            index: 1,
+            eventId: 'b',
+            path: '',
+            message: 'the store refused the event: Code: 69. too big',
+            errors: [{ path: '', message: 'the store refused the event: Code: 69. too big' }],
+          },
+        ],
+      },
+    });
+    const alone = await ingest(makeEvent('click', { eventId: 'b' }));
+    expect(alone).toMatchObject({
+      statusCode: 400,
+      body: { accepted: 0, rejected: [{ index: 0 }] },
+    });
+  });
+
+  it('rejects an event nested 10,000 deep on its own, keeping the others', async () => {
+    const ingest = await ingestWith((messages) => Promise.resolve(messages.map(() => 'stored')));
+    const deep: unknown = JSON.parse(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`);
+    const outcome = await ingest({
+      events: [
+        makeEvent('click', { eventId: 'a' }),
+        makeEvent('track', { eventId: 'deep', properties: { name: 'n', deep } }),
+        makeEvent('click', { eventId: 'c' }),
+      ],
+    });
+    expect(outcome).toMatchObject({
+      statusCode: 200,
+      body: { accepted: 2, rejected: [{ index: 1, eventId: 'deep' }] },
+    });
+    expect(outcome.body.rejected[0]?.path).toMatch(/^properties\.deep(\.a){30}$/);
   });
 });

@@ -3,9 +3,10 @@ import type { Config } from '@rapport/config';
 import { HttpError } from '@rapport/http';
 import type { Metrics } from '@rapport/observability';
 import type { IngestResponse, RejectedEvent } from '@rapport/schemas';
+import { createCheckEventDepthStep } from './steps/check-event-depth-step.js';
 import { createCheckEventSizeStep } from './steps/check-event-size-step.js';
 import { createNormalizeEventStep } from './steps/normalize-event-step.js';
-import type { StepResult } from './steps/step-result.js';
+import type { FieldError, RejectReason, StepResult } from './steps/step-result.js';
 import { createValidateEventStep } from './steps/validate-event-step.js';
 
 export interface IngestDeps {
@@ -45,14 +46,17 @@ function eventIdOf(raw: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** parse → size → validate → normalise → publish, answering for every event. */
+/** parse → depth → size → validate → normalise → publish, answering for every event. */
 export function createIngestEvents(deps: IngestDeps) {
+  const checkDepth = createCheckEventDepthStep();
   const checkSize = createCheckEventSizeStep(deps.limits.maxEventBytes);
   const validate = createValidateEventStep();
   const normalize = createNormalizeEventStep(deps.limits);
   const now = deps.now ?? Date.now;
 
   function prepare(raw: unknown, receivedAt: number): StepResult<BusMessage> {
+    const shallow = checkDepth(raw);
+    if (!shallow.ok) return shallow;
     const sized = checkSize(raw);
     if (!sized.ok) return sized;
     const valid = validate(raw);
@@ -66,23 +70,25 @@ export function createIngestEvents(deps: IngestDeps) {
     const events = eventsOf(body, deps.limits.maxEventsPerRequest);
     const receivedAt = now();
     const rejected: RejectedEvent[] = [];
-    const messages: BusMessage[] = [];
-    events.forEach((raw, index) => {
-      const result = prepare(raw, receivedAt);
-      if (result.ok) {
-        messages.push(result.value);
-        return;
-      }
-      deps.metrics.eventsRejected.inc({ reason: result.reason });
-      const first = result.errors[0] ?? { path: '', message: 'rejected' };
-      const eventId = eventIdOf(raw);
+    const reject = (index: number, reason: RejectReason, errors: FieldError[]) => {
+      deps.metrics.eventsRejected.inc({ reason });
+      const first = errors[0] ?? { path: '', message: 'rejected' };
+      const eventId = eventIdOf(events[index]);
       rejected.push({
         index,
         ...(eventId === undefined ? {} : { eventId }),
         path: first.path,
         message: first.message,
-        errors: result.errors,
+        errors,
       });
+    };
+    const messages: BusMessage[] = [];
+    const positions: number[] = [];
+    events.forEach((raw, index) => {
+      const result = prepare(raw, receivedAt);
+      if (!result.ok) return reject(index, result.reason, result.errors);
+      messages.push(result.value);
+      positions.push(index);
     });
 
     let accepted = 0;
@@ -91,17 +97,24 @@ export function createIngestEvents(deps: IngestDeps) {
       // A BusUnavailableError becomes 503 + Retry-After, so producers back off and retry.
       const { outcomes } = await deps.bus.publish(messages);
       messages.forEach((message, index) => {
-        if (outcomes?.[index] === 'duplicate') {
+        const outcome = outcomes?.[index];
+        if (outcome === 'duplicate') {
           duplicates++;
           deps.metrics.eventsDuplicate.inc();
+        } else if (typeof outcome === 'object') {
+          // The store refused this event alone; the others of its batch were written.
+          reject(positions[index]!, 'store_rejected', [
+            { path: '', message: `the store refused the event: ${outcome.deadLettered}` },
+          ]);
         } else {
           accepted++;
           deps.metrics.eventsAccepted.inc({ type: message.type });
         }
       });
+      rejected.sort((a, b) => a.index - b.index);
     }
     return {
-      statusCode: messages.length === 0 ? 400 : 200,
+      statusCode: accepted + duplicates === 0 ? 400 : 200,
       body: { accepted, duplicates, rejected },
     };
   };

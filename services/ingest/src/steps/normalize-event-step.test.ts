@@ -6,7 +6,7 @@ import { createNormalizeEventStep, deriveEventId } from './normalize-event-step.
 
 const normalize = createNormalizeEventStep({
   reportingCurrency: 'USD',
-  currencyRates: { USD: 1, EUR: 1.1 },
+  currencyRates: { USD: 1, EUR: 1.1, XAU: 2500 },
 });
 const event = (raw: Record<string, unknown>): Event => eventSchema.parse(raw);
 const receivedAt = BASE_TIME + 5_000;
@@ -101,5 +101,46 @@ describe('normalizeEventStep', () => {
       ...makeEvent('click'),
     });
     expect(deriveEventId(reordered)).toBe(deriveEventId(a));
+  });
+
+  it('rejects an amount that conversion pushes past the range the store holds', () => {
+    const result = normalize(
+      event(
+        makeEvent('purchase', { properties: { orderId: 'o', revenue: 1e11, currency: 'XAU' } }),
+      ),
+      receivedAt,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'out_of_range',
+      errors: [{ path: 'properties.revenue' }],
+    });
+    expect(!result.ok && result.errors[0]?.message).toBe(
+      'is 250000000000000 USD after conversion from XAU (rate 2500); amounts must be less than 100000000000000',
+    );
+    const refund = normalize(
+      event(makeEvent('refund', { properties: { orderId: 'o', amount: 4e10, currency: 'XAU' } })),
+      receivedAt,
+    );
+    expect(refund).toMatchObject({ ok: false, errors: [{ path: 'properties.amount' }] });
+  });
+
+  it('rejects a sent time or original time the store cannot hold, even when the skew fits', () => {
+    // Corrected, this event happened a second before it was received; as sent, in year 1.
+    const result = normalize(
+      event(
+        makeEvent('click', {
+          timestamp: '0001-01-01T00:00:00Z',
+          sentAt: '0001-01-01T00:00:01Z',
+        }),
+      ),
+      receivedAt,
+    );
+    expect(result).toMatchObject({ ok: false, reason: 'out_of_range' });
+    expect(!result.ok && result.errors.map((error) => error.path).sort()).toEqual([
+      'sentAt',
+      'timestamp',
+    ]);
+    expect(!result.ok && result.errors[0]?.message).toMatch(/before 1900-01-01/);
   });
 });

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { customerKeyOf, defaultChannel, type Event, type StoredEvent } from '@rapport/schemas';
+import {
+  customerKeyOf,
+  defaultChannel,
+  MAX_AMOUNT,
+  storedEventSchema,
+  type Event,
+  type StoredEvent,
+} from '@rapport/schemas';
 import { ok, reject, type StepResult } from './step-result.js';
 
 export interface NormalizeOptions {
@@ -37,13 +44,53 @@ const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 function moneyOf(event: Event) {
   if (event.type === 'purchase') {
     const { orderId, revenue, currency } = event.properties;
-    return { orderId, value: revenue, currency };
+    return { orderId, value: revenue, currency, path: 'properties.revenue' };
   }
   if (event.type === 'refund') {
     const { orderId, amount, currency } = event.properties;
-    return { orderId, value: amount, currency };
+    return { orderId, value: amount, currency, path: 'properties.amount' };
   }
   return undefined;
+}
+
+/** Where a stored event's column came from in the event as sent. */
+const SOURCE_OF: Readonly<Record<keyof StoredEvent, string>> = {
+  event_id: 'eventId',
+  type: 'type',
+  customer_key: 'customerId',
+  customer_id: 'customerId',
+  anonymous_id: 'anonymousId',
+  timestamp: 'timestamp',
+  original_timestamp: 'timestamp',
+  sent_at: 'sentAt',
+  received_at: '',
+  channel: 'channel',
+  order_id: 'properties.orderId',
+  amount: 'properties',
+  currency: 'properties.currency',
+  amount_original: 'properties',
+  context: 'context',
+  properties: 'properties',
+};
+
+/**
+ * The last check before an event leaves ingest: the one the pipeline makes of everything it
+ * reads off the bus, so no path lets a value through that the store cannot hold.
+ */
+function checkStorable(stored: StoredEvent, moneyPath: string | undefined) {
+  const parsed = storedEventSchema.safeParse(stored);
+  if (parsed.success) return ok(stored);
+  return reject<StoredEvent>(
+    'out_of_range',
+    ...parsed.error.issues.map((issue) => {
+      const column = issue.path[0] as keyof StoredEvent;
+      const amount = column === 'amount' || column === 'amount_original';
+      return {
+        path: (amount ? moneyPath : undefined) ?? SOURCE_OF[column] ?? '',
+        message: `${amount ? 'in the reporting currency, ' : ''}${issue.message}`,
+      };
+    }),
+  );
 }
 
 /**
@@ -73,8 +120,14 @@ export function createNormalizeEventStep(options: NormalizeOptions) {
         });
       }
       amount = round4(money.value * rate);
+      if (!(amount < MAX_AMOUNT)) {
+        return reject('out_of_range', {
+          path: money.path,
+          message: `is ${amount} ${options.reportingCurrency} after conversion from ${money.currency} (rate ${rate}); amounts must be less than ${MAX_AMOUNT}`,
+        });
+      }
     }
-    return ok({
+    const stored: StoredEvent = {
       event_id: event.eventId ?? deriveEventId(event),
       type: event.type,
       customer_key: customerKeyOf(event),
@@ -91,6 +144,7 @@ export function createNormalizeEventStep(options: NormalizeOptions) {
       amount_original: money ? round4(money.value) : 0,
       context: event.context ?? {},
       properties: event.properties ?? {},
-    });
+    };
+    return checkStorable(stored, money?.path);
   };
 }

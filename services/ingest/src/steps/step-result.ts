@@ -2,7 +2,14 @@
 export type StepResult<T> =
   { ok: true; value: T } | { ok: false; reason: RejectReason; errors: FieldError[] };
 
-export type RejectReason = 'too_large' | 'invalid' | 'no_exchange_rate' | 'timestamp_out_of_range';
+export type RejectReason =
+  | 'too_large'
+  | 'too_deep'
+  | 'invalid'
+  | 'no_exchange_rate'
+  | 'timestamp_out_of_range'
+  | 'out_of_range'
+  | 'store_rejected';
 
 export interface FieldError {
   path: string;

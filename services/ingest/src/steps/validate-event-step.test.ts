@@ -120,3 +120,130 @@ describe('validateEventStep messages', () => {
     expect(result).toMatchObject({ ok: false, errors: [{ path: 'properties.items[0].quantity' }] });
   });
 });
+
+describe('validateEventStep: numbers within the range of their column', () => {
+  const purchase = (properties: Record<string, unknown>) =>
+    makeEvent('purchase', {
+      properties: { orderId: 'o', revenue: 10, currency: 'USD', ...properties },
+    });
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['revenue 1e15', purchase({ revenue: 1e15 }), 'properties.revenue'],
+    ['revenue 1e308', purchase({ revenue: 1e308 }), 'properties.revenue'],
+    [
+      'revenue just past the Decimal(18, 4) range',
+      purchase({ revenue: 1e14 }),
+      'properties.revenue',
+    ],
+    ['revenue -1e-320', purchase({ revenue: -1e-320 }), 'properties.revenue'],
+    ['revenue "NaN"', purchase({ revenue: 'NaN' }), 'properties.revenue'],
+    ['revenue "1e3"', purchase({ revenue: '1e3' }), 'properties.revenue'],
+    [
+      'item price 1e20',
+      purchase({ items: [{ sku: 's', price: 1e20 }] }),
+      'properties.items[0].price',
+    ],
+    [
+      'item quantity 1e12',
+      purchase({ items: [{ sku: 's', quantity: 1e12 }] }),
+      'properties.items[0].quantity',
+    ],
+    [
+      'item quantity 2^53',
+      purchase({ items: [{ sku: 's', quantity: 2 ** 53 }] }),
+      'properties.items[0].quantity',
+    ],
+    [
+      'refund 1e308',
+      makeEvent('refund', { properties: { orderId: 'o', amount: 1e308, currency: 'USD' } }),
+      'properties.amount',
+    ],
+    [
+      'score 1e300',
+      makeEvent('interaction', { properties: { kind: 'call', score: 1e300 } }),
+      'properties.score',
+    ],
+    [
+      'score -1e15',
+      makeEvent('interaction', { properties: { kind: 'call', score: -1e15 } }),
+      'properties.score',
+    ],
+    [
+      'resultsCount 1e10',
+      makeEvent('search', { properties: { query: 'q', resultsCount: 1e10 } }),
+      'properties.resultsCount',
+    ],
+  ];
+  for (const [what, raw, path] of cases) {
+    it(`rejects ${what} at ${path}`, () => {
+      expect(new Set(issuePaths(raw))).toEqual(new Set([path]));
+    });
+  }
+
+  it('keeps the largest values the columns hold', () => {
+    expect(issuePaths(purchase({ revenue: 99_999_999_999_999.98 }))).toEqual([]);
+    expect(issuePaths(purchase({ revenue: 1e-320 }))).toEqual([]);
+    expect(
+      issuePaths(purchase({ items: [{ sku: 's', price: 0, quantity: 4_294_967_295 }] })),
+    ).toEqual([]);
+    expect(
+      issuePaths(makeEvent('interaction', { properties: { kind: 'call', score: -99.5 } })),
+    ).toEqual([]);
+  });
+
+  it('says what the range is', () => {
+    const result = validate(purchase({ revenue: 1e15 }));
+    expect(!result.ok && result.errors[0]?.message).toBe(
+      'must be less than 100000000000000 (the range amounts are stored in)',
+    );
+  });
+});
+
+describe('validateEventStep: ids that can be addressed later', () => {
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    [
+      'a lone high surrogate in customerId',
+      { customerId: 'ada\ud800' },
+      'customerId',
+      /lone surrogate \(U\+D800\) at position 3/,
+    ],
+    [
+      'a lone low surrogate in anonymousId',
+      { anonymousId: '\udc00x' },
+      'anonymousId',
+      /lone surrogate \(U\+DC00\) at position 0/,
+    ],
+    ['a NUL in eventId', { eventId: 'e\u0000' }, 'eventId', /control character \(U\+0000\)/],
+    [
+      'a newline in customerId',
+      { customerId: 'a\nb' },
+      'customerId',
+      /control character \(U\+000A\)/,
+    ],
+    [
+      'a C1 control in customerId',
+      { customerId: 'a\u0085' },
+      'customerId',
+      /control character \(U\+0085\)/,
+    ],
+  ];
+  for (const [what, overrides, path, message] of cases) {
+    it(`rejects ${what}, saying why`, () => {
+      const result = validate(makeEvent('click', overrides));
+      expect(result).toMatchObject({ ok: false, errors: [{ path }] });
+      expect(!result.ok && result.errors[0]?.message).toMatch(message);
+    });
+  }
+
+  it('rejects a bad orderId and sku', () => {
+    const raw = makeEvent('purchase', {
+      properties: { orderId: 'o\ud800', revenue: 1, currency: 'USD', items: [{ sku: '\u001b' }] },
+    });
+    expect(issuePaths(raw).sort()).toEqual(['properties.items[0].sku', 'properties.orderId']);
+  });
+
+  it('takes ids in any script, emoji included', () => {
+    expect(
+      issuePaths(makeEvent('click', { customerId: 'Zoë-😀-山田', eventId: 'é\u{1F600}' })),
+    ).toEqual([]);
+  });
+});

@@ -45,7 +45,32 @@ describe('decodeEventStep', () => {
     expect(decode(wire('[]'))).toMatchObject({ ok: false });
     expect(decode(wire(JSON.stringify(storedEvent('e', { amount: -1e15 }))))).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/amount is out of range/),
+      reason: expect.stringMatching(/amount: must be greater than -100000000000000/),
+    });
+  });
+
+  it('dead-letters values the store cannot hold, which would fail the whole insert', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ amount: 1e15 }, /amount: must be less than/],
+      [{ amount_original: 1e308 }, /amount_original: must be less than/],
+      [{ customer_id: 'ada\ud800' }, /customer_id: has a lone surrogate \(U\+D800\)/],
+      [{ event_id: 'e\u0007' }, /event_id: has a control character \(U\+0007\)/],
+      [{ order_id: '\udc00' }, /order_id: has a lone surrogate/],
+      [{ sent_at: Date.parse('0001-01-01T00:00:00Z') }, /sent_at: is before 1900-01-01/],
+      [{ original_timestamp: Date.UTC(9999, 0, 1) }, /original_timestamp: is after 2299-12-31/],
+      [{ timestamp: 1.5 }, /timestamp: /],
+    ];
+    for (const [change, reason] of bad) {
+      const value = JSON.stringify({ ...storedEvent('e'), ...change });
+      expect(decode(wire(value)), value).toMatchObject({ ok: false, reason });
+    }
+    const deep = JSON.stringify({
+      ...storedEvent('e'),
+      properties: JSON.parse(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`) as unknown,
+    });
+    expect(decode(wire(deep))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/properties: a(\[0\])+ is nested too deep/),
     });
   });
 });
