@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { BatchWriter, QueueFullError } from './batch-writer.js';
+import { BatchWriter, QueueFullError, isRowError } from './batch-writer.js';
 import { StoreError } from './errors.js';
 
 const logger = pino({ level: 'silent' });
@@ -83,5 +83,81 @@ describe('BatchWriter', () => {
     await expect(pending).resolves.toEqual(['ok:1']);
     expect(batches).toEqual([[1]]);
     await expect(writer.add([2])).rejects.toThrow(/shutting down/);
+  });
+
+  describe('a row the store refuses', () => {
+    // What the embedded engine throws for a Decimal past its column's range.
+    const overflow = () =>
+      new StoreError('rejected', 'insert into test failed: Code: 69. DB::Exception: too big', {
+        cause: Object.assign(new Error('Code: 69.'), { code: 'CHDB_INSERT', clickhouseCode: 69 }),
+      });
+
+    function splitting(bad: Set<number>, failure = overflow) {
+      const writes: number[][] = [];
+      const writer = new BatchWriter<number, string>({
+        name: 'test',
+        maxRows: 100,
+        flushIntervalMs: 5,
+        maxQueueRows: 1000,
+        logger,
+        write: async (items) => {
+          await Promise.resolve();
+          writes.push(items);
+          if (items.some((item) => bad.has(item))) throw failure();
+          return items.map((item) => `ok:${item}`);
+        },
+        rejectItem: (item, error) => `rejected:${item}:${error.code}`,
+      });
+      return { writer, writes };
+    }
+
+    it('fails only that row: the other callers of its batch are written', async () => {
+      const { writer, writes } = splitting(new Set([7]));
+      const callers = Array.from({ length: 10 }, (_, caller) =>
+        writer.add([caller * 2, caller * 2 + 1]),
+      );
+      const answers = await Promise.all(callers);
+      expect(answers.flat()).toEqual(
+        Array.from({ length: 20 }, (_, item) =>
+          item === 7 ? 'rejected:7:rejected' : `ok:${item}`,
+        ),
+      );
+      const written = writes.filter((items) => !items.includes(7)).flat();
+      expect(written.sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 20 }, (_, item) => item).filter((item) => item !== 7),
+      );
+      expect(writes.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(20)) + 1);
+    });
+
+    it('finds several bad rows and keeps the order of the others', async () => {
+      const { writer, writes } = splitting(new Set([0, 5, 9]));
+      const answer = await writer.add([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(answer.filter((result) => result.startsWith('rejected'))).toEqual([
+        'rejected:0:rejected',
+        'rejected:5:rejected',
+        'rejected:9:rejected',
+      ]);
+      const committed = writes.filter((items) => !items.some((i) => [0, 5, 9].includes(i)));
+      expect(committed.flat()).toEqual([1, 2, 3, 4, 6, 7, 8]);
+    });
+
+    it('fails the whole batch for errors that are not about the data', async () => {
+      const { writer, writes } = splitting(
+        new Set([1]),
+        () => new StoreError('rejected', 'Code: 60. DB::Exception: Table test does not exist'),
+      );
+      await expect(writer.add([0, 1, 2])).rejects.toThrow(/does not exist/);
+      expect(writes).toHaveLength(1);
+    });
+
+    it('tells data errors from the others, from the embedded and the HTTP client', () => {
+      expect(isRowError(overflow())).toBe(true);
+      const http = new StoreError('rejected', 'x', {
+        cause: Object.assign(new Error('Cannot parse'), { code: '25' }),
+      });
+      expect(isRowError(http)).toBe(true);
+      expect(isRowError(new StoreError('rejected', 'Code: 60. no table'))).toBe(false);
+      expect(isRowError(new StoreError('timeout', 'Code: 69. but a timeout'))).toBe(false);
+    });
   });
 });

@@ -19,6 +19,51 @@ export interface BatchWriterOptions<T, R> {
   attempts?: number;
   /** First back-off delay, doubled each attempt (default 100 ms). */
   backoffMs?: number;
+  /**
+   * The result of an item the store refused because of its own data. Given this, a batch whose
+   * write fails with such an error (see isRowError) is split in halves, again and again, until
+   * the items at fault stand alone: they get this result and every other item is written.
+   * Without it, the whole batch fails and every caller is told.
+   */
+  rejectItem?: (item: T, error: StoreError) => R;
+}
+
+// ClickHouse error codes that mean "this data", not "this store": the value of some row could
+// not be parsed or held. Other rows of the same insert are not at fault.
+const ROW_ERROR_CODES = new Set([
+  6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
+  26, // CANNOT_PARSE_QUOTED_STRING
+  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  38, // CANNOT_PARSE_DATE
+  41, // CANNOT_PARSE_DATETIME
+  53, // TYPE_MISMATCH
+  69, // ARGUMENT_OUT_OF_BOUND (a Decimal too big for its column)
+  70, // CANNOT_CONVERT_TYPE
+  72, // CANNOT_PARSE_NUMBER
+  117, // INCORRECT_DATA
+  131, // TOO_LARGE_STRING_SIZE
+  306, // TOO_DEEP_RECURSION
+  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  407, // DECIMAL_OVERFLOW
+]);
+
+/** The ClickHouse error code behind a store error, from the embedded or the HTTP client. */
+function clickHouseCodeOf(error: StoreError): number | undefined {
+  const cause = error.cause as { clickhouseCode?: unknown; code?: unknown } | undefined;
+  for (const code of [cause?.clickhouseCode, cause?.code]) {
+    if (typeof code === 'number' || (typeof code === 'string' && /^\d+$/.test(code))) {
+      return Number(code);
+    }
+  }
+  const quoted = /\bCode: (\d+)\./.exec(error.message);
+  return quoted ? Number(quoted[1]) : undefined;
+}
+
+/** True when the store refused a write because of the data of some of its rows. */
+export function isRowError(error: StoreError): boolean {
+  const code = clickHouseCodeOf(error);
+  return error.code === 'rejected' && code !== undefined && ROW_ERROR_CODES.has(code);
 }
 
 /** The writer is full: the caller should answer "try again later". */
@@ -132,7 +177,7 @@ export class BatchWriter<T, R> {
       metrics?.queueWaitSeconds.observe({ table: name }, (started - pending.enqueuedAt) / 1000);
     }
     try {
-      const results = await this.writeWithRetry(items);
+      const results = await this.writeIsolatingBadRows(items);
       metrics?.batchRows.observe({ table: name }, items.length);
       metrics?.insertSeconds.observe({ table: name }, (performance.now() - started) / 1000);
       let offset = 0;
@@ -146,6 +191,30 @@ export class BatchWriter<T, R> {
         'batch write failed; its callers were told',
       );
       for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  /**
+   * Writes the items; when the store refuses them for the data of some rows, finds those rows
+   * by halving and writes the rest. Halves are written in order, so a later item still sees
+   * every earlier one committed. n items with one bad row cost about 2·log2(n) writes.
+   */
+  private async writeIsolatingBadRows(items: T[]): Promise<R[]> {
+    try {
+      return await this.writeWithRetry(items);
+    } catch (error) {
+      const { rejectItem, metrics, name, logger } = this.options;
+      if (!rejectItem || !(error instanceof StoreError) || !isRowError(error)) throw error;
+      if (items.length === 1) {
+        metrics?.insertErrors.inc({ table: name, outcome: 'row_rejected' });
+        logger.warn({ err: error, table: name }, 'the store refused a row; it alone is rejected');
+        return [rejectItem(items[0]!, error)];
+      }
+      metrics?.insertErrors.inc({ table: name, outcome: 'split' });
+      const half = Math.ceil(items.length / 2);
+      const first = await this.writeIsolatingBadRows(items.slice(0, half));
+      const second = await this.writeIsolatingBadRows(items.slice(half));
+      return [...first, ...second];
     }
   }
 

@@ -62,7 +62,9 @@ describe('ingestEvents', () => {
     const ingest = await ingestWith((messages) =>
       Promise.resolve(
         messages.map((m): Outcome =>
-          m.eventId === 'b' ? { invalid: 'Code: 69. too big' } : 'stored',
+          m.eventId === 'b'
+            ? { invalid: 'the store refused the event: Code: 69. too big' }
+            : 'stored',
         ),
       ),
     );

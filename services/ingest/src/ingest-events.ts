@@ -104,7 +104,7 @@ export function createIngestEvents(deps: IngestDeps) {
         } else if (typeof outcome === 'object') {
           // The store refused this event alone; the others of its batch were written.
           reject(positions[index]!, 'store_rejected', [
-            { path: '', message: `the store refused the event: ${outcome.deadLettered}` },
+            { path: '', message: outcome.deadLettered },
           ]);
         } else {
           accepted++;

@@ -1,4 +1,4 @@
-import type { BusMessage, Delivery } from '@rapport/bus';
+import type { BusMessage, Delivery, Outcome } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import { BatchWriter, type Store } from '@rapport/store';
@@ -81,11 +81,11 @@ export function createWriteEventsStep(
 
 /** The pipeline's sink: batches events from every producer and writes them to `events`. */
 export class EventSink {
-  private readonly writer: BatchWriter<SinkItem, Delivery>;
+  private readonly writer: BatchWriter<SinkItem, Outcome>;
 
   constructor(deps: EventSinkDeps) {
     const writeEvents = createWriteEventsStep(deps.store, deps.onCommitted, deps.insertSettings);
-    this.writer = new BatchWriter({
+    this.writer = new BatchWriter<SinkItem, Outcome>({
       name: 'events',
       maxRows: deps.batch.maxRows,
       flushIntervalMs: deps.batch.flushIntervalMs,
@@ -97,14 +97,18 @@ export class EventSink {
         ),
       logger: deps.logger,
       metrics: deps.metrics,
+      // An event the store cannot take fails alone (dead-lettered with the store's reason);
+      // the events of other producers in its batch are written.
+      rejectItem: (_item, error) => ({ invalid: `the store refused the event: ${error.message}` }),
     });
   }
 
   /**
-   * Resolves with one outcome per message once they are committed. `source` is where the
+   * Resolves with one outcome per message once they are committed, or refused by the store
+   * for their own data (`{ invalid: reason }`). `source` is where the
    * messages sit in the bus's log; it names the insert for deduplication.
    */
-  write(messages: BusMessage[], source?: LogRange): Promise<Delivery[]> {
+  write(messages: BusMessage[], source?: LogRange): Promise<Outcome[]> {
     return this.writer.add(messages.map((message) => ({ message, source })));
   }
 
