@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LatestRuns, ProfileCache, ProfileService, SegmentDirectory } from '@rapport/api';
+import { ProfileCache, ProfileService } from '@rapport/profiles';
+import { LatestRuns, RunStore } from '@rapport/runs';
+import { SegmentDirectory } from '@rapport/segments';
 import { createNormalizeEventStep, createValidateEventStep } from '@rapport/ingest';
 import type { Profile } from '@rapport/schemas';
 import { migrationsDir } from '@rapport/schemas';
@@ -67,9 +69,10 @@ async function profiles(store: Store, asOf?: number): Promise<Record<string, Pro
     store,
     cache: new ProfileCache({ maxBytes: 0 }),
     latest: new LatestRuns(store),
+    runs: new RunStore(store),
     segments: new SegmentDirectory(store),
     currency: 'USD',
-    rules: { lapsedAfterDays: 90 },
+    lifecycle: { lapsedAfterDays: 90 },
     now: () => Date.parse('2025-01-01T00:00:00Z'),
   });
   const result: Record<string, Profile | undefined> = {};

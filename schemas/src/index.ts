@@ -10,3 +10,5 @@ export * from './profile.js';
 export * from './jobs.js';
 export * from './segments.js';
 export * from './clusters.js';
+export * from './run-summaries.js';
+export * from './instant.js';

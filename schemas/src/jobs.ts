@@ -17,6 +17,11 @@ export const runRecordSchema = z.object({
   summary: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
 });
+/** A job run as recorded in `job_runs` (and, while it runs, as its runner sees it). */
+export type RunRecord = z.infer<typeof runRecordSchema>;
+export type RunStatus = RunRecord['status'];
+export type RunTrigger = RunRecord['trigger'];
+export type PhaseTiming = RunRecord['phases'][number];
 
 export const jobListSchema = z.object({
   jobs: z.array(

@@ -4,7 +4,7 @@ import { profileSegmentSchema } from './segments.js';
 export const LIFECYCLE_STAGES = ['visitor', 'lead', 'customer', 'repeat', 'lapsed'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
-const money = z.number().describe('in the reporting currency');
+const money = z.number().describe('in the reporting currency, rounded to cents');
 const instant = z.string().describe('ISO-8601, UTC');
 
 export const profileStatsSchema = z.object({
@@ -16,6 +16,7 @@ export const profileStatsSchema = z.object({
   visits: z.number().int().describe('days with at least one page view'),
   pageViews: z.number().int(),
   searches: z.number().int(),
+  clicks: z.number().int(),
   interactions: z.number().int().describe('offline and assisted contacts'),
   orders: z.number().int().describe('purchase events'),
   revenue: money,
@@ -35,6 +36,9 @@ export const profileStatsSchema = z.object({
     openRate: z.number().nullable().describe('opened / sent'),
     clickRate: z.number().nullable().describe('clicked / sent'),
   }),
+  categories: z
+    .array(z.string())
+    .describe('every category of purchased items, in alphabetical order'),
   topCategories: z
     .array(z.object({ category: z.string(), items: z.number().int() }))
     .describe('categories of purchased items, most bought first (at most 5)'),

@@ -1,9 +1,9 @@
+import { anonymousIdSql, ownersSql, profileKeySql } from '@rapport/profiles';
 import type { EventCondition, EventFilter } from '@rapport/schemas';
 import { compileJsonCondition, type JsonTarget } from './compile-json-value.js';
 import { compileScalar } from './compile-scalar.js';
 import { daysBeforeNow, instant } from './compile-field.js';
 import { resolveEventField } from './event-fields.js';
-import { OWNERS_SQL } from './features-sql.js';
 import type { SqlParams } from './sql-params.js';
 
 function compileFilter(filter: EventFilter, params: SqlParams): string {
@@ -60,10 +60,9 @@ function countedProfiles(input: {
   const filters = (node.where ?? []).map((filter) => compileFilter(filter, params));
   const all = (conditions: string[]) =>
     conditions.length === 0 ? '1' : conditions.map((condition) => `(${condition})`).join(' AND ');
-  return `SELECT if(startsWith(k.customer_key, 'a:') AND ifNull(o.owner, '') != '', concat('c:', o.owner), k.customer_key) AS profile_key
+  return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile_key
     FROM (SELECT customer_key, count() AS n FROM events PREWHERE ${all(prewhere)} WHERE ${all(filters)} GROUP BY customer_key) AS k
-    LEFT JOIN (${OWNERS_SQL}) AS o
-        ON o.anonymous_id = if(startsWith(k.customer_key, 'a:'), substring(k.customer_key, 3), '')
+    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
 }
 

@@ -1,13 +1,26 @@
-export {
-  featuresInsertSql,
-  featuresSelectSql,
-  lapsedMs,
-  OWNERS_SQL,
-  type FeaturesParams,
-} from './features-sql.js';
 export { FIELD_CATALOGUE, type FieldSpec, type FieldType } from './field-catalogue.js';
 export { parseRule, type ParsedRule } from './parse-rule.js';
 export { InvalidRuleError, type RuleIssue } from './rule-issues.js';
 export { compileRule, type CompiledRule } from './compile-rule.js';
-export { referencedSegments } from './referenced-segments.js';
 export { matchingProfilesSql } from './matching-profiles-sql.js';
+export { referencedSegments, segmentNodes } from './referenced-segments.js';
+export {
+  readNewestDefinitions,
+  readNewestDefinition,
+  readDefinitionVersion,
+  insertDefinition,
+  type StoredDefinition,
+} from './store/definitions.js';
+export {
+  readLatestEvaluations,
+  readEvaluation,
+  evaluationAnswer,
+  type SegmentEvaluation,
+} from './store/evaluations.js';
+export {
+  readEvaluableDefinitions,
+  evaluationOrder,
+  type EvaluableDefinition,
+} from './store/evaluation-order.js';
+export { referenceIssues, referrersOf } from './store/references.js';
+export { SegmentDirectory } from './store/segment-directory.js';

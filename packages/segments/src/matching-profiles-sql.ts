@@ -1,14 +1,14 @@
-import { featuresSelectSql } from './features-sql.js';
+import { profileRowsSql } from '@rapport/profiles';
 
 /**
  * The profile keys a compiled rule matches.
- * - `{ runId }`: the rows of a stored features run; bind `featuresRun` to that run id.
- * - `'live'`: features computed in the query itself; bind the features parameters
- *   (see FeaturesParams) along with the rule's.
+ * - `snapshot`: the rows of a stored profile snapshot; bind `{featuresRun:String}` to its run.
+ * - `live`: profile rows computed in the query itself; bind the profile rows' parameters
+ *   (see profileRowsSql) along with the rule's.
  */
-export function matchingProfilesSql(where: string, source: { runId: string } | 'live'): string {
+export function matchingProfilesSql(where: string, source: 'snapshot' | 'live'): string {
   if (source === 'live') {
-    return `SELECT profile_key FROM (${featuresSelectSql()}) WHERE (${where})`;
+    return `SELECT profile_key FROM (${profileRowsSql({ scope: 'all', source: 'projections' })}) WHERE (${where})`;
   }
   return `SELECT profile_key FROM profile_features WHERE run_id = {featuresRun:String} AND (${where})`;
 }

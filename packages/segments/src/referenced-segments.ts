@@ -1,28 +1,28 @@
 import type { SegmentRule } from '@rapport/schemas';
 import { assertNever } from './assert-never.js';
 
+/** Every `segment` node of a rule, with its JSON Pointer within the rule ("" for the root). */
+export function segmentNodes(
+  rule: SegmentRule,
+  pointer = '',
+): { segmentId: string; pointer: string }[] {
+  switch (rule.type) {
+    case 'and':
+    case 'or':
+      return rule.rules.flatMap((child, index) => segmentNodes(child, `${pointer}/rules/${index}`));
+    case 'not':
+      return segmentNodes(rule.rule, `${pointer}/rule`);
+    case 'segment':
+      return [{ segmentId: rule.segmentId, pointer }];
+    case 'field':
+    case 'event':
+      return [];
+    default:
+      return assertNever(rule);
+  }
+}
+
 /** The ids of the segments a rule refers to, each once, in the order they appear. */
 export function referencedSegments(rule: SegmentRule): string[] {
-  const found = new Set<string>();
-  const visit = (node: SegmentRule): void => {
-    switch (node.type) {
-      case 'and':
-      case 'or':
-        node.rules.forEach(visit);
-        return;
-      case 'not':
-        visit(node.rule);
-        return;
-      case 'segment':
-        found.add(node.segmentId);
-        return;
-      case 'field':
-      case 'event':
-        return;
-      default:
-        assertNever(node);
-    }
-  };
-  visit(rule);
-  return [...found];
+  return [...new Set(segmentNodes(rule).map((node) => node.segmentId))];
 }

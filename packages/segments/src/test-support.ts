@@ -1,8 +1,12 @@
+import {
+  lapsedMs,
+  writeProfileSnapshot,
+  type ProfileSnapshotParams as FeaturesParams,
+} from '@rapport/profiles';
 import type { SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { eventRow, insertRows } from '@rapport/store/testing';
 import { compileRule } from './compile-rule.js';
-import { featuresInsertSql, lapsedMs, type FeaturesParams } from './features-sql.js';
 import { matchingProfilesSql } from './matching-profiles-sql.js';
 
 // Shared by the tests of this package that run rules against the embedded engine.
@@ -55,14 +59,14 @@ export function featuresParams(runId: string, runs: Partial<FeaturesParams> = {}
 
 /** Stores a features run of every profile as it stands. */
 export async function writeFeatures(store: Store, params: FeaturesParams) {
-  await store.command(featuresInsertSql(), { ...params });
+  await writeProfileSnapshot(store, params);
 }
 
 /** The profile keys a rule matches in a stored features run, sorted. */
 export async function matching(store: Store, rule: SegmentRule, runId: string): Promise<string[]> {
   const compiled = compileRule(rule, { now: NOW });
   const rows = await store.query<{ profile_key: string }>(
-    matchingProfilesSql(compiled.where, { runId }),
+    matchingProfilesSql(compiled.where, 'snapshot'),
     { ...compiled.params, featuresRun: runId },
   );
   return rows.map((row) => row.profile_key).sort();

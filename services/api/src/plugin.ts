@@ -1,12 +1,12 @@
 import type { EventBus } from '@rapport/bus';
+import type { ProfileService } from '@rapport/profiles';
 import { errorResponseSchema, timelineQuerySchema, timelineResponseSchema } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { profileRoutes } from './profiles/routes.js';
-import type { LatestRuns } from './reports/latest-runs.js';
+import type { LatestRuns } from '@rapport/runs';
 import { reportRoutes } from './reports/routes.js';
-import type { ProfileService } from './profiles/profile-service.js';
 import { segmentRoutes } from './segments/routes.js';
 import { readTimeline } from './timeline.js';
 
@@ -30,7 +30,7 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
     store,
     latest: options.latest,
     // The lifecycle stage a rule tests is the one profiles show.
-    lapsedAfterDays: options.profiles.rules.lapsedAfterDays,
+    lapsedAfterDays: options.profiles.lifecycle.lapsedAfterDays,
     onDefinitionsChanged: () => options.profiles.segmentsChanged(),
   });
 

@@ -1,7 +1,7 @@
 import type { TimelineEvent, TimelineResponse } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { HttpError } from '@rapport/http';
-import { linkedAnonymousIds } from './profiles/identity.js';
+import { customerKeys, linkedAnonymousIds } from '@rapport/profiles';
 
 interface Cursor {
   ms: number;
@@ -46,7 +46,7 @@ export async function readTimeline(
 ): Promise<TimelineResponse> {
   const before = parseBefore(request.before);
   const anonymousIds = await linkedAnonymousIds(store, request.customerId);
-  const keys = [`c:${request.customerId}`, ...anonymousIds.map((id) => `a:${id}`)];
+  const keys = customerKeys(request.customerId, anonymousIds);
   const rows = await store.query<TimelineRow>(
     `SELECT event_id, type, customer_id, anonymous_id,
             toUnixTimestamp64Milli(timestamp) AS ts, toUnixTimestamp64Milli(received_at) AS received,

@@ -1,6 +1,7 @@
 import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
-import { apiPlugin, createProfiles, type ProfileCache, type ProfileService } from '@rapport/api';
+import { apiPlugin, createProfiles } from '@rapport/api';
+import type { ProfileCache, ProfileService } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';

@@ -10,7 +10,6 @@ export {
   type RunTrigger,
 } from './job.js';
 export { JobRunner, type JobRunnerDeps, type StartedRun } from './job-runner.js';
-export { RunStore } from './run-store.js';
 export { Scheduler, type Schedules } from './scheduler.js';
 export { rfmJob } from './rfm/rfm-job.js';
 export { clvJob, clvParams, type ClvParams } from './clv/clv-job.js';

@@ -11,7 +11,7 @@ import {
   type RunRecord,
   type RunTrigger,
 } from './job.js';
-import { RunStore } from './run-store.js';
+import { RunStore } from '@rapport/runs';
 
 export interface JobRunnerDeps {
   store: Store;

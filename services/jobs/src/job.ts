@@ -2,30 +2,7 @@ import type { Logger } from '@rapport/observability';
 import type { Store } from '@rapport/store';
 import type { z } from 'zod';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
-export type RunTrigger = 'api' | 'cli' | 'schedule';
-
-export interface PhaseTiming {
-  name: string;
-  seconds: number;
-}
-
-/** A job run as recorded in `job_runs` (and, while it runs, as its runner sees it). */
-export interface RunRecord {
-  runId: string;
-  job: string;
-  params: Record<string, unknown>;
-  trigger: RunTrigger;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  rowsWritten: number;
-  phases: PhaseTiming[];
-  /** While running: the phase under way and how many of the job's phases are done. */
-  progress: { phase: string; done: number; total: number } | null;
-  summary: Record<string, unknown>;
-  error: string | null;
-}
+export type { PhaseTiming, RunRecord, RunStatus, RunTrigger } from '@rapport/schemas';
 
 /** What a job gets to work with. */
 export interface JobContext {

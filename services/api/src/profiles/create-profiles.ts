@@ -1,10 +1,9 @@
 import type { Config } from '@rapport/config';
 import type { Metrics } from '@rapport/observability';
+import { ProfileCache, ProfileService } from '@rapport/profiles';
+import { LatestRuns, RunStore } from '@rapport/runs';
+import { SegmentDirectory } from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import { LatestRuns } from '../reports/latest-runs.js';
-import { SegmentDirectory } from '../segments/segment-directory.js';
-import { ProfileCache } from './profile-cache.js';
-import { ProfileService } from './profile-service.js';
 
 /** The profile read path of a process: cache, latest job runs and the service over them. */
 export function createProfiles(options: {
@@ -21,9 +20,10 @@ export function createProfiles(options: {
     store,
     cache,
     latest,
+    runs: new RunStore(store),
     segments: new SegmentDirectory(store),
     currency: config.ingest.reportingCurrency,
-    rules: { lapsedAfterDays: config.profiles.lapsedAfterDays },
+    lifecycle: { lapsedAfterDays: config.profiles.lapsedAfterDays },
   });
   return { cache, latest, profiles };
 }

@@ -9,11 +9,10 @@ import {
   profileSchema,
   type StoredEvent,
 } from '@rapport/schemas';
+import { ownerOf, profileKey, type ProfileService } from '@rapport/profiles';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ownerOf } from './identity.js';
-import type { ProfileService } from './profile-service.js';
 
 export interface ProfileRoutesOptions {
   store: Store;
@@ -117,7 +116,7 @@ export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async 
       const event: StoredEvent = {
         event_id: `unlink-${randomUUID()}`,
         type: 'identity_unlink',
-        customer_key: `c:${customerId}`,
+        customer_key: profileKey({ customerId }),
         customer_id: customerId,
         anonymous_id: anonymousId,
         timestamp: now,

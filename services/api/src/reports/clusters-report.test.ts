@@ -3,8 +3,7 @@ import { createLogger, Metrics } from '@rapport/observability';
 import { clustersReportSchema } from '@rapport/schemas';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readProfileCluster } from './clusters-report.js';
-import { LatestRuns } from './latest-runs.js';
+import { LatestRuns } from '@rapport/runs';
 import { reportRoutes } from './routes.js';
 
 let test: TestStore;
@@ -144,7 +143,6 @@ describe('GET /v1/reports/clusters', () => {
     });
     const unknown = await app.inject({ method: 'GET', url: '/v1/reports/clusters?runId=nope' });
     expect(unknown.statusCode).toBe(404);
-    expect(await readProfileCluster(test.store, latest, 'c:ada')).toBeNull();
   });
 
   it('answers 409 for a run that did not succeed', async () => {
@@ -210,16 +208,5 @@ describe('GET /v1/reports/clusters', () => {
       '404',
       '409',
     ]);
-  });
-
-  it('gives a profile its cluster in the latest run, and null for a profile it does not know', async () => {
-    expect(await readProfileCluster(test.store, latest, 'a:y')).toEqual({
-      runId: 'good-run',
-      cluster: 3,
-      label: 'many visits',
-      computedAt: '2025-01-02T03:04:05.000Z',
-    });
-    expect(await readProfileCluster(test.store, latest, 'c:ada')).toMatchObject({ cluster: 7 });
-    expect(await readProfileCluster(test.store, latest, 'c:nobody')).toBeNull();
   });
 });

@@ -1,7 +1,12 @@
 import { HttpError } from '@rapport/http';
-import type { ClustersReport, ClusterTrait, ProfileCluster } from '@rapport/schemas';
+import { summaryOf, type LatestRuns } from '@rapport/runs';
+import {
+  clustersSummarySchema,
+  type ClustersReport,
+  type ClusterTrait,
+} from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import type { LatestRuns } from './latest-runs.js';
+import { succeededRun } from './succeeded-run.js';
 
 interface CentroidRow {
   cluster: number;
@@ -32,31 +37,6 @@ function parseJson<T>(text: string, fallback: T): T {
 const round = (value: number, digits = 4) => Number(Number(value).toPrecision(digits));
 const decimals = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
 
-/** A profile's cluster in the latest clusters run, for the profile. */
-export async function readProfileCluster(
-  store: Store,
-  latest: LatestRuns,
-  profileKey: string,
-): Promise<ProfileCluster | null> {
-  const run = await latest.get('clusters');
-  if (!run) return null;
-  const [row] = await store.query<{ cluster: number; label: string }>(
-    `SELECT a.cluster AS cluster, c.label AS label
-     FROM (SELECT cluster FROM cluster_assignments
-           WHERE run_id = {runId:String} AND profile_key = {profileKey:String}) AS a
-     LEFT JOIN (SELECT cluster, label FROM cluster_centroids WHERE run_id = {runId:String}) AS c
-         ON c.cluster = a.cluster`,
-    { runId: run.runId, profileKey },
-  );
-  if (!row) return null;
-  return {
-    runId: run.runId,
-    cluster: Number(row.cluster),
-    label: row.label,
-    computedAt: new Date(run.finishedAt).toISOString(),
-  };
-}
-
 /** The clusters of one run: how k was chosen, the features, and each cluster described. */
 export async function readClustersReport(
   store: Store,
@@ -67,20 +47,8 @@ export async function readClustersReport(
   if (runId === undefined) {
     throw new HttpError(404, 'no successful clusters run yet; start one first');
   }
-  const [run] = await store.query<{
-    job: string;
-    status: string;
-    finished_at: number | null;
-    summary: string;
-  }>(
-    `SELECT job, status, toUnixTimestamp64Milli(finished_at) AS finished_at, summary
-     FROM job_runs FINAL WHERE run_id = {runId:String}`,
-    { runId },
-  );
-  if (!run || run.job !== 'clusters') throw new HttpError(404, `no clusters run ${runId}`);
-  if (run.status !== 'succeeded') {
-    throw new HttpError(409, `clusters run ${runId} is ${run.status}`);
-  }
+  const run = await succeededRun(store, { job: 'clusters', runId });
+  const summary = summaryOf(run, clustersSummarySchema);
   const [centroids, features] = await Promise.all([
     store.query<CentroidRow>(
       `SELECT cluster, size, features, means, label, description
@@ -93,25 +61,21 @@ export async function readClustersReport(
       { runId },
     ),
   ]);
-  const summary = parseJson<Record<string, unknown>>(run.summary, {});
   const profiles = centroids.reduce((sum, row) => sum + Number(row.size), 0);
-  const chosenBy = summary.kChosenBy;
   return {
     runId,
-    computedAt: run.finished_at === null ? null : new Date(Number(run.finished_at)).toISOString(),
+    computedAt: run.finishedAt,
     profiles,
     k: centroids.length,
-    kChosenBy: chosenBy === 'param' || chosenBy === 'config' ? chosenBy : 'silhouette',
-    silhouette: typeof summary.silhouette === 'number' ? decimals(summary.silhouette, 4) : null,
-    inertia: decimals(Number(summary.inertia ?? 0), 2),
-    tried: (Array.isArray(summary.tried) ? (summary.tried as ClustersReport['tried']) : []).map(
-      (t) => ({
-        k: Number(t.k),
-        silhouette: t.silhouette === null ? null : decimals(Number(t.silhouette), 4),
-        inertia: decimals(Number(t.inertia), 2),
-      }),
-    ),
-    sample: (summary.sample ?? {}) as Record<string, unknown>,
+    kChosenBy: summary.kChosenBy,
+    silhouette: summary.silhouette === null ? null : decimals(summary.silhouette, 4),
+    inertia: decimals(summary.inertia, 2),
+    tried: summary.tried.map((t) => ({
+      k: t.k,
+      silhouette: t.silhouette === null ? null : decimals(t.silhouette, 4),
+      inertia: decimals(t.inertia, 2),
+    })),
+    sample: summary.sample,
     features: features.map((row) => ({
       name: row.feature,
       transform: row.transform === 'log1p' ? 'log1p' : 'none',

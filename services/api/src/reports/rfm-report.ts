@@ -1,51 +1,8 @@
 import { HttpError } from '@rapport/http';
-import type { RfmReport } from '@rapport/schemas';
+import type { LatestRuns } from '@rapport/runs';
+import { isoOf, type RfmReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import type { LatestRuns } from './latest-runs.js';
-
-export interface RfmScore {
-  runId: string;
-  asOf: string;
-  recencyDays: number;
-  frequency: number;
-  monetary: number;
-  r: number;
-  f: number;
-  m: number;
-  score: string;
-  segment: string;
-}
-
-/** One customer's scores in the latest rfm run, for the profile. */
-export async function readRfmScore(
-  store: Store,
-  latest: LatestRuns,
-  customerId: string,
-): Promise<RfmScore | null> {
-  const run = await latest.get('rfm');
-  if (!run) return null;
-  const [row] = await store.query<
-    Omit<RfmScore, 'runId' | 'asOf'> & { as_of: number; recency_days: number }
-  >(
-    `SELECT toUnixTimestamp64Milli(as_of) AS as_of, recency_days, frequency,
-            toFloat64(monetary) AS monetary, r, f, m, score, segment
-     FROM rfm_scores WHERE run_id = {runId:String} AND customer_id = {customerId:String}`,
-    { runId: run.runId, customerId },
-  );
-  if (!row) return null;
-  return {
-    runId: run.runId,
-    asOf: new Date(Number(row.as_of)).toISOString(),
-    recencyDays: Number(row.recency_days),
-    frequency: Number(row.frequency),
-    monetary: Number(row.monetary),
-    r: Number(row.r),
-    f: Number(row.f),
-    m: Number(row.m),
-    score: row.score,
-    segment: row.segment,
-  };
-}
+import { succeededRun } from './succeeded-run.js';
 
 /** The 5 × 5 recency × frequency grid and the named segments of one run. */
 export async function readRfmReport(
@@ -55,13 +12,7 @@ export async function readRfmReport(
 ): Promise<RfmReport> {
   const runId = options.runId ?? (await latest.get('rfm'))?.runId;
   if (runId === undefined) throw new HttpError(404, 'no successful rfm run yet; start one first');
-  const [run] = await store.query<{ finished_at: number | null; job: string; status: string }>(
-    `SELECT job, status, toUnixTimestamp64Milli(finished_at) AS finished_at
-     FROM job_runs FINAL WHERE run_id = {runId:String}`,
-    { runId },
-  );
-  if (!run || run.job !== 'rfm') throw new HttpError(404, `no rfm run ${runId}`);
-  if (run.status !== 'succeeded') throw new HttpError(409, `rfm run ${runId} is ${run.status}`);
+  const run = await succeededRun(store, { job: 'rfm', runId });
   const cells = await store.query<{
     r: number;
     f: number;
@@ -97,8 +48,8 @@ export async function readRfmReport(
   const asOf = cells[0]?.as_of;
   return {
     runId,
-    asOf: asOf === undefined ? '' : new Date(Number(asOf)).toISOString(),
-    computedAt: run.finished_at === null ? null : new Date(Number(run.finished_at)).toISOString(),
+    asOf: asOf === undefined ? '' : isoOf(Number(asOf)),
+    computedAt: run.finishedAt,
     currency: options.currency,
     customers,
     grid,

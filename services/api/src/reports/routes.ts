@@ -9,7 +9,7 @@ import {
 } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { LatestRuns } from './latest-runs.js';
+import type { LatestRuns } from '@rapport/runs';
 import { readClustersReport } from './clusters-report.js';
 import { readClvReport } from './clv-report.js';
 import { readRfmReport } from './rfm-report.js';

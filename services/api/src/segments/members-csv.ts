@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
+import { parseProfileKey } from '@rapport/profiles';
+import { isoOf } from '@rapport/schemas';
+import type { SegmentEvaluation } from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import type { Evaluation } from './evaluations.js';
 import { readMembers } from './members-query.js';
-import { isoOf, memberOf } from './profile-key.js';
 
 /** Rows read from the store at a time: a few MB, however large the segment. */
 export const CSV_CHUNK_ROWS = 20_000;
@@ -18,7 +19,7 @@ export function csvField(value: string | null): string {
 async function* csvChunks(input: {
   store: Store;
   segmentId: string;
-  evaluation: Evaluation;
+  evaluation: SegmentEvaluation;
   chunkRows: number;
 }): AsyncGenerator<string> {
   const { store, segmentId, evaluation, chunkRows } = input;
@@ -36,7 +37,7 @@ async function* csvChunks(input: {
     if (!last) break;
     let text = '';
     for (const row of rows) {
-      const member = memberOf(row.profile_key);
+      const member = parseProfileKey(row.profile_key);
       const since = row.since === null ? null : isoOf(Number(row.since));
       text += `${csvField(member.customerId)},${csvField(member.anonymousId)},${csvField(since)}\r\n`;
     }
@@ -59,7 +60,7 @@ async function* csvChunks(input: {
 export function membersCsv(input: {
   store: Store;
   segmentId: string;
-  evaluation: Evaluation;
+  evaluation: SegmentEvaluation;
   chunkRows?: number;
 }): Readable {
   return Readable.from(csvChunks({ ...input, chunkRows: input.chunkRows ?? CSV_CHUNK_ROWS }), {

@@ -1,9 +1,14 @@
 import { HttpError } from '@rapport/http';
+import { parseProfileKey } from '@rapport/profiles';
+import { isoOf } from '@rapport/schemas';
+import {
+  readEvaluation,
+  readLatestEvaluations,
+  type SegmentEvaluation,
+} from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import { readEvaluation, readLatestEvaluations, type Evaluation } from './evaluations.js';
 import { decodeCursor, encodeCursor } from './member-cursor.js';
 import { readMembers, resultsExist } from './members-query.js';
-import { isoOf, memberOf } from './profile-key.js';
 
 export interface MembersPage {
   segmentId: string;
@@ -28,7 +33,7 @@ const gone = () =>
   );
 
 /** The latest evaluation of a segment; 409 before the first one. */
-export async function latestEvaluation(store: Store, segmentId: string): Promise<Evaluation> {
+export async function latestEvaluation(store: Store, segmentId: string): Promise<SegmentEvaluation> {
   const evaluation = (await readLatestEvaluations(store, [segmentId])).get(segmentId);
   if (!evaluation) throw notEvaluated(segmentId);
   return evaluation;
@@ -41,7 +46,7 @@ export async function latestEvaluation(store: Store, segmentId: string): Promise
 export async function evaluationFor(
   store: Store,
   input: { segmentId: string; cursor?: string | undefined },
-): Promise<{ evaluation: Evaluation; after: string }> {
+): Promise<{ evaluation: SegmentEvaluation; after: string }> {
   const { segmentId } = input;
   if (input.cursor === undefined) {
     return { evaluation: await latestEvaluation(store, segmentId), after: '' };
@@ -78,7 +83,7 @@ export async function readMembersPage(
     runId: evaluation.runId,
     computedAt: isoOf(evaluation.evaluatedAt),
     members: page.map((row) => ({
-      ...memberOf(row.profile_key),
+      ...parseProfileKey(row.profile_key),
       since: row.since === null ? null : isoOf(Number(row.since)),
     })),
     next:

@@ -1,9 +1,9 @@
 import { HttpError } from '@rapport/http';
-import type { SegmentRule } from '@rapport/schemas';
-import { compileRule, lapsedMs, matchingProfilesSql } from '@rapport/segments';
+import { lapsedMs, parseProfileKey } from '@rapport/profiles';
+import type { LatestRuns } from '@rapport/runs';
+import { isoOf, type SegmentRule } from '@rapport/schemas';
+import { compileRule, matchingProfilesSql } from '@rapport/segments';
 import { StoreError, type Store } from '@rapport/store';
-import type { LatestRuns } from '../reports/latest-runs.js';
-import { isoOf, memberOf } from './profile-key.js';
 
 export interface PreviewAnswer {
   count: number;
@@ -18,10 +18,6 @@ interface Source {
   params: Record<string, unknown>;
   computedAt: number;
   source: PreviewAnswer['source'];
-}
-
-async function latestRunId(latest: LatestRuns, job: string): Promise<string> {
-  return (await latest.get(job))?.runId ?? '';
 }
 
 /**
@@ -49,7 +45,7 @@ async function sourceFor(input: {
       // Times relative to "now" are measured from when the snapshot was taken.
       const compiled = compileRule(rule, { now: computedAt });
       return {
-        sql: matchingProfilesSql(compiled.where, { runId: run.runId }),
+        sql: matchingProfilesSql(compiled.where, 'snapshot'),
         params: { ...compiled.params, featuresRun: run.runId },
         computedAt,
         source: 'snapshot',
@@ -57,7 +53,7 @@ async function sourceFor(input: {
     }
   }
   const [rfmRun, clvRun, clustersRun] = await Promise.all(
-    ['rfm', 'clv', 'clusters'].map((job) => latestRunId(latest, job)),
+    ['rfm', 'clv', 'clusters'].map((job) => latest.idOf(job)),
   );
   const compiled = compileRule(rule, { now: input.now });
   return {
@@ -107,7 +103,7 @@ export async function previewRule(input: {
   }
   return {
     count: Number(row?.members ?? 0),
-    sample: (row?.sample ?? []).slice(0, input.sample).map(memberOf),
+    sample: (row?.sample ?? []).slice(0, input.sample).map(parseProfileKey),
     computedAt: isoOf(source.computedAt),
     source: source.source,
   };

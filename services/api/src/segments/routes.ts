@@ -12,21 +12,19 @@ import {
   segmentQuerySchema,
   segmentSchema,
   updateSegmentSchema,
+  isoOf,
 } from '@rapport/schemas';
-import { FIELD_CATALOGUE } from '@rapport/segments';
+import { FIELD_CATALOGUE, readLatestEvaluations, readNewestDefinitions } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { LatestRuns } from '../reports/latest-runs.js';
+import type { LatestRuns } from '@rapport/runs';
 import { prefersCsv } from './accepts-csv.js';
-import { readLatestEvaluations } from './evaluations.js';
 import { historyRange, readHistory } from './history.js';
 import { membersCsv } from './members-csv.js';
 import { latestEvaluation, readMembersPage, type MembersPage } from './members.js';
 import { previewRule } from './preview.js';
-import { isoOf } from './profile-key.js';
 import { checkReferences, parseRuleOrRefuse } from './rule-checks.js';
-import { readNewestDefinitions } from './segment-definitions.js';
 import { SegmentRegistry } from './segment-registry.js';
 
 export interface SegmentRoutesOptions {

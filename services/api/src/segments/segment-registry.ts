@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { HttpError } from '@rapport/http';
-import type { Segment } from '@rapport/schemas';
+import { isoOf, type Segment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { evaluationAnswer, readLatestEvaluations, type Evaluation } from './evaluations.js';
-import { isoOf } from './profile-key.js';
-import { checkReferences, parseRuleOrRefuse, referrersOf } from './rule-checks.js';
+import { checkReferences, parseRuleOrRefuse } from './rule-checks.js';
 import {
+  evaluationAnswer,
   insertDefinition,
   readDefinitionVersion,
+  readLatestEvaluations,
   readNewestDefinition,
   readNewestDefinitions,
+  referrersOf,
+  type SegmentEvaluation,
   type StoredDefinition,
-} from './segment-definitions.js';
+} from '@rapport/segments';
 import { WriteLock } from './write-lock.js';
 
 /** Ids that would be read as the static routes beside `/v1/segments/:id`. */
@@ -25,7 +27,7 @@ export interface SegmentInput {
 
 const newId = () => `seg_${randomBytes(6).toString('hex')}`;
 
-function toSegment(definition: StoredDefinition, evaluation: Evaluation | undefined): Segment {
+function toSegment(definition: StoredDefinition, evaluation: SegmentEvaluation | undefined): Segment {
   return {
     id: definition.id,
     version: definition.version,

@@ -1,4 +1,4 @@
-import { featuresInsertSql, lapsedMs } from '@rapport/segments';
+import { lapsedMs, writeProfileSnapshot } from '@rapport/profiles';
 import { insertRows } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreviewAnswer } from './preview.js';
@@ -406,7 +406,7 @@ describe('preview', () => {
 
   it('reads the latest segments run once its fields are stored', async () => {
     const computedAt = now - 60_000;
-    await t.store.command(featuresInsertSql(), {
+    await writeProfileSnapshot(t.store, {
       runId: 'seg-run-1',
       now: computedAt,
       lapsedMs: lapsedMs(90),

@@ -6,7 +6,7 @@ import type { Store } from '@rapport/store';
 import { insertRows, openTestStore } from '@rapport/store/testing';
 import { apiPlugin } from '../plugin.js';
 import { createProfiles } from '../profiles/create-profiles.js';
-import type { LatestRuns } from '../reports/latest-runs.js';
+import type { LatestRuns } from '@rapport/runs';
 
 export interface SegmentsTestApp {
   app: App;

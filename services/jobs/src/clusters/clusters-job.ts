@@ -11,17 +11,16 @@ import {
   type KMeansFit,
   type KTried,
 } from '@rapport/analytics';
-import { featuresInsertSql, lapsedMs } from '@rapport/segments';
+import { lapsedMs, writeProfileSnapshot } from '@rapport/profiles';
 import type { Store } from '@rapport/store';
 import { defineJob, type JobContext, type JobDefinition } from '../job.js';
-import { latestSucceededRun } from '../latest-run.js';
+import { RunStore } from '@rapport/runs';
 import { dropPartitionsExcept } from '../partitions.js';
 import { CLUSTER_FEATURES, FEATURE_NAMES, toNaturalUnits } from './cluster-features.js';
 import { clustersParams, type ClustersParams } from './clusters-params.js';
 import {
   assignSql,
   clusterStatsSql,
-  COUNT_PROFILES_SQL,
   LARGEST_ID_SQL,
   PREVIOUS_CENTROIDS_SQL,
   sampleSql,
@@ -99,7 +98,7 @@ async function fitSample(
  * largest ever used for the rest.
  */
 async function stableIds(store: Store, fitted: Fitted) {
-  const previousRun = await latestSucceededRun(store, 'clusters');
+  const previousRun = (await new RunStore(store).latestSucceeded('clusters'))?.runId ?? '';
   const previous =
     previousRun === ''
       ? []
@@ -208,7 +207,8 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
       const computedAt = Date.now();
       try {
         const profiles = await context.phase('features', async () => {
-          await store.command(featuresInsertSql(), {
+          // Features of behaviour only: earlier results (its own clusters included) stay out.
+          return writeProfileSnapshot(store, {
             runId,
             now: computedAt,
             lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
@@ -216,8 +216,6 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
             clvRun: '',
             clustersRun: '',
           });
-          const [row] = await store.query<{ profiles: number }>(COUNT_PROFILES_SQL, { runId });
-          return Number(row?.profiles ?? 0);
         });
         if (profiles < 2) throw new Error(`${profiles} profiles: nothing to cluster`);
 
@@ -251,7 +249,7 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
         // Profiles read the previous run's assignments until this run is recorded.
         await dropPartitionsExcept(store, {
           table: 'cluster_assignments',
-          keep: [runId, await latestSucceededRun(store, 'clusters')],
+          keep: [runId, (await new RunStore(store).latestSucceeded('clusters'))?.runId ?? ''],
         });
 
         return {

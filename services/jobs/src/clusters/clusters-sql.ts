@@ -6,10 +6,6 @@ const PROFILES = `
     FROM profile_features
     WHERE run_id = {runId:String}`;
 
-/** Profiles in the run's features partition. */
-export const COUNT_PROFILES_SQL = `
-SELECT count() AS profiles FROM profile_features WHERE run_id = {runId:String}`;
-
 /**
  * A fixed hashed sample of the profiles' model values (transformed, not standardized): the
  * same profiles for the same seed, whatever the row order in storage.

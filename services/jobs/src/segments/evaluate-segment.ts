@@ -1,7 +1,12 @@
-import type { SegmentChange } from '@rapport/schemas';
-import { compileRule, matchingProfilesSql } from '@rapport/segments';
+import { parseProfileKey } from '@rapport/profiles';
+import { isoOf, type SegmentChange } from '@rapport/schemas';
+import {
+  compileRule,
+  matchingProfilesSql,
+  type EvaluableDefinition,
+  type SegmentEvaluation,
+} from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import type { Definition } from './definitions.js';
 import {
   changesPageSql,
   COUNTS_SQL,
@@ -14,23 +19,7 @@ import {
 /** Receives entries and exits, a page at a time and in order; resolves once they are handed over. */
 export type NotifyChanges = (changes: readonly SegmentChange[]) => Promise<void>;
 
-export interface Evaluation {
-  version: number;
-  members: number;
-  entered: number;
-  exited: number;
-  seconds: number;
-}
-
 const PAGE = 10_000;
-
-function memberOf(profileKey: string) {
-  const customer = profileKey.startsWith('c:');
-  return {
-    customerId: customer ? profileKey.slice(2) : null,
-    anonymousId: customer ? null : profileKey.slice(2),
-  };
-}
 
 /**
  * Evaluates one segment in a run: stores its members, writes the entries and exits as
@@ -42,16 +31,16 @@ export async function evaluateSegment(input: {
   store: Store;
   runId: string;
   at: number;
-  definition: Definition;
+  definition: EvaluableDefinition;
   previousRun: string;
   notify: NotifyChanges;
-}): Promise<Evaluation> {
+}): Promise<SegmentEvaluation> {
   const { store, runId, at, definition, previousRun } = input;
   const started = performance.now();
   const params = { runId, at, previousRun, segmentId: definition.id, version: definition.version };
   if (definition.rule !== null) {
     const compiled = compileRule(definition.rule, { now: at });
-    await store.command(insertResultsSql(matchingProfilesSql(compiled.where, { runId })), {
+    await store.command(insertResultsSql(matchingProfilesSql(compiled.where, 'snapshot')), {
       ...compiled.params,
       ...params,
       featuresRun: runId,
@@ -89,8 +78,8 @@ export async function evaluateSegment(input: {
           segmentName: definition.name,
           version: definition.version,
           change,
-          ...memberOf(row.profile_key),
-          at: new Date(at).toISOString(),
+          ...parseProfileKey(row.profile_key),
+          at: isoOf(at),
           runId,
         })),
       );
@@ -98,5 +87,13 @@ export async function evaluateSegment(input: {
       if (rows.length < PAGE) break;
     }
   }
-  return { version: definition.version, members, entered, exited, seconds };
+  return {
+    runId,
+    version: definition.version,
+    members,
+    entered,
+    exited,
+    evaluatedAt: at,
+    seconds,
+  };
 }

@@ -67,9 +67,3 @@ export const INSERT_EVALUATION_SQL = `
 INSERT INTO segment_evaluations (segment_id, run_id, version, evaluated_at, members, entered, exited, seconds)
 SELECT {segmentId:String}, {runId:String}, {version:UInt32}, ${AT},
        {members:UInt64}, {entered:UInt64}, {exited:UInt64}, {seconds:Float64}`;
-
-/** The latest evaluation of each segment: its run and member count. */
-export const LATEST_EVALUATIONS_SQL = `
-SELECT segment_id, argMax(run_id, (evaluated_at, run_id)) AS latest_run,
-       argMax(members, (evaluated_at, run_id)) AS latest_members
-FROM segment_evaluations GROUP BY segment_id`;

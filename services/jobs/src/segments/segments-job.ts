@@ -1,11 +1,15 @@
-import { featuresInsertSql, lapsedMs } from '@rapport/segments';
+import { snapshotParams, writeProfileSnapshot } from '@rapport/profiles';
 import { z } from 'zod';
 import { defineJob, type JobDefinition } from '../job.js';
-import { latestSucceededRun } from '../latest-run.js';
+import { RunStore } from '@rapport/runs';
 import { dropPartitionsExcept } from '../partitions.js';
-import { evaluationOrder, readDefinitions } from './definitions.js';
-import { evaluateSegment, type Evaluation, type NotifyChanges } from './evaluate-segment.js';
-import { LATEST_EVALUATIONS_SQL } from './membership-sql.js';
+import {
+  evaluationOrder,
+  readEvaluableDefinitions,
+  readLatestEvaluations,
+  type SegmentEvaluation,
+} from '@rapport/segments';
+import { evaluateSegment, type NotifyChanges } from './evaluate-segment.js';
 
 export interface SegmentsJobOptions {
   /** An identified customer silent for this many days is in the lapsed stage. */
@@ -28,20 +32,12 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
     phases: ['features', 'evaluate', 'cleanup'],
     async run(context) {
       const { store, runId } = context;
+      const runs = new RunStore(store);
       const at = Date.now();
       // What is due: every live segment, and a deleted one whose members are still open
       // (evaluated once more, as empty, to close their intervals).
-      const latest = new Map(
-        (
-          await store.query<{ segment_id: string; latest_run: string; latest_members: number }>(
-            LATEST_EVALUATIONS_SQL,
-          )
-        ).map((row) => [
-          row.segment_id,
-          { runId: row.latest_run, members: Number(row.latest_members) },
-        ]),
-      );
-      const { ordered, skipped } = evaluationOrder(await readDefinitions(store));
+      const latest = await readLatestEvaluations(store);
+      const { ordered, skipped } = evaluationOrder(await readEvaluableDefinitions(store));
       const due = ordered.filter(
         (definition) => !definition.deleted || (latest.get(definition.id)?.members ?? 0) > 0,
       );
@@ -49,25 +45,17 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       const profiles = await context.phase('features', async () => {
         // Nothing to evaluate: no snapshot either (a schedule on a store without segments).
         if (due.length === 0) return 0;
-        const [rfmRun, clvRun, clustersRun] = await Promise.all(
-          ['rfm', 'clv', 'clusters'].map((job) => latestSucceededRun(store, job)),
+        return writeProfileSnapshot(
+          store,
+          await snapshotParams(runs, {
+            runId,
+            now: at,
+            lapsedAfterDays: options.lapsedAfterDays,
+          }),
         );
-        await store.command(featuresInsertSql(), {
-          runId,
-          now: at,
-          lapsedMs: lapsedMs(options.lapsedAfterDays),
-          rfmRun,
-          clvRun,
-          clustersRun,
-        });
-        const [row] = await store.query<{ n: number }>(
-          'SELECT count() AS n FROM profile_features WHERE run_id = {runId:String}',
-          { runId },
-        );
-        return Number(row?.n ?? 0);
       });
 
-      const evaluations: Record<string, Evaluation> = {};
+      const evaluations: Record<string, SegmentEvaluation> = {};
       await context.phase('evaluate', async () => {
         for (const definition of due) {
           const evaluation = await evaluateSegment({
@@ -89,23 +77,20 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       await context.phase('cleanup', async () => {
         // Keep this run's features and the previous successful run's, which previews read
         // until this run is recorded as succeeded.
-        const previousRun = await latestSucceededRun(store, 'segments');
-        const segmentsRuns = await store.query<{ run_id: string }>(
-          "SELECT DISTINCT run_id FROM job_runs WHERE job = 'segments'",
-        );
+        const previousRun = (await runs.latestSucceeded('segments'))?.runId ?? '';
         await dropPartitionsExcept(store, {
           table: 'profile_features',
-          among: segmentsRuns.map((row) => row.run_id),
+          among: await runs.runIds('segments'),
           keep: [runId, previousRun],
         });
         // Results still read: the latest of each segment, unless empty (nothing to read or
         // compare with; a segment deleted and closed is empty for good).
-        const current = await store.query<{ latest_run: string }>(
-          `SELECT DISTINCT latest_run FROM (${LATEST_EVALUATIONS_SQL}) WHERE latest_members > 0`,
-        );
+        const current = [...(await readLatestEvaluations(store)).values()]
+          .filter((evaluation) => evaluation.members > 0)
+          .map((evaluation) => evaluation.runId);
         await dropPartitionsExcept(store, {
           table: 'segment_results',
-          keep: [runId, ...current.map((row) => row.latest_run)],
+          keep: [runId, ...new Set(current)],
         });
       });
 

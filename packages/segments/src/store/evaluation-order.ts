@@ -1,9 +1,11 @@
 import type { SegmentRule } from '@rapport/schemas';
-import { parseRule, referencedSegments } from '@rapport/segments';
 import type { Store } from '@rapport/store';
+import { parseRule } from '../parse-rule.js';
+import { referencedSegments } from '../referenced-segments.js';
+import { readNewestDefinitions } from './definitions.js';
 
-/** A segment as the job evaluates it: the newest version of its definition. */
-export interface Definition {
+/** A segment as a run evaluates it: the newest version of its definition, parsed. */
+export interface EvaluableDefinition {
   id: string;
   version: number;
   name: string;
@@ -14,27 +16,18 @@ export interface Definition {
   references: string[];
 }
 
-/** The newest version of every segment ever defined, deleted ones included. */
-export async function readDefinitions(store: Store): Promise<Definition[]> {
-  const rows = await store.query<{
-    segment_id: string;
-    version: number;
-    name: string;
-    rule: string;
-    deleted: number;
-  }>(
-    `SELECT segment_id, version, name, rule, deleted FROM segment_definitions
-     ORDER BY segment_id, version DESC LIMIT 1 BY segment_id`,
-  );
-  return rows.map((row) => {
+/** The newest version of every segment ever defined, deleted ones included, parsed. */
+export async function readEvaluableDefinitions(store: Store): Promise<EvaluableDefinition[]> {
+  const definitions = await readNewestDefinitions(store);
+  return definitions.map((definition) => {
     const base = {
-      id: row.segment_id,
-      version: Number(row.version),
-      name: row.name,
-      deleted: Number(row.deleted) === 1,
+      id: definition.id,
+      version: definition.version,
+      name: definition.name,
+      deleted: definition.deleted,
     };
     if (base.deleted) return { ...base, rule: null, references: [] };
-    const parsed = parseRule(JSON.parse(row.rule) as unknown);
+    const parsed = parseRule(JSON.parse(definition.rule) as unknown);
     if (!parsed.ok) {
       const [first] = parsed.issues;
       return {
@@ -52,16 +45,16 @@ export async function readDefinitions(store: Store): Promise<Definition[]> {
  * Orders segments so that each comes after the segments its rule refers to. Segments in a
  * cycle, or referring to one that is missing, deleted or unusable, are returned apart with why.
  */
-export function evaluationOrder(definitions: readonly Definition[]): {
-  ordered: Definition[];
+export function evaluationOrder(definitions: readonly EvaluableDefinition[]): {
+  ordered: EvaluableDefinition[];
   skipped: { id: string; reason: string }[];
 } {
   const byId = new Map(definitions.map((definition) => [definition.id, definition]));
-  const ordered: Definition[] = [];
+  const ordered: EvaluableDefinition[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const state = new Map<string, 'visiting' | 'done' | 'skipped'>();
 
-  const visit = (definition: Definition, path: string[]): boolean => {
+  const visit = (definition: EvaluableDefinition, path: string[]): boolean => {
     const seen = state.get(definition.id);
     if (seen === 'done') return true;
     if (seen === 'skipped') return false;

@@ -1,8 +1,8 @@
-import type { ProfileSegment } from '@rapport/schemas';
+import { isoOf, type ProfileSegment } from '@rapport/schemas';
+import type { ProfileSegments } from '@rapport/profiles';
 import type { Store } from '@rapport/store';
+import { readNewestDefinitions } from './definitions.js';
 import { readLatestEvaluations } from './evaluations.js';
-import { isoOf } from './profile-key.js';
-import { readNewestDefinitions } from './segment-definitions.js';
 
 interface Listing {
   name: string;
@@ -16,7 +16,7 @@ interface Listing {
  * its own membership says (id, since, version); its names and times come from here on every
  * read, so a segments run need not drop the profiles whose membership it did not change.
  */
-export class SegmentDirectory {
+export class SegmentDirectory implements ProfileSegments {
   private listing: Map<string, Listing> | undefined;
   private loadedAt = 0;
   private loading: Promise<Map<string, Listing>> | undefined;
@@ -31,6 +31,35 @@ export class SegmentDirectory {
   invalidate(): void {
     this.generation++;
     this.listing = undefined;
+  }
+
+  /**
+   * The segments a profile is in: its open membership intervals (a primary-key read: the table
+   * is ordered by profile key), named and timed, deleted ones left out, in id order.
+   */
+  async ofProfile(profileKey: string): Promise<ProfileSegment[]> {
+    const open = await this.store.query<{
+      segment_id: string;
+      since: number;
+      entered_version: number;
+    }>(
+      `SELECT segment_id, toUnixTimestamp64Milli(min(entered_at)) AS since,
+              argMin(version, entered_at) AS entered_version
+       FROM segment_membership FINAL
+       WHERE profile_key = {profileKey:String} AND exited_at IS NULL
+       GROUP BY segment_id
+       ORDER BY segment_id`,
+      { profileKey },
+    );
+    return this.describe(
+      open.map((row) => ({
+        id: row.segment_id,
+        name: '',
+        since: isoOf(Number(row.since)),
+        version: Number(row.entered_version),
+        computedAt: '',
+      })),
+    );
   }
 
   /** The profile's segments with current names and times; deleted or unevaluated ones left out. */

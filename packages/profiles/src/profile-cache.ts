@@ -1,6 +1,7 @@
 import type { Metrics } from '@rapport/observability';
 import type { Profile } from '@rapport/schemas';
 import { LRUCache } from 'lru-cache';
+import { parseProfileKey } from './profile-key.js';
 
 interface Loading {
   stale: boolean;
@@ -78,13 +79,13 @@ export class ProfileCache {
     this.metrics?.profileCacheEntries.set(this.entries.size);
   }
 
-  /** Drops the profiles these customer keys (`c:<id>`, `a:<id>`) belong to. */
-  invalidate(customerKeys: Iterable<string>): string[] {
+  /** Drops the profiles these keys (`c:<id>`, `a:<id>`, as events are stored under) belong to. */
+  invalidate(keys: Iterable<string>): string[] {
     const dropped: string[] = [];
     let unknownAnonymous = false;
-    for (const key of customerKeys) {
-      const id = key.slice(2);
-      const customerId = key.startsWith('c:') ? id : this.owners.get(id);
+    for (const key of keys) {
+      const ids = parseProfileKey(key);
+      const customerId = ids.customerId ?? this.owners.get(ids.anonymousId ?? '');
       if (customerId === undefined) {
         unknownAnonymous = true;
         continue;

@@ -1,8 +1,11 @@
+import { isoOf } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { isoOf } from './profile-key.js';
 
-/** A segments run's evaluation of one segment. */
-export interface Evaluation {
+/**
+ * A run's evaluation of one segment: the definition version it evaluated, its members, who
+ * entered and exited since the segment's previous evaluation, and how long it took.
+ */
+export interface SegmentEvaluation {
   runId: string;
   version: number;
   members: number;
@@ -10,6 +13,7 @@ export interface Evaluation {
   exited: number;
   /** When the run evaluated the segment (epoch ms). */
   evaluatedAt: number;
+  seconds: number;
 }
 
 interface EvaluationRow {
@@ -20,25 +24,30 @@ interface EvaluationRow {
   members: number;
   entered: number;
   exited: number;
+  seconds: number;
 }
 
 const COLUMNS = `segment_id, run_id, version, toUnixTimestamp64Milli(evaluated_at) AS evaluated_at,
-                 members, entered, exited`;
+                 members, entered, exited, seconds`;
 
-const toEvaluation = (row: EvaluationRow): Evaluation => ({
+const toEvaluation = (row: EvaluationRow): SegmentEvaluation => ({
   runId: row.run_id,
   version: Number(row.version),
   members: Number(row.members),
   entered: Number(row.entered),
   exited: Number(row.exited),
   evaluatedAt: Number(row.evaluated_at),
+  seconds: Number(row.seconds),
 });
 
-/** The latest evaluation of each of these segments (all of them when `ids` is absent). */
+/**
+ * The latest evaluation of each of these segments (all of them when `ids` is absent): the
+ * latest by evaluation time, ties broken by the greater run id. Its results are current.
+ */
 export async function readLatestEvaluations(
   store: Store,
   ids?: readonly string[],
-): Promise<Map<string, Evaluation>> {
+): Promise<Map<string, SegmentEvaluation>> {
   const rows = await store.query<EvaluationRow>(
     `SELECT ${COLUMNS} FROM segment_evaluations
      ${ids === undefined ? '' : 'WHERE segment_id IN {ids:Array(String)}'}
@@ -53,18 +62,18 @@ export async function readLatestEvaluations(
 export async function readEvaluation(
   store: Store,
   input: { segmentId: string; runId: string },
-): Promise<Evaluation | undefined> {
+): Promise<SegmentEvaluation | undefined> {
   const [row] = await store.query<EvaluationRow>(
     `SELECT ${COLUMNS} FROM segment_evaluations
      WHERE segment_id = {segmentId:String} AND run_id = {runId:String}
-     ORDER BY evaluated_at DESC LIMIT 1`,
+     ORDER BY evaluated_at DESC, run_id DESC LIMIT 1`,
     input,
   );
   return row && toEvaluation(row);
 }
 
 /** The evaluation as the API shows it. */
-export const evaluationAnswer = (evaluation: Evaluation) => ({
+export const evaluationAnswer = (evaluation: SegmentEvaluation) => ({
   runId: evaluation.runId,
   version: evaluation.version,
   members: evaluation.members,

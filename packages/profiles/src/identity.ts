@@ -1,0 +1,60 @@
+import type { Store } from '@rapport/store';
+
+/**
+ * Identity ownership: which customer owns an anonymous id. Each anonymous id's latest link row
+ * by event time (ties by event id) decides: an identify links it to that customer, an unlink
+ * (or an identify under another customer) ends the link. As of a time T, only rows at or
+ * before T count, so a link made exactly at T already holds.
+ *
+ * `ownersSql` is the one definition; every job, rule and read that merges anonymous activity
+ * into customers uses it. Parameters: `{asOf:Int64}` (epoch ms) when `asOf` is set.
+ */
+export function ownersSql(options: {
+  /** Read links as they stood at `{asOf:Int64}`. */
+  asOf?: boolean;
+  /** SQL for the anonymous ids to consider (the right side of IN), for one profile's read. */
+  within?: string;
+} = {}): string {
+  const where = [
+    ...(options.asOf ? ["at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')"] : []),
+    ...(options.within === undefined ? [] : [`anonymous_id IN (${options.within})`]),
+  ];
+  return `
+    SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner
+    FROM identity_links
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    GROUP BY anonymous_id
+    HAVING argMax(linked, (at, event_id)) = 1`;
+}
+
+/** The anonymous ids the customer owns now (or at `asOf`), in id order. */
+export async function linkedAnonymousIds(
+  store: Store,
+  customerId: string,
+  asOf?: number,
+): Promise<string[]> {
+  const owners = ownersSql({
+    asOf: asOf !== undefined,
+    within: 'SELECT anonymous_id FROM identity_links WHERE customer_id = {customerId:String}',
+  });
+  const rows = await store.query<{ anonymous_id: string }>(
+    `SELECT anonymous_id FROM (${owners}) WHERE owner = {customerId:String}
+     ORDER BY anonymous_id LIMIT 10000`,
+    { customerId, asOf },
+  );
+  return rows.map((row) => row.anonymous_id);
+}
+
+/** The customer an anonymous id belongs to now (or at `asOf`), if any. */
+export async function ownerOf(
+  store: Store,
+  anonymousId: string,
+  asOf?: number,
+): Promise<string | null> {
+  const owners = ownersSql({ asOf: asOf !== undefined, within: '{anonymousId:String}' });
+  const [row] = await store.query<{ owner: string }>(`SELECT owner FROM (${owners})`, {
+    anonymousId,
+    asOf,
+  });
+  return row?.owner ?? null;
+}

@@ -1,0 +1,33 @@
+export {
+  profileKey,
+  parseProfileKey,
+  customerKeys,
+  profileKeySql,
+  anonymousIdSql,
+  type ProfileIds,
+} from './profile-key.js';
+export { ownersSql, linkedAnonymousIds, ownerOf } from './identity.js';
+export {
+  PROFILE_FIELDS,
+  profileField,
+  type ProfileField,
+  type FieldType,
+} from './profile-fields.js';
+export {
+  profileRowsSql,
+  profileFeaturesInsertSql,
+  lapsedMs,
+  PROFILE_COLUMNS,
+} from './profile-sql.js';
+export {
+  snapshotParams,
+  writeProfileSnapshot,
+  type ProfileSnapshotParams,
+} from './profile-snapshot.js';
+export { ProfileCache } from './profile-cache.js';
+export {
+  ProfileService,
+  type ProfileServiceDeps,
+  type ProfileSegments,
+  type LifecycleSettings,
+} from './profile-service.js';

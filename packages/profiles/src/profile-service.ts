@@ -1,0 +1,164 @@
+import type { RunStore, LatestRuns } from '@rapport/runs';
+import type { ClvScore, Profile, ProfileSegment } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { assembleProfile, type ProfileRuns } from './assemble-profile.js';
+import { linkedAnonymousIds, ownerOf } from './identity.js';
+import type { ProfileCache } from './profile-cache.js';
+import { customerKeys, profileKey } from './profile-key.js';
+import { readProfileRow } from './read-profile-row.js';
+import { findByTrait } from './trait-lookup.js';
+
+/** The segments a profile is in, as the segment store knows them (injected: no cycle). */
+export interface ProfileSegments {
+  /** The open memberships of a profile, named and timed. */
+  ofProfile(profileKey: string): Promise<ProfileSegment[]>;
+  /** The same memberships with current names and times (for cached profiles). */
+  describe(segments: readonly ProfileSegment[]): Promise<ProfileSegment[]>;
+  /** Definitions changed or a segments run ended. */
+  invalidate(): void;
+}
+
+type ClvShape = Pick<ClvScore, 'timeUnit' | 'horizon'>;
+
+export interface LifecycleSettings {
+  /** An identified customer with no activity for this many days is lapsed. */
+  lapsedAfterDays: number;
+}
+
+export interface ProfileServiceDeps {
+  store: Store;
+  cache: ProfileCache;
+  /** Latest job runs, whose results the profile shows. */
+  latest: LatestRuns;
+  runs: RunStore;
+  segments: ProfileSegments;
+  currency: string;
+  lifecycle: LifecycleSettings;
+  now?: () => number;
+}
+
+/** Reads profiles: current ones through the cache, past ones (`asOf`) from the event log. */
+export class ProfileService {
+  private readonly now: () => number;
+  /** The time unit and horizon of clv runs, read once per run. */
+  private readonly clvShapes = new Map<string, ClvShape>();
+
+  constructor(private readonly deps: ProfileServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The lifecycle settings profiles are staged by; segment rules test the same stages. */
+  get lifecycle(): LifecycleSettings {
+    return this.deps.lifecycle;
+  }
+
+  /** The customer's profile, or undefined when nothing is known of them. */
+  async customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
+    if (asOf !== undefined) return this.readCustomer(customerId, asOf);
+    const profile = await this.deps.cache.load(customerId, () => this.readCustomer(customerId));
+    if (!profile || profile.segments.length === 0) return profile;
+    // A cached profile's memberships hold until a run changes them; names and times move on.
+    return { ...profile, segments: await this.deps.segments.describe(profile.segments) };
+  }
+
+  /** Definitions changed or a segments run ended: names and evaluation times are read anew. */
+  segmentsChanged(): void {
+    this.deps.segments.invalidate();
+  }
+
+  /** The profile a device belongs to: its customer's, or a visitor profile of its own. */
+  async visitor(anonymousId: string, asOf?: number): Promise<Profile | undefined> {
+    const owner = await ownerOf(this.deps.store, anonymousId, asOf);
+    if (owner !== null) return this.customer(owner, asOf);
+    const profile = await this.read({ anonymousId, keys: [profileKey({ anonymousId })], asOf });
+    return profile && profile.stats.events > 0 ? profile : undefined;
+  }
+
+  async findByTrait(trait: 'email' | 'phone', value: string): Promise<Profile[]> {
+    const ids = await findByTrait(this.deps.store, trait, value);
+    const profiles = await Promise.all(ids.map((id) => this.customer(id)));
+    return profiles.filter((profile): profile is Profile => profile !== undefined);
+  }
+
+  private async readCustomer(customerId: string, asOf?: number): Promise<Profile | undefined> {
+    const anonymousIds = await linkedAnonymousIds(this.deps.store, customerId, asOf);
+    const profile = await this.read({
+      customerId,
+      anonymousIds,
+      keys: customerKeys(customerId, anonymousIds),
+      asOf,
+    });
+    if (!profile) return undefined;
+    const known =
+      profile.stats.events > 0 ||
+      anonymousIds.length > 0 ||
+      Object.keys(profile.traits).length > 0;
+    return known ? profile : undefined;
+  }
+
+  private async read(input: {
+    customerId?: string;
+    anonymousId?: string;
+    anonymousIds?: string[];
+    keys: string[];
+    asOf: number | undefined;
+  }): Promise<Profile | undefined> {
+    const { asOf } = input;
+    const key =
+      input.customerId !== undefined
+        ? profileKey({ customerId: input.customerId })
+        : profileKey({ anonymousId: input.anonymousId ?? '' });
+    const runs = asOf === undefined ? await this.latestRuns() : null;
+    const [row, segments] = await Promise.all([
+      readProfileRow(this.deps.store, {
+        profileKey: key,
+        customerId: input.customerId ?? '',
+        keys: input.keys,
+        now: asOf ?? this.now(),
+        lapsedAfterDays: this.deps.lifecycle.lapsedAfterDays,
+        asOf,
+        rfmRun: runs?.rfm?.runId ?? '',
+        clvRun: runs?.clv?.runId ?? '',
+        clustersRun: runs?.clusters?.runId ?? '',
+      }),
+      asOf === undefined ? this.deps.segments.ofProfile(key) : [],
+    ]);
+    if (!row) return undefined;
+    return assembleProfile({
+      row,
+      anonymousIds: input.anonymousIds ?? (input.anonymousId ? [input.anonymousId] : []),
+      currency: this.deps.currency,
+      runs,
+      segments,
+      ...(asOf === undefined ? {} : { asOf }),
+    });
+  }
+
+  private async latestRuns(): Promise<ProfileRuns> {
+    const { latest } = this.deps;
+    const [rfm, clv, clusters] = await Promise.all([
+      latest.get('rfm'),
+      latest.get('clv'),
+      latest.get('clusters'),
+    ]);
+    return {
+      rfm,
+      clv: clv && { runId: clv.runId, ...(await this.clvShape(clv.runId)) },
+      clusters,
+    };
+  }
+
+  private async clvShape(runId: string): Promise<ClvShape> {
+    const known = this.clvShapes.get(runId);
+    if (known) return known;
+    const params = (await this.deps.runs.get(runId))?.params ?? {};
+    const unit = params.timeUnit;
+    const shape: ClvShape = {
+      timeUnit: unit === 'day' || unit === 'month' ? unit : 'week',
+      horizon: Number(params.horizon ?? 52),
+    };
+    if (this.clvShapes.size > 100) this.clvShapes.clear();
+    this.clvShapes.set(runId, shape);
+    return shape;
+  }
+}

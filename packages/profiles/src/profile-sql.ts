@@ -1,0 +1,197 @@
+import { ownersSql } from './identity.js';
+import { PROFILE_FIELDS } from './profile-fields.js';
+import { anonymousIdSql, profileKeySql } from './profile-key.js';
+
+/**
+ * SQL of profile rows: every field of PROFILE_FIELDS over the merged aggregates of a profile.
+ *
+ * Two kinds of read share it:
+ * - `all`: every profile, one row each (the segments and clusters snapshots, live previews);
+ *   anonymous keys owned by a customer merge into the customer's `c:` profile.
+ * - `one`: one profile whose keys the caller resolved (`{profileKey:String}`,
+ *   `{keys:Array(String)}`, `{customerId:String}`, '' for a visitor), with the columns only the
+ *   profile API shows (PROFILE_EXTRAS).
+ *
+ * and two sources of aggregates:
+ * - `projections`: the streaming projections (`customer_stats`, `customer_traits`) and the
+ *   results of the latest job runs;
+ * - `log`: the event log up to `{asOf:Int64}` (a profile as it stood then; no job results).
+ *
+ * Every parameter is bound: `{runId:String}` (the snapshot run, '' for a read), `{now:Int64}`
+ * and `{lapsedMs:Int64}` (the lifecycle stage), `{rfmRun}`, `{clvRun}`, `{clustersRun}`
+ * (String, the runs whose results are joined, '' for none).
+ */
+export interface ProfileRowsSqlOptions {
+  scope: 'all' | 'one';
+  source: 'projections' | 'log';
+}
+
+/** What `p` holds: the aggregates of a profile, from the projections. */
+const PROJECTION_AGGREGATES = `
+        min(s.first_seen) AS first_seen,
+        max(s.last_seen) AS last_seen,
+        max(s.last_received) AS last_received,
+        sum(s.event_count) AS events,
+        uniqExactMerge(s.visit_days) AS visits,
+        sumMap(s.events_by_type) AS by_type,
+        sumMap(s.events_by_channel) AS by_channel,
+        sum(s.orders) AS orders,
+        sum(s.refunds) AS refunds,
+        sum(s.revenue) AS revenue,
+        sum(s.refunded) AS refunded,
+        max(s.last_order_at) AS last_order_at,
+        sumMap(s.email_actions) AS email,
+        sumMap(s.categories) AS cats`;
+
+/** The same aggregates from the event log up to a time; a test holds the two equal. */
+const LOG_AGGREGATES = `
+        min(timestamp) AS first_seen,
+        max(timestamp) AS last_seen,
+        max(received_at) AS last_received,
+        count() AS events,
+        uniqExactIf(toDate(timestamp), type = 'page_view') AS visits,
+        sumMap(map(toString(type), toUInt64(1))) AS by_type,
+        sumMap(map(toString(channel), toUInt64(1))) AS by_channel,
+        countIf(type = 'purchase') AS orders,
+        countIf(type = 'refund') AS refunds,
+        sumIf(toDecimal128(amount, 4), type = 'purchase') AS revenue,
+        sumIf(toDecimal128(amount, 4), type = 'refund') AS refunded,
+        maxIf(toNullable(timestamp), type = 'purchase') AS last_order_at,
+        sumMapIf(map(JSONExtractString(properties, 'action'), toUInt64(1)), type = 'email') AS email,
+        sumMapIf(
+            arrayFilter(c -> c != '', arrayMap(i -> JSONExtractString(i, 'category'), JSONExtractArrayRaw(properties, 'items'))) AS item_categories,
+            arrayMap(c -> toUInt64(1), item_categories),
+            type = 'purchase'
+        ) AS cats`;
+
+const AS_OF = "fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')";
+
+function aggregatesSql({ scope, source }: ProfileRowsSqlOptions): string {
+  if (source === 'log') {
+    if (scope === 'all') throw new Error('profiles from the log are read one at a time');
+    return `
+    SELECT {profileKey:String} AS profile_key, ${LOG_AGGREGATES},
+        argMaxIf((order_id, amount), (timestamp, event_id), type = 'purchase') AS last_order
+    FROM events
+    WHERE customer_key IN {keys:Array(String)}
+      AND type != 'identity_unlink'
+      AND timestamp <= ${AS_OF}`;
+  }
+  if (scope === 'one') {
+    return `
+    SELECT {profileKey:String} AS profile_key, ${PROJECTION_AGGREGATES},
+        argMaxMerge(s.last_order) AS last_order
+    FROM customer_stats AS s
+    WHERE s.customer_key IN {keys:Array(String)}`;
+  }
+  return `
+    SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}
+    FROM customer_stats AS s
+    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
+    GROUP BY profile_key`;
+}
+
+function traitsSql({ scope, source }: ProfileRowsSqlOptions): string {
+  const current =
+    source === 'log'
+      ? `SELECT customer_id, kv.1 AS trait, argMax(kv.2, (timestamp, event_id)) AS value
+         FROM events ARRAY JOIN JSONExtractKeysAndValuesRaw(properties, 'traits') AS kv
+         WHERE customer_id = {customerId:String} AND type = 'identify' AND timestamp <= ${AS_OF}
+         GROUP BY customer_id, trait`
+      : `SELECT customer_id, trait, argMaxMerge(value) AS value FROM customer_traits
+         ${scope === 'one' ? 'WHERE customer_id = {customerId:String}' : ''}
+         GROUP BY customer_id, trait`;
+  return `
+    SELECT concat('c:', customer_id) AS profile_key, mapFromArrays(groupArray(trait), groupArray(value)) AS traits
+    FROM (${current})
+    WHERE value != 'null'
+    GROUP BY customer_id`;
+}
+
+/** The latest job results of the profile(s); none from the log. */
+function jobResultsSql({ scope }: ProfileRowsSqlOptions): { rfm: string; clv: string; k: string } {
+  const one = (column: string) => (scope === 'one' ? `AND ${column}` : '');
+  return {
+    rfm: `
+    SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, recency_days, frequency, monetary,
+           r, f, m, score, segment, as_of
+    FROM rfm_scores WHERE run_id = {rfmRun:String} ${one('customer_id = {customerId:String}')}`,
+    clv: `
+    SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, clv, p_alive, expected_orders,
+           expected_value, as_of, orders, x, t_x, T, mean_value, expected_order_value
+    FROM clv_scores WHERE run_id = {clvRun:String} ${one('customer_id = {customerId:String}')}`,
+    k: `
+    SELECT a.profile_key AS profile_key, 1 AS assigned, a.cluster AS cluster, c.label AS label
+    FROM (SELECT profile_key, cluster FROM cluster_assignments
+          WHERE run_id = {clustersRun:String} ${one('profile_key = {profileKey:String}')}) AS a
+    LEFT JOIN (SELECT cluster, label FROM cluster_centroids WHERE run_id = {clustersRun:String}) AS c
+        ON c.cluster = a.cluster`,
+  };
+}
+
+/** Columns every profile row starts with (not rule fields). */
+const KEY_COLUMNS = `
+    {runId:String} AS run_id,
+    p.profile_key AS profile_key,
+    if(startsWith(p.profile_key, 'c:'), substring(p.profile_key, 3), '') AS customer_id,
+    if(startsWith(p.profile_key, 'a:'), substring(p.profile_key, 3), '') AS anonymous_id,
+    fromUnixTimestamp64Milli({now:Int64}, 'UTC') AS computed_at,
+    t.traits AS traits`;
+
+/** The columns of `profile_features`, in the order the select writes them. */
+export const PROFILE_COLUMNS: readonly string[] = [
+  'run_id',
+  'profile_key',
+  'customer_id',
+  'anonymous_id',
+  'computed_at',
+  'traits',
+  ...PROFILE_FIELDS.map((field) => field.column),
+];
+
+/** Columns only the profile API shows; `one` reads only. */
+export const PROFILE_EXTRAS = `
+    toUnixTimestamp64Milli(p.last_received) AS last_received_ms,
+    p.by_type AS by_type,
+    p.by_channel AS by_channel,
+    p.last_order.1 AS last_order_id,
+    toFloat64(round(p.last_order.2, 2)) AS last_order_value,
+    arraySlice(arraySort(x -> (-toInt64(x.2), x.1),
+        arrayFilter(x -> x.2 > 0 AND x.1 != '', arrayZip(p.cats.1, p.cats.2))), 1, 5) AS top_categories,
+    if(r.scored = 1, toUnixTimestamp64Milli(r.as_of), NULL) AS rfm_as_of_ms,
+    if(v.scored = 1, toUnixTimestamp64Milli(v.as_of), NULL) AS clv_as_of_ms,
+    if(v.scored = 1, v.orders, NULL) AS clv_orders,
+    if(v.scored = 1, v.x, NULL) AS clv_x,
+    if(v.scored = 1, v.t_x, NULL) AS clv_t_x,
+    if(v.scored = 1, v.T, NULL) AS clv_T,
+    if(v.scored = 1, v.mean_value, NULL) AS clv_mean_value,
+    if(v.scored = 1, v.expected_order_value, NULL) AS clv_expected_order_value,
+    if(k.assigned = 1, k.label, NULL) AS cluster_label`;
+
+/** Every profile field of the profile(s) in scope, one row per profile. */
+export function profileRowsSql(options: ProfileRowsSqlOptions): string {
+  const jobs = jobResultsSql(options);
+  const fields = PROFILE_FIELDS.map((field) => `    ${field.sql} AS ${field.column}`).join(',\n');
+  return `
+SELECT ${KEY_COLUMNS},
+${fields}${options.scope === 'one' ? `,${PROFILE_EXTRAS}` : ''}
+FROM (${aggregatesSql(options)}) AS p
+LEFT JOIN (${traitsSql(options)}) AS t ON t.profile_key = p.profile_key
+LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
+LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
+LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
+SETTINGS join_use_nulls = 0`;
+}
+
+/** Writes one run's snapshot of every profile into `profile_features`. */
+export function profileFeaturesInsertSql(): string {
+  return `INSERT INTO profile_features (${PROFILE_COLUMNS.join(', ')})
+${profileRowsSql({ scope: 'all', source: 'projections' })}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The lapse threshold as the profile SQL takes it (`{lapsedMs:Int64}`). */
+export function lapsedMs(lapsedAfterDays: number): number {
+  return lapsedAfterDays * DAY_MS;
+}

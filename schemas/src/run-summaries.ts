@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/**
+ * What each job's run records in `summary`, so that readers (reports, the console, the CLI)
+ * read typed values instead of casting JSON. Objects stay open (`looseObject`): a newer job
+ * may record more than an older reader knows of.
+ */
+
+export const rfmSummarySchema = z.looseObject({
+  asOf: z.string(),
+  customers: z.number().int(),
+  segments: z.record(z.string(), z.number().int()).describe('customers per RFM segment'),
+});
+export type RfmSummary = z.infer<typeof rfmSummarySchema>;
+
+export const clvSummarySchema = z.looseObject({
+  asOf: z.string().optional(),
+  totals: z
+    .object({
+      expectedOrders: z.number(),
+      expectedValue: z.number(),
+      clv: z.number(),
+      meanPAlive: z.number(),
+    })
+    .optional(),
+});
+export type ClvSummary = z.infer<typeof clvSummarySchema>;
+
+export const clustersSummarySchema = z.looseObject({
+  profiles: z.number().int().optional(),
+  features: z.array(z.string()).optional(),
+  sample: z.record(z.string(), z.unknown()),
+  k: z.number().int(),
+  kChosenBy: z.enum(['param', 'config', 'silhouette']),
+  silhouette: z.number().nullable(),
+  tried: z.array(
+    z.object({ k: z.number().int(), silhouette: z.number().nullable(), inertia: z.number() }),
+  ),
+  inertia: z.number(),
+});
+export type ClustersSummary = z.infer<typeof clustersSummarySchema>;
+
+export const segmentsSummarySchema = z.looseObject({
+  computedAt: z.string(),
+  profiles: z.number().int(),
+  segments: z.record(z.string(), z.unknown()).describe('what each segment evaluation found'),
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+});
+export type SegmentsSummary = z.infer<typeof segmentsSummarySchema>;
