@@ -7,6 +7,7 @@ import {
   expectedPurchasesIfAlive,
   expectedPurchasesNewCustomer,
   fitBgNbd,
+  FitError,
   probabilityAlive,
   type BgNbdParams,
   type WeightedSummary,
@@ -151,5 +152,27 @@ describe('BG/NBD', () => {
     const rowByRow =
       ungrouped.reduce((sum, row) => sum + bgNbdLogLikelihood(truth, row), 0) / ungrouped.length;
     expect(rowByRow).toBeCloseTo(grouped, 10);
+  });
+
+  it('refuses a fit that runs to α → 0 and says which histories drive it there', () => {
+    // A holdout period of a day or two: one customer's repeat order falls on the day of their
+    // first (x = 1 at t_x = 0), which adds −ln α to the log-likelihood, so it has no maximum.
+    const data = [
+      { x: 0, tx: 0, T: 1 / 7, weight: 71 },
+      { x: 0, tx: 0, T: 0, weight: 85 },
+      { x: 1, tx: 1 / 7, T: 1 / 7, weight: 1 },
+      { x: 1, tx: 0, T: 0, weight: 1 },
+    ];
+    let caught: unknown;
+    try {
+      fitBgNbd(data);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(FitError);
+    const error = caught as FitError;
+    expect(error.message).toMatch(/1 of 158 customers have repeat purchases only at t_x = 0/);
+    expect(error.fit.params.alpha).toBeLessThan(1e-6);
+    expect(error.fit.iterations).toBeGreaterThan(0);
   });
 });

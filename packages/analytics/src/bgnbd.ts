@@ -1,5 +1,8 @@
+import { expectedPurchasesIfAlive } from './expected-purchases.js';
 import { nelderMead } from './nelder-mead.js';
-import { hyp2f1, lnBeta, lnGamma, logSumExp } from './special.js';
+import { lnBeta, lnGamma, logSumExp } from './special.js';
+
+export { expectedPurchasesIfAlive };
 
 /**
  * BG/NBD (Fader, Hardie & Lee, 2005): while alive a customer buys at Poisson rate λ,
@@ -113,13 +116,49 @@ export function fitBgNbd(data: readonly WeightedSummary[], start?: BgNbdParams):
   }
   iterations += result.iterations;
   const [r = 0, alpha = 0, a = 0, b = 0] = result.x.map(Math.exp);
-  return {
+  const fit: BgNbdFit = {
     params: { r, alpha, a, b },
     logLikelihood: -result.fx * customers,
     customers,
     iterations,
     converged: result.converged,
   };
+  checkFitIsInterior(fit, data, meanT);
+  return fit;
+}
+
+/** The fit found no maximum of the likelihood; what it reached is kept for the run record. */
+export class FitError extends Error {
+  override readonly name = 'FitError';
+  constructor(
+    message: string,
+    readonly fit: BgNbdFit,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The likelihood has no maximum when a history has repeat purchases at t_x = 0 (all on the
+ * day of the first one, in whole days): each such customer adds −x·ln α, so it grows without
+ * bound as α → 0 (and r with it), and a fit there predicts nothing. Refuses such a fit, saying
+ * why, rather than hand on parameters that make every later term degenerate.
+ */
+function checkFitIsInterior(fit: BgNbdFit, data: readonly WeightedSummary[], meanT: number) {
+  const { r, alpha, a, b } = fit.params;
+  const scale = meanT > 0 ? meanT : 1;
+  const finite = [r, alpha, a, b].every((v) => v > 0 && Number.isFinite(v));
+  if (finite && alpha > 1e-6 * scale && r > 1e-6) return;
+  const instant = data
+    .filter((row) => row.x > 0 && row.tx === 0)
+    .reduce((sum, row) => sum + row.weight, 0);
+  const reached = `r = ${r.toPrecision(3)}, α = ${alpha.toPrecision(3)}, a = ${a.toPrecision(3)}, b = ${b.toPrecision(3)}`;
+  throw new FitError(
+    instant > 0
+      ? `the purchase model has no maximum-likelihood fit (it ran to ${reached}): ${instant} of ${fit.customers} customers have repeat purchases only at t_x = 0, which makes the likelihood grow without bound as α → 0`
+      : `the purchase model's fit ran to the edge of the parameter space (${reached})`,
+    fit,
+  );
 }
 
 /**
@@ -135,30 +174,6 @@ export function probabilityAlive(params: BgNbdParams, customer: RepeatSummary): 
   return 1 / (1 + Math.exp(logOdds));
 }
 
-/**
- * The expected purchases in (T, T+t] of a customer known to be alive at T, given x and T:
- *   G = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z)],
- *   z = t/(α+T+t).
- * Evaluated after Euler's transformation, ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; c; z) =
- * (1−z)^(a−1) · ₂F₁(a+b−1−r, a−1; c; z), whose parameters do not grow with x, so the
- * series neither overflows nor needs thousands of terms for heavy buyers.
- */
-export function expectedPurchasesIfAlive(
-  params: BgNbdParams,
-  customer: { x: number; T: number },
-  t: number,
-): number {
-  if (t <= 0) return 0;
-  const { r, alpha, b } = params;
-  // The formula is 0/0 at a = 1; its limit is met by moving a hair's breadth away.
-  const a = Math.abs(params.a - 1) < 1e-7 ? 1 + 1e-7 : params.a;
-  const { x, T } = customer;
-  const c = a + b + x - 1;
-  const z = t / (alpha + T + t);
-  const tail = Math.pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z);
-  return (c / (a - 1)) * (1 - tail);
-}
-
 /** E[X(t) | x, t_x, T]: expected purchases in the next t time units. */
 export function conditionalExpectedPurchases(
   params: BgNbdParams,
@@ -168,11 +183,7 @@ export function conditionalExpectedPurchases(
   return probabilityAlive(params, customer) * expectedPurchasesIfAlive(params, customer, t);
 }
 
-/** E[X(t)] for a new customer: (a+b−1)/(a−1) · [1 − (α/(α+t))^r · ₂F₁(r, b; a+b−1; t/(α+t))]. */
+/** E[X(t)] for a new customer: G(t) at x = 0, T = 0, the paper's eq. 9. */
 export function expectedPurchasesNewCustomer(params: BgNbdParams, t: number): number {
-  const { r, alpha, a, b } = params;
-  const z = t / (alpha + t);
-  return (
-    ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z))
-  );
+  return expectedPurchasesIfAlive(params, { x: 0, T: 0 }, t);
 }

@@ -5,6 +5,7 @@ export {
   expectedPurchasesIfAlive,
   expectedPurchasesNewCustomer,
   fitBgNbd,
+  FitError,
   probabilityAlive,
   type BgNbdFit,
   type BgNbdParams,
@@ -33,6 +34,8 @@ export {
   type TimeUnit,
 } from './clv.js';
 export { hyp2f1, lnBeta, lnGamma, logSumExp, SeriesError } from './special.js';
+export { TermError } from './expected-purchases.js';
+export { integrateUnitInterval, QuadratureError, type UnitIntegrand } from './quadrature.js';
 export { nelderMead, type MinimizeResult, type NelderMeadOptions } from './nelder-mead.js';
 export {
   chooseK,
