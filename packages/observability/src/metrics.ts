@@ -65,6 +65,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventBlocksReinserted = new Counter({
+    name: 'rapport_event_blocks_reinserted_total',
+    help: 'Blocks of events inserted again because their first insert was cut short (at a restart or after a failed write), so that every view gets them',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly projectionChecks = new Counter({
+    name: 'rapport_projection_checks_total',
+    help: 'Checks of the projections against the event log, by when they ran (startup, periodic)',
+    labelNames: ['when'] as const,
+    registers: [this.registry],
+  });
+
+  readonly projectionDivergence = new Counter({
+    name: 'rapport_projection_divergence_total',
+    help: 'Keys whose projection rows differed from the event log at a check, by projection and whether they were rebuilt',
+    labelNames: ['table', 'repaired'] as const,
+    registers: [this.registry],
+  });
+
   readonly profileCacheLookups = new Counter({
     name: 'rapport_profile_cache_lookups_total',
     help: 'Profile look-ups by whether the cache had the profile (hit) or the store was read (miss)',

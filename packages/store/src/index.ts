@@ -10,3 +10,17 @@ export {
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.js';
 export { formatDateTime64 } from './sql.js';
 export { rebuildProjections, type RebuiltProjection } from './replay.js';
+export {
+  eventInsertSettings,
+  finishEventBlocks,
+  insertEventBlock,
+  journalEventBlocks,
+  unfinishedEventBlocks,
+  type EventBlock,
+} from './event-journal.js';
+export {
+  checkProjections,
+  profileKeysReceivedSince,
+  type ProjectionCheckResult,
+  type ProjectionDivergence,
+} from './projection-check.js';

@@ -16,7 +16,7 @@ interface View {
 }
 
 /** Materialized views of the database and the tables they feed. */
-async function projections(
+export async function projections(
   store: Store,
 ): Promise<{ view: string; table: string; select: string }[]> {
   const views = await store.query<View>(

@@ -4,7 +4,9 @@ import type { Store } from '@rapport/store';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumeBatch } from './consume-batch.js';
+import { dedupTokenOf } from './dedup-token.js';
 import { EventSink } from './event-sink.js';
+import { recoverProjections } from './projection-watch.js';
 import { countsOf, openTestStore } from './testing/embedded-store.js';
 import { FaultyStore, type WriteFault } from './testing/faulty-store.js';
 import { storedEvent } from './testing/stored-events.js';
@@ -33,10 +35,18 @@ function pipelineOn(log: SimulatedLog, faulty: FaultyStore, maxBatch = 100) {
   return { sink, consumer };
 }
 
-/** Runs pipeline processes, restarting after each fatal stop, until the topic is consumed. */
+/**
+ * Runs pipeline processes, restarting after each fatal stop, until the topic is consumed.
+ * Each process starts as the pipeline service does: blocks a crash cut short go in again first.
+ */
 async function consumeAll(log: SimulatedLog, faulty: FaultyStore, maxBatch = 100) {
   let restarts = 0;
   for (;;) {
+    await recoverProjections({
+      store: faulty,
+      logger: pino({ level: 'silent' }),
+      metrics: new Metrics({ processMetrics: false }),
+    });
     const { sink, consumer } = pipelineOn(log, faulty, maxBatch);
     await consumer.drain();
     await sink.close();
@@ -68,16 +78,17 @@ describe('pipeline on the Kafka consumer step', () => {
     const committedAtInsert: bigint[] = [];
     const original = faulty.insertJsonLines.bind(faulty);
     faulty.insertJsonLines = async (table, body, options) => {
-      committedAtInsert.push(log.committed[0]!);
+      if (table === 'events') committedAtInsert.push(log.committed[0]!);
       await original(table, body, options);
     };
     await consumeAll(log, faulty, 3);
     expect(committedAtInsert).toEqual([0n, 3n, 6n]);
     expect(log.commits).toEqual(['0:3', '0:6', '0:7']);
+    // Each block is named by the ids it writes, not by where the bus holds them.
     expect(faulty.inserts.map((insert) => insert.token)).toEqual([
-      expect.stringMatching(/^rapport\.events\.v1-0-0-2~[0-9a-f]{16}$/),
-      expect.stringMatching(/^rapport\.events\.v1-0-3-5~[0-9a-f]{16}$/),
-      expect.stringMatching(/^rapport\.events\.v1-0-6-6~[0-9a-f]{16}$/),
+      dedupTokenOf(ids.slice(0, 3)),
+      dedupTokenOf(ids.slice(3, 6)),
+      dedupTokenOf(ids.slice(6)),
     ]);
     expect(await countsOf(store, ids, customerKey)).toEqual({ rows: 7, distinct: 7, projected: 7 });
   });
@@ -85,7 +96,10 @@ describe('pipeline on the Kafka consumer step', () => {
   const windows: { fault: WriteFault; restarts: number }[] = [
     { fault: 'crash-before-insert', restarts: 1 },
     { fault: 'crash-after-insert', restarts: 1 },
+    { fault: 'crash-before-views', restarts: 1 },
     { fault: 'crash-mid-batch', restarts: 1 },
+    { fault: 'view-fails', restarts: 1 },
+    { fault: 'view-timeout', restarts: 0 },
     { fault: 'ack-lost', restarts: 0 },
   ];
   for (const { fault, restarts } of windows) {

@@ -1,6 +1,7 @@
 import type { EventBus } from '@rapport/bus';
 import { createConsumeBatch } from './consume-batch.js';
 import { EventSink, type EventSinkDeps } from './event-sink.js';
+import { recoverProjections } from './projection-watch.js';
 
 export interface Pipeline {
   sink: EventSink;
@@ -8,8 +9,21 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** bus → dedup → store: subscribes the event sink to the bus. */
-export async function startPipeline(deps: EventSinkDeps & { bus: EventBus }): Promise<Pipeline> {
+/**
+ * bus → dedup → store: first completes the inserts a crash cut short and checks the recent
+ * tail of the log against the projections, then subscribes the event sink to the bus.
+ */
+export async function startPipeline(
+  deps: EventSinkDeps & {
+    bus: EventBus;
+    /** How far back (ms of received time) the start-up check looks; default 10 minutes. */
+    startupCheckMs?: number;
+  },
+): Promise<Pipeline> {
+  await recoverProjections({
+    ...deps,
+    ...(deps.startupCheckMs === undefined ? {} : { tailMs: deps.startupCheckMs }),
+  });
   const sink = new EventSink(deps);
   await deps.bus.subscribe(createConsumeBatch({ sink }));
   return { sink, stop: () => sink.close() };

@@ -1,0 +1,101 @@
+import type { Logger } from '@rapport/observability';
+import { PROJECTION_CHECKS } from './projection-check-sql.js';
+import { projections } from './replay.js';
+import type { Store } from './store.js';
+
+/** What a check found for one projection. */
+export interface ProjectionDivergence {
+  table: string;
+  /** Keys (values of the projection's key column) whose rows differed from the log. */
+  keys: string[];
+  /** Whether those keys were rebuilt from the log. */
+  repaired: boolean;
+}
+
+export interface ProjectionCheckResult {
+  diverged: ProjectionDivergence[];
+  /** Projections fed by a view that no check covers: a new view needs a check. */
+  unchecked: string[];
+  keysChecked: number;
+}
+
+/** Keys per query: bound parameters travel in the URL on a server, which caps their size. */
+const CHUNK = 1000;
+
+function chunks<T>(values: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Deletes the projection's rows of these keys and inserts them again from the log with the
+ * query its view runs. Nothing may write these keys meanwhile: run it where writes are
+ * serialised (the pipeline's writer, or start-up before events are taken).
+ */
+async function rebuildKeys(
+  store: Store,
+  target: { table: string; key: string; select: string },
+  keys: readonly string[],
+): Promise<void> {
+  for (const part of chunks(keys)) {
+    await store.command(
+      `ALTER TABLE ${target.table} DELETE WHERE ${target.key} IN {keys:Array(String)} SETTINGS mutations_sync = 2`,
+      { keys: part },
+    );
+    await store.command(
+      `INSERT INTO ${target.table} SELECT * FROM (${target.select}) WHERE ${target.key} IN {keys:Array(String)}`,
+      { keys: part },
+    );
+  }
+}
+
+/**
+ * Compares every projection with the event log for these profile keys and, with `repair`,
+ * rebuilds the keys that differ. Repair is refused on a cluster (each shard's local tables
+ * would need it); the divergence is still reported.
+ */
+export async function checkProjections(
+  store: Store,
+  profileKeys: Iterable<string>,
+  options: { repair?: boolean; logger?: Logger } = {},
+): Promise<ProjectionCheckResult> {
+  const keys = [...new Set(profileKeys)];
+  const views = await projections(store);
+  const checked = new Set(PROJECTION_CHECKS.map((check) => check.table));
+  const unchecked = [...new Set(views.map((v) => v.table))].filter((t) => !checked.has(t));
+  const diverged: ProjectionDivergence[] = [];
+  const repair = (options.repair ?? false) && store.cluster === undefined;
+  for (const check of PROJECTION_CHECKS) {
+    const view = views.find((v) => v.table === check.table);
+    if (!view) continue;
+    const found: string[] = [];
+    for (const part of chunks(keys)) {
+      const ids = part.filter((k) => k.startsWith('c:')).map((k) => k.slice(2));
+      const rows = await store.query<{ key: string }>(check.sql, { keys: part, ids }, 'write');
+      found.push(...rows.map((row) => row.key));
+    }
+    if (found.length === 0) continue;
+    if (repair) await rebuildKeys(store, { ...check, select: view.select }, found);
+    options.logger?.error(
+      { table: check.table, keys: found.length, repaired: repair },
+      'a projection differed from the event log',
+    );
+    diverged.push({ table: check.table, keys: found, repaired: repair });
+  }
+  return { diverged, unchecked, keysChecked: keys.length };
+}
+
+/**
+ * The profile keys of events received since `since`: what the tail check at start-up looks
+ * at. Reads the received_at column of the whole log once.
+ */
+export async function profileKeysReceivedSince(store: Store, since: number): Promise<string[]> {
+  const rows = await store.query<{ key: string }>(
+    `SELECT DISTINCT customer_key AS key FROM events
+     WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`,
+    { since },
+    'write',
+  );
+  return rows.map((row) => row.key);
+}
