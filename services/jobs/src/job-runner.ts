@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger, Metrics } from '@rapport/observability';
 import type { Store } from '@rapport/store';
 import {
+  JobFailedError,
   JobParamsError,
   JobRunningError,
   UnknownJobError,
@@ -126,6 +127,7 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
     } catch (error) {
       final.status = 'failed';
       final.error = error instanceof Error ? error.message : String(error);
+      if (error instanceof JobFailedError) final.summary = error.summary;
       logger.error({ err: error }, 'job run failed');
     }
     final.phases = run.phases;

@@ -53,3 +53,18 @@ export class JobParamsError extends Error {
   override readonly name = 'JobParamsError';
   readonly statusCode = 400;
 }
+
+/**
+ * A run that failed with something worth keeping: the runner records `summary` beside the
+ * error, so what the job had found before it failed (fits, counts, the input at fault) is
+ * not lost with it.
+ */
+export class JobFailedError extends Error {
+  override readonly name: string = 'JobFailedError';
+  constructor(
+    message: string,
+    readonly summary: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}

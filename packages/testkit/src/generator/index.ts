@@ -24,3 +24,10 @@ export {
   normal,
   poisson,
 } from './distributions.js';
+export {
+  BGNBD_BUYERS_DEFAULTS,
+  generateBgNbdBuyers,
+  type BgNbdBuyer,
+  type BgNbdBuyerTruth,
+  type BgNbdBuyersOptions,
+} from './bgnbd-buyers.js';

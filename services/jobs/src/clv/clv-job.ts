@@ -1,27 +1,32 @@
 import {
   DAYS_PER_UNIT,
   TIME_UNITS,
-  conditionalExpectedPurchases,
   discountRatePerUnit,
   fitBgNbd,
   fitGammaGamma,
-  horizonTerms,
   populationMeanValue,
-  type BgNbdFit,
   type TimeUnit,
 } from '@rapport/analytics';
-import type { Store } from '@rapport/store';
 import { z } from 'zod';
-import { defineJob } from '../job.js';
+import { defineJob, type JobContext } from '../job.js';
+import { clvFailure, type ClvKnown } from './clv-failure.js';
+import {
+  defaultCalibrationEnd,
+  describeFit,
+  holdoutCheck,
+  toWeighted,
+  type Triplet,
+} from './clv-holdout.js';
 import {
   distinctAgesSql,
   fitSpendSql,
   fitTripletsSql,
-  holdoutSql,
+  historyDaysSql,
   scoreSql,
   summarizeSql,
   totalsSql,
 } from './clv-sql.js';
+import { computeTerms, describeUnscored, type AgeGroup } from './clv-terms.js';
 
 const DAY_MS = 86_400_000;
 
@@ -58,94 +63,109 @@ export const clvParams = z
   });
 export type ClvParams = z.output<typeof clvParams>;
 
-interface Triplet {
-  x: number;
-  tx_days: number;
-  t_days: number;
-  customers: number;
+interface RunSetting {
+  context: JobContext;
+  params: ClvParams;
+  unitDays: number;
+  ratePerUnit: number;
+  /** Filled in as the run goes: the record of a run that fails. */
+  known: ClvKnown;
 }
 
-function toWeighted(rows: Triplet[], unitDays: number) {
-  return rows.map((row) => ({
-    x: Number(row.x),
-    tx: Number(row.tx_days) / unitDays,
-    T: Number(row.t_days) / unitDays,
-    weight: Number(row.customers),
-  }));
-}
-
-function describeFit(fit: BgNbdFit) {
-  return {
-    params: fit.params,
-    logLikelihood: fit.logLikelihood,
-    customers: fit.customers,
-    iterations: fit.iterations,
-    converged: fit.converged,
-  };
+/** Both models fitted on the sample; the purchase model first, so a failure keeps it. */
+async function fitModels({ context, params, unitDays, known }: RunSetting) {
+  const { store, runId } = context;
+  const { sampleSize } = params;
+  const rows = await store.query<Triplet>(fitTripletsSql(), { runId, sampleSize });
+  const data = toWeighted(rows, unitDays);
+  known.histories = data;
+  if (!data.some((row) => row.x > 0)) {
+    throw new Error('no customer has a repeat order by the as-of time: nothing to fit');
+  }
+  const bgNbd = fitBgNbd(data);
+  known.bgNbd = bgNbd;
+  const spend = await store.query<{ x: number; mean_value: number }>(fitSpendSql(), {
+    runId,
+    sampleSize,
+  });
+  const gammaGamma = fitGammaGamma(
+    spend.map((row) => ({ x: Number(row.x), meanValue: Number(row.mean_value) })),
+  );
+  known.gammaGamma = gammaGamma;
+  if (!(gammaGamma.params.q > 1)) {
+    throw new Error(
+      `the spend model's q is ${gammaGamma.params.q.toFixed(3)} ≤ 1: mean order value is unbounded; CLV is not defined`,
+    );
+  }
+  delete known.histories;
+  return { bgNbd, gammaGamma, triplets: rows.length };
 }
 
 /**
- * The holdout check: fit on the histories up to the calibration end, predict each
- * customer's orders between it and the as-of time, compare with the orders placed.
- * Reported overall and by number of repeat orders in the calibration period (0…6, 7+).
+ * The horizon terms per distinct (x, T) into clv_terms, then every customer scored in SQL.
+ * Customers whose terms cannot be computed are left out and named in the record.
  */
-async function holdoutCheck(
-  store: Store,
-  input: { asOf: number; calibrationEnd: number; sampleSize: number; unitDays: number },
+async function scoreCustomers(
+  { context, params, unitDays, ratePerUnit }: RunSetting,
+  fits: Awaited<ReturnType<typeof fitModels>>,
 ) {
-  const rows = await store.query<Triplet & { actual: number }>(holdoutSql(), {
-    asOf: input.asOf,
-    calibrationEnd: input.calibrationEnd,
-    sampleSize: input.sampleSize,
+  const { store, runId } = context;
+  const groups = await store.query<AgeGroup>(distinctAgesSql(), { runId });
+  const { lines, unscored } = computeTerms({
+    runId,
+    groups,
+    params: fits.bgNbd.params,
+    unitDays,
+    horizon: params.horizon,
+    discountRate: ratePerUnit,
   });
-  const data = toWeighted(rows, input.unitDays);
-  const repeaters = data.filter((row) => row.x > 0).reduce((sum, row) => sum + row.weight, 0);
-  if (data.length === 0 || repeaters === 0) {
-    return { skipped: 'no repeat orders before the calibration end' as const };
+  for (let i = 0; i < lines.length; i += 50_000) {
+    await store.insertJsonLines('clv_terms', Buffer.from(lines.slice(i, i + 50_000).join('\n')));
   }
-  const fit = fitBgNbd(data);
-  const t = (input.asOf - input.calibrationEnd) / DAY_MS / input.unitDays;
-  const bins = new Map<string, { customers: number; actual: number; predicted: number }>();
-  let actual = 0;
-  let predicted = 0;
-  rows.forEach((row, i) => {
-    const history = data[i];
-    if (!history) return;
-    const each = conditionalExpectedPurchases(fit.params, history, t);
-    const key = history.x >= 7 ? '7+' : String(history.x);
-    const bin = bins.get(key) ?? { customers: 0, actual: 0, predicted: 0 };
-    bin.customers += history.weight;
-    bin.actual += Number(row.actual);
-    bin.predicted += each * history.weight;
-    bins.set(key, bin);
-    actual += Number(row.actual);
-    predicted += each * history.weight;
-  });
-  return {
-    calibrationEnd: new Date(input.calibrationEnd).toISOString(),
-    periodLength: t,
-    fit: describeFit(fit),
-    customers: fit.customers,
-    actualOrders: actual,
-    predictedOrders: predicted,
-    /** (predicted − actual) / actual over the whole holdout sample. */
-    relativeError: actual > 0 ? (predicted - actual) / actual : null,
-    byRepeatOrders: [...bins.entries()]
-      .sort(([a], [b]) => (a === '7+' ? 1 : b === '7+' ? -1 : Number(a) - Number(b)))
-      .map(([repeatOrders, bin]) => ({
-        repeatOrders,
-        customers: bin.customers,
-        actualPerCustomer: bin.actual / bin.customers,
-        predictedPerCustomer: bin.predicted / bin.customers,
-      })),
-  };
+  const { r, alpha, a, b } = fits.bgNbd.params;
+  const { p, q, gamma } = fits.gammaGamma.params;
+  const { asOf } = params;
+  await store.command(scoreSql(), { runId, asOf, unitDays, r, alpha, a, b, p, q, gamma });
+  const [totals] = await store.query<{
+    customers: number;
+    total_expected_orders: number;
+    total_expected_value: number;
+    total_clv: number;
+    mean_p_alive: number;
+    not_finite: number;
+  }>(totalsSql(), { runId });
+  if (Number(totals?.not_finite ?? 0) > 0) {
+    throw new Error(`${totals?.not_finite} customers got a non-finite score`);
+  }
+  return { totals, distinctAges: groups.length, unscored: describeUnscored(unscored) };
+}
+
+/** The holdout check, at calibrationEnd or, by default, as defaultCalibrationEnd says. */
+async function checkHoldout({ context, params, unitDays }: RunSetting) {
+  const { store, runId } = context;
+  const { asOf, horizon, sampleSize } = params;
+  let calibrationEnd = params.calibrationEnd;
+  let chosenBy = 'param';
+  if (calibrationEnd === undefined) {
+    const [history] = await store.query<{ days: number }>(historyDaysSql(), { runId });
+    const chosen = defaultCalibrationEnd({
+      asOf,
+      horizonMs: horizon * unitDays * DAY_MS,
+      historyDays: Number(history?.days ?? 0),
+    });
+    calibrationEnd = chosen.calibrationEnd;
+    chosenBy = chosen.chosenBy;
+  }
+  const check = await holdoutCheck(store, { asOf, calibrationEnd, sampleSize, unitDays });
+  return { ...check, calibrationEndChosenBy: chosenBy };
 }
 
 /**
  * Customer lifetime value: BG/NBD for the number of future orders and whether the customer
  * is still active, Gamma-Gamma for their value. Summaries and scores are computed in
  * ClickHouse; only the fits (on grouped samples) and the hypergeometric terms per distinct
- * (x, T) are computed here.
+ * (x, T) are computed here. A run that fails says in which phase and why, and keeps what it
+ * had fitted (ClvRunError).
  */
 export const clvJob = defineJob({
   name: 'clv',
@@ -159,114 +179,52 @@ export const clvJob = defineJob({
     const unit: TimeUnit = timeUnit;
     const unitDays = DAYS_PER_UNIT[unit];
     const ratePerUnit = discountRatePerUnit(discountRate, unit);
-    const calibrationEnd = params.calibrationEnd ?? asOf - horizon * unitDays * DAY_MS;
-
-    await context.phase('summarize', () => store.command(summarizeSql(), { runId, asOf }));
-
-    const { bgNbd, gammaGamma, triplets } = await context.phase('fit', async () => {
-      const rows = await store.query<Triplet>(fitTripletsSql(), { runId, sampleSize });
-      const data = toWeighted(rows, unitDays);
-      if (!data.some((row) => row.x > 0)) {
-        throw new Error('no customer has a repeat order by the as-of time: nothing to fit');
-      }
-      const spend = await store.query<{ x: number; mean_value: number }>(fitSpendSql(), {
-        runId,
-        sampleSize,
-      });
-      const gg = fitGammaGamma(
-        spend.map((row) => ({ x: Number(row.x), meanValue: Number(row.mean_value) })),
-      );
-      if (!(gg.params.q > 1)) {
-        throw new Error(
-          `the spend model's q is ${gg.params.q.toFixed(3)} ≤ 1: mean order value is unbounded; CLV is not defined`,
-        );
-      }
-      return { bgNbd: fitBgNbd(data), gammaGamma: gg, triplets: rows.length };
-    });
-
-    const scored = await context.phase('score', async () => {
-      const ages = await store.query<{ x: number; t_days: number }>(distinctAgesSql(), { runId });
-      const lines = ages.map((row) => {
-        const terms = horizonTerms({
-          params: bgNbd.params,
-          x: Number(row.x),
-          T: Number(row.t_days) / unitDays,
-          horizon,
-          discountRate: ratePerUnit,
-        });
-        return JSON.stringify({
-          run_id: runId,
-          x: Number(row.x),
-          t_days: Number(row.t_days),
-          purchases_if_alive: terms.purchasesIfAlive,
-          discounted_if_alive: terms.discountedIfAlive,
-        });
-      });
-      for (let i = 0; i < lines.length; i += 50_000) {
-        await store.insertJsonLines(
-          'clv_terms',
-          Buffer.from(lines.slice(i, i + 50_000).join('\n')),
-        );
-      }
-      const { r, alpha, a, b } = bgNbd.params;
-      const { p, q, gamma } = gammaGamma.params;
-      await store.command(scoreSql(), {
-        runId,
-        asOf,
-        unitDays,
-        r,
-        alpha,
-        a,
-        b,
-        p,
-        q,
-        gamma,
-      });
-      const [totals] = await store.query<{
-        customers: number;
-        total_expected_orders: number;
-        total_expected_value: number;
-        total_clv: number;
-        mean_p_alive: number;
-        not_finite: number;
-      }>(totalsSql(), { runId });
-      if (Number(totals?.not_finite ?? 0) > 0) {
-        throw new Error(`${totals?.not_finite} customers got a non-finite score`);
-      }
-      return { totals, distinctAges: ages.length };
-    });
-    const customers = Number(scored.totals?.customers ?? 0);
-    context.wrote(customers);
-
-    const holdout = await context.phase('holdout', () =>
-      holdoutCheck(store, { asOf, calibrationEnd, sampleSize, unitDays }),
-    );
-
-    return {
+    const known: ClvKnown = {
       asOf: new Date(asOf).toISOString(),
       timeUnit: unit,
       unitDays,
       horizon,
       discountRate,
       discountRatePerUnit: ratePerUnit,
-      customers,
-      sample: { sampleSize, triplets, distinctAges: scored.distinctAges },
-      bgNbd: describeFit(bgNbd),
-      gammaGamma: {
-        params: gammaGamma.params,
-        logLikelihood: gammaGamma.logLikelihood,
-        customers: gammaGamma.customers,
-        iterations: gammaGamma.iterations,
-        converged: gammaGamma.converged,
-        populationMeanValue: populationMeanValue(gammaGamma.params),
-      },
-      totals: {
-        expectedOrders: Number(scored.totals?.total_expected_orders ?? 0),
-        expectedValue: Number(scored.totals?.total_expected_value ?? 0),
-        clv: Number(scored.totals?.total_clv ?? 0),
-        meanPAlive: Number(scored.totals?.mean_p_alive ?? 0),
-      },
-      holdout,
     };
+    const setting: RunSetting = { context, params, unitDays, ratePerUnit, known };
+    let phase = 'summarize';
+    const step = <T>(name: string, work: () => Promise<T>) => {
+      phase = name;
+      return context.phase(name, work);
+    };
+    try {
+      await step('summarize', () => store.command(summarizeSql(), { runId, asOf }));
+      const fits = await step('fit', () => fitModels(setting));
+      const scored = await step('score', () => scoreCustomers(setting, fits));
+      const customers = Number(scored.totals?.customers ?? 0);
+      context.wrote(customers);
+      const holdout = await step('holdout', () => checkHoldout(setting));
+      const { bgNbd, gammaGamma } = fits;
+      return {
+        ...known,
+        customers,
+        sample: { sampleSize, triplets: fits.triplets, distinctAges: scored.distinctAges },
+        unscored: scored.unscored,
+        bgNbd: describeFit(bgNbd),
+        gammaGamma: {
+          params: gammaGamma.params,
+          logLikelihood: gammaGamma.logLikelihood,
+          customers: gammaGamma.customers,
+          iterations: gammaGamma.iterations,
+          converged: gammaGamma.converged,
+          populationMeanValue: populationMeanValue(gammaGamma.params),
+        },
+        totals: {
+          expectedOrders: Number(scored.totals?.total_expected_orders ?? 0),
+          expectedValue: Number(scored.totals?.total_expected_value ?? 0),
+          clv: Number(scored.totals?.total_clv ?? 0),
+          meanPAlive: Number(scored.totals?.mean_p_alive ?? 0),
+        },
+        holdout,
+      };
+    } catch (error) {
+      throw clvFailure({ phase, error, known });
+    }
   },
 });

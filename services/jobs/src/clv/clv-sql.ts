@@ -76,9 +76,21 @@ FROM
 WHERE x > 0 AND mean_value > 0`;
 }
 
-/** The distinct (x, T) pairs whose horizon terms the scoring needs. */
+/**
+ * The distinct (x, T) pairs whose horizon terms the scoring needs, with how many customers
+ * share each and one of them (named in the run record if the pair's terms fail).
+ */
 export function distinctAgesSql(): string {
-  return `SELECT DISTINCT x, t_days FROM clv_summaries WHERE run_id = {runId:String}`;
+  return `
+SELECT x, t_days, toUInt32(count()) AS customers,
+       min(customer_id) AS example_customer, argMin(tx_days, customer_id) AS example_tx_days
+FROM clv_summaries WHERE run_id = {runId:String}
+GROUP BY x, t_days`;
+}
+
+/** Whole days from the earliest first order to the as-of time. */
+export function historyDaysSql(): string {
+  return `SELECT toUInt32(max(t_days)) AS days FROM clv_summaries WHERE run_id = {runId:String}`;
 }
 
 /**
