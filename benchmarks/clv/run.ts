@@ -4,7 +4,9 @@
  * RSS, and the fit it found — over the generated data set of benchmarks/lib/dataset.ts (the
  * run's rows are removed afterwards), or with --synthetic N over a store of N customers'
  * purchases drawn from known BG/NBD and Gamma-Gamma parameters (synthetic-build.ts), built in
- * a temporary directory and removed. See benchmarks/README.md.
+ * a temporary directory and removed, or with --year-arrivals N the same over N BG/NBD buyers
+ * whose first orders fall uniformly through the year before the as-of date. With known
+ * parameters it also reports how far the fit is from them. See benchmarks/README.md.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { runJobCommand } from '../lib/job-command.js';
 import { checkoutOf, loadAverage1m, machineOf, round } from '../lib/machine.js';
 import { runBenchmark } from '../lib/main.js';
 import { DATASET_OPTIONS, parseIntegerOptions, usageOf } from '../lib/options.js';
-import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
+import { SYNTHETIC_TRUTH, YEAR_ARRIVALS_TRUTH } from './synthetic-truth.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const FORGET = fileURLToPath(new URL('./forget-run.ts', import.meta.url));
@@ -39,6 +41,12 @@ const SPEC = {
     min: 0,
     help: 'when > 0: this many customers of synthetic purchases instead of the data set',
   },
+  'year-arrivals': {
+    env: 'BENCH_CLV_YEAR_ARRIVALS',
+    fallback: 0,
+    min: 0,
+    help: 'when > 0: this many BG/NBD buyers first buying uniformly through the last year',
+  },
 } as const;
 const USAGE = usageOf('npm run bench:clv', SPEC);
 
@@ -51,6 +59,7 @@ interface ClvBenchOptions {
   sampleSize: number;
   horizon: number;
   synthetic: number;
+  yearArrivals: number;
 }
 
 function jobArgs(options: ClvBenchOptions): string[] {
@@ -85,14 +94,20 @@ async function onDataset(options: ClvBenchOptions) {
   return { job, data };
 }
 
+type Arrivals = 'spread' | 'year';
+
 /** The clv job on synthetic purchases in a temporary store. */
-async function onSynthetic(options: ClvBenchOptions) {
+async function onSynthetic(options: ClvBenchOptions, arrivals: Arrivals) {
+  const customers = arrivals === 'year' ? options.yearArrivals : options.synthetic;
   const dir = await mkdtemp(join(tmpdir(), 'rapport-clv-bench-'));
   try {
-    log(`  building ${options.synthetic} customers of synthetic purchases in ${dir}…`);
+    log(`  building ${customers} customers of synthetic purchases (${arrivals}) in ${dir}…`);
     const build = await runScript(
       SYNTHETIC,
-      ['--data-dir', dir, '--customers', String(options.synthetic), '--seed', String(options.seed)],
+      [
+        ...['--data-dir', dir, '--customers', String(customers)],
+        ...['--seed', String(options.seed), '--arrivals', arrivals],
+      ],
       { stderr: 'inherit', label: 'the synthetic build', onSpawn: children.track },
     );
     const built = resultLine<{ customers: number; orders: number; seconds: number }>(
@@ -101,14 +116,19 @@ async function onSynthetic(options: ClvBenchOptions) {
     );
     log(`  ${built.orders} orders in ${built.seconds.toFixed(1)} s; rapport jobs run clv…`);
     const job = await runJobCommand(dir, 'clv', jobArgs(options), children.track);
-    if (job.status !== 'succeeded') throw new Error(`the clv run ended ${job.status}`);
+    if (job.status !== 'succeeded') {
+      throw new Error(`the clv run ended ${job.status}: ${JSON.stringify(job.summary)}`);
+    }
     const data = {
-      kind: 'synthetic purchases',
+      kind:
+        arrivals === 'year'
+          ? 'BG/NBD buyers arriving uniformly through the year'
+          : 'synthetic purchases',
       customers: built.customers,
       seed: options.seed,
       events: built.orders,
       buildSeconds: round(built.seconds, 1),
-      truth: SYNTHETIC_TRUTH,
+      truth: arrivals === 'year' ? YEAR_ARRIVALS_TRUTH : SYNTHETIC_TRUTH,
     };
     return { job, data };
   } finally {
@@ -116,16 +136,49 @@ async function onSynthetic(options: ClvBenchOptions) {
   }
 }
 
+type BgNbdParams = Record<'r' | 'alpha' | 'a' | 'b', number>;
+
+/**
+ * How far fitted BG/NBD parameters are from the generating ones: each one's relative error,
+ * the largest of them, and the Euclidean distance of the log-parameters (the scale the fit
+ * works on).
+ */
+function recovery(fitted: BgNbdParams, truth: BgNbdParams) {
+  const keys = ['r', 'alpha', 'a', 'b'] as const;
+  const relativeError = Object.fromEntries(
+    keys.map((key) => [key, round(fitted[key] / truth[key] - 1, 4)]),
+  );
+  const logDistance = Math.sqrt(
+    keys.reduce((sum, key) => sum + Math.log(fitted[key] / truth[key]) ** 2, 0),
+  );
+  return {
+    fitted: Object.fromEntries(keys.map((key) => [key, round(fitted[key], 4)])),
+    truth,
+    relativeError,
+    maxRelativeError: Math.max(...keys.map((key) => Math.abs(relativeError[key] ?? NaN))),
+    logDistance: round(logDistance, 4),
+  };
+}
+
 async function run(options: ClvBenchOptions) {
   const loadAtStart = loadAverage1m();
   log(
-    options.synthetic > 0
-      ? `CLV benchmark: ${options.synthetic} synthetic customers, as of ${AS_OF}`
-      : `CLV benchmark: ${options.customers} people (seed ${options.seed}), as of ${AS_OF}`,
+    options.yearArrivals > 0
+      ? `CLV benchmark: ${options.yearArrivals} customers arriving through the year, as of ${AS_OF}`
+      : options.synthetic > 0
+        ? `CLV benchmark: ${options.synthetic} synthetic customers, as of ${AS_OF}`
+        : `CLV benchmark: ${options.customers} people (seed ${options.seed}), as of ${AS_OF}`,
   );
   const { job, data } =
-    options.synthetic > 0 ? await onSynthetic(options) : await onDataset(options);
+    options.yearArrivals > 0
+      ? await onSynthetic(options, 'year')
+      : options.synthetic > 0
+        ? await onSynthetic(options, 'spread')
+        : await onDataset(options);
   const summary = job.summary;
+  const fitted = (summary.bgNbd as { params?: BgNbdParams } | undefined)?.params;
+  const truth = 'truth' in data ? data.truth.bgNbd : undefined;
+  const recovered = fitted && truth ? recovery(fitted, truth) : undefined;
   const report = {
     benchmark: 'clv',
     ranAt: new Date().toISOString(),
@@ -150,9 +203,18 @@ async function run(options: ClvBenchOptions) {
       gammaGamma: summary.gammaGamma,
       totals: summary.totals,
       holdout: summary.holdout,
+      unscored: summary.unscored,
     },
+    ...(recovered ? { recovery: recovered } : {}),
   };
   log(`\n${JSON.stringify(report, null, 2)}\n`);
+  if (recovered) {
+    log(
+      `fitted ${JSON.stringify(recovered.fitted)} against ${JSON.stringify(recovered.truth)}: ` +
+        `largest relative error ${(recovered.maxRelativeError * 100).toFixed(1)} %, ` +
+        `log-parameter distance ${recovered.logDistance}; run ${report.totalSeconds} s`,
+    );
+  }
   await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
   log('results written to benchmarks/clv/results/latest.json');
 }
@@ -169,6 +231,7 @@ await runBenchmark({
         sampleSize: values['sample-size'],
         horizon: values.horizon,
         synthetic: values.synthetic,
+        yearArrivals: values['year-arrivals'],
       }
     );
   },

@@ -2,13 +2,17 @@
  * A store of purchases only, for the CLV benchmark at a given number of *customers* (the
  * generated data set of benchmarks/lib/dataset.ts has about one buyer in six people). Each
  * customer buys as BG/NBD and Gamma-Gamma say, with known parameters, so the benchmark also
- * shows how well a run recovers them:
- *   λ ~ Gamma(r = 0.75, rate α = 13 weeks), p ~ Beta(0.8, 2.4),
- *   order value ~ Gamma(6, rate ν), ν ~ Gamma(4, rate 40)  (mean order value 80).
- * First orders are spread uniformly over the two years up to DATASET_END. Events go through
- * the ingest validation and normalisation steps, in inserts of 20,000 rows.
+ * shows how well a run recovers them. Two kinds (synthetic-truth.ts):
+ * - `--arrivals spread` (default): λ ~ Gamma(r = 0.75, rate α = 13 weeks), p ~ Beta(0.8, 2.4),
+ *   order value ~ Gamma(6, rate ν), ν ~ Gamma(4, rate 40) (mean order value 80); first orders
+ *   spread uniformly over the two years up to DATASET_END.
+ * - `--arrivals year`: the testkit's BG/NBD buyers (generateBgNbdBuyers) with r = 0.5,
+ *   α = 30 days, a = 0.8, b = 2.5 and lognormal order values, first orders uniform over the
+ *   year up to DATASET_END, so many are days old at the as-of time and some first and only
+ *   orders fall on its last day.
+ * Events go through the ingest validation and normalisation steps, in inserts of 20,000 rows.
  *
- *   tsx benchmarks/clv/synthetic-build.ts --data-dir DIR --customers 1000000
+ *   tsx benchmarks/clv/synthetic-build.ts --data-dir DIR --customers 1000000 [--arrivals year]
  *
  * Prints {"synthetic": {customers, orders, seconds}}.
  */
@@ -16,9 +20,9 @@ import { parseArgs } from 'node:util';
 import { createNormalizeEventStep, createValidateEventStep } from '@rapport/ingest';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate } from '@rapport/store';
-import { Random, beta, exponential, gamma } from '@rapport/testkit';
+import { Random, beta, exponential, gamma, generateBgNbdBuyers } from '@rapport/testkit';
 import { DATASET_END, DATASET_RECEIVED_AT } from '../lib/dataset.js';
-import { SYNTHETIC_TRUTH } from './synthetic-truth.js';
+import { SYNTHETIC_TRUTH, YEAR_ARRIVALS_TRUTH } from './synthetic-truth.js';
 import { openDatasetStore } from '../lib/dataset-store.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -56,12 +60,26 @@ function* purchases(customers: number, seed: number) {
   }
 }
 
+/** The testkit's buyers arriving through the year up to DATASET_END. */
+function* yearArrivals(customers: number, seed: number) {
+  const { r, alphaDays, a, b } = YEAR_ARRIVALS_TRUTH.generator;
+  const buyers = generateBgNbdBuyers({
+    seed,
+    customers,
+    end: DATASET_END,
+    purchases: { r, alphaDays, a, b },
+    prefix: 'year',
+  });
+  for (const buyer of buyers) yield* buyer.events;
+}
+
 const { values } = parseArgs({
   strict: true,
   options: {
     'data-dir': { type: 'string' },
     customers: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    arrivals: { type: 'string', default: 'spread' },
   },
 });
 const dataDir = values['data-dir'];
@@ -69,6 +87,10 @@ const customers = Number(values.customers);
 if (!dataDir || !Number.isSafeInteger(customers) || customers < 1) {
   throw new Error('--data-dir and --customers N are required');
 }
+if (values.arrivals !== 'spread' && values.arrivals !== 'year') {
+  throw new Error('--arrivals is spread or year');
+}
+const source = values.arrivals === 'year' ? yearArrivals : purchases;
 const started = performance.now();
 const store = await openDatasetStore(dataDir);
 try {
@@ -88,7 +110,7 @@ try {
     pending.catch(() => undefined);
     lines = [];
   };
-  for (const event of purchases(customers, Number(values.seed))) {
+  for (const event of source(customers, Number(values.seed))) {
     const valid = validate(event);
     const stored = valid.ok ? normalize(valid.value, DATASET_RECEIVED_AT) : valid;
     if (!stored.ok)
