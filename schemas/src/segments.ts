@@ -235,6 +235,14 @@ export const previewResponseSchema = z.object({
 export const membersQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
   cursor: z.string().max(500).optional().describe('the `next` of the previous page'),
+  fields: z
+    .string()
+    .max(2000)
+    .optional()
+    .describe(
+      'CSV only: profile fields to add as columns, comma-separated, named as in rules ' +
+        '(`orders,netRevenue,lifecycle`); the values the evaluation saw',
+    ),
 });
 
 export const membersPageSchema = z.object({

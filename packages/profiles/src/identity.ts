@@ -9,12 +9,14 @@ import type { Store } from '@rapport/store';
  * `ownersSql` is the one definition; every job, rule and read that merges anonymous activity
  * into customers uses it. Parameters: `{asOf:Int64}` (epoch ms) when `asOf` is set.
  */
-export function ownersSql(options: {
-  /** Read links as they stood at `{asOf:Int64}`. */
-  asOf?: boolean;
-  /** SQL for the anonymous ids to consider (the right side of IN), for one profile's read. */
-  within?: string;
-} = {}): string {
+export function ownersSql(
+  options: {
+    /** Read links as they stood at `{asOf:Int64}`. */
+    asOf?: boolean;
+    /** SQL for the anonymous ids to consider (the right side of IN), for one profile's read. */
+    within?: string;
+  } = {},
+): string {
   const where = [
     ...(options.asOf ? ["at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')"] : []),
     ...(options.within === undefined ? [] : [`anonymous_id IN (${options.within})`]),

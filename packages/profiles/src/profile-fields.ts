@@ -140,16 +140,16 @@ export const PROFILE_FIELDS: readonly ProfileField[] = [
     description: 'revenue / orders; missing without orders',
     inProfile: (profile) => profile.stats.averageOrderValue,
   },
-  ...(['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'] as const).map(
-    (action): ProfileField => ({
-      name: `email.${action}`,
-      column: `email_${action}`,
-      sql: `p.email['${action}']`,
-      type: 'number',
-      description: action === 'unsubscribed' ? 'unsubscribes' : `emails ${action}`,
-      inProfile: (profile) => profile.stats.email[action],
-    }),
-  ),
+  ...(
+    ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'] as const
+  ).map((action): ProfileField => ({
+    name: `email.${action}`,
+    column: `email_${action}`,
+    sql: `p.email['${action}']`,
+    type: 'number',
+    description: action === 'unsubscribed' ? 'unsubscribes' : `emails ${action}`,
+    inProfile: (profile) => profile.stats.email[action],
+  })),
   {
     name: 'email.openRate',
     column: 'email_open_rate',

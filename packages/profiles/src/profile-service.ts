@@ -90,9 +90,7 @@ export class ProfileService {
     });
     if (!profile) return undefined;
     const known =
-      profile.stats.events > 0 ||
-      anonymousIds.length > 0 ||
-      Object.keys(profile.traits).length > 0;
+      profile.stats.events > 0 || anonymousIds.length > 0 || Object.keys(profile.traits).length > 0;
     return known ? profile : undefined;
   }
 

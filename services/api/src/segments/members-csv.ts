@@ -1,14 +1,63 @@
 import { Readable } from 'node:stream';
-import { parseProfileKey } from '@rapport/profiles';
+import { HttpError } from '@rapport/http';
+import {
+  parseProfileKey,
+  PROFILE_FIELDS,
+  profileField,
+  type ProfileField,
+} from '@rapport/profiles';
 import { isoOf } from '@rapport/schemas';
 import type { SegmentEvaluation } from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import { readMembers } from './members-query.js';
+import { readMembers, type MemberRow } from './members-query.js';
 
 /** Rows read from the store at a time: a few MB, however large the segment. */
 export const CSV_CHUNK_ROWS = 20_000;
 
-export const CSV_HEADER = 'customer_id,anonymous_id,since\r\n';
+/** The profile fields a `fields` parameter names, in its order; 400 naming any unknown one. */
+export function exportFields(names: string | undefined): ProfileField[] {
+  if (names === undefined || names.trim() === '') return [];
+  const wanted = names.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => profileField(name) === undefined);
+  if (unknown.length > 0) {
+    throw new HttpError(
+      400,
+      `fields: no profile field ${unknown.map((name) => JSON.stringify(name)).join(', ')}; ` +
+        `fields are ${PROFILE_FIELDS.map((field) => field.name).join(', ')}`,
+      {},
+      unknown.map((name) => ({ path: '/fields', message: `no profile field "${name}"` })),
+    );
+  }
+  return wanted.map((name) => profileField(name)).filter((field) => field !== undefined);
+}
+
+/** The header row, with a column per profile field asked for (named as in rules). */
+export function csvHeader(fields: readonly ProfileField[]): string {
+  return ['customer_id', 'anonymous_id', 'since', ...fields.map((f) => f.name)].join(',') + '\r\n';
+}
+
+/** A field's value as a cell: times in ISO-8601, lists joined by `;`, missing values empty. */
+function cellOf(field: ProfileField, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (field.type === 'time') return isoOf(Number(value));
+  // Lists hold strings (categories, channels).
+  if (Array.isArray(value)) return value.map((item) => String(item as string)).join(';');
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+function csvRow(row: MemberRow, fields: readonly ProfileField[]): string {
+  const member = parseProfileKey(row.profile_key);
+  const since = row.since === null ? null : isoOf(Number(row.since));
+  const cells = [
+    member.customerId,
+    member.anonymousId,
+    since,
+    ...fields.map((field, i) => cellOf(field, row[`v${i}`])),
+  ];
+  return `${cells.map(csvField).join(',')}\r\n`;
+}
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
 export function csvField(value: string | null): string {
@@ -20,10 +69,11 @@ async function* csvChunks(input: {
   store: Store;
   segmentId: string;
   evaluation: SegmentEvaluation;
+  fields: readonly ProfileField[];
   chunkRows: number;
 }): AsyncGenerator<string> {
-  const { store, segmentId, evaluation, chunkRows } = input;
-  yield CSV_HEADER;
+  const { store, segmentId, evaluation, fields, chunkRows } = input;
+  yield csvHeader(fields);
   let after = '';
   let written = 0;
   for (;;) {
@@ -32,16 +82,11 @@ async function* csvChunks(input: {
       runId: evaluation.runId,
       after,
       limit: chunkRows,
+      fields,
     });
     const last = rows.at(-1);
     if (!last) break;
-    let text = '';
-    for (const row of rows) {
-      const member = parseProfileKey(row.profile_key);
-      const since = row.since === null ? null : isoOf(Number(row.since));
-      text += `${csvField(member.customerId)},${csvField(member.anonymousId)},${csvField(since)}\r\n`;
-    }
-    yield text;
+    yield rows.map((row) => csvRow(row, fields)).join('');
     written += rows.length;
     if (rows.length < chunkRows) break;
     after = last.profile_key;
@@ -61,9 +106,16 @@ export function membersCsv(input: {
   store: Store;
   segmentId: string;
   evaluation: SegmentEvaluation;
+  /** Profile fields to add as columns, from the evaluation's snapshot. */
+  fields?: readonly ProfileField[];
   chunkRows?: number;
 }): Readable {
-  return Readable.from(csvChunks({ ...input, chunkRows: input.chunkRows ?? CSV_CHUNK_ROWS }), {
+  const chunks = csvChunks({
+    ...input,
+    fields: input.fields ?? [],
+    chunkRows: input.chunkRows ?? CSV_CHUNK_ROWS,
+  });
+  return Readable.from(chunks, {
     objectMode: false,
   });
 }

@@ -1,11 +1,7 @@
 import { HttpError } from '@rapport/http';
 import { parseProfileKey } from '@rapport/profiles';
 import { isoOf } from '@rapport/schemas';
-import {
-  readEvaluation,
-  readLatestEvaluations,
-  type SegmentEvaluation,
-} from '@rapport/segments';
+import { readEvaluation, readLatestEvaluations, type SegmentEvaluation } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 import { decodeCursor, encodeCursor } from './member-cursor.js';
 import { readMembers, resultsExist } from './members-query.js';
@@ -33,7 +29,10 @@ const gone = () =>
   );
 
 /** The latest evaluation of a segment; 409 before the first one. */
-export async function latestEvaluation(store: Store, segmentId: string): Promise<SegmentEvaluation> {
+export async function latestEvaluation(
+  store: Store,
+  segmentId: string,
+): Promise<SegmentEvaluation> {
   const evaluation = (await readLatestEvaluations(store, [segmentId])).get(segmentId);
   if (!evaluation) throw notEvaluated(segmentId);
   return evaluation;

@@ -14,6 +14,7 @@ import {
   updateSegmentSchema,
   isoOf,
 } from '@rapport/schemas';
+import { HttpError } from '@rapport/http';
 import { FIELD_CATALOGUE, readLatestEvaluations, readNewestDefinitions } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -21,7 +22,8 @@ import { z } from 'zod';
 import type { LatestRuns } from '@rapport/runs';
 import { prefersCsv } from './accepts-csv.js';
 import { historyRange, readHistory } from './history.js';
-import { membersCsv } from './members-csv.js';
+import { exportFields, membersCsv } from './members-csv.js';
+import { snapshotExists } from './members-query.js';
 import { latestEvaluation, readMembersPage, type MembersPage } from './members.js';
 import { previewRule } from './preview.js';
 import { checkReferences, parseRuleOrRefuse } from './rule-checks.js';
@@ -211,7 +213,8 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
           'JSON pages of `limit` members; pass `next` as `cursor` for the following page. A ' +
           'cursor keeps reading the run it started on; once that run is dropped the answer is ' +
           '410. With `Accept: text/csv` every member is streamed as `customer_id,anonymous_id,' +
-          'since` (`limit` and `cursor` do not apply). 409 before the first evaluation.',
+          'since` (`limit` and `cursor` do not apply), plus a column for each profile field ' +
+          'named in `fields`, with the value the evaluation saw. 409 before the first evaluation.',
         params,
         querystring: membersQuerySchema,
         response: { 200: membersPageSchema, ...errors, 410: errorResponseSchema },
@@ -224,7 +227,15 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
         return readMembersPage(store, { segmentId, ...request.query });
       }
       const evaluation = await latestEvaluation(store, segmentId);
-      const csv = membersCsv({ store, segmentId, evaluation });
+      const fields = exportFields(request.query.fields);
+      if (fields.length > 0 && !(await snapshotExists(store, evaluation.runId))) {
+        throw new HttpError(
+          409,
+          `the profile fields of run ${evaluation.runId} are no longer stored; export without ` +
+            '`fields`, or after the next segments run',
+        );
+      }
+      const csv = membersCsv({ store, segmentId, evaluation, fields });
       return (
         reply
           .header('content-type', 'text/csv; charset=utf-8')

@@ -27,7 +27,10 @@ export interface SegmentInput {
 
 const newId = () => `seg_${randomBytes(6).toString('hex')}`;
 
-function toSegment(definition: StoredDefinition, evaluation: SegmentEvaluation | undefined): Segment {
+function toSegment(
+  definition: StoredDefinition,
+  evaluation: SegmentEvaluation | undefined,
+): Segment {
   return {
     id: definition.id,
     version: definition.version,

@@ -1,0 +1,124 @@
+import { LatestRuns, RunStore } from '@rapport/runs';
+import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProfileCache } from './profile-cache.js';
+import { ProfileService } from './profile-service.js';
+
+// The profile read path on hand-built events: what the SQL derives reaches the API unchanged.
+
+let test: TestStore;
+let service: ProfileService;
+const NOW = Date.UTC(2024, 11, 31);
+const DAY = 86_400_000;
+
+const purchase = (customerId: string, daysAgo: number, amount: number, categories: string[]) =>
+  eventRow({
+    type: 'purchase',
+    customerId,
+    at: NOW - daysAgo * DAY,
+    orderId: `${customerId}-${daysAgo}`,
+    amount,
+    currency: 'USD',
+    properties: { items: categories.map((category) => ({ category, quantity: 1 })) },
+  });
+
+beforeAll(async () => {
+  test = await openTestStore();
+  await insertRows(test.store, 'events', [
+    purchase('ada', 10, 10, ['hats', 'shoes']),
+    purchase('ada', 5, 10, ['shoes', 'socks']),
+    purchase('ada', 2, 13.33, ['shoes']),
+    eventRow({ type: 'refund', customerId: 'ada', at: NOW - DAY, amount: 3.335 }),
+    eventRow({ type: 'email', customerId: 'ada', at: NOW - DAY, properties: { action: 'sent' } }),
+    eventRow({ type: 'email', customerId: 'ada', at: NOW, properties: { action: 'complained' } }),
+    eventRow({ type: 'click', anonymousId: 'dev-1', at: NOW - 3 * DAY }),
+    eventRow({ type: 'page_view', anonymousId: 'dev-1', at: NOW - 3 * DAY }),
+    eventRow({ type: 'identify', customerId: 'ada', anonymousId: 'dev-1', at: NOW - 3 * DAY }),
+    eventRow({ type: 'page_view', customerId: 'quiet', at: NOW - 200 * DAY }),
+    eventRow({ type: 'page_view', anonymousId: 'stranger', at: NOW - DAY }),
+  ]);
+  service = new ProfileService({
+    store: test.store,
+    cache: new ProfileCache({ maxBytes: 0 }),
+    latest: new LatestRuns(test.store, 0),
+    runs: new RunStore(test.store),
+    segments: { ofProfile: async () => [], describe: async () => [], invalidate: () => {} },
+    currency: 'USD',
+    lifecycle: { lapsedAfterDays: 90 },
+    now: () => NOW,
+  });
+});
+afterAll(async () => {
+  await test.dispose();
+});
+
+describe('ProfileService', () => {
+  it('merges linked anonymous activity and rounds amounts to cents once, in SQL', async () => {
+    const profile = await service.customer('ada');
+    expect(profile).toMatchObject({
+      customerId: 'ada',
+      anonymousIds: ['dev-1'],
+      lifecycle: 'repeat',
+      stats: {
+        events: 9,
+        clicks: 1,
+        pageViews: 1,
+        visits: 1,
+        orders: 3,
+        revenue: 33.33,
+        refunds: 1,
+        refundedAmount: 3.34,
+        // 33.33 − 3.335 = 29.995, rounded half away from zero.
+        netRevenue: 30,
+        averageOrderValue: 11.11,
+        lastOrder: { orderId: 'ada-2', value: 13.33, at: new Date(NOW - 2 * DAY).toISOString() },
+        email: { sent: 1, complained: 1, openRate: 0, clickRate: 0, delivered: 0 },
+        categories: ['hats', 'shoes', 'socks'],
+        topCategories: [
+          { category: 'shoes', items: 3 },
+          { category: 'hats', items: 1 },
+          { category: 'socks', items: 1 },
+        ],
+      },
+      rfm: null,
+      clv: null,
+      cluster: null,
+      updatedAt: new Date(NOW).toISOString(),
+    });
+  });
+
+  it('stages lifecycles and leaves rates and order values out, not NaN, without data', async () => {
+    const quiet = await service.customer('quiet');
+    expect(quiet).toMatchObject({
+      lifecycle: 'lapsed',
+      stats: { orders: 0, averageOrderValue: null, lastOrder: null, categories: [] },
+    });
+    expect(quiet?.stats.email).toMatchObject({ sent: 0, openRate: null, clickRate: null });
+    expect(await service.customer('nobody')).toBeUndefined();
+  });
+
+  it('reads a visitor of its own, and a device through the customer who owns it', async () => {
+    expect(await service.visitor('stranger')).toMatchObject({
+      customerId: null,
+      anonymousIds: ['stranger'],
+      lifecycle: 'visitor',
+      stats: { events: 1, pageViews: 1 },
+    });
+    expect(await service.visitor('dev-1')).toMatchObject({ customerId: 'ada' });
+    expect(await service.visitor('never-seen')).toBeUndefined();
+  });
+
+  it('reads a profile as it stood at a time, from the log', async () => {
+    const before = await service.customer('ada', NOW - 4 * DAY);
+    expect(before).toMatchObject({
+      anonymousIds: [],
+      lifecycle: 'repeat',
+      asOf: new Date(NOW - 4 * DAY).toISOString(),
+      stats: { orders: 2, revenue: 20, averageOrderValue: 10, clicks: 0 },
+    });
+    // The log and the projections agree once the time is past every event.
+    const { asOf: _past, ...past } = (await service.customer('ada', NOW + DAY)) ?? {};
+    const { asOf: _now, ...current } = (await service.customer('ada')) ?? {};
+    expect({ ...past, lifecycle: current.lifecycle }).toEqual(current);
+  });
+});
