@@ -1,3 +1,4 @@
+import { ownersSql } from '@rapport/profiles';
 import { z } from 'zod';
 import { defineJob } from '../job.js';
 import { rfmSegmentSql } from './rfm-segments.js';
@@ -57,14 +58,7 @@ FROM
             sumIf(toDecimal128(e.amount, 4), e.type = 'purchase')
                 - sumIf(toDecimal128(e.amount, 4), e.type = 'refund') AS monetary
         FROM events AS e
-        LEFT JOIN
-        (
-            SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner
-            FROM identity_links
-            WHERE at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
-            GROUP BY anonymous_id
-            HAVING argMax(linked, (at, event_id)) = 1
-        ) AS owners ON e.anonymous_id = owners.anonymous_id
+        LEFT JOIN (${ownersSql({ asOf: true })}) AS owners ON e.anonymous_id = owners.anonymous_id
         WHERE e.type IN ('purchase', 'refund')
           AND e.timestamp <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
         GROUP BY customer_id
