@@ -22,6 +22,8 @@ export class ConfigError extends Error {
 export interface Config {
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: string;
+  /** A stop that takes longer ends the process anyway (ms). */
+  readonly shutdownGraceMs: number;
   readonly apiKeys: readonly ApiKey[];
   readonly store:
     | {
@@ -154,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze({
     http: { host: e.RAPPORT_HOST, port: e.RAPPORT_PORT },
     logLevel: e.RAPPORT_LOG_LEVEL,
+    shutdownGraceMs: e.RAPPORT_SHUTDOWN_GRACE_MS,
     apiKeys: e.RAPPORT_API_KEYS,
     store,
     ...(kafka === undefined ? {} : { kafka }),

@@ -74,6 +74,11 @@ export const envSchema = z.object({
   RAPPORT_LOG_LEVEL: z
     .enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
     .default('info'),
+  /**
+   * How long a stop (SIGTERM, Ctrl-C) may take to finish requests and write queued events;
+   * past it the process exits anyway, whatever its log destination or the store is doing.
+   */
+  RAPPORT_SHUTDOWN_GRACE_MS: int(100, 3_600_000).default(30_000),
   /** API keys with scopes; empty means no authentication (loopback only). */
   RAPPORT_API_KEYS: apiKeys,
   /** Currency every amount is reported in. */

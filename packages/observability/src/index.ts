@@ -1,2 +1,7 @@
-export { createLogger, type Logger } from './logger.js';
+export {
+  createLogger,
+  stdoutLogDestination,
+  type LogDestinationOptions,
+  type Logger,
+} from './logger.js';
 export { Metrics } from './metrics.js';

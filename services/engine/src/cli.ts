@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '@rapport/config';
-import { createLogger, type Logger } from '@rapport/observability';
+import { createLogger, stdoutLogDestination, type Logger } from '@rapport/observability';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, rebuildProjections } from '@rapport/store';
 import { Command, InvalidArgumentError } from 'commander';
@@ -7,11 +7,13 @@ import { runDemo } from './commands/demo.js';
 import { listJobsCommand, runJobCommand } from './commands/jobs.js';
 import { registerDistributedCommands, serviceAction } from './commands/distributed.js';
 import { createEngine } from './engine.js';
+import { armShutdownDeadline } from './shutdown.js';
 
 function configure(): { config: Config; logger: Logger } {
   try {
     const config = loadConfig();
-    return { config, logger: createLogger({ level: config.logLevel }) };
+    const destination = stdoutLogDestination();
+    return { config, logger: createLogger({ level: config.logLevel, destination }) };
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`rapport: ${error.message}\n`);
@@ -33,6 +35,13 @@ async function start() {
     );
   }
   const stop = (signal: string) => {
+    // First, before any log line: a log reader that stopped reading must not hold the exit.
+    armShutdownDeadline(config.shutdownGraceMs, () =>
+      logger.error(
+        { graceMs: config.shutdownGraceMs },
+        'shutdown did not finish within the grace period (RAPPORT_SHUTDOWN_GRACE_MS); exiting',
+      ),
+    );
     logger.info({ signal }, 'shutting down: finishing requests and writing queued events');
     engine.close().then(
       () => process.exit(0),

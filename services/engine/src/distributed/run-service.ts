@@ -1,9 +1,7 @@
 import { requireDistributed, type Config, type DistributedService } from '@rapport/config';
 import type { Logger } from '@rapport/observability';
+import { armShutdownDeadline } from '../shutdown.js';
 import type { Service } from './service.js';
-
-/** A stop that takes longer than this ends the process anyway. */
-const SHUTDOWN_LIMIT_MS = 30_000;
 
 /**
  * Process concerns of one distributed service: listen, log where, stop on SIGTERM/SIGINT
@@ -22,15 +20,14 @@ export async function runService(options: {
   const stop = (code: number, why: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ service: name, why }, `rapport ${name} is stopping`);
-    const limit = setTimeout(() => {
+    // Before any log line: a log reader that stopped reading must not hold the exit.
+    armShutdownDeadline(config.shutdownGraceMs, () =>
       logger.error(
         { service: name },
-        `rapport ${name} did not stop within ${SHUTDOWN_LIMIT_MS} ms`,
-      );
-      process.exit(code === 0 ? 1 : code);
-    }, SHUTDOWN_LIMIT_MS);
-    limit.unref();
+        `rapport ${name} did not stop within ${config.shutdownGraceMs} ms (RAPPORT_SHUTDOWN_GRACE_MS)`,
+      ),
+    );
+    logger.info({ service: name, why }, `rapport ${name} is stopping`);
     (running.service?.close() ?? Promise.resolve()).then(
       () => process.exit(code),
       (error: unknown) => {
