@@ -25,7 +25,10 @@ const HORIZON = 26;
 let engine: TestEngine;
 const truths: CustomerTruth[] = [];
 
-/** A customer whose only order was free, and one whose repeat orders were all free. */
+/**
+ * A customer whose only order was free, one whose repeat orders were all free, and one who
+ * ordered twice on their first day (one purchase day worth both orders) and once a month later.
+ */
 function craftedEvents(): EventInput[] {
   const order = (id: string, customerId: string, at: string, revenue: number) =>
     makeEvent('purchase', {
@@ -39,6 +42,9 @@ function craftedEvents(): EventInput[] {
     order('free-repeat-1', 'free-repeat', '2024-03-01T10:00:00Z', 80),
     order('free-repeat-2', 'free-repeat', '2024-05-01T10:00:00Z', 0),
     order('free-repeat-3', 'free-repeat', '2024-09-01T10:00:00Z', 0),
+    order('same-day-1', 'same-day', '2024-07-01T09:00:00Z', 40),
+    order('same-day-2', 'same-day', '2024-07-01T17:00:00Z', 20),
+    order('same-day-3', 'same-day', '2024-08-01T12:00:00Z', 30),
   ];
 }
 
@@ -101,7 +107,9 @@ describe('the clv job', () => {
     const frequency = new Map(rfmRows.map((row) => [row.customer_id, Number(row.frequency)]));
     expect(new Set(rows.map((row) => row.customer_id))).toEqual(new Set(frequency.keys()));
     for (const row of rows) {
-      expect(Number(row.x)).toBe((frequency.get(row.customer_id) ?? 0) - 1);
+      // Every order counts in orders; x counts repeat purchase days.
+      expect(Number(row.orders)).toBe(frequency.get(row.customer_id));
+      expect(Number(row.x)).toBeLessThanOrEqual(Number(row.orders) - 1);
       for (const key of [
         'p_alive',
         'expected_orders',
@@ -170,6 +178,14 @@ describe('the clv job', () => {
     expect(repeat).toMatchObject({ x: 2, mean_value: 0 });
     expect(Number(repeat?.expected_order_value)).toBeGreaterThan(0);
     expect(Number(repeat?.expected_order_value)).toBeLessThan(populationMeanValue(gg));
+  });
+
+  it('counts the orders of one day as one purchase worth their sum', () => {
+    const row = rows.find((r) => r.customer_id === 'same-day');
+    // Days 2024-07-01, 2024-08-01; as of 2024-12-31: t_x = 31 days, T = 183 days, in weeks.
+    expect(row).toMatchObject({ orders: 3, x: 1, mean_value: 30 });
+    expect(Number(row?.t_x)).toBeCloseTo(31 / 7, 12);
+    expect(Number(row?.T)).toBeCloseTo(183 / 7, 12);
   });
 
   it('sees who stopped buying: P(alive) is lower for buyers who dropped out', () => {

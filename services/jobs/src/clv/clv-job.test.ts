@@ -7,6 +7,7 @@ import type { RunRecord } from '../job.js';
 import { clvJob } from './clv-job.js';
 
 const logger = pino({ level: 'silent' });
+const DAY = 86_400_000;
 /** The end of the generated year, scored as of its last day. */
 const END = '2024-12-31T23:59:59Z';
 const CUSTOMERS = 20_000;
@@ -27,7 +28,7 @@ function purchase(customerId: string, at: string, amount: number, orderId: strin
 
 /**
  * Customers a year-long log ends with: a first and only order on the as-of day, and two
- * orders that day (a repeat at t_x = T = 0).
+ * orders that day, which make one purchase day.
  */
 const lastDay = [
   purchase('last-day-once', '2024-12-31T15:00:00Z', 40, 'last-day-once-1'),
@@ -36,20 +37,21 @@ const lastDay = [
 ];
 
 /**
- * Added after the runs on the year: a log of a day and a half before 2023-06-30, as a holdout period of a day or two sees it:
- * 71 customers a day old, 85 of that day, one with a repeat a day after the first order and
- * one with a repeat on the day of the first. The purchase model has no maximum here.
+ * Added after the runs on the year: half a year of 2023 in which 60 regular weekly buyers
+ * spend from about 1 to 10,000 a purchase, so far apart that the spend model's q ≤ 1 (its
+ * mean order value is unbounded) and the run cannot value anyone.
  */
-function dayOldLog() {
+function unboundedSpendLog() {
   const rows = [];
-  for (let i = 0; i < 71; i++)
-    rows.push(purchase(`d1-${i}`, '2023-06-29T12:00:00Z', 50, `d1-${i}`));
-  for (let i = 0; i < 85; i++)
-    rows.push(purchase(`d0-${i}`, '2023-06-30T10:00:00Z', 50, `d0-${i}`));
-  rows.push(purchase('d-repeat', '2023-06-29T09:00:00Z', 50, 'd-repeat-1'));
-  rows.push(purchase('d-repeat', '2023-06-30T10:00:00Z', 70, 'd-repeat-2'));
-  rows.push(purchase('d-same-day', '2023-06-30T09:00:00Z', 50, 'd-same-day-1'));
-  rows.push(purchase('d-same-day', '2023-06-30T10:00:00Z', 70, 'd-same-day-2'));
+  const first = Date.parse('2023-01-02T10:00:00Z');
+  for (let i = 0; i < 60; i++) {
+    const id = `spend-${i}`;
+    const value = Math.round(10 ** ((4 * (i % 10)) / 9) * (1 + (i % 3) / 10) * 100) / 100;
+    rows.push(purchase(id, new Date(first).toISOString(), 50, `${id}-0`));
+    for (let k = 1; k <= 8 + (i % 5); k++) {
+      rows.push(purchase(id, new Date(first + k * 7 * DAY).toISOString(), value, `${id}-${k}`));
+    }
+  }
   return rows;
 }
 
@@ -91,17 +93,21 @@ describe('the clv job on buyers arriving all through the year', () => {
     expect(summary.unscored.customers).toBe(0);
     const rows = await test.store.query<{
       customer_id: string;
-      T: number;
-      p_alive: number;
       expected_orders: number;
       clv: number;
     }>(
-      `SELECT customer_id, T, p_alive, expected_orders, clv FROM clv_scores
+      `SELECT customer_id, expected_orders, clv FROM clv_scores
        WHERE run_id = {runId:String} AND T = 0`,
       { runId: record.runId },
     );
     const ids = rows.map((row) => row.customer_id);
     expect(ids).toEqual(expect.arrayContaining(['last-day-once', 'last-day-twice']));
+    const [twice] = await test.store.query<{ orders: number; x: number; mean_value: number }>(
+      `SELECT orders, x, mean_value FROM clv_scores
+       WHERE run_id = {runId:String} AND customer_id = 'last-day-twice'`,
+      { runId: record.runId },
+    );
+    expect(twice).toEqual({ orders: 2, x: 0, mean_value: 0 });
     for (const row of rows) {
       expect(Number.isFinite(row.expected_orders) && row.expected_orders > 0).toBe(true);
       expect(Number.isFinite(row.clv) && row.clv > 0).toBe(true);
@@ -126,49 +132,46 @@ describe('the clv job on buyers arriving all through the year', () => {
     const error = holdout.relativeError as number;
     expect(Math.abs(error)).toBeLessThan(0.1);
   });
-});
 
-describe('a clv run that fails', () => {
-  beforeAll(() => insertRows(test.store, 'events', dayOldLog()));
-
-  it('records the phase, what it fitted and the histories at fault', async () => {
-    const failed = await run({ asOf: '2023-06-30', timeUnit: 'week', horizon: 52 });
-    expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/^fit phase: the purchase model has no maximum-likelihood fit/);
-    expect(failed.error).toMatch(/1 of 158 customers/);
-    expect(failed.error).toMatch(/x = 1, t_x = 0, T = 0 \(1 customers\)/);
-    expect(failed.error).toMatch(/Fitted: purchase model r = .*log-likelihood .*iterations/);
-    expect(failed.summary).toMatchObject({
-      asOf: '2023-06-30T23:59:59.999Z',
-      failure: { phase: 'fit', histories: [{ x: 1, tx: 0, T: 0, customers: 1 }] },
-      bgNbd: {
-        params: { r: expect.any(Number), a: expect.any(Number), b: expect.any(Number) },
-        logLikelihood: expect.any(Number),
-        customers: 158,
-        iterations: expect.any(Number),
-      },
-    });
-    const { bgNbd } = failed.summary as { bgNbd: Fitted & { iterations: number } };
-    expect(bgNbd.params.alpha).toBeLessThan(1e-6);
-    expect(bgNbd.iterations).toBeGreaterThan(0);
-    expect(failed.phases.map((phase) => phase.name)).toEqual(['summarize']);
-  });
-});
-
-describe('the holdout check', () => {
-  it('is skipped with its reason, not failing the run, when its calibration has no fit', async () => {
+  it('reports a holdout check it cannot make as skipped, with the reason, and still succeeds', async () => {
+    // Two hours into the year: hardly anyone has bought, and no one twice.
     const checked = await run({
       asOf: '2024-12-31',
       timeUnit: 'week',
       horizon: 52,
-      calibrationEnd: '2023-06-30',
+      calibrationEnd: '2024-01-02T02:00:00Z',
     });
     expect(checked.status).toBe('succeeded');
-    const holdout = (checked.summary as { holdout: Record<string, unknown> }).holdout;
-    expect(holdout.skipped).toMatch(/no maximum-likelihood fit/);
-    expect(holdout).toMatchObject({
+    expect((checked.summary as { holdout: unknown }).holdout).toMatchObject({
       calibrationEndChosenBy: 'param',
-      fit: { iterations: expect.any(Number) },
+      skipped: 'no repeat orders before the calibration end',
     });
+  });
+});
+
+describe('a clv run that fails', () => {
+  beforeAll(() => insertRows(test.store, 'events', unboundedSpendLog()));
+
+  it('records the phase, the reason and the fits it made', async () => {
+    const failed = await run({ asOf: '2023-06-30', timeUnit: 'week', horizon: 52 });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^fit phase: the spend model's q is 0\.\d+ ≤ 1/);
+    expect(failed.error).toMatch(
+      /Fitted: purchase model r = .*\(log-likelihood -\d.*, \d+ iterations\); spend model p = .*q = 0\./,
+    );
+    expect(failed.summary).toMatchObject({
+      asOf: '2023-06-30T23:59:59.999Z',
+      failure: { phase: 'fit', reason: expect.stringMatching(/q is .* ≤ 1/) },
+      bgNbd: { logLikelihood: expect.any(Number), customers: 60 },
+      gammaGamma: { logLikelihood: expect.any(Number), customers: 60 },
+    });
+    const { bgNbd, gammaGamma } = failed.summary as {
+      bgNbd: Fitted & { iterations: number };
+      gammaGamma: { params: { q: number }; iterations: number };
+    };
+    expect(bgNbd.iterations).toBeGreaterThan(0);
+    expect(gammaGamma.params.q).toBeLessThanOrEqual(1);
+    expect(gammaGamma.iterations).toBeGreaterThan(0);
+    expect(failed.phases.map((phase) => phase.name)).toEqual(['summarize']);
   });
 });

@@ -27,24 +27,40 @@ function ordersSql(): string {
 }
 
 /**
- * Each customer's repeat-purchase summary in whole elapsed days from the first order:
- * x = orders − 1, t_x = last order, T = the as-of time; mean_value = the mean value of the
- * repeat orders (0 when there are none; the first order is left out, as the spend model
- * describes repeat orders).
+ * Purchases as the model counts them: at most one a day (UTC days), as in the data BG/NBD was
+ * made for. A day's orders are one purchase, worth their sum, at the time of its first order:
+ * a customer who places three orders in an afternoon has bought once that day. Counting each
+ * order would put repeat purchases at t_x = 0 days, where the purchase model's likelihood has
+ * no maximum, and would count a split basket as loyalty.
+ */
+function purchaseDaysSql(): string {
+  return `
+    SELECT customer_id, intDiv(at, ${DAY_MS}) AS day, min(at) AS day_at, toUInt32(count()) AS orders,
+           sum(amount) AS amount
+    FROM (${ordersSql()})
+    WHERE customer_id != ''
+    GROUP BY customer_id, day`;
+}
+
+/**
+ * Each customer's repeat-purchase summary in days (UTC) from the day of the first order:
+ * x = purchase days − 1, t_x = the day of the last, T = the as-of day; orders = every order;
+ * mean_value = the mean value of the repeat purchase days (0 when there are none; the first
+ * day is left out, as the spend model describes repeat purchases).
  */
 export function summarizeSql(): string {
   return `
 INSERT INTO clv_summaries (run_id, customer_id, orders, x, tx_days, t_days, mean_value)
-SELECT {runId:String}, customer_id, orders, orders - 1,
-       toUInt32(intDiv(last_at - first_at, ${DAY_MS})),
-       toUInt32(intDiv({asOf:Int64} - first_at, ${DAY_MS})),
-       if(orders > 1, greatest(total - first_amount, 0) / (orders - 1), 0)
+SELECT {runId:String}, customer_id, orders, days - 1,
+       toUInt32(last_day - first_day),
+       toUInt32(intDiv({asOf:Int64}, ${DAY_MS}) - first_day),
+       if(days > 1, greatest(total - first_amount, 0) / (days - 1), 0)
 FROM
 (
-    SELECT customer_id, toUInt32(count()) AS orders, min(at) AS first_at, max(at) AS last_at,
-           sum(amount) AS total, argMin(amount, (at, event_id)) AS first_amount
-    FROM (${ordersSql()})
-    WHERE customer_id != ''
+    SELECT customer_id, toUInt32(sum(orders)) AS orders, toUInt32(count()) AS days,
+           min(day) AS first_day, max(day) AS last_day,
+           sum(amount) AS total, argMin(amount, day) AS first_amount
+    FROM (${purchaseDaysSql()})
     GROUP BY customer_id
 )`;
 }
@@ -127,9 +143,10 @@ INNER JOIN
 }
 
 /**
- * The holdout check's data: customers with an order by the calibration end, their summary at
- * that time in days and the orders they placed after it up to the as-of time, for the same
- * kind of sample as the fit, grouped by identical calibration histories.
+ * The holdout check's data: customers with a purchase by the calibration end, their summary at
+ * that time in days and the purchase days after it up to the as-of time (a day belongs to the
+ * period of its first order), for the same kind of sample as the fit, grouped by identical
+ * calibration histories.
  */
 export function holdoutSql(): string {
   return `
@@ -137,14 +154,13 @@ SELECT x, tx_days, t_days, toUInt32(count()) AS customers, toUInt64(sum(actual))
 FROM
 (
     SELECT customer_id,
-           toUInt32(countIf(at <= {calibrationEnd:Int64}) - 1) AS x,
-           toUInt32(intDiv(maxIf(at, at <= {calibrationEnd:Int64}) - minIf(at, at <= {calibrationEnd:Int64}), ${DAY_MS})) AS tx_days,
-           toUInt32(intDiv({calibrationEnd:Int64} - minIf(at, at <= {calibrationEnd:Int64}), ${DAY_MS})) AS t_days,
-           countIf(at > {calibrationEnd:Int64}) AS actual
-    FROM (${ordersSql()})
-    WHERE customer_id != ''
+           toUInt32(countIf(day_at <= {calibrationEnd:Int64}) - 1) AS x,
+           toUInt32(maxIf(day, day_at <= {calibrationEnd:Int64}) - minIf(day, day_at <= {calibrationEnd:Int64})) AS tx_days,
+           toUInt32(intDiv({calibrationEnd:Int64}, ${DAY_MS}) - minIf(day, day_at <= {calibrationEnd:Int64})) AS t_days,
+           countIf(day_at > {calibrationEnd:Int64}) AS actual
+    FROM (${purchaseDaysSql()})
     GROUP BY customer_id
-    HAVING countIf(at <= {calibrationEnd:Int64}) > 0
+    HAVING countIf(day_at <= {calibrationEnd:Int64}) > 0
     ORDER BY cityHash64(customer_id) LIMIT {sampleSize:UInt32}
 )
 GROUP BY x, tx_days, t_days`;
