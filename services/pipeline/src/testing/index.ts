@@ -1,0 +1,1 @@
+export { FaultyStore, type WriteFault, type InsertRecord } from './faulty-store.js';
