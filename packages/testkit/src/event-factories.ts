@@ -1,9 +1,8 @@
-import type { EventInput, EventType } from '@rapport/schemas';
+import { isoOf, type EventInput, type EventType } from '@rapport/schemas';
 
 /** A fixed instant, so that factories give the same event every time. */
 export const BASE_TIME = Date.UTC(2024, 4, 1, 12, 0, 0);
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 type Overrides = Partial<Record<keyof EventInput | 'properties', unknown>> &
   Record<string, unknown>;
@@ -30,7 +29,7 @@ export function makeEvent(type: EventType, overrides: Overrides = {}): Record<st
   const event: Record<string, unknown> = {
     type,
     customerId: 'cust-1',
-    timestamp: iso(BASE_TIME),
+    timestamp: isoOf(BASE_TIME),
     properties: PROPERTIES[type],
     ...overrides,
   };
@@ -49,7 +48,7 @@ export function makeEvents(
     makeEvent(types[index % types.length]!, {
       eventId: `${options.prefix ?? 'evt'}-${index}`,
       customerId: options.customerId ?? 'cust-1',
-      timestamp: iso(start + index * 60_000),
+      timestamp: isoOf(start + index * 60_000),
     }),
   );
 }

@@ -1,4 +1,4 @@
-import type { TimelineEvent, TimelineResponse } from '@rapport/schemas';
+import { isoOf, type TimelineEvent, type TimelineResponse } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { HttpError } from '@rapport/http';
 import { customerKeys, linkedAnonymousIds } from '@rapport/profiles';
@@ -68,8 +68,8 @@ export async function readTimeline(
       type: row.type,
       customerId: row.customer_id === '' ? null : row.customer_id,
       anonymousId: row.anonymous_id === '' ? null : row.anonymous_id,
-      timestamp: new Date(Number(row.ts)).toISOString(),
-      receivedAt: new Date(Number(row.received)).toISOString(),
+      timestamp: isoOf(Number(row.ts)),
+      receivedAt: isoOf(Number(row.received)),
       channel: row.channel,
       context: JSON.parse(row.context) as Record<string, unknown>,
       properties: JSON.parse(row.properties) as Record<string, unknown>,

@@ -1,4 +1,5 @@
 import { ownersSql } from '@rapport/profiles';
+import { isoOf } from '@rapport/schemas';
 import { z } from 'zod';
 import { defineJob } from '../job.js';
 import { rfmSegmentSql } from './rfm-segments.js';
@@ -21,7 +22,7 @@ export const asOfParam = z
         : /^\d{4}-\d{2}-\d{2}$/.test(value)
           ? Date.parse(value) + DAY_MS - 1
           : Date.parse(value);
-    return new Date(ms).toISOString();
+    return isoOf(ms);
   });
 
 /**
@@ -87,7 +88,7 @@ export const rfmJob = defineJob({
     const customers = segments.reduce((sum, row) => sum + Number(row.customers), 0);
     context.wrote(customers);
     return {
-      asOf: new Date(asOf).toISOString(),
+      asOf: isoOf(asOf),
       customers,
       segments: Object.fromEntries(segments.map((row) => [row.segment, Number(row.customers)])),
     };

@@ -2,6 +2,7 @@ import { snapshotParams, writeProfileSnapshot } from '@rapport/profiles';
 import { z } from 'zod';
 import { defineJob, type JobDefinition } from '../job.js';
 import { RunStore } from '@rapport/runs';
+import { isoOf } from '@rapport/schemas';
 import { dropPartitionsExcept } from '../partitions.js';
 import {
   evaluationOrder,
@@ -95,7 +96,7 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       });
 
       return {
-        computedAt: new Date(at).toISOString(),
+        computedAt: isoOf(at),
         profiles,
         segments: evaluations,
         skipped,
