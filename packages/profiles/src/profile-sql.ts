@@ -150,7 +150,7 @@ export const PROFILE_COLUMNS: readonly string[] = [
 ];
 
 /** Columns only the profile API shows; `one` reads only. */
-export const PROFILE_EXTRAS = `
+const PROFILE_EXTRAS = `
     toUnixTimestamp64Milli(p.last_received) AS last_received_ms,
     p.by_type AS by_type,
     p.by_channel AS by_channel,

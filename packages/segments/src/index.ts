@@ -3,7 +3,7 @@ export { parseRule, type ParsedRule } from './parse-rule.js';
 export { InvalidRuleError, type RuleIssue } from './rule-issues.js';
 export { compileRule, type CompiledRule } from './compile-rule.js';
 export { matchingProfilesSql } from './matching-profiles-sql.js';
-export { referencedSegments, segmentNodes } from './referenced-segments.js';
+export { referencedSegments } from './referenced-segments.js';
 export {
   readNewestDefinitions,
   readNewestDefinition,

@@ -32,7 +32,7 @@ export function exportFields(names: string | undefined): ProfileField[] {
 }
 
 /** The header row, with a column per profile field asked for (named as in rules). */
-export function csvHeader(fields: readonly ProfileField[]): string {
+function csvHeader(fields: readonly ProfileField[]): string {
   return ['customer_id', 'anonymous_id', 'since', ...fields.map((f) => f.name)].join(',') + '\r\n';
 }
 
