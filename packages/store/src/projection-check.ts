@@ -87,14 +87,19 @@ export async function checkProjections(
 }
 
 /**
- * The profile keys of events received since `since`: what the tail check at start-up looks
- * at. Reads the received_at column of the whole log once.
+ * The profile keys of events received since `since` (epoch ms), the most recently received
+ * first, at most `limit`: what the tail check at start-up looks at. Reads the log's
+ * received_at column once.
  */
-export async function profileKeysReceivedSince(store: Store, since: number): Promise<string[]> {
+export async function profileKeysReceivedSince(
+  store: Store,
+  options: { since: number; limit: number },
+): Promise<string[]> {
   const rows = await store.query<{ key: string }>(
-    `SELECT DISTINCT customer_key AS key FROM events
-     WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`,
-    { since },
+    `SELECT customer_key AS key FROM events
+     WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+     GROUP BY key ORDER BY max(received_at) DESC LIMIT {limit:UInt32}`,
+    options,
     'write',
   );
   return rows.map((row) => row.key);

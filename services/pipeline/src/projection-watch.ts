@@ -9,6 +9,8 @@ import {
 
 /** Keys one periodic check looks at, at most: the most recently written. */
 const MAX_KEYS_PER_CHECK = 5000;
+/** Keys the start-up check looks at, at most: the most recently received. */
+const MAX_KEYS_AT_START = 20_000;
 
 export interface ProjectionWatch {
   /** Profiles whose events were just committed. */
@@ -91,7 +93,8 @@ export async function recoverProjections(deps: {
   });
   metrics.eventBlocksReinserted.inc({ reason: 'restart' }, finished.blocks);
   const since = (deps.now ?? Date.now)() - (deps.tailMs ?? 10 * 60_000);
-  const check = await checkProjections(store, await profileKeysReceivedSince(store, since), {
+  const keys = await profileKeysReceivedSince(store, { since, limit: MAX_KEYS_AT_START });
+  const check = await checkProjections(store, keys, {
     repair: true,
     logger,
   });

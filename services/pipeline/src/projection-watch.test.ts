@@ -1,0 +1,76 @@
+import { Metrics } from '@rapport/observability';
+import { eventInsertSettings, type Store } from '@rapport/store';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProjectionWatch, recoverProjections } from './projection-watch.js';
+import { countsOf, openTestStore } from './testing/embedded-store.js';
+import { storedEvent } from './testing/stored-events.js';
+
+let store: Store;
+let dispose: () => Promise<void>;
+beforeAll(async () => {
+  ({ store, dispose } = await openTestStore());
+});
+afterAll(() => dispose());
+
+/** Events whose `events` part commits while every view push fails. */
+async function insertPastTheViews(customerId: string, count: number) {
+  const events = Array.from({ length: count }, (_, i) =>
+    storedEvent(`${customerId}-${i}`, { customerId }),
+  );
+  await expect(
+    store.insertJsonLines('events', Buffer.from(events.map((e) => JSON.stringify(e)).join('\n')), {
+      settings: { ...eventInsertSettings(`t-${customerId}`), max_columns_to_read: 1 },
+    }),
+  ).rejects.toThrow();
+  return events.map((e) => e.event_id);
+}
+
+const divergence = async (metrics: Metrics) =>
+  (await metrics.projectionDivergence.get()).values.map((v) => [v.labels, v.value]);
+
+describe('projection watch', () => {
+  it('checks the profiles written since the last check once a check is due, and rebuilds them', async () => {
+    const ids = await insertPastTheViews('watched', 3);
+    let now = 1_000;
+    const metrics = new Metrics({ processMetrics: false });
+    const watch = createProjectionWatch({
+      store,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      everyMs: 60_000,
+      now: () => now,
+    });
+    watch.wrote(['c:watched']);
+    await watch.checkIfDue();
+    expect(await countsOf(store, ids, 'c:watched')).toMatchObject({ projected: 0 });
+    now += 60_000;
+    await watch.checkIfDue();
+    expect(await countsOf(store, ids, 'c:watched')).toEqual({ rows: 3, distinct: 3, projected: 3 });
+    expect(await divergence(metrics)).toEqual([[{ table: 'customer_stats', repaired: 'true' }, 1]]);
+    // Checked keys are not checked again until they are written again.
+    now += 60_000;
+    await watch.checkIfDue();
+    expect((await metrics.projectionChecks.get()).values[0]?.value).toBe(1);
+  });
+
+  it('at start-up, rebuilds the profiles of recently received events that differ', async () => {
+    const ids = await insertPastTheViews('restarted', 2);
+    const metrics = new Metrics({ processMetrics: false });
+    const recovered = await recoverProjections({
+      store,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      // The test events were received in 2023: look back far enough.
+      tailMs: Date.now(),
+    });
+    expect(recovered.check.diverged.map((d) => [d.table, d.keys])).toEqual([
+      ['customer_stats', ['c:restarted']],
+    ]);
+    expect(await countsOf(store, ids, 'c:restarted')).toEqual({
+      rows: 2,
+      distinct: 2,
+      projected: 2,
+    });
+  });
+});
