@@ -75,7 +75,11 @@ export async function holdoutCheck(
   const data = toWeighted(rows, input.unitDays);
   const repeaters = data.filter((row) => row.x > 0).reduce((sum, row) => sum + row.weight, 0);
   if (data.length === 0 || repeaters === 0) {
-    return { calibrationEnd, skipped: 'no repeat orders before the calibration end' };
+    return {
+      calibrationEnd,
+      skipped:
+        'no repeat purchases (orders on a later day than the first) before the calibration end',
+    };
   }
   let fit: BgNbdFit;
   try {

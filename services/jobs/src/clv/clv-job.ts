@@ -80,7 +80,9 @@ async function fitModels({ context, params, unitDays, known }: RunSetting) {
   const data = toWeighted(rows, unitDays);
   known.histories = data;
   if (!data.some((row) => row.x > 0)) {
-    throw new Error('no customer has a repeat order by the as-of time: nothing to fit');
+    throw new Error(
+      'no customer has a repeat purchase (an order on a later day than the first) by the as-of time: nothing to fit',
+    );
   }
   const bgNbd = fitBgNbd(data);
   known.bgNbd = bgNbd;
