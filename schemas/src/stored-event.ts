@@ -61,6 +61,11 @@ export const storedEventSchema = z.object({
 
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
+/**
+ * The key an event is stored under (`customer_key`): `c:<customerId>` when the event names a
+ * customer, else `a:<anonymousId>`. The same format names profiles (packages/profiles): an
+ * anonymous key whose id a customer owns belongs to that customer's profile.
+ */
 export function customerKeyOf(ids: { customerId?: string; anonymousId?: string }): string {
   if (ids.customerId !== undefined) return `c:${ids.customerId}`;
   if (ids.anonymousId !== undefined) return `a:${ids.anonymousId}`;

@@ -5,14 +5,16 @@
  * and its projections), which is why an anonymous key can belong to a customer's profile.
  */
 
+import { customerKeyOf } from '@rapport/schemas';
+
 const CUSTOMER = 'c:';
 const ANONYMOUS = 'a:';
 
 export type ProfileIds = { customerId: string } | { anonymousId: string };
 
-/** The key of a customer's profile, or of an anonymous visitor's. */
+/** The key of a customer's profile, or of an anonymous visitor's (as events are stored under). */
 export function profileKey(ids: ProfileIds): string {
-  return 'customerId' in ids ? `${CUSTOMER}${ids.customerId}` : `${ANONYMOUS}${ids.anonymousId}`;
+  return customerKeyOf(ids);
 }
 
 /** The keys a customer's events are stored under: their own and those of their anonymous ids. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrationsDir } from '@rapport/schemas';
+import { customerKeyOf, migrationsDir } from '@rapport/schemas';
 import { migrate } from './migrations.js';
 import { openStore, type Store } from './store.js';
 
@@ -72,7 +72,7 @@ export function eventRow(input: EventRowInput): Record<string, unknown> {
   return {
     event_id: input.eventId ?? `row-${++eventRows}`,
     type: input.type,
-    customer_key: customerId !== '' ? `c:${customerId}` : `a:${anonymousId}`,
+    customer_key: customerKeyOf(customerId !== '' ? { customerId } : { anonymousId }),
     customer_id: customerId,
     anonymous_id: anonymousId,
     timestamp: input.at,

@@ -1,7 +1,7 @@
 import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
-import type { ProfileCache, ProfileService } from '@rapport/profiles';
+import { profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
@@ -59,7 +59,9 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   changes.subscribe((page) => {
     cache.invalidate(
       page.map((change) =>
-        change.customerId === null ? `a:${change.anonymousId}` : `c:${change.customerId}`,
+        change.customerId === null
+          ? profileKey({ anonymousId: change.anonymousId ?? '' })
+          : profileKey({ customerId: change.customerId }),
       ),
     );
   });

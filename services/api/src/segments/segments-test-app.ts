@@ -2,6 +2,7 @@ import { InProcessBus } from '@rapport/bus';
 import { loadConfig } from '@rapport/config';
 import { createApp, type App } from '@rapport/http';
 import { createLogger, Metrics } from '@rapport/observability';
+import { customerKeyOf } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { insertRows, openTestStore } from '@rapport/store/testing';
 import { apiPlugin } from '../plugin.js';
@@ -68,7 +69,11 @@ export function eventRow(input: {
   return {
     event_id: input.id,
     type: input.type,
-    customer_key: input.customerId ? `c:${input.customerId}` : `a:${input.anonymousId ?? ''}`,
+    customer_key: customerKeyOf(
+      input.customerId
+        ? { customerId: input.customerId }
+        : { anonymousId: input.anonymousId ?? '' },
+    ),
     customer_id: input.customerId ?? '',
     anonymous_id: input.anonymousId ?? '',
     timestamp: input.at,
