@@ -76,7 +76,10 @@ export const FIELD_CATALOGUE: readonly FieldSpec[] = [
 
 // A rule reads a field's column of `profile_features` (or of the live profile rows).
 const BY_NAME = new Map(
-  PROFILE_FIELDS.map((field) => [field.name, { ...toSpec(field), sql: field.ruleSql ?? field.column }]),
+  PROFILE_FIELDS.map((field) => [
+    field.name,
+    { ...toSpec(field), sql: field.ruleSql ?? field.column },
+  ]),
 );
 
 /** A catalogue field with its fixed SQL, or undefined for a name the catalogue lacks. */

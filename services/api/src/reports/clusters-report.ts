@@ -1,10 +1,6 @@
 import { HttpError } from '@rapport/http';
 import { summaryOf, type LatestRuns } from '@rapport/runs';
-import {
-  clustersSummarySchema,
-  type ClustersReport,
-  type ClusterTrait,
-} from '@rapport/schemas';
+import { clustersSummarySchema, type ClustersReport, type ClusterTrait } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { succeededRun } from './succeeded-run.js';
 
