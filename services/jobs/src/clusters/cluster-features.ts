@@ -1,8 +1,9 @@
 import type { FeatureWords } from '@rapport/analytics';
+import { profileField } from '@rapport/profiles';
 
 /**
  * One behavioural feature of a profile. `sql` is its natural value over a `profile_features`
- * row (Float64); `transform` is applied before standardizing: log1p tames counts and amounts
+ * row (Float64), built from the profile fields (packages/profiles); `transform` is applied before standardizing: log1p tames counts and amounts
  * whose long tails would otherwise decide every distance.
  */
 export interface ClusterFeature extends FeatureWords {
@@ -12,6 +13,13 @@ export interface ClusterFeature extends FeatureWords {
 }
 
 const DAY_MS = 86_400_000;
+
+/** The `profile_features` column of a profile field: features read the fields rules read. */
+function column(name: string): string {
+  const field = profileField(name);
+  if (!field) throw new Error(`no profile field "${name}"`);
+  return field.column;
+}
 
 /**
  * The features clusters are made of, in order. Changing the list (names or order) starts
@@ -25,7 +33,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
     // A non-buyer's last activity stands in for the order it never placed, so that recency
     // separates active browsers from lapsed ones; the orders feature separates both from buyers.
     sql: `greatest(0, (toUnixTimestamp64Milli(computed_at)
-            - toUnixTimestamp64Milli(ifNull(last_order_at, last_seen))) / ${DAY_MS})`,
+            - toUnixTimestamp64Milli(ifNull(${column('lastOrderAt')}, ${column('lastSeen')}))) / ${DAY_MS})`,
     transform: 'log1p',
     high: 'long inactive',
     low: 'recent',
@@ -33,7 +41,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'orders',
     description: 'purchase events',
-    sql: 'toFloat64(orders)',
+    sql: `toFloat64(${column('orders')})`,
     transform: 'log1p',
     high: 'many orders',
     low: 'few orders',
@@ -41,7 +49,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'net_revenue',
     description: 'revenue minus refunds, 0 when refunds exceed revenue',
-    sql: 'greatest(toFloat64(net_revenue), 0)',
+    sql: `greatest(toFloat64(${column('netRevenue')}), 0)`,
     transform: 'log1p',
     high: 'high net revenue',
     low: 'low net revenue',
@@ -49,7 +57,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'visits',
     description: 'days with at least one page view',
-    sql: 'toFloat64(visits)',
+    sql: `toFloat64(${column('visits')})`,
     transform: 'log1p',
     high: 'many visits',
     low: 'few visits',
@@ -57,7 +65,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'searches',
     description: 'search events',
-    sql: 'toFloat64(searches)',
+    sql: `toFloat64(${column('searches')})`,
     transform: 'log1p',
     high: 'many searches',
     low: 'few searches',
@@ -65,7 +73,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'email_open_rate',
     description: 'emails opened / sent; 0 when none was sent',
-    sql: 'ifNull(email_open_rate, 0)',
+    sql: `ifNull(${column('email.openRate')}, 0)`,
     transform: 'none',
     high: 'opens emails',
     low: 'ignores emails',
@@ -73,7 +81,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'email_click_rate',
     description: 'emails clicked / sent; 0 when none was sent',
-    sql: 'ifNull(email_click_rate, 0)',
+    sql: `ifNull(${column('email.clickRate')}, 0)`,
     transform: 'none',
     high: 'clicks emails',
     low: 'no email clicks',
@@ -81,7 +89,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
   {
     name: 'category_breadth',
     description: 'distinct categories of purchased items',
-    sql: 'toFloat64(category_breadth)',
+    sql: `toFloat64(${column('categoryBreadth')})`,
     transform: 'log1p',
     high: 'buys across categories',
     low: 'narrow buyer',
