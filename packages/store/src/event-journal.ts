@@ -28,8 +28,7 @@ export function eventInsertSettings(token: string): Record<string, string | numb
 /** Inserts a block into `events` and, through its views, into every projection. */
 export function insertEventBlock(
   store: Store,
-  block: EventBlock,
-  settings: Record<string, string | number> = {},
+  { block, settings = {} }: { block: EventBlock; settings?: Record<string, string | number> },
 ): Promise<void> {
   return store.insertJsonLines('events', block.body, {
     settings: { ...settings, ...eventInsertSettings(block.token) },
@@ -41,12 +40,18 @@ const row = (token: string, done: 0 | 1, rows = 0, body = '') =>
 
 /**
  * Records blocks about to be inserted (their rows kept until they are done) and blocks whose
- * insert returned, in one insert. A block must be recorded before its insert begins.
+ * insert returned, in one insert. A block must be recorded before its insert begins, with the
+ * same `settings` as the events (on a cluster: a foreground insert, so the record is durable).
  */
 export async function journalEventBlocks(
   store: Store,
-  entries: { begun?: readonly EventBlock[]; done?: readonly string[] },
+  entries: {
+    begun?: readonly EventBlock[];
+    done?: readonly string[];
+    settings?: Record<string, string | number> | undefined;
+  },
 ): Promise<void> {
+  const { settings } = entries;
   const lines = [
     ...(entries.done ?? []).map((token) => row(token, 1)),
     ...(entries.begun ?? []).map((block) =>
@@ -54,7 +59,11 @@ export async function journalEventBlocks(
     ),
   ];
   if (lines.length === 0) return;
-  await store.insertJsonLines('event_journal', Buffer.from(lines.join('\n')));
+  await store.insertJsonLines(
+    'event_journal',
+    Buffer.from(lines.join('\n')),
+    settings && Object.keys(settings).length > 0 ? { settings } : undefined,
+  );
 }
 
 /** Blocks recorded as begun and never marked done, oldest first. */
@@ -84,7 +93,7 @@ export async function finishEventBlocks(
   let abandoned = 0;
   for (const block of unfinished) {
     try {
-      await insertEventBlock(store, block, options.settings);
+      await insertEventBlock(store, { block, settings: options.settings });
       options.logger?.warn(
         { token: block.token, rows: block.rows },
         'an insert into events was cut short; its block was inserted again for the views',
@@ -100,7 +109,10 @@ export async function finishEventBlocks(
     }
   }
   if (unfinished.length > 0) {
-    await journalEventBlocks(store, { done: unfinished.map((block) => block.token) });
+    await journalEventBlocks(store, {
+      done: unfinished.map((block) => block.token),
+      settings: options.settings,
+    });
   }
   const rows = unfinished.reduce((sum, block) => sum + block.rows, 0);
   return { blocks: unfinished.length, rows, abandoned };

@@ -20,7 +20,7 @@ export interface ProjectionCheckResult {
 }
 
 /** Keys per query: bound parameters travel in the URL on a server, which caps their size. */
-const CHUNK = 1000;
+const CHUNK = 500;
 
 function chunks<T>(values: readonly T[]): T[][] {
   const out: T[][] = [];

@@ -96,7 +96,7 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
     while (unfinished.length > 0) {
       const { block, ids, keys } = unfinished[0]!;
       try {
-        await insertEventBlock(store, block, insertSettings);
+        await insertEventBlock(store, { block, settings: insertSettings });
         ids.forEach((id) => repeated.add(id));
         deps.metrics?.eventBlocksReinserted.inc({ reason: 'retry' });
         committed(keys);
@@ -153,13 +153,17 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
       };
       const settled = done.splice(0);
       try {
-        await journalEventBlocks(store, { begun: [block], done: settled });
+        await journalEventBlocks(store, {
+          begun: [block],
+          done: settled,
+          settings: insertSettings,
+        });
       } catch (error) {
         done.unshift(...settled);
         throw error;
       }
       try {
-        await insertEventBlock(store, block, insertSettings);
+        await insertEventBlock(store, { block, settings: insertSettings });
       } catch (error) {
         await keepFailed({ block, ids: inserted, keys: touched }, error);
         throw error;
@@ -174,7 +178,9 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
 
   writeEventsStep.settle = async () => {
     const settled = done.splice(0);
-    if (settled.length > 0) await journalEventBlocks(store, { done: settled });
+    if (settled.length > 0) {
+      await journalEventBlocks(store, { done: settled, settings: insertSettings });
+    }
   };
   return writeEventsStep;
 }
