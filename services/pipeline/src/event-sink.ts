@@ -107,6 +107,8 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
           { err: error, token: block.token, rows: block.rows },
           'a block of events the store refuses for good was given up',
         );
+        // What it left short shows in the next projection check.
+        deps.watch?.wrote(keys);
       }
       unfinished.shift();
       done.push(block.token);
