@@ -3,6 +3,7 @@ import { insertRows, openTestStore, type TestStore } from '@rapport/store/testin
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRule } from './compile-rule.js';
 import { FIELD_CATALOGUE, type FieldSpec } from './field-catalogue.js';
+import { readLatestEvaluations } from './store/evaluations.js';
 import { InvalidRuleError } from './rule-issues.js';
 import {
   DAY,
@@ -399,6 +400,28 @@ describe('segment conditions', () => {
 
   it('matches nobody for a segment never evaluated', async () => {
     await expectMatches({ type: 'segment', segmentId: 'other' }, []);
+  });
+
+  it('follows the evaluation the segment store calls latest when two share a time', async () => {
+    const at = NOW - DAY;
+    await insertRows(test.store, 'segment_results', [
+      { run_id: 's-3', segment_id: 'tied', version: 1, profile_key: 'c:ada' },
+      { run_id: 's-4', segment_id: 'tied', version: 1, profile_key: 'c:bob' },
+    ]);
+    const evaluation = (run_id: string) => ({
+      segment_id: 'tied',
+      run_id,
+      version: 1,
+      evaluated_at: at,
+      members: 1,
+      entered: 1,
+      exited: 0,
+      seconds: 0,
+    });
+    await insertRows(test.store, 'segment_evaluations', [evaluation('s-3'), evaluation('s-4')]);
+    const latest = (await readLatestEvaluations(test.store, ['tied'])).get('tied');
+    expect(latest?.runId).toBe('s-4');
+    await expectMatches({ type: 'segment', segmentId: 'tied' }, ['c:bob']);
   });
 });
 

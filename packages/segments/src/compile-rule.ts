@@ -5,6 +5,7 @@ import { compileField } from './compile-field.js';
 import { parseRule } from './parse-rule.js';
 import { InvalidRuleError } from './rule-issues.js';
 import { SqlParams } from './sql-params.js';
+import { latestEvaluationRunSql } from './store/evaluations.js';
 
 export interface CompiledRule {
   /** A boolean expression over the columns of `profile_features` (unqualified). */
@@ -15,7 +16,7 @@ export interface CompiledRule {
 
 function compileSegment(node: SegmentCondition, params: SqlParams): string {
   const id = params.bind('String', node.segmentId);
-  return `profile_key IN (SELECT profile_key FROM segment_results WHERE segment_id = ${id} AND run_id = (SELECT argMax(run_id, evaluated_at) FROM segment_evaluations WHERE segment_id = ${id}))`;
+  return `profile_key IN (SELECT profile_key FROM segment_results WHERE segment_id = ${id} AND run_id = ${latestEvaluationRunSql(id)})`;
 }
 
 function compileNode(node: SegmentRule, params: SqlParams): string {

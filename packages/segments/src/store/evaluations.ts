@@ -41,6 +41,14 @@ const toEvaluation = (row: EvaluationRow): SegmentEvaluation => ({
 });
 
 /**
+ * SQL: the run of a segment's latest evaluation, the one whose results are current. "Latest"
+ * means latest evaluated, ties broken by the greater run id, here and in every reader below.
+ */
+export function latestEvaluationRunSql(segmentIdSql: string): string {
+  return `(SELECT argMax(run_id, (evaluated_at, run_id)) FROM segment_evaluations WHERE segment_id = ${segmentIdSql})`;
+}
+
+/**
  * The latest evaluation of each of these segments (all of them when `ids` is absent): the
  * latest by evaluation time, ties broken by the greater run id. Its results are current.
  */
