@@ -26,14 +26,6 @@ function configure(): { config: Config; logger: Logger } {
 async function start() {
   const { config, logger } = configure();
   const engine = await createEngine({ config, logger });
-  const address = await engine.app.listen({ host: config.http.host, port: config.http.port });
-  const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
-  logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
-  if (config.apiKeys.length === 0) {
-    logger.warn(
-      'no API keys configured (RAPPORT_API_KEYS): serving on loopback only, without authentication',
-    );
-  }
   const stop = (signal: string) => {
     // First, before any log line: a log reader that stopped reading must not hold the exit.
     armShutdownDeadline(config.shutdownGraceMs, () =>
@@ -51,8 +43,17 @@ async function start() {
       },
     );
   };
+  // Before listening: a signal sent as soon as the engine says it listens finds the handler.
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  const address = await engine.app.listen({ host: config.http.host, port: config.http.port });
+  const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
+  logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
+  if (config.apiKeys.length === 0) {
+    logger.warn(
+      'no API keys configured (RAPPORT_API_KEYS): serving on loopback only, without authentication',
+    );
+  }
 }
 
 async function runMigrations() {

@@ -158,7 +158,7 @@ describe('pipeline on the Kafka consumer step', () => {
       ['2', expect.stringMatching(/^the value is not JSON: /)],
       ['3', 'the message has no value'],
       ['4', expect.stringMatching(/^the value is not a stored event: channel: /)],
-      ['5', expect.stringMatching(/amount is out of range/)],
+      ['5', expect.stringMatching(/amount: must be less than 100000000000000/)],
     ]);
     expect(log.deadLetters[0]?.value.toString()).toBe('not json');
     expect(log.commits).toEqual(['0:8']);

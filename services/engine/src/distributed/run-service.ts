@@ -41,11 +41,12 @@ export async function runService(options: {
     stop(1, 'fatal error');
   });
   running.service = service;
+  // Before listening: a signal sent as soon as the service says it listens finds the handler.
+  process.once('SIGTERM', () => stop(0, 'SIGTERM'));
+  process.once('SIGINT', () => stop(0, 'SIGINT'));
   const address = await service.app.listen({ host: config.http.host, port: config.http.port });
   logger.info(
     { address, service: name, brokers: config.kafka?.brokers },
     `rapport ${name} is listening on ${address}`,
   );
-  process.once('SIGTERM', () => stop(0, 'SIGTERM'));
-  process.once('SIGINT', () => stop(0, 'SIGINT'));
 }
