@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { PROFILE_FIELDS, type ProfileField } from '@rapport/profiles';
 import { RunStore } from '@rapport/runs';
 import type { FieldCondition, Profile, SegmentRule } from '@rapport/schemas';
@@ -19,36 +20,6 @@ let runId: string;
 let snapshotAt: number;
 /** The members CSV of a segment everyone is in, with every field: profile key → cells. */
 const exported = new Map<string, Record<string, string>>();
-
-/** RFC 4180 rows (CRLF line ends, quoted cells) as objects keyed by the header. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  const [header = [], ...body] = rows;
-  return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));
-}
 
 beforeAll(async () => {
   engine = await startTestEngine({
@@ -98,7 +69,11 @@ beforeAll(async () => {
     headers: { accept: 'text/csv' },
   });
   expect(csv.statusCode, csv.body.slice(0, 300)).toBe(200);
-  for (const row of parseCsv(csv.body)) {
+  const rows: Record<string, string>[] = parse(csv.body, {
+    columns: true,
+    record_delimiter: '\r\n',
+  });
+  for (const row of rows) {
     const key = row.customer_id ? `c:${row.customer_id}` : `a:${row.anonymous_id}`;
     exported.set(key, row);
   }

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { insertRows } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MembersPage } from './members.js';
@@ -182,35 +183,10 @@ describe('members pages', () => {
   });
 });
 
-/** Splits CSV text into records of fields (RFC 4180), to read back what was sent. */
+/** CSV text as records of fields, read by an independent RFC 4180 parser. */
 function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += char;
-  }
-  expect(field).toBe('');
-  expect(record).toEqual([]);
-  return records;
+  expect(text.endsWith('\r\n')).toBe(true);
+  return parse(text, { record_delimiter: '\r\n' });
 }
 
 describe('CSV export', () => {
