@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { StoredEvent } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
+import { profileKey } from './profile-key.js';
 
 /**
  * Identity ownership: which customer owns an anonymous id. Each anonymous id's latest link row
@@ -59,4 +62,35 @@ export async function ownerOf(
     asOf,
   });
   return row?.owner ?? null;
+}
+
+/**
+ * The event that undoes a link: from `at` on, the anonymous id's activity no longer counts for
+ * the customer. An admin's correction, not customer activity (projections count it for nothing);
+ * the link history stays in the log.
+ */
+export function unlinkEvent(input: {
+  customerId: string;
+  anonymousId: string;
+  at: number;
+}): StoredEvent {
+  const { customerId, anonymousId, at } = input;
+  return {
+    event_id: `unlink-${randomUUID()}`,
+    type: 'identity_unlink',
+    customer_key: profileKey({ customerId }),
+    customer_id: customerId,
+    anonymous_id: anonymousId,
+    timestamp: at,
+    original_timestamp: at,
+    sent_at: null,
+    received_at: at,
+    channel: 'other',
+    order_id: '',
+    amount: 0,
+    currency: '',
+    amount_original: 0,
+    context: {},
+    properties: {},
+  };
 }

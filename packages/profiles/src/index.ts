@@ -6,7 +6,7 @@ export {
   anonymousIdSql,
   type ProfileIds,
 } from './profile-key.js';
-export { ownersSql, linkedAnonymousIds, ownerOf } from './identity.js';
+export { ownersSql, linkedAnonymousIds, ownerOf, unlinkEvent } from './identity.js';
 export {
   PROFILE_FIELDS,
   profileField,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { toBusMessage, type EventBus } from '@rapport/bus';
 import { HttpError } from '@rapport/http';
 import {
@@ -7,9 +6,8 @@ import {
   errorResponseSchema,
   profileQuerySchema,
   profileSchema,
-  type StoredEvent,
 } from '@rapport/schemas';
-import { ownerOf, profileKey, type ProfileService } from '@rapport/profiles';
+import { ownerOf, unlinkEvent, type ProfileService } from '@rapport/profiles';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -112,25 +110,7 @@ export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async 
       if ((await ownerOf(options.store, anonymousId)) !== customerId) {
         throw new HttpError(404, `anonymous id "${anonymousId}" is not linked to "${customerId}"`);
       }
-      const now = Date.now();
-      const event: StoredEvent = {
-        event_id: `unlink-${randomUUID()}`,
-        type: 'identity_unlink',
-        customer_key: profileKey({ customerId }),
-        customer_id: customerId,
-        anonymous_id: anonymousId,
-        timestamp: now,
-        original_timestamp: now,
-        sent_at: null,
-        received_at: now,
-        channel: 'other',
-        order_id: '',
-        amount: 0,
-        currency: '',
-        amount_original: 0,
-        context: {},
-        properties: {},
-      };
+      const event = unlinkEvent({ customerId, anonymousId, at: Date.now() });
       await options.bus.publish([toBusMessage(event)]);
       return { customerId, anonymousId, eventId: event.event_id };
     },
