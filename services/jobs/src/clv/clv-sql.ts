@@ -1,3 +1,5 @@
+import { ownersSql } from '@rapport/profiles';
+
 /**
  * SQL of the clv job. Every value is a bound parameter; times are epoch milliseconds.
  *
@@ -15,14 +17,7 @@ function ordersSql(): string {
     SELECT if(e.customer_id != '', e.customer_id, owners.owner) AS customer_id,
            toUnixTimestamp64Milli(e.timestamp) AS at, toFloat64(e.amount) AS amount, e.event_id AS event_id
     FROM events AS e
-    LEFT JOIN
-    (
-        SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner
-        FROM identity_links
-        WHERE at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
-        GROUP BY anonymous_id
-        HAVING argMax(linked, (at, event_id)) = 1
-    ) AS owners ON e.anonymous_id = owners.anonymous_id
+    LEFT JOIN (${ownersSql({ asOf: true })}) AS owners ON e.anonymous_id = owners.anonymous_id
     WHERE e.type = 'purchase' AND e.timestamp <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')`;
 }
 
