@@ -104,6 +104,6 @@ export default tseslint.config(
     },
   },
   ...importBoundaries(),
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );

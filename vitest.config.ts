@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // A local Kafka broker for the Kafka suites (see infra/kafka/), unless KAFKA_BROKERS is set.
+    globalSetup: ['infra/kafka/vitest-global-setup.mjs'],
     include: ['**/src/**/*.test.ts', 'tests/**/*.test.ts', 'schemas/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
