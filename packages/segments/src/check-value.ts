@@ -18,6 +18,13 @@ const EXPECTED: Record<Kind, string> = {
 };
 
 export const MAX_DAYS = 36_500;
+
+/**
+ * The largest number a rule may hold, either sign: 2^53 − 1. A double holds every whole number
+ * up to it exactly; past it (1e20, 1e308) the store refuses to bind the value, and the run of
+ * every segment would fail with it. Amounts and counts never come near it.
+ */
+export const MAX_RULE_NUMBER = Number.MAX_SAFE_INTEGER;
 const isoDateTime = z.iso.datetime({ offset: true });
 
 type Scalar = string | number | boolean;
@@ -49,7 +56,20 @@ function describe(value: Scalar): string {
   return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value);
 }
 
+/** A number the store cannot bind, or undefined. JSON cannot carry NaN; `1e400` arrives as Infinity. */
+function numberIssue(value: Scalar): string | undefined {
+  if (typeof value !== 'number') return undefined;
+  if (!Number.isFinite(value)) return `${value} is not a finite number`;
+  return Math.abs(value) > MAX_RULE_NUMBER
+    ? `${value} is out of range; a number in a rule is from -${MAX_RULE_NUMBER} to ${MAX_RULE_NUMBER} (2^53 - 1)`
+    : undefined;
+}
+
 function elementIssue(kind: Kind, value: Scalar, values?: readonly string[]): string | undefined {
+  const range = numberIssue(value);
+  if (range !== undefined && (kind === 'number' || kind === 'scalar' || kind === 'ordered')) {
+    return range;
+  }
   switch (kind) {
     case 'number':
     case 'boolean':

@@ -149,6 +149,43 @@ describe('parseRule', () => {
     onlyIssue(field('categories', 'includesAny', 'books'), '/value', /non-empty list/);
   });
 
+  it('refuses numbers the store cannot bind, wherever they sit, at the pointer of the value', () => {
+    // 1e20 once saved, then failed every segments run ("Refusing to serialize unsafe integer").
+    onlyIssue(
+      field('revenue', 'gt', 1e20),
+      '/value',
+      /100000000000000000000 is out of range/,
+      /2\^53 - 1/,
+    );
+    onlyIssue(field('orders', 'in', [1, -1e308]), '/value/1', /out of range/);
+    onlyIssue(field('traits.age', 'between', [0, 2 ** 53]), '/value/1', /out of range/);
+    onlyIssue(field('traits.age', 'eq', 1e300), '/value', /out of range/);
+    onlyIssue(
+      {
+        type: 'event',
+        event: 'purchase',
+        where: [{ field: 'amount', op: 'gte', value: 1.5e19 }],
+      },
+      '/where/0/value',
+      /out of range/,
+    );
+    onlyIssue(
+      {
+        type: 'event',
+        event: 'purchase',
+        where: [{ field: 'properties.items.price', op: 'in', value: [1, 2, 9.1e15] }],
+      },
+      '/where/0/value/2',
+      /out of range/,
+    );
+    for (const edge of [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 5e-324, -0]) {
+      expect(parseRule(field('revenue', 'lt', edge)).ok).toBe(true);
+    }
+    expect(issuesOf(field('revenue', 'gt', Infinity)).map((issue) => issue.path)).toEqual([
+      '/value',
+    ]);
+  });
+
   it('checks enum values against the allowed ones', () => {
     onlyIssue(
       field('lifecycle', 'eq', 'vip'),
