@@ -8,7 +8,7 @@ export {
   type ClusterTarget,
 } from './cluster-ddl.js';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.js';
-export { formatDateTime64 } from './sql.js';
+export { chunkForUrl, formatDateTime64, MAX_URL_PARAM_BYTES } from './sql.js';
 export { rebuildProjections, type RebuiltProjection } from './replay.js';
 export {
   eventInsertSettings,

@@ -3,6 +3,7 @@ import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import {
   BatchWriter,
+  chunkForUrl,
   insertEventBlock,
   journalEventBlocks,
   toStoreError,
@@ -45,14 +46,22 @@ interface UnfinishedBlock {
   keys: Set<string>;
 }
 
-/** The subset of event ids already in the store. Reads the by_event_id projection. */
+/**
+ * The subset of event ids already in the store. Reads the by_event_id projection, a run of
+ * ids per query: the ids travel in the URL, which a server caps (a Kafka backlog gives
+ * batches of thousands).
+ */
 async function storedIds(store: Store, ids: string[]): Promise<Set<string>> {
-  const rows = await store.query<{ event_id: string }>(
-    'SELECT event_id FROM events WHERE event_id IN {ids:Array(String)}',
-    { ids },
-    'write',
-  );
-  return new Set(rows.map((row) => row.event_id));
+  const found = new Set<string>();
+  for (const chunk of chunkForUrl(ids)) {
+    const rows = await store.query<{ event_id: string }>(
+      'SELECT event_id FROM events WHERE event_id IN {ids:Array(String)}',
+      { ids: chunk },
+      'write',
+    );
+    for (const row of rows) found.add(row.event_id);
+  }
+  return found;
 }
 
 export interface WriteEventsDeps {
