@@ -3,6 +3,12 @@ export { parseRule, type ParsedRule } from './parse-rule.js';
 export { InvalidRuleError, type RuleIssue } from './rule-issues.js';
 export { compileRule, type CompiledRule } from './compile-rule.js';
 export { matchingProfilesSql } from './matching-profiles-sql.js';
+export {
+  DEFAULT_MAX_QUERY_BYTES,
+  MAX_RULE_VALUE_BYTES,
+  StatementLimits,
+  statementIssues,
+} from './statement-limits.js';
 export { referencedSegments } from './referenced-segments.js';
 export {
   readNewestDefinitions,

@@ -15,7 +15,12 @@ import {
   isoOf,
 } from '@rapport/schemas';
 import { HttpError } from '@rapport/http';
-import { FIELD_CATALOGUE, readLatestEvaluations, readNewestDefinitions } from '@rapport/segments';
+import {
+  FIELD_CATALOGUE,
+  readLatestEvaluations,
+  readNewestDefinitions,
+  StatementLimits,
+} from '@rapport/segments';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -26,7 +31,7 @@ import { exportFields, membersCsv } from './members-csv.js';
 import { snapshotExists } from './members-query.js';
 import { latestEvaluation, readMembersPage, type MembersPage } from './members.js';
 import { previewRule } from './preview.js';
-import { checkReferences, parseRuleOrRefuse } from './rule-checks.js';
+import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
 import { SegmentRegistry } from './segment-registry.js';
 
 export interface SegmentRoutesOptions {
@@ -50,7 +55,8 @@ const errors = {
 export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async (app, options) => {
   const { store, latest } = options;
   const now = options.now ?? Date.now;
-  const registry = new SegmentRegistry({ store, now });
+  const limits = new StatementLimits(store);
+  const registry = new SegmentRegistry({ store, limits, now });
   const changed = <T>(result: T): T => {
     options.onDefinitionsChanged?.();
     return result;
@@ -133,6 +139,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
     },
     async (request) => {
       const rule = parseRuleOrRefuse(request.body.rule);
+      await checkStatement(rule, limits);
       checkReferences({ rule, definitions: await readNewestDefinitions(store) });
       return previewRule({
         store,

@@ -1,6 +1,6 @@
 import { HttpError, type HttpIssue } from '@rapport/http';
 import type { SegmentRule } from '@rapport/schemas';
-import { parseRule, referenceIssues } from '@rapport/segments';
+import { parseRule, referenceIssues, type StatementLimits } from '@rapport/segments';
 
 /** Issues named in the message; all of them are in `issues`. */
 const SHOWN = 3;
@@ -32,4 +32,17 @@ export function checkReferences(input: Parameters<typeof referenceIssues>[0]): v
     message: issue.message,
   }));
   if (issues.length > 0) throw refusal('the rule refers to segments it cannot use: ', issues);
+}
+
+/**
+ * Refuses (400) a rule whose compiled query the store would not take: past its
+ * `max_query_size`, or with too many bytes of values. Checked when a rule is saved or
+ * previewed, so that no saved rule fails the segments run for its size.
+ */
+export async function checkStatement(rule: SegmentRule, limits: StatementLimits): Promise<void> {
+  const issues = (await limits.issues(rule)).map((issue) => ({
+    path: `/rule${issue.path}`,
+    message: issue.message,
+  }));
+  if (issues.length > 0) throw refusal('the rule is too large for the store: ', issues);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpError } from '@rapport/http';
 import { isoOf, type Segment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { checkReferences, parseRuleOrRefuse } from './rule-checks.js';
+import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
 import {
   evaluationAnswer,
   insertDefinition,
@@ -12,6 +12,7 @@ import {
   readNewestDefinitions,
   referrersOf,
   type SegmentEvaluation,
+  type StatementLimits,
   type StoredDefinition,
 } from '@rapport/segments';
 import { WriteLock } from './write-lock.js';
@@ -54,7 +55,9 @@ export class SegmentRegistry {
   private readonly lock = new WriteLock();
   private readonly now: () => number;
 
-  constructor(private readonly deps: { store: Store; now?: () => number }) {
+  constructor(
+    private readonly deps: { store: Store; limits: StatementLimits; now?: () => number },
+  ) {
     this.now = deps.now ?? Date.now;
   }
 
@@ -94,6 +97,7 @@ export class SegmentRegistry {
 
   async create(input: SegmentInput & { id?: string | undefined }): Promise<Segment> {
     const rule = parseRuleOrRefuse(input.rule);
+    await checkStatement(rule, this.deps.limits);
     if (input.id !== undefined && RESERVED_IDS.has(input.id)) {
       throw new HttpError(400, `"${input.id}" is reserved; choose another id`, {}, [
         { path: '/id', message: 'reserved' },
@@ -140,6 +144,7 @@ export class SegmentRegistry {
     input: SegmentInput & { expectedVersion?: number | undefined },
   ): Promise<Segment> {
     const rule = parseRuleOrRefuse(input.rule);
+    await checkStatement(rule, this.deps.limits);
     return this.lock.run(async () => {
       const { store } = this.deps;
       const definitions = await readNewestDefinitions(store);

@@ -273,6 +273,48 @@ describe('rule checks', () => {
     expect(notAnObject.issues[0]?.path).toBe('/rule');
   });
 
+  it('refuses at save what would fail the run: a number the store cannot bind, a query past max_query_size', async () => {
+    const huge = await refused({
+      type: 'and',
+      rules: [ordersAtLeast(1), { type: 'field', field: 'revenue', op: 'gt', value: 1e20 }],
+    });
+    expect(huge.issues).toEqual([
+      { path: '/rule/rules/1/value', message: expect.stringMatching(/out of range/) },
+    ]);
+
+    // Within the node limits (193 nodes), but some 350 kB of SQL: the preview answered 500
+    // and the run failed with a syntax error.
+    const wide = {
+      type: 'or',
+      rules: Array.from({ length: 4 }, () => ({
+        type: 'or',
+        rules: Array.from({ length: 48 }, () => ({
+          type: 'event',
+          event: 'purchase',
+          where: Array.from({ length: 6 }, () => ({
+            field: 'properties.items.price',
+            op: 'between',
+            value: [1, 2],
+          })),
+        })),
+      })),
+    };
+    const tooLarge = await refused(wide);
+    expect(tooLarge.issues).toEqual([
+      {
+        path: '/rule',
+        message: expect.stringMatching(/query of [\d,]+ bytes; the store parses at most 262,144/),
+      },
+    ]);
+    expect(tooLarge.message).toMatch(/^the rule is too large for the store/);
+    const preview = await send('POST', '/v1/segments/preview', { rule: wide });
+    expect(preview.statusCode).toBe(400);
+    await create({ id: 'grows', name: 'Grows', rule: ordersAtLeast(1) });
+    const grown = await send('PUT', '/v1/segments/grows', { name: 'Grows', rule: wide });
+    expect(grown.statusCode).toBe(400);
+    expect((await send('GET', '/v1/segments/grows')).json().version).toBe(1);
+  });
+
   it('refuses references to unknown or deleted segments', async () => {
     await create({ id: 'gone', name: 'Gone', rule: ordersAtLeast(1) });
     await send('DELETE', '/v1/segments/gone');
