@@ -78,9 +78,25 @@ async function appliedMigrations(store: Store): Promise<Applied[]> {
   );
 }
 
-/** Migrations known to this build that the store has not recorded yet. */
+/**
+ * The ledger as it is, or nothing when it was never created; reads only. Readiness probes
+ * call this, so it must not send DDL: on a cluster each ON CLUSTER statement is a Keeper task
+ * that waits for every host (up to 180 s when one is down).
+ */
+async function recordedMigrations(store: Store): Promise<Applied[]> {
+  const [ledger] = await store.query<{ present: number | string }>(
+    'SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+    { database: store.database, table: 'schema_migrations' },
+  );
+  if (Number(ledger?.present ?? 0) === 0) return [];
+  return store.query<Applied>(
+    'SELECT version, any(name) AS name, any(checksum) AS checksum FROM schema_migrations GROUP BY version ORDER BY version',
+  );
+}
+
+/** Migrations known to this build that the store has not recorded yet. Sends no DDL. */
 export async function pendingMigrations(store: Store, dir: string): Promise<Migration[]> {
-  const applied = new Map((await appliedMigrations(store)).map((row) => [row.version, row]));
+  const applied = new Map((await recordedMigrations(store)).map((row) => [row.version, row]));
   return loadMigrations(dir).filter((migration) => !applied.has(migration.version));
 }
 

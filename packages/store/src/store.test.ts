@@ -24,13 +24,35 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The store as a cluster member would be, refusing any statement but a query. */
+function readOnlyClusterView(inner: Store) {
+  const commands: string[] = [];
+  const view = Object.create(inner) as Store & { cluster: string };
+  Object.defineProperty(view, 'cluster', { value: 'rapport_cluster' });
+  view.command = (sql: string) => {
+    commands.push(sql);
+    return Promise.reject(new Error(`a schema check sent a statement: ${sql.slice(0, 60)}`));
+  };
+  return { view, commands };
+}
+
 describe('embedded store', () => {
+  it('checks for pending migrations without sending any statement (readiness probes call it)', async () => {
+    const { view, commands } = readOnlyClusterView(store);
+    const before = await pendingMigrations(view, migrationsDir);
+    expect(before.length).toBeGreaterThan(0);
+    expect(commands).toEqual([]);
+  });
+
   it('applies the migrations once and records them', async () => {
     expect((await pendingMigrations(store, migrationsDir)).length).toBeGreaterThan(0);
     const first = await migrate(store, migrationsDir);
     expect(first.applied[0]).toBe(1);
     expect(await migrate(store, migrationsDir)).toEqual({ applied: [] });
     expect(await pendingMigrations(store, migrationsDir)).toEqual([]);
+    const { view, commands } = readOnlyClusterView(store);
+    expect(await pendingMigrations(view, migrationsDir)).toEqual([]);
+    expect(commands).toEqual([]);
     const tables = await store.query<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
