@@ -101,3 +101,24 @@ describe.skipIf(clickhouse.skip !== undefined)('store on a ClickHouse server (ht
     expect(Number(stats?.n)).toBe(2);
   });
 });
+
+const cluster = process.env.CLICKHOUSE_CLUSTER;
+describe.skipIf(clickhouse.skip !== undefined || cluster === undefined)(
+  'store on a ClickHouse cluster (CLICKHOUSE_CLUSTER)',
+  () => {
+    it('sends every statement with foreground distributed inserts and global subqueries', async () => {
+      const server = await clickhouse.server();
+      const database = `store_cluster_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      const store = await openStore({ mode: 'http', ...server, database, cluster });
+      try {
+        const [row] = await store.query<{ sync: string | number; mode: string }>(
+          "SELECT toString(getSetting('insert_distributed_sync')) AS sync, toString(getSetting('distributed_product_mode')) AS mode",
+        );
+        expect(row).toEqual({ sync: '1', mode: 'global' });
+      } finally {
+        await store.command(`DROP DATABASE IF EXISTS ${database} ON CLUSTER ${cluster}`);
+        await store.close();
+      }
+    });
+  },
+);

@@ -181,14 +181,27 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
   );
 }
 
-async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
-  const settings: ClickHouseSettings = {
+/** Settings of every statement sent to a ClickHouse server (or cluster). */
+export function serverSettings(cluster: string | undefined): ClickHouseSettings {
+  return {
     // Numbers for 64-bit integers, as the embedded engine returns them.
     output_format_json_quote_64bit_integers: 0,
-    // On a cluster, IN and JOIN subqueries over distributed tables run once and are sent to
-    // every shard (GLOBAL), so that each shard compares against all of their rows.
-    ...(config.cluster === undefined ? {} : { distributed_product_mode: 'global' }),
+    ...(cluster === undefined
+      ? {}
+      : {
+          // IN and JOIN subqueries over distributed tables run once and are sent to every
+          // shard (GLOBAL), so that each shard compares against all of their rows.
+          distributed_product_mode: 'global',
+          // An insert through a distributed table (a job's INSERT … SELECT included) returns
+          // once every shard has its rows, not when they are queued on the node that took
+          // it: jobs read their results straight back.
+          insert_distributed_sync: 1,
+        }),
   };
+}
+
+async function openHttp(config: Extract<Config['store'], { mode: 'http' }>) {
+  const settings = serverSettings(config.cluster);
   const base = { url: config.url, username: config.username, password: config.password };
   const bootstrap = createClient({ ...base, clickhouse_settings: settings });
   try {
