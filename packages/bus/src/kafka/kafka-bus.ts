@@ -126,6 +126,7 @@ export class KafkaBus implements EventBus {
     this.publisherInstance ??= new KafkaPublisher(this.kafka, {
       timeoutMs: this.options.publishTimeoutMs,
       maxProduceBytes: this.options.maxProduceBytes,
+      maxQueuedBytes: this.options.maxQueuedBytes,
       metrics: this.options.metrics,
     });
     return this.publisherInstance;

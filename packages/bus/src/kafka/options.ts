@@ -32,6 +32,11 @@ export interface KafkaBusOptions {
   publishTimeoutMs?: number;
   /** Raw value bytes sent in one produce request at most, when publishes queue up (default 1 MiB). */
   maxProduceBytes?: number;
+  /**
+   * Raw value bytes of publishes allowed to wait for the brokers (default 32 MiB): past it a
+   * publish fails at once with BusUnavailableError (503 with Retry-After).
+   */
+  maxQueuedBytes?: number;
   /** Pause before a batch is delivered again after a retriable failure: doubles from `initial` up to `max` (default 250 ms … 30 s). */
   retryBackoffMs?: { initial: number; max: number };
   /** How long a fetch waits for data before it returns what it has (default 250 ms). */
@@ -64,6 +69,7 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedKafkaBusOption
     ssl: false,
     publishTimeoutMs: 5000,
     maxProduceBytes: 1024 * 1024,
+    maxQueuedBytes: 32 * 1024 * 1024,
     retryBackoffMs: { initial: 250, max: 30_000 },
     maxWaitTimeMs: 250,
     lagIntervalMs: 15_000,

@@ -1,5 +1,6 @@
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Metrics } from '@rapport/observability';
+import { BusUnavailableError } from '../port.js';
 import { publishError } from './errors.js';
 
 interface Pending {
@@ -10,6 +11,8 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+
 const bytesOf = (messages: Message[]) =>
   messages.reduce((sum, message) => sum + (message.value?.length ?? 0), 0);
 
@@ -18,11 +21,16 @@ const bytesOf = (messages: Message[]) =>
  * request cannot overtake a later one (one key's events keep their order). Publishes that
  * arrive while a request is in flight go together in the next one, so throughput grows with
  * load instead of queueing request by request.
+ *
+ * The queue is bounded: past `maxQueuedBytes` a publish is refused at once (503, retry
+ * later), and a publish that timed out before it was sent leaves the queue, so a hanging
+ * broker holds no more memory than the bound.
  */
 export class KafkaPublisher {
   private readonly producer: Producer;
   private connecting: Promise<void> | undefined;
   private queue: Pending[] = [];
+  private queuedBytes = 0;
   private sending = false;
 
   constructor(
@@ -30,6 +38,8 @@ export class KafkaPublisher {
     private readonly options: {
       timeoutMs: number;
       maxProduceBytes: number;
+      /** Value bytes allowed to wait for the broker; a publish beyond it is refused (32 MiB). */
+      maxQueuedBytes?: number | undefined;
       metrics?: Metrics | undefined;
     },
   ) {
@@ -58,16 +68,37 @@ export class KafkaPublisher {
         { topic, outcome },
         (performance.now() - started) / 1000,
       );
+    const bytes = bytesOf(messages);
+    if (
+      this.queue.length > 0 &&
+      this.queuedBytes + bytes > (this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES)
+    ) {
+      observe('failed');
+      return Promise.reject(
+        new BusUnavailableError(
+          `Kafka is not taking events fast enough: ${this.queuedBytes} bytes wait to be sent`,
+          2,
+        ),
+      );
+    }
+    let pending: Pending | undefined;
     const sent = new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, messages, bytes: bytesOf(messages), resolve, reject });
+      pending = { topic, messages, bytes, resolve, reject };
+      this.queue.push(pending);
+      this.queuedBytes += bytes;
       void this.pump();
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`not acknowledged within ${this.options.timeoutMs} ms`)),
-        this.options.timeoutMs,
-      );
+      timer = setTimeout(() => {
+        // Not sent yet: it leaves the queue (its producer hears 503 and sends it again).
+        const index = pending ? this.queue.indexOf(pending) : -1;
+        if (index >= 0) {
+          this.queue.splice(index, 1);
+          this.queuedBytes -= bytes;
+        }
+        reject(new Error(`not acknowledged within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
     });
     return Promise.race([sent, timeout]).then(
       () => {
@@ -91,6 +122,11 @@ export class KafkaPublisher {
     await this.producer.disconnect();
   }
 
+  /** Value bytes waiting to be sent (not those in flight). */
+  get waitingBytes(): number {
+    return this.queuedBytes;
+  }
+
   private take(): Pending[] {
     const taken: Pending[] = [];
     let bytes = 0;
@@ -99,6 +135,7 @@ export class KafkaPublisher {
       if (taken.length > 0 && bytes + next.bytes > this.options.maxProduceBytes) break;
       taken.push(this.queue.shift()!);
       bytes += next.bytes;
+      this.queuedBytes -= next.bytes;
     }
     return taken;
   }
