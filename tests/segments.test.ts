@@ -183,6 +183,39 @@ describe('segments end to end', () => {
     expect(body.message).toMatch(/rules\/1/);
   });
 
+  it('keeps a members cursor working through the next segments run, then answers 410', async () => {
+    await sendAll(
+      engine,
+      ['c1', 'c2', 'c3'].map((customerId, n) => purchase(customerId, 10 + n, 15, 'Cursors')),
+    );
+    const created = await post('/v1/segments', {
+      id: 'cursor-buyers',
+      name: 'Cursor buyers',
+      rule: {
+        type: 'event',
+        event: 'purchase',
+        where: [{ field: 'properties.items.category', op: 'eq', value: 'Cursors' }],
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    expect((await runJob(engine, 'segments')).status).toBe('succeeded');
+    const page = (query: string) =>
+      engine.app.inject({ url: `/v1/segments/cursor-buyers/members?limit=1${query}` });
+    const first = (await page('')).json<{ runId: string; next: string | null }>();
+    expect(first.next).not.toBeNull();
+
+    // One newer run: the README promises the cursor still reads the run it started on.
+    expect((await runJob(engine, 'segments')).status).toBe('succeeded');
+    const second = await page(`&cursor=${first.next}`);
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toMatchObject({ runId: first.runId, members: [{ customerId: 'c2' }] });
+
+    // Two newer runs: its evaluation is no longer one of the latest two.
+    expect((await runJob(engine, 'segments')).status).toBe('succeeded');
+    const third = await page(`&cursor=${first.next}`);
+    expect(third.statusCode).toBe(410);
+  });
+
   it('shows the cluster of the latest clusters run in profiles and lets rules test it', async () => {
     const run = await runJob(engine, 'clusters', { k: 2 });
     expect(run).toMatchObject({ status: 'succeeded', error: null });

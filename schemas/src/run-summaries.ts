@@ -44,6 +44,12 @@ export const segmentsSummarySchema = z.looseObject({
   computedAt: z.string(),
   profiles: z.number().int(),
   segments: z.record(z.string(), z.unknown()).describe('what each segment evaluation found'),
-  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  skipped: z
+    .array(z.object({ id: z.string(), reason: z.string() }))
+    .describe('segments not evaluated by the run (in a cycle, unusable, or failed), with why'),
+  partial: z
+    .boolean()
+    .optional()
+    .describe('true when a segment was skipped: it keeps the members of its latest evaluation'),
 });
 export type SegmentsSummary = z.infer<typeof segmentsSummarySchema>;

@@ -16,28 +16,66 @@ import {
   insertResultsSql,
 } from './membership-sql.js';
 
+/**
+ * A segment whose evaluation failed before it was recorded: nothing of it is current (its
+ * latest evaluation is still the previous one), so the run can go on without it.
+ */
+export class SegmentEvaluationError extends Error {
+  override readonly name = 'SegmentEvaluationError';
+  constructor(
+    readonly segmentId: string,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`segment "${segmentId}" could not be evaluated: ${cause}`, options);
+  }
+}
+
 /** Receives entries and exits, a page at a time and in order; resolves once they are handed over. */
 export type NotifyChanges = (changes: readonly SegmentChange[]) => Promise<void>;
 
 const PAGE = 10_000;
 
-/**
- * Evaluates one segment in a run: stores its members, writes the entries and exits as
- * membership intervals, records the evaluation (from then on the results are current), then
- * hands the changes to `notify`. A deleted segment is evaluated as empty, which closes the
- * intervals still open.
- */
-export async function evaluateSegment(input: {
+interface EvaluationInput {
   store: Store;
   runId: string;
   at: number;
   definition: EvaluableDefinition;
   previousRun: string;
   notify: NotifyChanges;
-}): Promise<SegmentEvaluation> {
-  const { store, runId, at, definition, previousRun } = input;
-  const started = performance.now();
+}
+
+/**
+ * Evaluates one segment in a run: stores its members, writes the entries and exits as
+ * membership intervals, records the evaluation (from then on the results are current), then
+ * hands the changes to `notify`. A deleted segment is evaluated as empty, which closes the
+ * intervals still open.
+ *
+ * @throws SegmentEvaluationError when it fails before the evaluation is recorded: its rows of
+ *   this run are then never read (readers follow recorded evaluations), and intervals written
+ *   already are not opened or closed twice by the next run (see membership-sql.ts).
+ */
+export async function evaluateSegment(input: EvaluationInput): Promise<SegmentEvaluation> {
+  const { runId, at, definition, previousRun } = input;
   const params = { runId, at, previousRun, segmentId: definition.id, version: definition.version };
+  let evaluation: SegmentEvaluation;
+  try {
+    evaluation = await recordEvaluation({ ...input, params });
+  } catch (error) {
+    throw new SegmentEvaluationError(definition.id, { cause: error });
+  }
+  await notifyChanges({ ...input, params, evaluation });
+  return evaluation;
+}
+
+type Params = Record<string, unknown>;
+
+/** Members, intervals and the evaluation's record, up to the moment it becomes current. */
+async function recordEvaluation(
+  input: EvaluationInput & { params: Params },
+): Promise<SegmentEvaluation> {
+  const { store, runId, at, definition, params } = input;
+  const started = performance.now();
   if (definition.rule !== null) {
     const compiled = compileRule(definition.rule, { now: at });
     await store.command(insertResultsSql(matchingProfilesSql(compiled.where, 'snapshot')), {
@@ -57,7 +95,15 @@ export async function evaluateSegment(input: {
   if (entered > 0) await store.command(INSERT_ENTRIES_SQL, params);
   const seconds = (performance.now() - started) / 1000;
   await store.command(INSERT_EVALUATION_SQL, { ...params, members, entered, exited, seconds });
+  return { runId, version: definition.version, members, entered, exited, evaluatedAt: at, seconds };
+}
 
+/** Hands the entries and exits of a recorded evaluation to `notify`, a page at a time. */
+async function notifyChanges(
+  input: EvaluationInput & { params: Params; evaluation: SegmentEvaluation },
+): Promise<void> {
+  const { store, runId, at, definition, params } = input;
+  const { entered, exited } = input.evaluation;
   for (const [change, count] of [
     ['exited', exited],
     ['entered', entered],
@@ -87,13 +133,4 @@ export async function evaluateSegment(input: {
       if (rows.length < PAGE) break;
     }
   }
-  return {
-    runId,
-    version: definition.version,
-    members,
-    entered,
-    exited,
-    evaluatedAt: at,
-    seconds,
-  };
 }

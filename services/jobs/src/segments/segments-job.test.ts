@@ -1,5 +1,5 @@
 import type { SegmentChange, SegmentRule } from '@rapport/schemas';
-import type { Store } from '@rapport/store';
+import { StoreError, type Store } from '@rapport/store';
 import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,7 +172,7 @@ describe('segments job', () => {
     expect(Object.keys(next.summary.segments as object)).toEqual(['gold']);
   });
 
-  it('keeps only the partitions still read', async () => {
+  it('keeps only the partitions still read: the latest two evaluations, for members cursors', async () => {
     const features = await store.query<{ run_id: string }>(
       'SELECT DISTINCT run_id FROM profile_features ORDER BY run_id',
     );
@@ -180,14 +180,16 @@ describe('segments job', () => {
     const results = await store.query<{ run_id: string }>(
       'SELECT DISTINCT run_id FROM segment_results',
     );
-    expect(results.map((row) => row.run_id)).toEqual([runs.at(-1)]);
+    expect(results.map((row) => row.run_id).sort()).toEqual(runs.slice(-2).sort());
   });
 
   it('opens no second interval when a run stopped before recording its evaluation', async () => {
-    // As if the last run had died after writing its intervals: its evaluations are missing,
-    // so the next run compares with nothing and finds every member new.
-    const last = runs.at(-1)!;
-    await store.command('DELETE FROM segment_evaluations WHERE run_id = {last:String}', { last });
+    // As if the last two runs had died after writing their intervals: their evaluations are
+    // missing, so the next run compares with an evaluation whose results are dropped, that is
+    // with nothing, and finds every member new.
+    await store.command('DELETE FROM segment_evaluations WHERE run_id IN {last:Array(String)}', {
+      last: runs.slice(-2),
+    });
     changes.length = 0;
     const record = await run();
     runs.push(record.runId);
@@ -204,6 +206,74 @@ describe('segments job', () => {
     const skipped = record.summary.skipped as { id: string; reason: string }[];
     expect(skipped.map((entry) => entry.id).sort()).toEqual(['loop-a', 'loop-b']);
     expect(skipped.map((entry) => entry.reason).join(' ')).toMatch(/refers back to itself/);
+    expect(record.summary.segments).toHaveProperty('gold');
+  });
+
+  it('skips a segment whose evaluation fails, records why, and evaluates the rest', async () => {
+    await define('doomed', 1, gold);
+    await define('doomed-fan', 1, { type: 'segment', segmentId: 'doomed' });
+    // A segment whose query the store refuses, as a syntax error past max_query_size did.
+    const failing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'command') {
+          return (sql: string, params?: Record<string, unknown>) =>
+            params?.segmentId === 'doomed' && sql.includes('INSERT INTO segment_results')
+              ? Promise.reject(new StoreError('rejected', 'command failed: Syntax error'))
+              : target.command(sql, params);
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const job = createSegmentsJob({ lapsedAfterDays: 90, notify: async () => {} });
+    const faulty = new JobRunner({ store: failing, logger, jobs: [job] });
+    const record = await (await faulty.start('segments', {}, 'cli')).finished;
+    expect(record.status).toBe('succeeded');
+    expect(record.summary).toMatchObject({
+      partial: true,
+      skipped: expect.arrayContaining([
+        { id: 'doomed', reason: expect.stringMatching(/evaluation failed: .*Syntax error/) },
+      ]),
+      segments: { gold: { members: 3 }, 'doomed-fan': { members: 0 } },
+    });
+    expect(record.summary.segments).not.toHaveProperty('doomed');
+    const [stamped] = await store.query<{ n: number }>(
+      "SELECT count() AS n FROM segment_evaluations WHERE segment_id = 'doomed'",
+    );
+    expect(Number(stamped?.n)).toBe(0);
+
+    // Fixed, the next run evaluates it.
+    const next = await run();
+    expect(next.summary.segments).toHaveProperty('doomed', expect.objectContaining({ members: 3 }));
+  });
+
+  it('skips a stored rule the store cannot run, saved before the checks at save time', async () => {
+    await define('huge-number', 1, { type: 'field', field: 'revenue', op: 'gt', value: 1e20 });
+    const wide: SegmentRule = {
+      type: 'or',
+      rules: Array.from({ length: 4 }, () => ({
+        type: 'or' as const,
+        rules: Array.from({ length: 48 }, () => ({
+          type: 'event' as const,
+          event: 'purchase' as const,
+          where: Array.from({ length: 6 }, () => ({
+            field: 'properties.items.price',
+            op: 'between' as const,
+            value: [1, 2],
+          })),
+        })),
+      })),
+    };
+    await define('too-wide', 1, wide);
+    const record = await run();
+    expect(record.status).toBe('succeeded');
+    const skipped = record.summary.skipped as { id: string; reason: string }[];
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        { id: 'huge-number', reason: expect.stringMatching(/out of range/) },
+        { id: 'too-wide', reason: expect.stringMatching(/too large for the store.*262,144/) },
+      ]),
+    );
     expect(record.summary.segments).toHaveProperty('gold');
   });
 });

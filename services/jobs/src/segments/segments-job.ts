@@ -1,16 +1,19 @@
 import { snapshotParams, writeProfileSnapshot } from '@rapport/profiles';
 import { z } from 'zod';
-import { defineJob, type JobDefinition } from '../job.js';
+import { defineJob, type JobContext, type JobDefinition } from '../job.js';
 import { RunStore } from '@rapport/runs';
 import { isoOf } from '@rapport/schemas';
+import { StoreError, type Store } from '@rapport/store';
 import { dropPartitionsExcept } from '../partitions.js';
 import {
   evaluationOrder,
   readEvaluableDefinitions,
   readLatestEvaluations,
+  StatementLimits,
+  type EvaluableDefinition,
   type SegmentEvaluation,
 } from '@rapport/segments';
-import { evaluateSegment, type NotifyChanges } from './evaluate-segment.js';
+import { evaluateSegment, SegmentEvaluationError, type NotifyChanges } from './evaluate-segment.js';
 
 export interface SegmentsJobOptions {
   /** An identified customer silent for this many days is in the lapsed stage. */
@@ -24,6 +27,84 @@ export interface SegmentsJobOptions {
  * and publishes each entry and exit. Segments are evaluated after the segments their rules
  * refer to, so a rule sees this run's members of another segment.
  */
+/** A segment left out of a run, and why. */
+interface Skipped {
+  id: string;
+  reason: string;
+}
+
+/** A store that cannot be reached fails the whole run: every other segment would fail too. */
+const storeDown = (error: unknown) =>
+  error instanceof StoreError && (error.code === 'unavailable' || error.code === 'closed');
+
+/**
+ * Evaluates the due segments in order. A segment that fails (its rule is too large for the
+ * store, or its queries fail) is left out and reported; its latest evaluation stays the
+ * previous one, and segments referring to it read that one.
+ */
+async function evaluateAll(input: {
+  context: JobContext;
+  due: readonly EvaluableDefinition[];
+  latest: ReadonlyMap<string, SegmentEvaluation>;
+  at: number;
+  notify: NotifyChanges;
+}): Promise<{ evaluations: Record<string, SegmentEvaluation>; failed: Skipped[] }> {
+  const { context, at } = input;
+  const { store, runId, logger } = context;
+  const limits = new StatementLimits(store);
+  const evaluations: Record<string, SegmentEvaluation> = {};
+  const failed: Skipped[] = [];
+  for (const definition of input.due) {
+    const tooLarge = definition.rule === null ? [] : await limits.issues(definition.rule);
+    if (tooLarge.length > 0) {
+      failed.push({
+        id: definition.id,
+        reason: `the rule is too large for the store: ${tooLarge.map((issue) => issue.message).join('; ')}`,
+      });
+      continue;
+    }
+    try {
+      const evaluation = await evaluateSegment({
+        store,
+        runId,
+        at,
+        definition,
+        previousRun: input.latest.get(definition.id)?.runId ?? '',
+        notify: input.notify,
+      });
+      context.wrote(evaluation.entered + evaluation.exited);
+      evaluations[definition.id] = evaluation;
+    } catch (error) {
+      if (!(error instanceof SegmentEvaluationError) || storeDown(error.cause)) throw error;
+      failed.push({ id: definition.id, reason: `its evaluation failed: ${error.message}` });
+    }
+  }
+  for (const { id, reason } of failed) {
+    logger.error({ segment: id, reason }, 'segment not evaluated');
+  }
+  return { evaluations, failed };
+}
+
+/**
+ * The runs whose results are still read: the latest two evaluations of each live segment that
+ * found members (the latest is current, and members cursors read the one before until the
+ * next run), and this run.
+ */
+async function resultsToKeep(store: Store, input: { runId: string; live: readonly string[] }) {
+  const rows = await store.query<{ run_id: string }>(
+    `SELECT DISTINCT run_id FROM
+     (
+         SELECT run_id, members FROM segment_evaluations
+         WHERE segment_id IN {live:Array(String)}
+         ORDER BY segment_id, evaluated_at DESC, run_id DESC
+         LIMIT 2 BY segment_id
+     )
+     WHERE members > 0`,
+    { live: input.live },
+  );
+  return [input.runId, ...rows.map((row) => row.run_id)];
+}
+
 export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
   return defineJob({
     name: 'segments',
@@ -38,7 +119,8 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       // What is due: every live segment, and a deleted one whose members are still open
       // (evaluated once more, as empty, to close their intervals).
       const latest = await readLatestEvaluations(store);
-      const { ordered, skipped } = evaluationOrder(await readEvaluableDefinitions(store));
+      const definitions = await readEvaluableDefinitions(store);
+      const { ordered, skipped } = evaluationOrder(definitions);
       const due = ordered.filter(
         (definition) => !definition.deleted || (latest.get(definition.id)?.members ?? 0) > 0,
       );
@@ -56,23 +138,11 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
         );
       });
 
-      const evaluations: Record<string, SegmentEvaluation> = {};
-      await context.phase('evaluate', async () => {
-        for (const definition of due) {
-          const evaluation = await evaluateSegment({
-            store,
-            runId,
-            at,
-            definition,
-            previousRun: latest.get(definition.id)?.runId ?? '',
-            notify: options.notify,
-          });
-          context.wrote(evaluation.entered + evaluation.exited);
-          evaluations[definition.id] = evaluation;
-        }
+      const { evaluations, failed } = await context.phase('evaluate', async () => {
         for (const { id, reason } of skipped) {
           context.logger.warn({ segment: id, reason }, 'segment not evaluated');
         }
+        return evaluateAll({ context, due, latest, at, notify: options.notify });
       });
 
       await context.phase('cleanup', async () => {
@@ -84,22 +154,21 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
           among: await runs.runIds('segments'),
           keep: [runId, previousRun],
         });
-        // Results still read: the latest of each segment, unless empty (nothing to read or
-        // compare with; a segment deleted and closed is empty for good).
-        const current = [...(await readLatestEvaluations(store)).values()]
-          .filter((evaluation) => evaluation.members > 0)
-          .map((evaluation) => evaluation.runId);
+        const live = definitions.filter((entry) => !entry.deleted).map((entry) => entry.id);
         await dropPartitionsExcept(store, {
           table: 'segment_results',
-          keep: [runId, ...new Set(current)],
+          keep: await resultsToKeep(store, { runId, live }),
         });
       });
 
+      const left = [...skipped, ...failed];
       return {
         computedAt: isoOf(at),
         profiles,
         segments: evaluations,
-        skipped,
+        skipped: left,
+        // Some segment due was not evaluated: its members are those of an earlier run.
+        partial: left.length > 0,
       };
     },
   });
