@@ -31,9 +31,18 @@ describe('distributed configuration', () => {
       topicPartitions: 12,
       replicationFactor: 1,
       consumerGroup: 'rapport-pipeline',
+      sessionTimeoutMs: 30_000,
       ssl: false,
     });
     expect(Object.isFrozen(config.kafka?.brokers)).toBe(true);
+  });
+
+  it('takes a session timeout within what the brokers allow', () => {
+    const config = loadConfig({ ...distributed, KAFKA_SESSION_TIMEOUT_MS: '6000' });
+    expect(config.kafka?.sessionTimeoutMs).toBe(6000);
+    expect(() => loadConfig({ ...distributed, KAFKA_SESSION_TIMEOUT_MS: '1000' })).toThrow(
+      /KAFKA_SESSION_TIMEOUT_MS/,
+    );
   });
 
   it('takes partitions, replication, group, TLS and SASL', () => {

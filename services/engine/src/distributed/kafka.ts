@@ -16,6 +16,7 @@ export function kafkaBusOf(options: {
     partitions: kafka.topicPartitions,
     replicationFactor: kafka.replicationFactor,
     groupId: kafka.consumerGroup,
+    sessionTimeoutMs: kafka.sessionTimeoutMs,
     ssl: kafka.ssl,
     ...(kafka.sasl ? { sasl: { ...kafka.sasl } } : {}),
     logger,
