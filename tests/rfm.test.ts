@@ -241,4 +241,40 @@ describe('the rfm job', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ message: string }>().message).toMatch(/asOf/);
   });
+
+  it('refuses an asOf outside the time events can have, naming the parameter', async () => {
+    const tomorrowAndMore = new Date(Date.now() + 3 * DAY).toISOString().slice(0, 10);
+    for (const asOf of ['0000-01-01', '9999-12-31', '1999-12-31', tomorrowAndMore]) {
+      const answer = await engine.app.inject({
+        method: 'POST',
+        url: '/v1/jobs/rfm/runs',
+        payload: { asOf },
+      });
+      expect(answer.statusCode, asOf).toBe(400);
+      expect(answer.json<{ message: string }>().message).toMatch(
+        /^asOf: .* is outside the time events can have: from 2000-01-01/,
+      );
+    }
+  });
+
+  it('keeps the latest results when a run scores no one, unless asked to publish it', async () => {
+    // Before any order: a plausible time, but no one to score.
+    const empty = await runJob(engine, 'rfm', { asOf: '2000-01-02' });
+    expect(empty.status).toBe('failed');
+    expect(empty.error).toMatch(/scored no one as of 2000-01-02.*allowEmpty: true/);
+    const report = (await engine.app.inject({ url: '/v1/reports/rfm' })).json<RfmReport>();
+    expect(report.runId).toBe(runId);
+    const profile = (await engine.app.inject({ url: '/v1/customers/tie-a' })).json<{
+      rfm: { runId: string } | null;
+    }>();
+    expect(profile.rfm?.runId).toBe(runId);
+
+    const published = await runJob(engine, 'rfm', { asOf: '2000-01-02', allowEmpty: true });
+    expect(published.status).toBe('succeeded');
+    const after = (await engine.app.inject({ url: '/v1/reports/rfm' })).json<RfmReport>();
+    expect(after).toMatchObject({ runId: published.runId, customers: 0 });
+
+    // The scores as they were, for whatever reads them after this test.
+    expect((await runJob(engine, 'rfm', { asOf: AS_OF })).status).toBe('succeeded');
+  });
 });

@@ -9,7 +9,8 @@
  * it was built. Prints {"bareQuery": BareQueryResult}.
  */
 import { parseArgs } from 'node:util';
-import { asOfParam, rfmSql } from '../../services/jobs/src/rfm/rfm-job.js';
+import { asOfParam } from '../../services/jobs/src/job-params.js';
+import { rfmSql } from '../../services/jobs/src/rfm/rfm-job.js';
 import { peakRssBytes } from '../lib/process-stats.js';
 import { openDatasetStore } from '../lib/dataset-store.js';
 

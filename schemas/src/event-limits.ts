@@ -28,6 +28,14 @@ export const MIN_STORED_TIME = Date.UTC(1900, 0, 1);
 export const MAX_STORED_TIME = Date.UTC(2300, 0, 1) - 1;
 
 /**
+ * The window an event's time must fall in once corrected for clock skew: from
+ * EARLIEST_EVENT_TIME to MAX_EVENT_LEAD_MS after the server's clock. Jobs hold their `asOf` to
+ * the same window: outside it there is no event to compute from.
+ */
+export const EARLIEST_EVENT_TIME = Date.UTC(2000, 0, 1);
+export const MAX_EVENT_LEAD_MS = 24 * 60 * 60 * 1000;
+
+/**
  * Objects and arrays inside an event may nest this deep (the event itself is level 1).
  * Deeper JSON cannot be serialised safely (recursion) and no query reads that far.
  */

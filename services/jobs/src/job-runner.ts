@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger, Metrics } from '@rapport/observability';
 import type { Store } from '@rapport/store';
 import {
+  emptyRunMessage,
   JobFailedError,
   JobParamsError,
   JobRunningError,
@@ -124,6 +125,12 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
     try {
       final.summary = await job.run(context, params);
       final.status = 'succeeded';
+      if (job.scored?.(final.summary) === 0 && params.allowEmpty !== true) {
+        // Recorded as failed, so the latest successful run (and the results shown) stays.
+        final.status = 'failed';
+        final.error = emptyRunMessage(job.name, params);
+        logger.warn({ error: final.error }, 'job run scored no one');
+      }
     } catch (error) {
       final.status = 'failed';
       final.error = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,5 @@
 import type { Logger } from '@rapport/observability';
+import { isoOf } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import type { z } from 'zod';
 
@@ -23,6 +24,12 @@ export interface JobDefinition<P extends Record<string, unknown> = Record<string
   /** The phases the job goes through, in order, for progress bars. */
   phases: readonly string[];
   run(context: JobContext, params: P): Promise<Record<string, unknown>>;
+  /**
+   * How many the run scored, read from its summary. A job that says fails a run that scored
+   * no one, unless its parameters hold `allowEmpty: true`: an empty run would otherwise
+   * become the latest results and blank every profile's scores.
+   */
+  scored?: (summary: Record<string, unknown>) => number;
 }
 
 /** Defines a job: its run() gets the parameters as its schema parses them. */
@@ -47,6 +54,17 @@ export class UnknownJobError extends Error {
   constructor(job: string, known: readonly string[]) {
     super(`no job named "${job}"; jobs are ${known.join(', ')}`);
   }
+}
+
+/** Why a run that scored no one is not made the latest, and how to publish it anyway. */
+export function emptyRunMessage(job: string, params: Record<string, unknown>): string {
+  const { asOf: at } = params;
+  const asOf =
+    typeof at === 'string' ? ` as of ${at}` : typeof at === 'number' ? ` as of ${isoOf(at)}` : '';
+  return (
+    `the ${job} run scored no one${asOf}; the latest results are kept. ` +
+    'Check asOf against the data, or run with allowEmpty: true to publish an empty result'
+  );
 }
 
 export class JobParamsError extends Error {

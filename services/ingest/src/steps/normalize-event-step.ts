@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   customerKeyOf,
   defaultChannel,
+  EARLIEST_EVENT_TIME,
   MAX_AMOUNT,
+  MAX_EVENT_LEAD_MS,
   storedEventSchema,
   type Event,
   type StoredEvent,
@@ -14,9 +16,6 @@ export interface NormalizeOptions {
   /** Units of the reporting currency per unit of each currency. */
   currencyRates: Readonly<Record<string, number>>;
 }
-
-const EARLIEST = Date.UTC(2000, 0, 1);
-const MAX_AHEAD_MS = 24 * 60 * 60 * 1000;
 
 /** JSON with object keys sorted, so equal content always hashes alike. */
 function canonicalJson(value: unknown): string {
@@ -103,7 +102,7 @@ export function createNormalizeEventStep(options: NormalizeOptions) {
     const sentAt = event.sentAt === undefined ? null : Date.parse(event.sentAt);
     // The client clock is off by (sentAt - receivedAt); shift the event time by the same.
     const timestamp = sentAt === null ? original : original + (receivedAt - sentAt);
-    if (timestamp < EARLIEST || timestamp > receivedAt + MAX_AHEAD_MS) {
+    if (timestamp < EARLIEST_EVENT_TIME || timestamp > receivedAt + MAX_EVENT_LEAD_MS) {
       return reject('timestamp_out_of_range', {
         path: 'timestamp',
         message: `${new Date(timestamp).toISOString()} (after clock-skew correction) is before 2000 or more than a day ahead of the server clock`,

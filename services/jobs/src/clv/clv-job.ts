@@ -9,6 +9,7 @@ import {
 } from '@rapport/analytics';
 import { z } from 'zod';
 import { defineJob, type JobContext } from '../job.js';
+import { allowEmptyParam, instantParam } from '../job-params.js';
 import { clvFailure, type ClvKnown } from './clv-failure.js';
 import {
   defaultCalibrationEnd,
@@ -30,22 +31,11 @@ import { computeTerms, describeUnscored, type AgeGroup } from './clv-terms.js';
 
 const DAY_MS = 86_400_000;
 
-/** `2024-12-31` means the end of that day (UTC); a date-time means that instant. */
-const instantParam = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-    error: 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time with offset',
-  })
-  .optional()
-  .transform((value): number | undefined => {
-    if (value === undefined) return undefined;
-    return /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(value) + DAY_MS - 1 : Date.parse(value);
-  });
-
 /** Parameters of a clv run; each documented with its default (README, "CLV"). */
 export const clvParams = z
   .object({
     /** Score as of this time (default now); orders after it are ignored. */
-    asOf: instantParam.transform((value): number => value ?? Date.now()),
+    asOf: instantParam.optional().transform((value): number => value ?? Date.now()),
     /** The unit t_x, T and the horizon are measured in. */
     timeUnit: z.enum(TIME_UNITS).default('week'),
     /** How far ahead expected orders, value and CLV look, in time units. */
@@ -53,9 +43,11 @@ export const clvParams = z
     /** Annual discount rate of future spend, converted to the time unit. */
     discountRate: z.coerce.number().min(0).max(1).default(0.1),
     /** Holdout cut-off: fit on orders before it, predict orders after it up to asOf. */
-    calibrationEnd: instantParam,
+    calibrationEnd: instantParam.optional(),
     /** Customers the models are fitted on (a fixed hash sample); all are scored. */
     sampleSize: z.coerce.number().int().min(100).max(10_000_000).default(200_000),
+    /** Make a run that scores no one the latest results (see JobDefinition.scored). */
+    allowEmpty: allowEmptyParam,
   })
   .refine((p) => p.calibrationEnd === undefined || p.calibrationEnd < p.asOf, {
     message: 'calibrationEnd must be before asOf',
@@ -175,6 +167,7 @@ export const clvJob = defineJob({
     'Customer lifetime value (BG/NBD + Gamma-Gamma): P(alive), expected orders, value and discounted CLV over a horizon, with a holdout check',
   params: clvParams,
   phases: ['summarize', 'fit', 'score', 'holdout'],
+  scored: (summary) => Number(summary.customers),
   async run(context, params: ClvParams) {
     const { store, runId } = context;
     const { asOf, timeUnit, horizon, discountRate, sampleSize } = params;

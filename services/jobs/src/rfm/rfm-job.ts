@@ -2,28 +2,8 @@ import { ownersSql } from '@rapport/profiles';
 import { isoOf } from '@rapport/schemas';
 import { z } from 'zod';
 import { defineJob } from '../job.js';
+import { allowEmptyParam, asOfParam } from '../job-params.js';
 import { rfmSegmentSql } from './rfm-segments.js';
-
-const DAY_MS = 86_400_000;
-
-/**
- * `2024-12-31` means the end of that day (UTC); a date-time means that instant; none means
- * now. Parsed into the ISO instant, which is what the run records.
- */
-export const asOfParam = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-    error: 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time with offset',
-  })
-  .optional()
-  .transform((value) => {
-    const ms =
-      value === undefined
-        ? Date.now()
-        : /^\d{4}-\d{2}-\d{2}$/.test(value)
-          ? Date.parse(value) + DAY_MS - 1
-          : Date.parse(value);
-    return isoOf(ms);
-  });
 
 /**
  * Scores every customer with at least one order by the as-of time. Orders placed under an
@@ -72,8 +52,9 @@ export const rfmJob = defineJob({
   name: 'rfm',
   description:
     'Recency, frequency and monetary scores (1-5) and the named RFM segment of every customer with an order',
-  params: z.object({ asOf: asOfParam }),
+  params: z.object({ asOf: asOfParam, allowEmpty: allowEmptyParam }),
   phases: ['score', 'summarize'],
+  scored: (summary) => Number(summary.customers),
   async run(context, params) {
     const { store, runId } = context;
     const asOf = Date.parse(params.asOf);
