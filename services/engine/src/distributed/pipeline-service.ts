@@ -2,6 +2,7 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
+import type { Store } from '@rapport/store';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
@@ -16,10 +17,12 @@ export async function createPipelineService(options: {
   config: Config;
   logger: Logger;
   onFatal: (error: Error) => void;
+  /** Wraps the store the pipeline writes through (fault tests); the service closes it. */
+  wrapStore?: (store: Store) => Store;
 }): Promise<Service> {
-  const { config, logger } = options;
+  const { config, logger, wrapStore = (store) => store } = options;
   const metrics = new Metrics();
-  const store = await openCheckedStore(config.store);
+  const store = wrapStore(await openCheckedStore(config.store));
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics, onFatal: options.onFatal });
   const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
   let pipeline;
