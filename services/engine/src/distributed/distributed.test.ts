@@ -63,6 +63,28 @@ describe.skipIf(kafka.skip !== undefined)(
       return Number(row?.n ?? 0);
     };
 
+    /** The headers of the first dead letter whose value matches, read by a group of its own. */
+    const deadLetterOf = async (matches: (value: string) => boolean) => {
+      const reader = new KafkaBus({
+        brokers,
+        clientId: 'dlq-reader',
+        topic: DEAD_LETTER_TOPIC,
+        groupId: `dlq-reader-${randomUUID()}`,
+        lagIntervalMs: 0,
+      });
+      let headers: Readonly<Record<string, string>> | undefined;
+      await reader.subscribe(async (batch) => {
+        for (const message of batch.messages) {
+          if (matches(message.value.toString())) headers ??= message.headers;
+        }
+        return batch.messages.map(() => 'stored' as const);
+      });
+      const deadline = performance.now() + 30_000;
+      while (!headers && performance.now() < deadline) await sleep(100);
+      await reader.close();
+      return headers;
+    };
+
     const waitForStored = async (ids: string[], count: number) => {
       const deadline = performance.now() + 60_000;
       while ((await stored(ids)) < count && performance.now() < deadline) await sleep(100);
@@ -118,28 +140,60 @@ describe.skipIf(kafka.skip !== undefined)(
       });
       expect(await waitForStored([afterId], 1)).toBe(1);
 
-      // Read the dead-letter topic as a subscriber of its own.
-      const reader = new KafkaBus({
-        brokers,
-        clientId: 'dlq-reader',
-        topic: DEAD_LETTER_TOPIC,
-        groupId: `dlq-reader-${randomUUID()}`,
-        lagIntervalMs: 0,
-      });
-      let headers: Readonly<Record<string, string>> | undefined;
-      await reader.subscribe(async (batch) => {
-        for (const message of batch.messages) {
-          if (message.value.toString() === marker) headers = message.headers;
-        }
-        return batch.messages.map(() => 'stored' as const);
-      });
-      const deadline = performance.now() + 30_000;
-      while (!headers && performance.now() < deadline) await sleep(100);
-      await reader.close();
+      const headers = await deadLetterOf((value) => value === marker);
       expect(headers?.[HEADER.reason]).toMatch(/not JSON/);
       expect(headers?.[HEADER.sourceTopic]).toBe(EVENTS_TOPIC);
       expect(headers?.[HEADER.sourcePartition]).toMatch(/^\d+$/);
       expect(headers?.[HEADER.sourceOffset]).toMatch(/^\d+$/);
+    });
+
+    it('dead-letters only the row the store refuses in a batch, stores the rest and goes on', async () => {
+      const id = randomUUID().slice(0, 8);
+      const key = `c:rows-${id}`;
+      /** A stored event as ingest would publish it, valid for the contract. */
+      const row = (eventId: string, customerId = `rows-${id}`) => ({
+        event_id: eventId,
+        type: 'track',
+        customer_key: `c:${customerId}`,
+        customer_id: customerId,
+        anonymous_id: '',
+        timestamp: Date.UTC(2024, 4, 1),
+        original_timestamp: Date.UTC(2024, 4, 1),
+        sent_at: null,
+        received_at: Date.UTC(2024, 4, 1),
+        channel: 'web',
+        order_id: '',
+        amount: 0,
+        currency: '',
+        amount_original: 0,
+        context: {},
+        properties: { name: 'row' },
+      });
+      const good = Array.from({ length: 6 }, (_, i) => `rows-${id}-${i}`);
+      // A lone surrogate: valid JSON the contract takes, text ClickHouse refuses.
+      const bad = row(`rows-${id}-bad`, `rows-${id}-\ud800`);
+      const raw = new KafkaBus({ brokers, clientId: 'raw-producer' });
+      await raw.publish(
+        [...good.slice(0, 3).map((e) => row(e)), bad, ...good.slice(3).map((e) => row(e))].map(
+          (event) => ({
+            key,
+            eventId: event.event_id,
+            type: 'track',
+            value: JSON.stringify(event),
+          }),
+        ),
+      );
+      await raw.close();
+      expect(await waitForStored(good, good.length)).toBe(good.length);
+      expect(await stored([bad.event_id])).toBe(0);
+      const after = makeEvent('click', { eventId: `rows-${id}-after`, customerId: `rows-${id}` });
+      await ingest.app.inject({ method: 'POST', url: '/v1/events', payload: after });
+      expect(await waitForStored([`rows-${id}-after`], 1)).toBe(1);
+      expect(fatal).toEqual([]);
+      const metrics = await pipeline.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(
+        /rapport_bus_dead_letters_total\{topic="rapport\.events\.v1"\} [1-9]/,
+      );
     });
   },
 );
