@@ -83,9 +83,10 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
         tags: ['segments'],
         summary: 'Define a segment',
         description:
-          'The rule is checked against the field catalogue; a 400 lists every problem with ' +
-          'the JSON Pointer of the node at fault. The segments job evaluates it on its next ' +
-          'run. Ids are never reused, not even those of deleted segments.',
+          'The rule is checked against the field catalogue, and its compiled query against ' +
+          "the store's limits (max_query_size, 256 KiB of values); a 400 lists every problem " +
+          'with the JSON Pointer of the node at fault. The segments job evaluates it on its ' +
+          'next run. Ids are never reused, not even those of deleted segments.',
         body: createSegmentSchema,
         response: { 201: segmentSchema, ...errors },
       },
@@ -218,8 +219,8 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
         summary: 'Members of the latest evaluation, by profile key; CSV with Accept: text/csv',
         description:
           'JSON pages of `limit` members; pass `next` as `cursor` for the following page. A ' +
-          'cursor keeps reading the run it started on; once that run is dropped the answer is ' +
-          '410. With `Accept: text/csv` every member is streamed as `customer_id,anonymous_id,' +
+          'cursor keeps reading the run it started on while that is one of the latest two ' +
+          'evaluations of the segment (through the next segments run); after that, 410. With `Accept: text/csv` every member is streamed as `customer_id,anonymous_id,' +
           'since` (`limit` and `cursor` do not apply), plus a column for each profile field ' +
           'named in `fields`, with the value the evaluation saw. 409 before the first evaluation.',
         params,
