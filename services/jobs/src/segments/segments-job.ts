@@ -37,6 +37,21 @@ interface Skipped {
 const storeDown = (error: unknown) =>
   error instanceof StoreError && (error.code === 'unavailable' || error.code === 'closed');
 
+/** Why the rule's compiled query does not fit the store, if it does not. */
+async function statementProblem(
+  limits: StatementLimits,
+  definition: EvaluableDefinition,
+): Promise<string | undefined> {
+  if (definition.rule === null) return undefined;
+  try {
+    const issues = await limits.issues(definition.rule);
+    if (issues.length === 0) return undefined;
+    return `the rule is too large for the store: ${issues.map((issue) => issue.message).join('; ')}`;
+  } catch (error) {
+    return `the rule cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 /**
  * Evaluates the due segments in order. A segment that fails (its rule is too large for the
  * store, or its queries fail) is left out and reported; its latest evaluation stays the
@@ -55,12 +70,9 @@ async function evaluateAll(input: {
   const evaluations: Record<string, SegmentEvaluation> = {};
   const failed: Skipped[] = [];
   for (const definition of input.due) {
-    const tooLarge = definition.rule === null ? [] : await limits.issues(definition.rule);
-    if (tooLarge.length > 0) {
-      failed.push({
-        id: definition.id,
-        reason: `the rule is too large for the store: ${tooLarge.map((issue) => issue.message).join('; ')}`,
-      });
+    const problem = await statementProblem(limits, definition);
+    if (problem !== undefined) {
+      failed.push({ id: definition.id, reason: problem });
       continue;
     }
     try {
@@ -75,6 +87,8 @@ async function evaluateAll(input: {
       context.wrote(evaluation.entered + evaluation.exited);
       evaluations[definition.id] = evaluation;
     } catch (error) {
+      // A failure once the evaluation is recorded (handing over its changes), or with the
+      // store gone, fails the run as before: skipping the segment would hide it.
       if (!(error instanceof SegmentEvaluationError) || storeDown(error.cause)) throw error;
       failed.push({ id: definition.id, reason: `its evaluation failed: ${error.message}` });
     }
