@@ -9,7 +9,7 @@ export interface ClickHouseTarget {
   stop(): Promise<void>;
 }
 
-const IMAGE = 'clickhouse/clickhouse-server:25.3';
+const IMAGE = 'clickhouse/clickhouse-server:26.7';
 
 export async function findClickHouse(): Promise<ClickHouseTarget> {
   const url = process.env.CLICKHOUSE_URL;
