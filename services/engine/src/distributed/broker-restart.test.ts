@@ -150,7 +150,9 @@ describe.skipIf(skip !== undefined)('the Kafka broker stopped during ingest', ()
       expect(answer).toMatchObject({ status: 503, retryAfter: expect.stringMatching(/^\d+$/) });
     }
     expect(down.some((a) => a.status === 503)).toBe(true);
-    expect(answers.filter((a) => a.phase === 'after' && a.status === 200).length).toBe(10);
+    expect(
+      answers.filter((a) => a.phase === 'after' && a.status === 200).length,
+    ).toBeGreaterThanOrEqual(10);
 
     const ids = [...acknowledged];
     const storedOnce = async () => {
