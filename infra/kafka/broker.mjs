@@ -38,9 +38,9 @@ function libsDir() {
   return join(HERE, '.cache', `kafka-${kafkaVersion()}`, 'libs');
 }
 
+/** Whether the command is there; one that is there but fails is left to fail, loudly. */
 function found(command, args) {
-  const result = spawnSync(command, args, { stdio: 'ignore' });
-  return !result.error && result.status === 0;
+  return spawnSync(command, args, { stdio: 'ignore' }).error === undefined;
 }
 
 /**
