@@ -195,6 +195,13 @@ export async function startBroker({ port, dir, quiet = true } = {}) {
   child.stdout.on('data', keepLog);
   child.stderr.on('data', keepLog);
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  // A broker outlives no process that started it, even one that ends without stopping it.
+  const orphaned = () => {
+    child.kill('SIGKILL');
+    if (!keep) rmSync(home, { recursive: true, force: true });
+  };
+  process.once('exit', orphaned);
+  void exited.then(() => process.off('exit', orphaned));
 
   let stopping;
   const stop = () =>
