@@ -177,11 +177,16 @@ export async function startBroker({ port, dir, quiet = true } = {}) {
   writeFileSync(configFile, brokerConfig({ port: brokerPort, controllerPort, dataDir }));
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url');
-    await run(
-      java(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
+    try {
+      await run(
+        java(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+    } catch (error) {
+      if (!keep) rmSync(home, { recursive: true, force: true });
+      throw error;
+    }
   }
   const logFile = join(home, 'broker.log');
   const child = java(libs, ['kafka.Kafka', configFile], {
