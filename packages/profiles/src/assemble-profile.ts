@@ -5,7 +5,7 @@ import {
   type ProfileCluster,
   type ProfileSegment,
 } from '@rapport/schemas';
-import type { ProfileRow } from './profile-row.js';
+import type { ActivityRow, ClusterRow, ClvRow, ProfileRow, RfmRow } from './profile-row.js';
 
 /** What a profile shows of the latest runs whose results it carries. */
 export interface ProfileRuns {
@@ -16,12 +16,13 @@ export interface ProfileRuns {
 
 const present = (value: number | null): value is number => value !== null;
 
-function rfmOf(row: ProfileRow, run: ProfileRuns['rfm']): Profile['rfm'] {
+function rfmOf(row: RfmRow | null, run: ProfileRuns['rfm']): Profile['rfm'] {
+  if (row === null) return null;
   const { rfm_recency_days: recencyDays, rfm_frequency: frequency, rfm_monetary: monetary } = row;
   if (!run || !present(recencyDays) || !present(frequency) || !present(monetary)) return null;
   return {
     runId: run.runId,
-    asOf: isoOf(row.rfm_as_of_ms ?? 0),
+    asOf: isoOf(row.rfm_as_of_ms),
     recencyDays,
     frequency,
     monetary,
@@ -33,32 +34,34 @@ function rfmOf(row: ProfileRow, run: ProfileRuns['rfm']): Profile['rfm'] {
   };
 }
 
-function clvOf(row: ProfileRow, run: ProfileRuns['clv']): ClvScore | null {
+function clvOf(row: ClvRow | null, run: ProfileRuns['clv']): ClvScore | null {
+  if (row === null) return null;
   if (!run || !present(row.clv)) return null;
   return {
     runId: run.runId,
-    asOf: isoOf(row.clv_as_of_ms ?? 0),
+    asOf: isoOf(row.clv_as_of_ms),
     timeUnit: run.timeUnit,
     horizon: run.horizon,
-    orders: row.clv_orders ?? 0,
-    x: row.clv_x ?? 0,
-    tx: row.clv_t_x ?? 0,
-    T: row.clv_T ?? 0,
-    meanRepeatValue: row.clv_mean_value ?? 0,
+    orders: row.clv_orders,
+    x: row.clv_x,
+    tx: row.clv_t_x,
+    T: row.clv_T,
+    meanRepeatValue: row.clv_mean_value,
     pAlive: row.clv_p_alive ?? 0,
     expectedOrders: row.clv_expected_orders ?? 0,
-    expectedOrderValue: row.clv_expected_order_value ?? 0,
+    expectedOrderValue: row.clv_expected_order_value,
     expectedValue: row.clv_expected_value ?? 0,
     clv: row.clv,
   };
 }
 
-function clusterOf(row: ProfileRow, run: ProfileRuns['clusters']): ProfileCluster | null {
+function clusterOf(row: ClusterRow | null, run: ProfileRuns['clusters']): ProfileCluster | null {
+  if (row === null) return null;
   if (!run || !present(row.cluster)) return null;
   return {
     runId: run.runId,
     cluster: row.cluster,
-    label: row.cluster_label ?? '',
+    label: row.cluster_label,
     computedAt: isoOf(run.finishedAt),
   };
 }
@@ -71,7 +74,7 @@ function parseTraits(traits: Record<string, string>): Record<string, unknown> {
   return parsed;
 }
 
-function statsOf(row: ProfileRow): Profile['stats'] {
+function statsOf(row: ActivityRow): Profile['stats'] {
   const seen = row.events > 0;
   return {
     firstSeen: seen ? isoOf(row.first_seen) : null,
@@ -124,19 +127,20 @@ export function assembleProfile(input: {
   segments: ProfileSegment[];
   asOf?: number;
 }): Profile {
-  const { row, runs } = input;
+  const { runs } = input;
+  const { activity, traits } = input.row;
   return {
-    customerId: row.customer_id === '' ? null : row.customer_id,
+    customerId: activity.customer_id === '' ? null : activity.customer_id,
     anonymousIds: input.anonymousIds,
-    lifecycle: row.lifecycle,
-    traits: parseTraits(row.traits),
-    stats: statsOf(row),
+    lifecycle: activity.lifecycle,
+    traits: parseTraits(traits),
+    stats: statsOf(activity),
     currency: input.currency,
-    rfm: rfmOf(row, runs?.rfm ?? null),
-    cluster: clusterOf(row, runs?.clusters ?? null),
-    clv: clvOf(row, runs?.clv ?? null),
+    rfm: rfmOf(input.row.rfm, runs?.rfm ?? null),
+    cluster: clusterOf(input.row.cluster, runs?.clusters ?? null),
+    clv: clvOf(input.row.clv, runs?.clv ?? null),
     segments: input.segments,
-    updatedAt: row.events > 0 ? isoOf(row.last_received_ms) : null,
+    updatedAt: activity.events > 0 ? isoOf(activity.last_received_ms) : null,
     asOf: input.asOf === undefined ? null : isoOf(input.asOf),
   };
 }

@@ -32,19 +32,27 @@ export function ownersSql(
     HAVING argMax(linked, (at, event_id)) = 1`;
 }
 
+/**
+ * SQL: the anonymous ids `{customerId:String}` owns (at `{asOf:Int64}` when `asOf` is set), at
+ * most 10,000.
+ */
+function ownedAnonymousIdsSql(options: { asOf: boolean }): string {
+  const owners = ownersSql({
+    asOf: options.asOf,
+    within: 'SELECT anonymous_id FROM identity_links WHERE customer_id = {customerId:String}',
+  });
+  return `SELECT anonymous_id FROM (${owners}) WHERE owner = {customerId:String}
+     ORDER BY anonymous_id LIMIT 10000`;
+}
+
 /** The anonymous ids the customer owns now (or at `asOf`), in id order. */
 export async function linkedAnonymousIds(
   store: Store,
   customerId: string,
   asOf?: number,
 ): Promise<string[]> {
-  const owners = ownersSql({
-    asOf: asOf !== undefined,
-    within: 'SELECT anonymous_id FROM identity_links WHERE customer_id = {customerId:String}',
-  });
   const rows = await store.query<{ anonymous_id: string }>(
-    `SELECT anonymous_id FROM (${owners}) WHERE owner = {customerId:String}
-     ORDER BY anonymous_id LIMIT 10000`,
+    ownedAnonymousIdsSql({ asOf: asOf !== undefined }),
     { customerId, asOf },
   );
   return rows.map((row) => row.anonymous_id);

@@ -15,6 +15,7 @@ export {
 } from './profile-fields.js';
 export {
   profileRowsSql,
+  oneProfileSql,
   profileFeaturesInsertSql,
   lapsedMs,
   PROFILE_COLUMNS,

@@ -34,6 +34,8 @@ export interface ProfileField {
   nullable?: boolean;
   /** The allowed values of an enum (or of a list's elements). */
   values?: readonly string[];
+  /** Read from a job's results — `r` (rfm), `v` (clv), `k` (clusters) — not from activity `p`. */
+  jobResult?: 'r' | 'v' | 'k';
   /** The same value as the profile API shows it, in the unit the column holds. */
   inProfile: (profile: Profile) => unknown;
 }
@@ -248,6 +250,7 @@ export const PROFILE_FIELDS: readonly ProfileField[] = [
     sql: 'if(k.assigned = 1, k.cluster, NULL)',
     type: 'number',
     nullable: true,
+    jobResult: 'k',
     description: 'cluster number (an integer), from the latest clusters run',
     inProfile: (profile) => profile.cluster?.cluster ?? null,
   },
@@ -272,6 +275,7 @@ function rfmFields(): ProfileField[] {
     sql: scored(sql ?? `r.${column}`),
     type,
     nullable: true,
+    jobResult: 'r',
     ...(name === 'segment' ? { values: RFM_SEGMENT_NAMES } : {}),
     description,
     inProfile: (profile) => profile.rfm?.[name] ?? null,
@@ -301,6 +305,7 @@ function clvFields(): ProfileField[] {
     sql: `if(v.scored = 1, v.${source}, NULL)`,
     type: 'number',
     nullable: true,
+    jobResult: 'v',
     description,
     inProfile: (profile) => profile.clv?.[name] ?? null,
   }));

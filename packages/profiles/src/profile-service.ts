@@ -70,7 +70,7 @@ export class ProfileService {
   async visitor(anonymousId: string, asOf?: number): Promise<Profile | undefined> {
     const owner = await ownerOf(this.deps.store, anonymousId, asOf);
     if (owner !== null) return this.customer(owner, asOf);
-    const profile = await this.read({ anonymousId, keys: [profileKey({ anonymousId })], asOf });
+    const profile = await this.read({ anonymousId, asOf });
     return profile && profile.stats.events > 0 ? profile : undefined;
   }
 
@@ -81,37 +81,35 @@ export class ProfileService {
   }
 
   private async readCustomer(customerId: string, asOf?: number): Promise<Profile | undefined> {
-    const anonymousIds = await linkedAnonymousIds(this.deps.store, customerId, asOf);
-    const profile = await this.read({
-      customerId,
-      anonymousIds,
-      keys: customerKeys(customerId, anonymousIds),
-      asOf,
-    });
+    // Only the activity waits for the linked ids; the rest of the read starts at once.
+    const anonymousIds = linkedAnonymousIds(this.deps.store, customerId, asOf);
+    const profile = await this.read({ customerId, anonymousIds, asOf });
     if (!profile) return undefined;
     const known =
-      profile.stats.events > 0 || anonymousIds.length > 0 || Object.keys(profile.traits).length > 0;
+      profile.stats.events > 0 ||
+      profile.anonymousIds.length > 0 ||
+      Object.keys(profile.traits).length > 0;
     return known ? profile : undefined;
   }
 
-  private async read(input: {
-    customerId?: string;
-    anonymousId?: string;
-    anonymousIds?: string[];
-    keys: string[];
-    asOf: number | undefined;
-  }): Promise<Profile | undefined> {
+  /** A customer's profile (with the anonymous ids it owns, once known), or a visitor's. */
+  private async read(
+    input: ({ customerId: string; anonymousIds: Promise<string[]> } | { anonymousId: string }) & {
+      asOf: number | undefined;
+    },
+  ): Promise<Profile | undefined> {
     const { asOf } = input;
-    const key =
-      input.customerId !== undefined
-        ? profileKey({ customerId: input.customerId })
-        : profileKey({ anonymousId: input.anonymousId ?? '' });
+    const customer = 'customerId' in input;
+    const key = profileKey(customer ? { customerId: input.customerId } : input);
+    const anonymousIds = customer ? input.anonymousIds : Promise.resolve([input.anonymousId]);
     const runs = asOf === undefined ? await this.latestRuns() : null;
-    const [row, segments] = await Promise.all([
+    const [row, segments, ids] = await Promise.all([
       readProfileRow(this.deps.store, {
         profileKey: key,
-        customerId: input.customerId ?? '',
-        keys: input.keys,
+        customerId: customer ? input.customerId : '',
+        keys: anonymousIds.then((linked) =>
+          customer ? customerKeys(input.customerId, linked) : [key],
+        ),
         now: asOf ?? this.now(),
         lapsedAfterDays: this.deps.lifecycle.lapsedAfterDays,
         asOf,
@@ -120,11 +118,12 @@ export class ProfileService {
         clustersRun: runs?.clusters?.runId ?? '',
       }),
       asOf === undefined ? this.deps.segments.ofProfile(key) : [],
+      anonymousIds,
     ]);
     if (!row) return undefined;
     return assembleProfile({
       row,
-      anonymousIds: input.anonymousIds ?? (input.anonymousId ? [input.anonymousId] : []),
+      anonymousIds: ids,
       currency: this.deps.currency,
       runs,
       segments,

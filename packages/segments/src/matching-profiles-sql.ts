@@ -8,7 +8,7 @@ import { profileRowsSql } from '@rapport/profiles';
  */
 export function matchingProfilesSql(where: string, source: 'snapshot' | 'live'): string {
   if (source === 'live') {
-    return `SELECT profile_key FROM (${profileRowsSql({ scope: 'all', source: 'projections' })}) WHERE (${where})`;
+    return `SELECT profile_key FROM (${profileRowsSql()}) WHERE (${where})`;
   }
   return `SELECT profile_key FROM profile_features WHERE run_id = {featuresRun:String} AND (${where})`;
 }
