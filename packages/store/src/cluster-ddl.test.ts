@@ -57,7 +57,44 @@ describe('migrations rendered for a cluster', () => {
       find(`CREATE TABLE IF NOT EXISTS crm.${table} ON CLUSTER rapport AS crm.${table}_local`);
     expect(distributed('segment_membership')).toContain('cityHash64(profile_key)');
     expect(distributed('job_runs')).toContain('cityHash64(run_id)');
-    expect(distributed('rfm_scores')).toContain('cityHash64(customer_id)');
+    expect(distributed('rfm_scores')).toContain("cityHash64(concat('c:', customer_id))");
+  });
+
+  it('shard every table a view of events writes the way events are sharded', () => {
+    // A view runs on the shard that stored the events block and writes that shard's local
+    // table; the distributed table in front must route the same customer to the same shard,
+    // or a row written through it (a repair) lands apart from the view's rows.
+    const shardingKeys = new Map(
+      all.flatMap((statement) => {
+        const match = /ENGINE = Distributed\(rapport, crm, (\w+), (.+)\)$/.exec(statement);
+        return match ? [[match[1]!, match[2]!] as const] : [];
+      }),
+    );
+    expect(shardingKeys.get('events_local')).toBe('cityHash64(customer_key)');
+    // events.customer_key is 'c:' || customer_id for an event with a customer id.
+    const likeEvents = ['cityHash64(customer_key)', "cityHash64(concat('c:', customer_id))"];
+    const fed = all.flatMap((statement) => {
+      const match =
+        /^CREATE MATERIALIZED VIEW .* TO crm\.(\w+) AS\n[\s\S]*\bFROM crm\.events_local\b/.exec(
+          statement,
+        );
+      return match ? [match[1]!] : [];
+    });
+    expect(fed.sort()).toEqual([
+      'customer_stats_local',
+      'customer_traits_local',
+      'identity_links_local',
+      'trait_index_local',
+    ]);
+    for (const table of fed) {
+      expect({ table, key: shardingKeys.get(table) }).toEqual({
+        table,
+        key: expect.toBeOneOf(likeEvents),
+      });
+    }
+    expect(shardingKeys.get('customer_traits_local')).toBe("cityHash64(concat('c:', customer_id))");
+    expect(shardingKeys.get('identity_links_local')).toBe("cityHash64(concat('c:', customer_id))");
+    expect(shardingKeys.get('trait_index_local')).toBe("cityHash64(concat('c:', customer_id))");
   });
 
   it('let materialized views read and write the local tables of their shard', () => {

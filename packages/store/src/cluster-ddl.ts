@@ -20,8 +20,8 @@ const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
  *   `ReplicatedXMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')`, with
  *   `replicated_deduplication_window` for `non_replicated_deduplication_window`; then
  *   `t ON CLUSTER AS t_local ENGINE = Distributed(cluster, db, t_local, <sharding key>)`, so
- *   reads and writes keep using `t`. The sharding key is the customer key when the table has
- *   one, so that a customer's events and aggregates live on one shard.
+ *   reads and writes keep using `t`. The sharding key routes a customer's rows to the shard of
+ *   their events (see SHARD_BY), so that a customer's events and aggregates live on one shard.
  * - `CREATE MATERIALIZED VIEW v TO t AS SELECT … FROM s` is created ON CLUSTER reading the
  *   local source and writing the local target: each shard projects the rows it stores.
  * - `ALTER`, `DROP`, `TRUNCATE` of a replicated table go to `t_local ON CLUSTER` (column
@@ -123,16 +123,34 @@ export function renderForCluster(
 }
 
 /**
- * Customer-keyed tables shard by that key (profile-keyed ones by the profile), run-keyed ones
- * by the run; anything else spreads at random. Rows a ReplacingMergeTree replaces must share
- * a shard, since FINAL merges within a shard.
+ * How each kind of key routes a row, written so that one customer's rows land on the shard of
+ * their events: `events` shards by `customer_key`, which is `c:<customer_id>` for an event
+ * with a customer id and `a:<anonymous_id>` otherwise (profile keys have the same form). A
+ * materialized view runs on the shard that stored the events block and writes that shard's
+ * local table, so a view-fed table keyed by `customer_id` must hash `c:<customer_id>`, not
+ * the bare id: otherwise a row written through the distributed table (a repair, a replay)
+ * lands elsewhere than the view's rows for the same customer, and FINAL or an aggregation,
+ * which merge within a shard, see them split.
+ */
+const SHARD_BY: readonly (readonly [column: string, key: string])[] = [
+  ['customer_key', 'cityHash64(customer_key)'],
+  ['profile_key', 'cityHash64(profile_key)'],
+  ['customer_id', "cityHash64(concat('c:', customer_id))"],
+  ['anonymous_id', "cityHash64(concat('a:', anonymous_id))"],
+  ['run_id', 'cityHash64(run_id)'],
+];
+
+/**
+ * Customer-keyed tables shard with their customer's events (above), run-keyed ones by the
+ * run; anything else spreads at random. Rows a ReplacingMergeTree replaces must share a
+ * shard, since FINAL merges within a shard.
  */
 function shardingKey(columns: string): string {
   const names = new Set(
     [...columns.matchAll(new RegExp(`^\\s*\\(?\\s*(${IDENT})\\s+[A-Z]`, 'gm'))].map((m) => m[1]),
   );
-  for (const column of ['customer_key', 'profile_key', 'customer_id', 'anonymous_id', 'run_id']) {
-    if (names.has(column)) return `cityHash64(${column})`;
+  for (const [column, key] of SHARD_BY) {
+    if (names.has(column)) return key;
   }
   return 'rand()';
 }
