@@ -22,8 +22,9 @@ const HEALTH_TTL_MS = 1000;
 /**
  * The EventBus on Kafka. publish() resolves once every in-sync replica has the events
  * (acks=all); it carries no outcomes, since the pipeline stores them later. subscribe() joins
- * the consumer group and hands the handler one partition's batch at a time, committing its
- * offsets only after the handler resolved. Topics are created when missing.
+ * the consumer group and hands the handler the batches of one fetch side by side, at most one
+ * per partition, committing each partition's offset only after the handler resolved for its
+ * batch. Topics are created when missing.
  */
 export class KafkaBus implements EventBus {
   readonly kind = 'kafka';
@@ -84,6 +85,8 @@ export class KafkaBus implements EventBus {
       deadLetter: createDeadLetterSender(this.publisher, options.deadLetterTopic),
       backoffMs: options.retryBackoffMs,
       maxWaitTimeMs: options.maxWaitTimeMs,
+      minFetchBytes: options.minFetchBytes,
+      partitionsAtOnce: options.partitionsAtOnce,
       sessionTimeoutMs: options.sessionTimeoutMs,
       lagIntervalMs: options.lagIntervalMs,
       onFatal: (error) => options.onFatal?.(error),

@@ -39,8 +39,19 @@ export interface KafkaBusOptions {
   maxQueuedBytes?: number;
   /** Pause before a batch is delivered again after a retriable failure: doubles from `initial` up to `max` (default 250 ms … 30 s). */
   retryBackoffMs?: { initial: number; max: number };
-  /** How long a fetch waits for data before it returns what it has (default 250 ms). */
+  /**
+   * A fetch returns once the brokers have this many bytes for it (default 64 KiB), or after
+   * maxWaitTimeMs with what there is: under load, batches of many messages rather than a few.
+   */
+  minFetchBytes?: number;
+  /** How long a fetch waits for minFetchBytes before it returns what it has (default 250 ms). */
   maxWaitTimeMs?: number;
+  /**
+   * Batches of this many partitions at most are handed to the handler at once (default 16):
+   * the partitions of one fetch go together, so the pipeline's writer puts them in one insert.
+   * Each partition's offset is still committed after its own batch was handled.
+   */
+  partitionsAtOnce?: number;
   /** How often consumer lag is read from the brokers for the metrics (default 15 s; 0 never). */
   lagIntervalMs?: number;
   /** Group session timeout (default 30 s): a consumer silent for longer loses its partitions. */
@@ -71,7 +82,9 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedKafkaBusOption
     maxProduceBytes: 1024 * 1024,
     maxQueuedBytes: 32 * 1024 * 1024,
     retryBackoffMs: { initial: 250, max: 30_000 },
+    minFetchBytes: 64 * 1024,
     maxWaitTimeMs: 250,
+    partitionsAtOnce: 16,
     lagIntervalMs: 15_000,
     sessionTimeoutMs: 30_000,
     ...options,

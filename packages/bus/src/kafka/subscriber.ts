@@ -13,6 +13,8 @@ export interface SubscriberOptions {
   deadLetter: (letters: DeadLetter[]) => Promise<void>;
   backoffMs: { initial: number; max: number };
   maxWaitTimeMs: number;
+  minFetchBytes: number;
+  partitionsAtOnce: number;
   sessionTimeoutMs: number;
   lagIntervalMs: number;
   onFatal: (error: Error) => void;
@@ -21,8 +23,10 @@ export interface SubscriberOptions {
 }
 
 /**
- * The consumer side: one consumer in the group, partitions handled one batch at a time,
- * offsets committed by hand after each batch is stored (never automatically).
+ * The consumer side: one consumer in the group. The batches of one fetch (one per partition)
+ * are handled side by side, so the handler can write them together; each partition has one
+ * batch in hand at most, and its offset is committed by hand after that batch is stored
+ * (never automatically).
  */
 export class KafkaSubscriber {
   private readonly consumer: Consumer;
@@ -36,6 +40,7 @@ export class KafkaSubscriber {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       maxWaitTimeInMs: options.maxWaitTimeMs,
+      minBytes: options.minFetchBytes,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
       allowAutoTopicCreation: false,
@@ -73,7 +78,7 @@ export class KafkaSubscriber {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionsAtOnce,
       eachBatch,
     });
     if (metrics && this.options.lagIntervalMs > 0) {
