@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findKafka } from '@rapport/bus/testing';
+import { loadConfig } from '@rapport/config';
+import { createLogger } from '@rapport/observability';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore, type Store } from '@rapport/store';
+import { makeEvent } from '@rapport/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createIngestService } from './ingest-service.js';
+import { createPipelineService } from './pipeline-service.js';
+import type { Service } from './service.js';
+
+/**
+ * Consumer lag as an operator sees it: a backlog waits in Kafka while the store holds the
+ * pipeline's inserts, the pipeline's /metrics shows it, and it falls to 0 once drained.
+ */
+const kafka = await findKafka();
+if (kafka.skip) console.info(`consumer lag test skipped: ${kafka.skip}`);
+
+const work = mkdtempSync(join(tmpdir(), 'rapport-lag-'));
+
+/** The lag the pipeline's /metrics give for the events topic, summed over its partitions. */
+async function reportedLag(pipeline: Service): Promise<number | undefined> {
+  const metrics = await pipeline.app.inject({ method: 'GET', url: '/metrics' });
+  const lines = metrics.body
+    .split('\n')
+    .filter((line) =>
+      line.startsWith('rapport_bus_consumer_lag_messages{topic="rapport.events.v1"'),
+    );
+  if (lines.length === 0) return undefined;
+  return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /metrics', () => {
+  // The pipeline service closes the store it was given.
+  const open: { services: Service[]; stores: Store[] } = { services: [], stores: [] };
+  afterAll(async () => {
+    for (const service of open.services.reverse()) await service.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows a backlog waiting in Kafka and falls to 0 once it is stored', async () => {
+    const run = randomUUID().slice(0, 8);
+    const config = loadConfig({
+      KAFKA_BROKERS: (await kafka.brokers()).join(','),
+      KAFKA_TOPIC_PARTITIONS: '3',
+      KAFKA_CONSUMER_GROUP: `lag-${run}`,
+      RAPPORT_DATA_DIR: join(work, 'data'),
+      RAPPORT_LOG_LEVEL: 'silent',
+    });
+    const logger = createLogger({ level: 'silent' });
+    const setup = await openStore(config.store);
+    await migrate(setup, migrationsDir);
+    await setup.close();
+
+    const ingest = await createIngestService({ config, logger });
+    open.services.push(ingest);
+    const backlog = 3_000;
+    for (let sent = 0; sent < backlog; sent += 500) {
+      const events = Array.from({ length: 500 }, (_, i) =>
+        makeEvent('page_view', {
+          eventId: `lag-${run}-${sent + i}`,
+          customerId: `cust-${run}-${(sent + i) % 40}`,
+        }),
+      );
+      const answer = await ingest.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { events },
+      });
+      expect(answer.statusCode).toBe(200);
+    }
+
+    // The store holds every insert into `events` until released: the backlog stays in Kafka.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const fatal: Error[] = [];
+    const pipeline = await createPipelineService({
+      config,
+      logger,
+      onFatal: (error) => fatal.push(error),
+      wrapStore: (store) => {
+        open.stores.push(store);
+        const held = Object.create(store) as Store;
+        held.insertJsonLines = async (table, body, options) => {
+          if (table === 'events') await released;
+          return store.insertJsonLines(table, body, options);
+        };
+        return held;
+      },
+    });
+    open.services.push(pipeline);
+
+    const waitForLag = async (wanted: (lag: number | undefined) => boolean) => {
+      const deadline = performance.now() + 30_000;
+      let lag = await reportedLag(pipeline);
+      while (!wanted(lag) && performance.now() < deadline) {
+        await sleep(100);
+        lag = await reportedLag(pipeline);
+      }
+      return lag;
+    };
+    // Read from the brokers when the pipeline starts: every message of the backlog.
+    expect(await waitForLag((lag) => lag === backlog)).toBe(backlog);
+    release();
+    expect(await waitForLag((lag) => lag === 0)).toBe(0);
+
+    const [row] = await open.stores[0]!.query<{ n: number }>(
+      'SELECT count() AS n FROM events WHERE startsWith(event_id, {prefix:String})',
+      { prefix: `lag-${run}-` },
+    );
+    expect(Number(row?.n)).toBe(backlog);
+    expect(fatal).toEqual([]);
+  });
+});
