@@ -3,7 +3,6 @@ import { isoOf, type EventInput, type EventType } from '@rapport/schemas';
 /** A fixed instant, so that factories give the same event every time. */
 export const BASE_TIME = Date.UTC(2024, 4, 1, 12, 0, 0);
 
-
 type Overrides = Partial<Record<keyof EventInput | 'properties', unknown>> &
   Record<string, unknown>;
 
