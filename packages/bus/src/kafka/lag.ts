@@ -3,8 +3,8 @@ import type { Metrics } from '@rapport/observability';
 
 /**
  * Consumer lag per partition, read from the brokers: the newest offset minus the group's
- * committed one. Read on a timer as well as after each commit, so that a paused or stalled
- * partition shows its growing lag.
+ * committed one. Read on a timer, so that what arrived after a batch was fetched counts, and
+ * a paused or stalled partition shows its growing lag.
  */
 export async function refreshConsumerLag(options: {
   admin: Admin;

@@ -65,13 +65,19 @@ export class KafkaSubscriber {
       backoffMs: this.options.backoffMs,
       schedule: (fn, ms) => this.schedule(fn, ms),
       onFatal: (error) => this.fail(error),
-      onCommitted: ({ partition, offset, highWatermark }) => {
-        const lag = BigInt(highWatermark) - BigInt(offset);
-        metrics?.busConsumerLag.set(
-          { topic, partition: String(partition) },
-          Number(lag > 0n ? lag : 0n),
-        );
-      },
+      // Without reads from the brokers, the lag as of the batch's fetch. That misses what
+      // arrived since, so it would only hide the real figure where the brokers are read.
+      ...(this.options.lagIntervalMs > 0
+        ? {}
+        : {
+            onCommitted: ({ partition, offset, highWatermark }) => {
+              const lag = BigInt(highWatermark) - BigInt(offset);
+              metrics?.busConsumerLag.set(
+                { topic, partition: String(partition) },
+                Number(lag > 0n ? lag : 0n),
+              );
+            },
+          }),
       logger: this.options.logger,
       metrics,
     });
@@ -82,10 +88,16 @@ export class KafkaSubscriber {
       eachBatch,
     });
     if (metrics && this.options.lagIntervalMs > 0) {
+      let reading = false;
       const refresh = () => {
-        refreshConsumerLag({ admin, groupId, topic, metrics }).catch((error: unknown) =>
-          this.options.logger?.debug({ err: error }, 'could not read consumer lag'),
-        );
+        // One read at a time: while the brokers are slow to answer, ticks are skipped.
+        if (reading) return;
+        reading = true;
+        refreshConsumerLag({ admin, groupId, topic, metrics })
+          .catch((error: unknown) =>
+            this.options.logger?.debug({ err: error }, 'could not read consumer lag'),
+          )
+          .finally(() => (reading = false));
       };
       this.lagTimer = setInterval(refresh, this.options.lagIntervalMs);
       this.lagTimer.unref();
