@@ -147,7 +147,17 @@ async function run(options: KafkaBenchOptions): Promise<void> {
     });
     const loadEndMs = performance.now() - startedAt;
     const last = await sampling;
-    const cpu = (pipeline.cpuSeconds() ?? NaN) - cpuBefore;
+    const cpu = last.cpuSeconds - cpuBefore;
+    // The pipeline reads the lag from the brokers every 2 s: its /metrics follow shortly.
+    const reported = await sampleUntil({
+      pipeline,
+      readLag,
+      startedAt,
+      everyMs: 100,
+      deadline: Math.min(deadline, performance.now() + 15_000),
+      samples: [],
+      done: (sample) => sample.reportedLag === 0,
+    }).catch(() => undefined);
     const peakRss = pipeline.peakRssBytes();
     const seconds = last.atMs / 1000;
     const stored = last.rows - base.rows;
@@ -174,6 +184,8 @@ async function run(options: KafkaBenchOptions): Promise<void> {
           max: Math.max(...lags),
           atEnd: last.lag,
           reportedByPipelineAtEnd: last.reportedLag,
+          reportedZeroSecondsAfterDrained:
+            reported === undefined ? null : round((reported.atMs - last.atMs) / 1000, 1),
         },
         eventsStored: stored,
         inserts: writes,
@@ -195,7 +207,7 @@ async function run(options: KafkaBenchOptions): Promise<void> {
         '',
         `offered ${f.offeredEventsPerSecond} events/s, ingest acknowledged ${f.ingestAckedEventsPerSecond}/s (${f.ingestRetried503} requests answered 503 and sent again)`,
         `pipeline (1 process): ${f.pipelineEventsPerSecond} events/s over the run, ${f.pipelinePeakEventsPerSecond5s} at best over 5 s; drained ${f.drainedSecondsAfterLoad} s after the last request`,
-        `consumer lag (messages, every ${options.sampleMs} ms): p50 ${f.consumerLag.p50}, p90 ${f.consumerLag.p90}, max ${f.consumerLag.max}, at the end ${f.consumerLag.atEnd} (${f.consumerLag.reportedByPipelineAtEnd} in the pipeline's /metrics)`,
+        `consumer lag (messages, every ${options.sampleMs} ms): p50 ${f.consumerLag.p50}, p90 ${f.consumerLag.p90}, max ${f.consumerLag.max}, at the end ${f.consumerLag.atEnd}; the pipeline's /metrics said ${f.consumerLag.reportedByPipelineAtEnd} then, 0 after ${f.consumerLag.reportedZeroSecondsAfterDrained ?? 'more than 15'} s`,
         `inserts: ${f.inserts} for ${f.eventsStored} events, ${f.eventsPerInsert} events per insert`,
         `pipeline CPU ${f.cpuMicrosecondsPerEvent} µs per event (${f.pipelineCores} cores), peak RSS ${f.peakRssMiB} MiB`,
         `load average ${report.machine.loadAverage1m.start} at the start, ${report.machine.loadAverage1m.end} at the end`,
