@@ -28,6 +28,8 @@ describe('distributed configuration', () => {
     expect(config.kafka).toEqual({
       brokers: ['kafka-1:9092', 'kafka-2:9092'],
       clientId: 'rapport',
+      eventsTopic: 'rapport.events.v1',
+      deadLetterTopic: 'rapport.events.dlq.v1',
       topicPartitions: 12,
       replicationFactor: 1,
       consumerGroup: 'rapport-pipeline',

@@ -30,6 +30,10 @@ const brokerList = z
  * and api processes; a ClickHouse cluster may hold the tables. All are optional: without
  * KAFKA_BROKERS the engine runs in one process on the in-process bus.
  */
+const topicName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1–249 characters of A-Z a-z 0-9 . _ -');
+
 export const distributedEnvShape = {
   /** Kafka bootstrap brokers, `host:port` separated by commas; enables the Kafka bus. */
   KAFKA_BROKERS: brokerList,
@@ -38,6 +42,10 @@ export const distributedEnvShape = {
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1–100 characters of A-Z a-z 0-9 . _ -')
     .default('rapport'),
+  /** The topic events travel on; another name keeps two deployments on one cluster apart. */
+  KAFKA_EVENTS_TOPIC: topicName.default('rapport.events.v1'),
+  /** Where events that cannot be decoded or stored go, with the reason. */
+  KAFKA_DEAD_LETTER_TOPIC: topicName.default('rapport.events.dlq.v1'),
   /** Partitions of the topics when Rapport creates them: the most pipeline consumers that help. */
   KAFKA_TOPIC_PARTITIONS: int(1, 10_000).default(12),
   /** Replicas of each partition when Rapport creates topics: 1 for development, 3 in production. */
@@ -75,6 +83,8 @@ export const distributedEnvShape = {
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  readonly eventsTopic: string;
+  readonly deadLetterTopic: string;
   readonly topicPartitions: number;
   readonly replicationFactor: number;
   readonly consumerGroup: string;
@@ -90,6 +100,8 @@ export interface KafkaConfig {
 interface DistributedEnv {
   KAFKA_BROKERS?: string[] | undefined;
   KAFKA_CLIENT_ID: string;
+  KAFKA_EVENTS_TOPIC: string;
+  KAFKA_DEAD_LETTER_TOPIC: string;
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
   KAFKA_CONSUMER_GROUP: string;
@@ -127,6 +139,8 @@ export function kafkaConfigOf(e: DistributedEnv): KafkaConfig | undefined {
   return {
     brokers: e.KAFKA_BROKERS,
     clientId: e.KAFKA_CLIENT_ID,
+    eventsTopic: e.KAFKA_EVENTS_TOPIC,
+    deadLetterTopic: e.KAFKA_DEAD_LETTER_TOPIC,
     topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
     consumerGroup: e.KAFKA_CONSUMER_GROUP,

@@ -24,13 +24,11 @@ if (kafka.skip) console.info(`consumer lag test skipped: ${kafka.skip}`);
 const work = mkdtempSync(join(tmpdir(), 'rapport-lag-'));
 
 /** The lag the pipeline's /metrics give for the events topic, summed over its partitions. */
-async function reportedLag(pipeline: Service): Promise<number | undefined> {
+async function reportedLag(pipeline: Service, topic: string): Promise<number | undefined> {
   const metrics = await pipeline.app.inject({ method: 'GET', url: '/metrics' });
   const lines = metrics.body
     .split('\n')
-    .filter((line) =>
-      line.startsWith('rapport_bus_consumer_lag_messages{topic="rapport.events.v1"'),
-    );
+    .filter((line) => line.startsWith(`rapport_bus_consumer_lag_messages{topic="${topic}"`));
   if (lines.length === 0) return undefined;
   return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
@@ -38,7 +36,10 @@ async function reportedLag(pipeline: Service): Promise<number | undefined> {
 describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /metrics', () => {
   // The pipeline service closes the store it was given.
   const open: { services: Service[]; stores: Store[] } = { services: [], stores: [] };
+  // Lets a held insert go, so that a test cut short does not leave the pipeline unable to close.
+  let release: () => void = () => {};
   afterAll(async () => {
+    release();
     for (const service of open.services.reverse()) await service.close();
     rmSync(work, { recursive: true, force: true });
   });
@@ -49,6 +50,9 @@ describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /met
       KAFKA_BROKERS: (await kafka.brokers()).join(','),
       KAFKA_TOPIC_PARTITIONS: '3',
       KAFKA_CONSUMER_GROUP: `lag-${run}`,
+      // A topic of its own: other suites publish on the shared broker while this one counts.
+      KAFKA_EVENTS_TOPIC: `lag-${run}.events`,
+      KAFKA_DEAD_LETTER_TOPIC: `lag-${run}.dlq`,
       RAPPORT_DATA_DIR: join(work, 'data'),
       RAPPORT_LOG_LEVEL: 'silent',
     });
@@ -79,7 +83,6 @@ describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /met
     await send(0, backlog);
 
     // The store holds every insert into `events` until released: the backlog stays in Kafka.
-    let release!: () => void;
     let released = new Promise<void>((resolve) => (release = resolve));
     const fatal: Error[] = [];
     const pipeline = await createPipelineService({
@@ -100,15 +103,17 @@ describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /met
 
     const waitForLag = async (wanted: (lag: number | undefined) => boolean) => {
       const deadline = performance.now() + 30_000;
-      let lag = await reportedLag(pipeline);
+      let lag = await reportedLag(pipeline, `lag-${run}.events`);
       while (!wanted(lag) && performance.now() < deadline) {
         await sleep(100);
-        lag = await reportedLag(pipeline);
+        lag = await reportedLag(pipeline, `lag-${run}.events`);
       }
       return lag;
     };
     // Read from the brokers when the pipeline starts: every message of the backlog.
-    expect(await waitForLag((lag) => lag === backlog)).toBe(backlog);
+    // At least the backlog: a publish retried while the new topic spreads can land twice
+    // (the store keeps one; the lag counts both).
+    expect(await waitForLag((lag) => (lag ?? 0) >= backlog)).toBeGreaterThanOrEqual(backlog);
     release();
     expect(await waitForLag((lag) => lag === 0)).toBe(0);
 
@@ -117,7 +122,7 @@ describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /met
     released = new Promise<void>((resolve) => (release = resolve));
     const startedAt = performance.now();
     await send(backlog, 1_000);
-    expect(await waitForLag((lag) => lag === 1_000)).toBe(1_000);
+    expect(await waitForLag((lag) => (lag ?? 0) >= 1_000)).toBeGreaterThanOrEqual(1_000);
     expect(performance.now() - startedAt).toBeLessThan(8_000);
     release();
     expect(await waitForLag((lag) => lag === 0)).toBe(0);
@@ -128,5 +133,6 @@ describe.skipIf(kafka.skip !== undefined)('consumer lag in the pipeline’s /met
     );
     expect(Number(row?.n)).toBe(backlog + 1_000);
     expect(fatal).toEqual([]);
-  });
+    // Joining the group and reading the brokers take longer while other suites share them.
+  }, 120_000);
 });

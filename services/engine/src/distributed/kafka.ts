@@ -13,6 +13,8 @@ export function kafkaBusOf(options: {
   return new KafkaBus({
     brokers: kafka.brokers,
     clientId: kafka.clientId,
+    topic: kafka.eventsTopic,
+    deadLetterTopic: kafka.deadLetterTopic,
     partitions: kafka.topicPartitions,
     replicationFactor: kafka.replicationFactor,
     groupId: kafka.consumerGroup,
