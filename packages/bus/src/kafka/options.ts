@@ -47,9 +47,11 @@ export interface KafkaBusOptions {
   /** How long a fetch waits for minFetchBytes before it returns what it has (default 250 ms). */
   maxWaitTimeMs?: number;
   /**
-   * Batches of this many partitions at most are handed to the handler at once (default 16):
-   * the partitions of one fetch go together, so the pipeline's writer puts them in one insert.
-   * Each partition's offset is still committed after its own batch was handled.
+   * Batches of this many partitions at most are handed to the handler at once (default 1).
+   * More lets the pipeline's writer put a fetch's partitions in one insert, but a batch that
+   * fails while others of its fetch are in flight is then delivered again beside them:
+   * messages of a key can arrive twice and out of order (the bus contract tests saw both), so
+   * it stays 1 until the subscriber keeps per-partition order across such retries.
    */
   partitionsAtOnce?: number;
   /**
@@ -88,7 +90,7 @@ export function resolveOptions(options: KafkaBusOptions): ResolvedKafkaBusOption
     retryBackoffMs: { initial: 250, max: 30_000 },
     minFetchBytes: 64 * 1024,
     maxWaitTimeMs: 250,
-    partitionsAtOnce: 16,
+    partitionsAtOnce: 1,
     lagIntervalMs: 2_000,
     sessionTimeoutMs: 30_000,
     ...options,
