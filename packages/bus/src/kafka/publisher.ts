@@ -46,6 +46,9 @@ export class KafkaPublisher {
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
       maxInFlightRequests: 1,
+      // A retry of a write the broker took but did not answer in time must not write it again:
+      // the broker drops it by producer id and sequence (duplicates were seen under load).
+      idempotent: true,
       // A few quick retries inside the client; beyond that the caller hears "not now".
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
