@@ -46,14 +46,15 @@ async function start() {
   // Before listening: a signal sent as soon as the engine says it listens finds the handler.
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const address = await engine.app.listen({ host: config.http.host, port: config.http.port });
-  const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
-  logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
+  // Said before the line that tells readers the engine is listening, so they have seen it.
   if (config.apiKeys.length === 0) {
     logger.warn(
       'no API keys configured (RAPPORT_API_KEYS): serving on loopback only, without authentication',
     );
   }
+  const address = await engine.app.listen({ host: config.http.host, port: config.http.port });
+  const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
+  logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
 }
 
 async function runMigrations() {
