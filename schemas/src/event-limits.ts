@@ -22,17 +22,21 @@ export const MAX_SCORE = MAX_AMOUNT;
 
 /**
  * Times are stored as DateTime64(3): 1900-01-01 to 2299-12-31 (epoch milliseconds). Event
- * times are held to a narrower window (from 2000 to a day ahead) when they are normalised.
+ * times are held to a narrower window (from a configurable floor to a day ahead) when they
+ * are normalised.
  */
 export const MIN_STORED_TIME = Date.UTC(1900, 0, 1);
 export const MAX_STORED_TIME = Date.UTC(2300, 0, 1) - 1;
 
 /**
- * The window an event's time must fall in once corrected for clock skew: from
- * EARLIEST_EVENT_TIME to MAX_EVENT_LEAD_MS after the server's clock. Jobs hold their `asOf` to
- * the same window: outside it there is no event to compute from.
+ * The window an event's time must fall in once corrected for clock skew: from a floor
+ * (RAPPORT_EARLIEST_EVENT_TIME, EARLIEST_EVENT_TIME unless configured, never before
+ * MIN_STORED_TIME) to MAX_EVENT_LEAD_MS after the server's clock. History imported from old
+ * systems reaches back decades (the public CDNOW purchase log starts in 1997), so the default
+ * floor is 1990. Jobs hold their `asOf` to MIN_STORED_TIME and the same lead: an event stored
+ * while the floor was lower still counts.
  */
-export const EARLIEST_EVENT_TIME = Date.UTC(2000, 0, 1);
+export const EARLIEST_EVENT_TIME = Date.UTC(1990, 0, 1);
 export const MAX_EVENT_LEAD_MS = 24 * 60 * 60 * 1000;
 
 /**

@@ -70,6 +70,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
+  it('reads the earliest event time, 1990-01-01 by default and not before 1900', () => {
+    expect(loadConfig({}).ingest.earliestEventTime).toBe(Date.UTC(1990, 0, 1));
+    expect(loadConfig({ RAPPORT_EARLIEST_EVENT_TIME: '1970-01-01' }).ingest.earliestEventTime).toBe(
+      0,
+    );
+    expect(() => loadConfig({ RAPPORT_EARLIEST_EVENT_TIME: '1899-12-31' })).toThrow(
+      /RAPPORT_EARLIEST_EVENT_TIME: must be 1900-01-01 or later/,
+    );
+    expect(() => loadConfig({ RAPPORT_EARLIEST_EVENT_TIME: 'last year' })).toThrow(
+      /RAPPORT_EARLIEST_EVENT_TIME: must be a date, YYYY-MM-DD/,
+    );
+  });
+
   it('uses a ClickHouse server when CLICKHOUSE_URL is set', () => {
     const config = loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_DATABASE: 'crm' });
     expect(config.store).toMatchObject({ mode: 'http', url: 'http://ch:8123', database: 'crm' });

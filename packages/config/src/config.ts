@@ -52,6 +52,8 @@ export interface Config {
     readonly reportingCurrency: string;
     /** Units of the reporting currency per unit of each currency (the reporting one is 1). */
     readonly currencyRates: Readonly<Record<string, number>>;
+    /** Events before this time (epoch ms) are rejected (RAPPORT_EARLIEST_EVENT_TIME). */
+    readonly earliestEventTime?: number;
   };
   readonly profiles: {
     readonly lapsedAfterDays: number;
@@ -167,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxEventBytes: e.RAPPORT_MAX_EVENT_BYTES,
       reportingCurrency: e.RAPPORT_REPORTING_CURRENCY,
       currencyRates: { ...e.RAPPORT_CURRENCY_RATES, [e.RAPPORT_REPORTING_CURRENCY]: 1 },
+      earliestEventTime: e.RAPPORT_EARLIEST_EVENT_TIME,
     },
     profiles: {
       lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,

@@ -89,6 +89,18 @@ export const envSchema = z.object({
     .transform((code) => code.toUpperCase()),
   /** Exchange rates into the reporting currency; events in other currencies are rejected. */
   RAPPORT_CURRENCY_RATES: currencyRates,
+  /**
+   * The earliest time an event may have (a date, YYYY-MM-DD, UTC), default 1990-01-01; not
+   * before 1900-01-01, the earliest time the store holds. History imports reach back decades.
+   */
+  RAPPORT_EARLIEST_EVENT_TIME: z.iso
+    .date({ error: 'must be a date, YYYY-MM-DD' })
+    .default('1990-01-01')
+    .transform((value) => Date.parse(value))
+    // DateTime64(3) holds times from 1900 (MIN_STORED_TIME in @rapport/schemas).
+    .refine((ms) => ms >= Date.UTC(1900, 0, 1), {
+      error: 'must be 1900-01-01 or later, the earliest time the store holds',
+    }),
   RAPPORT_MAX_EVENTS_PER_REQUEST: int(1, 100_000).default(1000),
   RAPPORT_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
   RAPPORT_MAX_EVENT_BYTES: int(256, 16 * 1024 * 1024).default(32 * 1024),

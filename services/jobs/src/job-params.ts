@@ -1,12 +1,12 @@
-import { EARLIEST_EVENT_TIME, MAX_EVENT_LEAD_MS, isoOf } from '@rapport/schemas';
+import { MAX_EVENT_LEAD_MS, MIN_STORED_TIME, isoOf } from '@rapport/schemas';
 import { z } from 'zod';
 
 const DAY_MS = 86_400_000;
 
 /**
  * An instant a job computes as of: `2024-12-31` is the end of that day (UTC), a date-time that
- * instant. It must lie where events can: from EARLIEST_EVENT_TIME (the floor ingest accepts) to
- * a day after now. An `asOf` of 0000-01-01 or 9999-12-31 used to "succeed" with no one scored.
+ * instant. It must lie where events can: from MIN_STORED_TIME (the lowest floor ingest can be
+ * configured to accept, and the store's) to a day after now. An `asOf` of 0000-01-01 or 9999-12-31 used to "succeed" with no one scored.
  * Parsed into epoch milliseconds; a refusal names the parameter (the path of the issue).
  */
 export const instantParam = z
@@ -18,11 +18,11 @@ export const instantParam = z
       ? Date.parse(value) + DAY_MS - 1
       : Date.parse(value);
     const latest = Date.now() + MAX_EVENT_LEAD_MS;
-    if (ms < EARLIEST_EVENT_TIME || ms > latest) {
+    if (ms < MIN_STORED_TIME || ms > latest) {
       context.addIssue({
         code: 'custom',
         message:
-          `${value} is outside the time events can have: from ${isoOf(EARLIEST_EVENT_TIME)} ` +
+          `${value} is outside the time events can have: from ${isoOf(MIN_STORED_TIME)} ` +
           `to a day after now (${isoOf(latest)})`,
       });
       return z.NEVER;

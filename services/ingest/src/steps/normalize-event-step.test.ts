@@ -66,17 +66,44 @@ describe('normalizeEventStep', () => {
     );
   });
 
-  it('rejects times before 2000 or more than a day ahead', () => {
-    const old = normalize(
-      event(makeEvent('click', { timestamp: '1999-12-31T23:59:59Z' })),
+  it('takes history back to the floor (1990 by default) and rejects what is older or a day ahead', () => {
+    const history = normalize(
+      event(makeEvent('purchase', { timestamp: '1990-01-01T00:00:00Z' })),
       receivedAt,
     );
+    expect(history.ok && history.value.timestamp).toBe(Date.UTC(1990, 0, 1));
+    const old = normalize(
+      event(makeEvent('click', { timestamp: '1989-12-31T23:59:59Z' })),
+      receivedAt,
+    );
+    expect(!old.ok && old.errors[0]).toMatchObject({
+      path: 'timestamp',
+      message: expect.stringMatching(/before 1990-01-01 \(RAPPORT_EARLIEST_EVENT_TIME\)/),
+    });
     const ahead = normalize(
       event(makeEvent('click', { timestamp: '2024-05-03T12:00:00Z' })),
       receivedAt,
     );
     expect(old).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
     expect(ahead).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
+  });
+
+  it('holds events to a configured floor', () => {
+    const since2000 = createNormalizeEventStep({
+      reportingCurrency: 'USD',
+      currencyRates: { USD: 1 },
+      earliestEventTime: Date.UTC(2000, 0, 1),
+    });
+    const old = since2000(
+      event(makeEvent('click', { timestamp: '1999-12-31T23:59:59Z' })),
+      receivedAt,
+    );
+    expect(!old.ok && old.errors[0]?.message).toMatch(/before 2000-01-01/);
+    const at = since2000(
+      event(makeEvent('click', { timestamp: '2000-01-01T00:00:00Z' })),
+      receivedAt,
+    );
+    expect(at.ok).toBe(true);
   });
 
   it('keys events by customer, else by anonymous id', () => {

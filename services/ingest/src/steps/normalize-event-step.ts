@@ -3,6 +3,7 @@ import {
   customerKeyOf,
   defaultChannel,
   EARLIEST_EVENT_TIME,
+  isoOf,
   MAX_AMOUNT,
   MAX_EVENT_LEAD_MS,
   storedEventSchema,
@@ -15,6 +16,8 @@ export interface NormalizeOptions {
   reportingCurrency: string;
   /** Units of the reporting currency per unit of each currency. */
   currencyRates: Readonly<Record<string, number>>;
+  /** Events before this time (epoch ms) are rejected; EARLIEST_EVENT_TIME when absent. */
+  earliestEventTime?: number;
 }
 
 /** JSON with object keys sorted, so equal content always hashes alike. */
@@ -97,15 +100,17 @@ function checkStorable(stored: StoredEvent, moneyPath: string | undefined) {
  * and money in the reporting currency.
  */
 export function createNormalizeEventStep(options: NormalizeOptions) {
+  const floor = options.earliestEventTime ?? EARLIEST_EVENT_TIME;
+  const floorText = isoOf(floor).slice(0, 10);
   return function normalizeEventStep(event: Event, receivedAt: number): StepResult<StoredEvent> {
     const original = Date.parse(event.timestamp);
     const sentAt = event.sentAt === undefined ? null : Date.parse(event.sentAt);
     // The client clock is off by (sentAt - receivedAt); shift the event time by the same.
     const timestamp = sentAt === null ? original : original + (receivedAt - sentAt);
-    if (timestamp < EARLIEST_EVENT_TIME || timestamp > receivedAt + MAX_EVENT_LEAD_MS) {
+    if (timestamp < floor || timestamp > receivedAt + MAX_EVENT_LEAD_MS) {
       return reject('timestamp_out_of_range', {
         path: 'timestamp',
-        message: `${new Date(timestamp).toISOString()} (after clock-skew correction) is before 2000 or more than a day ahead of the server clock`,
+        message: `${new Date(timestamp).toISOString()} (after clock-skew correction) is before ${floorText} (RAPPORT_EARLIEST_EVENT_TIME) or more than a day ahead of the server clock`,
       });
     }
     const money = moneyOf(event);
