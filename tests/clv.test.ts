@@ -243,6 +243,7 @@ describe('the clv job', () => {
       [{ timeUnit: 'year' }, 'timeUnit'],
       [{ horizon: 0 }, 'horizon'],
       [{ discountRate: -1 }, 'discountRate'],
+      [{ purchaseGrouping: 'week' }, 'purchaseGrouping'],
       [{ asOf: '2024-01-01', calibrationEnd: '2024-06-01' }, 'calibrationEnd'],
     ] as const) {
       const bad = await engine.app.inject({ method: 'POST', url: '/v1/jobs/clv/runs', payload });

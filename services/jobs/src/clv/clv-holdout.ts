@@ -6,7 +6,7 @@ import {
   type BgNbdFit,
 } from '@rapport/analytics';
 import type { Store } from '@rapport/store';
-import { holdoutSql } from './clv-sql.js';
+import { holdoutSql, repeatPurchase, type PurchaseGrouping } from './clv-sql.js';
 
 const DAY_MS = 86_400_000;
 
@@ -64,9 +64,15 @@ export function defaultCalibrationEnd(input: {
  */
 export async function holdoutCheck(
   store: Store,
-  input: { asOf: number; calibrationEnd: number; sampleSize: number; unitDays: number },
+  input: {
+    asOf: number;
+    calibrationEnd: number;
+    sampleSize: number;
+    unitDays: number;
+    grouping: PurchaseGrouping;
+  },
 ) {
-  const rows = await store.query<Triplet & { actual: number }>(holdoutSql(), {
+  const rows = await store.query<Triplet & { actual: number }>(holdoutSql(input.grouping), {
     asOf: input.asOf,
     calibrationEnd: input.calibrationEnd,
     sampleSize: input.sampleSize,
@@ -77,8 +83,7 @@ export async function holdoutCheck(
   if (data.length === 0 || repeaters === 0) {
     return {
       calibrationEnd,
-      skipped:
-        'no repeat purchases (orders on a later day than the first) before the calibration end',
+      skipped: `no repeat purchases (${repeatPurchase(input.grouping)}) before the calibration end`,
     };
   }
   let fit: BgNbdFit;

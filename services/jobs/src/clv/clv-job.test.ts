@@ -98,6 +98,13 @@ interface Fitted {
   params: { r: number; alpha: number; a: number; b: number };
 }
 
+interface Summary {
+  purchaseGrouping: string;
+  customers: number;
+  bgNbd: Fitted;
+  holdout: { actualOrders: number; predictedOrders: number; relativeError: number };
+}
+
 describe('the clv job on buyers arriving all through the year', () => {
   let record: RunRecord;
 
@@ -147,6 +154,41 @@ describe('the clv job on buyers arriving all through the year', () => {
     expect(holdout.skipped).toBeUndefined();
     const error = holdout.relativeError as number;
     expect(Math.abs(error)).toBeLessThan(0.1);
+  });
+
+  it('counts every order under purchaseGrouping: order, in the fit, the scores and the holdout', async () => {
+    const byOrder = await run({
+      asOf: '2024-12-31',
+      timeUnit: 'week',
+      horizon: 52,
+      purchaseGrouping: 'order',
+    });
+    expect(byOrder).toMatchObject({ status: 'succeeded', error: null });
+    const byDay = record.summary as unknown as Summary;
+    const summary = byOrder.summary as unknown as Summary;
+    expect(byDay.purchaseGrouping).toBe('day');
+    expect(summary.purchaseGrouping).toBe('order');
+    expect(summary.customers).toBe(byDay.customers);
+    // Two orders on the as-of day: one repeat purchase at t_x = 0 worth the second order.
+    const [twice] = await test.store.query<{ orders: number; x: number; mean_value: number }>(
+      `SELECT orders, x, mean_value FROM clv_scores
+       WHERE run_id = {runId:String} AND customer_id = 'last-day-twice'`,
+      { runId: byOrder.runId },
+    );
+    expect(twice).toEqual({ orders: 2, x: 1, mean_value: 25 });
+    // Every customer's x is their orders − 1; by day it is at most that.
+    const [counts] = await test.store.query<{ day: number; order: number; orders: number }>(
+      `SELECT sumIf(x, run_id = {day:String}) AS day, sumIf(x, run_id = {order:String}) AS order,
+              sumIf(orders - 1, run_id = {order:String}) AS orders
+       FROM clv_scores WHERE run_id IN ({day:String}, {order:String})`,
+      { day: record.runId, order: byOrder.runId },
+    );
+    expect(Number(counts?.order)).toBe(Number(counts?.orders));
+    expect(Number(counts?.day)).toBeLessThan(Number(counts?.order));
+    // The generator draws in continuous time, so some repeat orders share a day: the holdout
+    // counts more of them by order, and the fit sees more repeat purchases.
+    expect(summary.holdout.actualOrders).toBeGreaterThan(byDay.holdout.actualOrders);
+    expect(summary.bgNbd.params).not.toEqual(byDay.bgNbd.params);
   });
 
   it('succeeds with the holdout cut-off that once failed it, a day into the year', async () => {

@@ -23,6 +23,8 @@ import {
   fitSpendSql,
   fitTripletsSql,
   historyDaysSql,
+  PURCHASE_GROUPINGS,
+  repeatPurchase,
   scoreSql,
   summarizeSql,
   totalsSql,
@@ -44,6 +46,8 @@ export const clvParams = z
     discountRate: z.coerce.number().min(0).max(1).default(0.1),
     /** Holdout cut-off: fit on orders before it, predict orders after it up to asOf. */
     calibrationEnd: instantParam.optional(),
+    /** What one purchase is: a customer's orders of one day (the model's) or every order. */
+    purchaseGrouping: z.enum(PURCHASE_GROUPINGS).default('day'),
     /** Customers the models are fitted on (a fixed hash sample); all are scored. */
     sampleSize: z.coerce.number().int().min(100).max(10_000_000).default(200_000),
     /** Make a run that scores no one the latest results (see JobDefinition.scored). */
@@ -73,7 +77,7 @@ async function fitModels({ context, params, unitDays, known }: RunSetting) {
   known.histories = data;
   if (!data.some((row) => row.x > 0)) {
     throw new Error(
-      'no customer has a repeat purchase (an order on a later day than the first) by the as-of time: nothing to fit',
+      `no customer has a repeat purchase (${repeatPurchase(params.purchaseGrouping)}) by the as-of time: nothing to fit`,
     );
   }
   const bgNbd = fitBgNbd(data);
@@ -150,7 +154,13 @@ async function checkHoldout({ context, params, unitDays }: RunSetting) {
     calibrationEnd = chosen.calibrationEnd;
     chosenBy = chosen.chosenBy;
   }
-  const check = await holdoutCheck(store, { asOf, calibrationEnd, sampleSize, unitDays });
+  const check = await holdoutCheck(store, {
+    asOf,
+    calibrationEnd,
+    sampleSize,
+    unitDays,
+    grouping: params.purchaseGrouping,
+  });
   return { ...check, calibrationEndChosenBy: chosenBy };
 }
 
@@ -170,7 +180,7 @@ export const clvJob = defineJob({
   scored: (summary) => Number(summary.customers),
   async run(context, params: ClvParams) {
     const { store, runId } = context;
-    const { asOf, timeUnit, horizon, discountRate, sampleSize } = params;
+    const { asOf, timeUnit, horizon, discountRate, sampleSize, purchaseGrouping } = params;
     const unit: TimeUnit = timeUnit;
     const unitDays = DAYS_PER_UNIT[unit];
     const ratePerUnit = discountRatePerUnit(discountRate, unit);
@@ -181,6 +191,7 @@ export const clvJob = defineJob({
       horizon,
       discountRate,
       discountRatePerUnit: ratePerUnit,
+      purchaseGrouping,
     };
     const setting: RunSetting = { context, params, unitDays, ratePerUnit, known };
     let phase = 'summarize';
@@ -189,7 +200,7 @@ export const clvJob = defineJob({
       return context.phase(name, work);
     };
     try {
-      await step('summarize', () => store.command(summarizeSql(), { runId, asOf }));
+      await step('summarize', () => store.command(summarizeSql(purchaseGrouping), { runId, asOf }));
       const fits = await step('fit', () => fitModels(setting));
       const scored = await step('score', () => scoreCustomers(setting, fits));
       const customers = Number(scored.totals?.customers ?? 0);

@@ -21,14 +21,31 @@ function ordersSql(): string {
     WHERE e.type = 'purchase' AND e.timestamp <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')`;
 }
 
+/** What counts as one purchase: a customer's purchase day (the default) or every order. */
+export const PURCHASE_GROUPINGS = ['day', 'order'] as const;
+export type PurchaseGrouping = (typeof PURCHASE_GROUPINGS)[number];
+
+/** What a repeat purchase is under a grouping, for messages. */
+export function repeatPurchase(grouping: PurchaseGrouping): string {
+  return grouping === 'day' ? 'an order on a later day than the first' : 'a second order';
+}
+
 /**
- * Purchases as the model counts them: at most one a day (UTC days), as in the data BG/NBD was
- * made for. A day's orders are one purchase, worth their sum, at the time of its first order:
- * a customer who places three orders in an afternoon has bought once that day. Counting each
- * order would put repeat purchases at t_x = 0 days, where the purchase model's likelihood has
- * no maximum, and would count a split basket as loyalty.
+ * Purchases as the model counts them. By day (the default): at most one a day (UTC days), as in
+ * the data BG/NBD was made for. A day's orders are one purchase, worth their sum, at the time of
+ * its first order: a customer who places three orders in an afternoon has bought once that day.
+ * Counting each order would put repeat purchases at t_x = 0 days, where the purchase model's
+ * likelihood has no maximum, and would count a split basket as loyalty. By order: every order
+ * is a purchase of its own, still measured in whole days (for businesses whose customers order
+ * several times a day on purpose).
  */
-function purchaseDaysSql(): string {
+function purchasesSql(grouping: PurchaseGrouping): string {
+  if (grouping === 'order') {
+    return `
+    SELECT customer_id, intDiv(at, ${DAY_MS}) AS day, at AS day_at, toUInt32(1) AS orders, amount
+    FROM (${ordersSql()})
+    WHERE customer_id != ''`;
+  }
   return `
     SELECT customer_id, intDiv(at, ${DAY_MS}) AS day, min(at) AS day_at, toUInt32(count()) AS orders,
            sum(amount) AS amount
@@ -39,23 +56,23 @@ function purchaseDaysSql(): string {
 
 /**
  * Each customer's repeat-purchase summary in days (UTC) from the day of the first order:
- * x = purchase days − 1, t_x = the day of the last, T = the as-of day; orders = every order;
- * mean_value = the mean value of the repeat purchase days (0 when there are none; the first
- * day is left out, as the spend model describes repeat purchases).
+ * x = purchases − 1, t_x = the day of the last, T = the as-of day; orders = every order;
+ * mean_value = the mean value of the repeat purchases (0 when there are none; the first
+ * purchase is left out, as the spend model describes repeat purchases).
  */
-export function summarizeSql(): string {
+export function summarizeSql(grouping: PurchaseGrouping): string {
   return `
 INSERT INTO clv_summaries (run_id, customer_id, orders, x, tx_days, t_days, mean_value)
-SELECT {runId:String}, customer_id, orders, days - 1,
+SELECT {runId:String}, customer_id, orders, purchases - 1,
        toUInt32(last_day - first_day),
        toUInt32(intDiv({asOf:Int64}, ${DAY_MS}) - first_day),
-       if(days > 1, greatest(total - first_amount, 0) / (days - 1), 0)
+       if(purchases > 1, greatest(total - first_amount, 0) / (purchases - 1), 0)
 FROM
 (
-    SELECT customer_id, toUInt32(sum(orders)) AS orders, toUInt32(count()) AS days,
+    SELECT customer_id, toUInt32(sum(orders)) AS orders, toUInt32(count()) AS purchases,
            min(day) AS first_day, max(day) AS last_day,
-           sum(amount) AS total, argMin(amount, day) AS first_amount
-    FROM (${purchaseDaysSql()})
+           sum(amount) AS total, argMin(amount, day_at) AS first_amount
+    FROM (${purchasesSql(grouping)})
     GROUP BY customer_id
 )`;
 }
@@ -139,11 +156,11 @@ INNER JOIN
 
 /**
  * The holdout check's data: customers with a purchase by the calibration end, their summary at
- * that time in days and the purchase days after it up to the as-of time (a day belongs to the
- * period of its first order), for the same kind of sample as the fit, grouped by identical
+ * that time in days and the purchases after it up to the as-of time (a purchase day belongs to
+ * the period of its first order), for the same kind of sample as the fit, grouped by identical
  * calibration histories.
  */
-export function holdoutSql(): string {
+export function holdoutSql(grouping: PurchaseGrouping): string {
   return `
 SELECT x, tx_days, t_days, toUInt32(count()) AS customers, toUInt64(sum(actual)) AS actual
 FROM
@@ -153,7 +170,7 @@ FROM
            toUInt32(maxIf(day, day_at <= {calibrationEnd:Int64}) - minIf(day, day_at <= {calibrationEnd:Int64})) AS tx_days,
            toUInt32(intDiv({calibrationEnd:Int64}, ${DAY_MS}) - minIf(day, day_at <= {calibrationEnd:Int64})) AS t_days,
            countIf(day_at > {calibrationEnd:Int64}) AS actual
-    FROM (${purchaseDaysSql()})
+    FROM (${purchasesSql(grouping)})
     GROUP BY customer_id
     HAVING countIf(day_at <= {calibrationEnd:Int64}) > 0
     ORDER BY cityHash64(customer_id) LIMIT {sampleSize:UInt32}
