@@ -11,13 +11,23 @@ declare module 'fastify' {
     /** Scope a key needs for this route; routes that name none need `admin`. */
     scope?: RouteScope;
   }
+  interface FastifyRequest {
+    /** The name of the API key the request came with (`key-` and its digest's start). */
+    apiKeyName?: string;
+  }
 }
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/** How logs, the audit log and rate limits name a key: never the key itself. */
+export const keyNameOf = (key: string) => `key-${digest(key).toString('hex').slice(0, 10)}`;
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    // Segment's SDKs send their write key as the basic-auth user name, with no password.
+    if (basic) return Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] || undefined;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     return match?.[1];
   }
@@ -25,7 +35,7 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
 }
 
-function scopeOf(request: FastifyRequest): RouteScope {
+export function scopeOf(request: FastifyRequest): RouteScope {
   const declared = request.routeOptions.config?.scope;
   if (declared) return declared;
   // Routes added by the OpenAPI UI plugin cannot carry config: docs are for readers.
@@ -38,7 +48,11 @@ function scopeOf(request: FastifyRequest): RouteScope {
  */
 export function installAuth(app: FastifyInstance, keys: readonly ApiKey[]): void {
   if (keys.length === 0) return;
-  const known = keys.map((key) => ({ digest: digest(key.key), scopes: key.scopes }));
+  const known = keys.map((key) => ({
+    digest: digest(key.key),
+    scopes: key.scopes,
+    name: keyNameOf(key.key),
+  }));
   app.addHook('onRequest', async (request) => {
     const scope = scopeOf(request);
     if (scope === 'public') return;
@@ -54,6 +68,7 @@ export function installAuth(app: FastifyInstance, keys: readonly ApiKey[]): void
     const candidate = digest(presented);
     const key = known.find((entry) => timingSafeEqual(entry.digest, candidate));
     if (!key) throw new HttpError(401, 'the API key is not valid', challenge);
+    request.apiKeyName = key.name;
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) {
       throw new HttpError(403, `this API key lacks the "${scope}" scope this route needs`);
     }

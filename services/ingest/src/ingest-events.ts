@@ -6,7 +6,7 @@ import type { IngestResponse, RejectedEvent } from '@rapport/schemas';
 import { createCheckEventDepthStep } from './steps/check-event-depth-step.js';
 import { createCheckEventSizeStep } from './steps/check-event-size-step.js';
 import { createNormalizeEventStep } from './steps/normalize-event-step.js';
-import type { FieldError, RejectReason, StepResult } from './steps/step-result.js';
+import { ok, type FieldError, type RejectReason, type StepResult } from './steps/step-result.js';
 import { createValidateEventStep } from './steps/validate-event-step.js';
 
 export interface IngestDeps {
@@ -46,13 +46,27 @@ function eventIdOf(raw: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** parse → depth → size → validate → normalise → publish, answering for every event. */
-export function createIngestEvents(deps: IngestDeps) {
+/**
+ * An event on its way in: the raw event in Rapport's contract (or why a sender's message could
+ * not be made one), with how to name it and its fields to the sender when it is rejected.
+ */
+export interface IngestCandidate {
+  event: StepResult<unknown>;
+  /** The id the sender knows the event by, reported with a rejection. */
+  id?: string;
+  /** The sender's name for a field of the event (identity for native events). */
+  fieldOf?: (path: string) => string;
+}
+
+/**
+ * depth → size → validate → normalise → publish, answering for every candidate. Every
+ * collector (native, Segment, providers) hands its events to these same steps.
+ */
+export function createIngestCandidates(deps: Omit<IngestDeps, 'now'>) {
   const checkDepth = createCheckEventDepthStep();
   const checkSize = createCheckEventSizeStep(deps.limits.maxEventBytes);
   const validate = createValidateEventStep();
   const normalize = createNormalizeEventStep(deps.limits);
-  const now = deps.now ?? Date.now;
 
   function prepare(raw: unknown, receivedAt: number): StepResult<BusMessage> {
     const shallow = checkDepth(raw);
@@ -66,26 +80,32 @@ export function createIngestEvents(deps: IngestDeps) {
     return { ok: true, value: toBusMessage(stored.value) };
   }
 
-  return async function ingestEvents(body: unknown): Promise<IngestOutcome> {
-    const events = eventsOf(body, deps.limits.maxEventsPerRequest);
-    const receivedAt = now();
+  return async function ingestCandidates(
+    candidates: readonly IngestCandidate[],
+    receivedAt: number,
+  ): Promise<IngestOutcome> {
     const rejected: RejectedEvent[] = [];
     const reject = (index: number, reason: RejectReason, errors: FieldError[]) => {
       deps.metrics.eventsRejected.inc({ reason });
-      const first = errors[0] ?? { path: '', message: 'rejected' };
-      const eventId = eventIdOf(events[index]);
+      const { id, fieldOf } = candidates[index] ?? {};
+      const named = fieldOf
+        ? errors.map((error) => ({ ...error, path: fieldOf(error.path) }))
+        : errors;
+      const first = named[0] ?? { path: '', message: 'rejected' };
       rejected.push({
         index,
-        ...(eventId === undefined ? {} : { eventId }),
+        ...(id === undefined ? {} : { eventId: id }),
         path: first.path,
         message: first.message,
-        errors,
+        errors: named,
       });
     };
     const messages: BusMessage[] = [];
     const positions: number[] = [];
-    events.forEach((raw, index) => {
-      const result = prepare(raw, receivedAt);
+    candidates.forEach((candidate, index) => {
+      const result = candidate.event.ok
+        ? prepare(candidate.event.value, receivedAt)
+        : candidate.event;
       if (!result.ok) return reject(index, result.reason, result.errors);
       messages.push(result.value);
       positions.push(index);
@@ -117,5 +137,19 @@ export function createIngestEvents(deps: IngestDeps) {
       statusCode: accepted + duplicates === 0 ? 400 : 200,
       body: { accepted, duplicates, rejected },
     };
+  };
+}
+
+/** The native collector: one event, or `{ events: [...] }`. */
+export function createIngestEvents(deps: IngestDeps) {
+  const ingestCandidates = createIngestCandidates(deps);
+  const now = deps.now ?? Date.now;
+  return async function ingestEvents(body: unknown): Promise<IngestOutcome> {
+    const events = eventsOf(body, deps.limits.maxEventsPerRequest);
+    const candidates = events.map((raw) => {
+      const id = eventIdOf(raw);
+      return { event: ok(raw), ...(id === undefined ? {} : { id }) };
+    });
+    return ingestCandidates(candidates, now());
   };
 }

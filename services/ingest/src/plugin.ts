@@ -7,6 +7,7 @@ import { errorResponseSchema, ingestRequestSchema, ingestResponseSchema } from '
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createIngestEvents } from './ingest-events.js';
+import { segmentPlugin } from './segment/segment-plugin.js';
 
 export interface IngestPluginOptions {
   bus: EventBus;
@@ -66,4 +67,6 @@ export const ingestPlugin: FastifyPluginAsyncZod<IngestPluginOptions> = async (a
       return reply.status(outcome.statusCode).send(outcome.body);
     },
   );
+
+  await app.register(segmentPlugin, options);
 };
