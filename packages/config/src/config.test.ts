@@ -83,6 +83,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the email-provider keys, checking the SendGrid one is a P-256 public key', () => {
+    expect(loadConfig({}).providers).toEqual({});
+    const key =
+      'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==';
+    expect(
+      loadConfig({
+        RAPPORT_SENDGRID_VERIFICATION_KEY: key,
+        RAPPORT_MAILGUN_SIGNING_KEY: 'key-12345678',
+      }).providers,
+    ).toEqual({ sendgridVerificationKey: key, mailgunSigningKey: 'key-12345678' });
+    expect(() => loadConfig({ RAPPORT_SENDGRID_VERIFICATION_KEY: 'c2VjcmV0' })).toThrow(
+      /RAPPORT_SENDGRID_VERIFICATION_KEY: is not a public key/,
+    );
+    expect(() => loadConfig({ RAPPORT_SENDGRID_VERIFICATION_KEY: 'c2VjcmV0' })).not.toThrow(
+      /c2VjcmV0/,
+    );
+  });
+
   it('uses a ClickHouse server when CLICKHOUSE_URL is set', () => {
     const config = loadConfig({ CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_DATABASE: 'crm' });
     expect(config.store).toMatchObject({ mode: 'http', url: 'http://ch:8123', database: 'crm' });

@@ -10,6 +10,7 @@ import {
   type KafkaConfig,
 } from './distributed-env.js';
 import { envSchema, type ApiKey } from './env-schema.js';
+import { providerConfigOf, type ProviderConfig } from './provider-env.js';
 import { webhookConfigOf, webhookProblems, type WebhookConfig } from './webhook-env.js';
 
 export class ConfigError extends Error {
@@ -45,6 +46,8 @@ export interface Config {
   readonly kafka?: KafkaConfig;
   /** Segment change webhooks, when RAPPORT_WEBHOOK_URLS lists any. */
   readonly webhooks: WebhookConfig | undefined;
+  /** Keys that email providers' webhooks are verified with. */
+  readonly providers: ProviderConfig;
   readonly ingest: {
     readonly maxEventsPerRequest: number;
     readonly maxBodyBytes: number;
@@ -163,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store,
     ...(kafka === undefined ? {} : { kafka }),
     webhooks: webhookConfigOf(e),
+    providers: providerConfigOf(e),
     ingest: {
       maxEventsPerRequest: e.RAPPORT_MAX_EVENTS_PER_REQUEST,
       maxBodyBytes: e.RAPPORT_MAX_BODY_BYTES,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributedEnvShape } from './distributed-env.js';
+import { providerEnvShape } from './provider-env.js';
 import { webhookEnvShape } from './webhook-env.js';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
@@ -125,6 +126,7 @@ export const envSchema = z.object({
   CLICKHOUSE_DATABASE: identifier.default('rapport'),
   ...distributedEnvShape,
   ...webhookEnvShape,
+  ...providerEnvShape,
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -32,3 +32,4 @@ export {
   type ProfileSegments,
   type LifecycleSettings,
 } from './profile-service.js';
+export { findByTrait } from './trait-lookup.js';

@@ -1,12 +1,12 @@
 import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
-import { profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
+import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
 import { createJobs } from './job-registry.js';
-import { ingestPlugin } from '@rapport/ingest';
+import { ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { migrationsDir } from '@rapport/schemas';
@@ -107,6 +107,13 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     ],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
+  await app.register(providerRoutes, {
+    bus,
+    limits: config.ingest,
+    keys: config.providers,
+    metrics,
+    findCustomersByEmail: (email) => findByTrait(store, 'email', email),
+  });
   await app.register(apiPlugin, {
     store,
     bus,

@@ -6,3 +6,9 @@ export {
   deriveEventId,
   type NormalizeOptions,
 } from './steps/normalize-event-step.js';
+export {
+  providerRoutes,
+  type ProviderRoutesOptions,
+  type ProviderWebhookAnswer,
+} from './providers/provider-routes.js';
+export type { FindCustomersByEmail } from './providers/resolve-customer.js';

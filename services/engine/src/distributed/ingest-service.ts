@@ -1,6 +1,6 @@
 import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
-import { ingestPlugin } from '@rapport/ingest';
+import { ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { closeOnce, type Service } from './service.js';
@@ -31,6 +31,13 @@ export async function createIngestService(options: {
     readiness: [{ name: 'kafka', check: () => bus.check() }],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
+  // No store here: provider events need a customer id in their custom arguments.
+  await app.register(providerRoutes, {
+    bus,
+    limits: config.ingest,
+    keys: config.providers,
+    metrics,
+  });
   return {
     name: 'ingest',
     app,
