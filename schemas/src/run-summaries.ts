@@ -37,6 +37,10 @@ export const clustersSummarySchema = z.looseObject({
     z.object({ k: z.number().int(), silhouette: z.number().nullable(), inertia: z.number() }),
   ),
   inertia: z.number(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('why fewer clusters came out than asked, or a cluster is below the minimum share'),
 });
 export type ClustersSummary = z.infer<typeof clustersSummarySchema>;
 

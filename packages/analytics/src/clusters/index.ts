@@ -1,19 +1,30 @@
 export { featureScale, standardize, unstandardize, type FeatureScale } from './standardize.js';
 export { euclidean, meanSilhouette } from './silhouette.js';
 export {
-  chooseK,
-  chooseKSteps,
   distinctPoints,
   fitKMeans,
   fitKMeansSteps,
   nearestCentroid,
   silhouetteOfFit,
-  type ChooseKOptions,
-  type ChosenK,
   type FitOptions,
   type KMeansFit,
-  type KTried,
 } from './kmeans.js';
+export {
+  chooseK,
+  chooseKSteps,
+  type ChooseKOptions,
+  type ChosenK,
+  type KTried,
+} from './choose-k.js';
+export {
+  fitKMeansMinShare,
+  fitKMeansMinShareSteps,
+  shortfallInWords,
+  type MinShareFit,
+  type MinShareOptions,
+  type Shortfall,
+} from './min-share.js';
+export { winsorBounds, winsorize, type WinsorBounds } from './winsorize.js';
 export { matchCentroids, minCostAssignment, type PreviousCentroid } from './match-centroids.js';
 export {
   describeClusters,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, fitKMeans } from './kmeans.js';
+import { fitKMeans } from './kmeans.js';
 
 /** Three tight blobs around (0,0), (10,0) and (0,10), 30 points each, deterministic. */
 function blobs(): number[][] {
@@ -30,25 +30,5 @@ describe('fitKMeans', () => {
     expect(() => fitKMeans({ points: [[1], [1], [2]], k: 3, seed: 1 })).toThrow(
       /3 clusters to 2 distinct points/,
     );
-  });
-});
-
-describe('chooseK', () => {
-  it('picks the planted number of clusters by silhouette', () => {
-    const points = blobs();
-    const chosen = chooseK({ points, silhouettePoints: points, kMin: 2, kMax: 6, seed: 1 });
-    expect(chosen.fit.centroids).toHaveLength(3);
-    expect(chosen.tried.map((t) => t.k)).toEqual([2, 3, 4, 5, 6]);
-    const best = Math.max(...chosen.tried.map((t) => t.silhouette ?? -1));
-    expect(chosen.silhouette).toBe(best);
-    expect(chosen.tried.find((t) => t.k === 3)?.silhouette).toBe(best);
-    expect(best).toBeGreaterThan(0.9);
-  });
-
-  it('never tries more clusters than there are distinct points', () => {
-    const points = [[0], [0], [5], [5], [9]];
-    const chosen = chooseK({ points, silhouettePoints: points, kMin: 2, kMax: 8, seed: 1 });
-    expect(chosen.tried.map((t) => t.k)).toEqual([2, 3]);
-    expect(chosen.fit.centroids).toHaveLength(3);
   });
 });

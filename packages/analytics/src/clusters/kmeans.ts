@@ -14,6 +14,8 @@ export interface KMeansFit {
   converged: boolean;
   /** The seed of the start (k-means++) that gave the lowest inertia. */
   seed: number;
+  /** Centroids k-means left without a point, dropped: centroids.length = k − emptyDropped. */
+  emptyDropped: number;
 }
 
 /** Index of the centroid nearest to `point` and the distance to it (first one on ties). */
@@ -52,11 +54,11 @@ function finish(points: readonly (readonly number[])[], centroids: number[][]) {
   points.forEach((point, i) => {
     inertia += euclidean(point, kept[labels[i] ?? 0] ?? []) ** 2;
   });
-  return { centroids: kept, labels, sizes, inertia };
+  return { centroids: kept, labels, sizes, inertia, emptyDropped: centroids.length - kept.length };
 }
 
 /** Runs steps to the end at once. */
-function drain<T>(steps: Generator<void, T, void>): T {
+export function drain<T>(steps: Generator<void, T, void>): T {
   let next = steps.next();
   while (!next.done) next = steps.next();
   return next.value;
@@ -116,61 +118,4 @@ export function silhouetteOfFit(
   const labels = points.map((point) => nearestCentroid(point, centroids).index);
   const width = meanSilhouette(points, labels);
   return Number.isNaN(width) ? null : width;
-}
-
-export interface KTried {
-  k: number;
-  /** Mean silhouette width on the silhouette points; null where it is not defined. */
-  silhouette: number | null;
-  inertia: number;
-}
-
-export interface ChosenK {
-  fit: KMeansFit;
-  silhouette: number | null;
-  tried: KTried[];
-}
-
-export interface ChooseKOptions {
-  points: readonly (readonly number[])[];
-  silhouettePoints: readonly (readonly number[])[];
-  kMin: number;
-  kMax: number;
-  seed: number;
-  restarts?: number;
-}
-
-/** chooseK one step (a k-means start or a silhouette) at a time; see fitKMeansSteps. */
-export function* chooseKSteps(input: ChooseKOptions): Generator<void, ChosenK, void> {
-  const distinct = distinctPoints(input.points);
-  const kMax = Math.min(input.kMax, distinct);
-  if (kMax < input.kMin) {
-    throw new Error(`kMin is ${input.kMin} but the points have only ${distinct} distinct values`);
-  }
-  const tried: KTried[] = [];
-  let best: (ChosenK & { score: number }) | undefined;
-  for (let k = input.kMin; k <= kMax; k++) {
-    const fit = yield* fitKMeansSteps({
-      points: input.points,
-      k,
-      seed: input.seed,
-      ...(input.restarts === undefined ? {} : { restarts: input.restarts }),
-    });
-    const silhouette = silhouetteOfFit(input.silhouettePoints, fit.centroids);
-    tried.push({ k, silhouette, inertia: fit.inertia });
-    const score = silhouette ?? -Infinity;
-    if (!best || score > best.score) best = { fit, silhouette, score, tried };
-    yield;
-  }
-  if (!best) throw new Error(`no k between ${input.kMin} and ${kMax}`);
-  return { fit: best.fit, silhouette: best.silhouette, tried };
-}
-
-/**
- * Fits k = kMin…kMax and keeps the k with the highest mean silhouette width of
- * `silhouettePoints` (labelled by their nearest centroid); ties go to the smaller k. k never
- * exceeds the number of distinct points.
- */
-export function chooseK(input: ChooseKOptions): ChosenK {
-  return drain(chooseKSteps(input));
 }

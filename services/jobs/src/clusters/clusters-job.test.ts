@@ -245,6 +245,59 @@ describe('the clusters job', () => {
     expect(kept.map((row) => row.run_id).sort()).toEqual([five.runId, configured.runId].sort());
   });
 
+  it('makes fewer clusters than asked when the data cannot fill them, and warns', async () => {
+    // Four groups of about a quarter each: five clusters cannot all hold a fifth of them.
+    const reduced = await run({ k: 5, minClusterShare: 0.2 });
+    expect(reduced.summary).toMatchObject({ k: 4, kChosenBy: 'param', minClusterShare: 0.2 });
+    const warnings = reduced.summary.warnings as string[];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^asked for 5 clusters, made 4: k = 5 made a cluster of [\d.]+ % of the sample, under the minimum of 20 %$/,
+    );
+    const tried = reduced.summary.tried as { k: number; shortfall?: { smallestShare: number } }[];
+    expect(tried.map((t) => t.k)).toEqual([5, 4]);
+    expect(tried[0]?.shortfall?.smallestShare).toBeLessThan(0.2);
+    expect([...(await labels(reduced.runId)).values()].every((c) => c.size >= 60)).toBe(true);
+    // As many as asked: no warning.
+    expect((await run({ k: 4 })).summary.warnings).toEqual([]);
+  });
+
+  it('puts a planted extreme profile in the cluster of its kind, not one of its own', async () => {
+    // A buyer with 400 orders of 20,000 in every category: more than thirty times the
+    // heaviest planted buyer's orders and fifty times their spend.
+    const now = Date.now();
+    const whale = 'c:buyer-whale';
+    await insertRows(test.store, 'events', [
+      ...Array.from({ length: 400 }, (_, i) =>
+        purchase(whale, now - (1 + (i % 90)) * DAY, 20_000, CATEGORIES[i % 6] ?? ''),
+      ),
+      ...Array.from({ length: 60 }, (_, i) => pageView(whale, now - (i + 1) * DAY)),
+    ]);
+    // Unclipped, a fifth cluster goes to the whale alone.
+    const plain = await run({ k: 5, winsorize: 0, minClusterShare: 0 });
+    expect([...(await labels(plain.runId)).values()].map((c) => Number(c.size))).toContain(1);
+    // Winsorized, the fifth cluster splits a planted group instead.
+    const five = await run({ k: 5 });
+    expect(five.summary).toMatchObject({ k: 5, warnings: [] });
+    const fiveSizes = [...(await labels(five.runId)).values()].map((c) => Number(c.size));
+    expect(Math.min(...fiveSizes)).toBeGreaterThanOrEqual(10);
+    const record = await run({ k: 4 });
+    expect(record.summary).toMatchObject({ profiles: 301, k: 4, warnings: [] });
+    const sizes = [...(await labels(record.runId)).values()].map((c) => Number(c.size));
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(60);
+    const { groups } = await groupClusters(record.runId);
+    const [assigned] = await test.store.query<{ cluster: number }>(
+      `SELECT cluster FROM cluster_assignments
+       WHERE run_id = {runId:String} AND profile_key = {whale:String}`,
+      { runId: record.runId, whale },
+    );
+    expect(Number(assigned?.cluster)).toBe(groups.buyers.cluster);
+    expect(groups.buyers.purity).toBe(1);
+    // Winsorized at the sample's 99.5th percentile, not at the whale's 400 orders.
+    const bounds = record.summary.winsorBounds as Record<string, [number, number]>;
+    expect(bounds.orders?.[1]).toBeLessThan(20);
+  });
+
   it('rejects bad parameters, naming them', async () => {
     const runner = new JobRunner({ store: test.store, logger, jobs: [createClustersJob()] });
     await expect(runner.start('clusters', { k: 1 }, 'api')).rejects.toThrow(/^k: /);
@@ -254,5 +307,9 @@ describe('the clusters job', () => {
     await expect(runner.start('clusters', { sampleSize: 'many' }, 'api')).rejects.toThrow(
       /sampleSize: /,
     );
+    await expect(runner.start('clusters', { minClusterShare: 0.9 }, 'api')).rejects.toThrow(
+      /minClusterShare: /,
+    );
+    await expect(runner.start('clusters', { winsorize: -1 }, 'api')).rejects.toThrow(/winsorize: /);
   });
 });

@@ -2,14 +2,19 @@ import {
   chooseKSteps,
   describeClusters,
   featureScale,
-  fitKMeansSteps,
+  fitKMeansMinShareSteps,
   matchCentroids,
+  shortfallInWords,
   silhouetteOfFit,
   standardize,
   unstandardize,
+  winsorBounds,
+  winsorize,
   type FeatureScale,
   type KMeansFit,
   type KTried,
+  type Shortfall,
+  type WinsorBounds,
 } from '@rapport/analytics';
 import { lapsedMs, writeProfileSnapshot } from '@rapport/profiles';
 import type { Store } from '@rapport/store';
@@ -37,11 +42,14 @@ export interface ClustersJobOptions {
 type KChosenBy = 'param' | 'config' | 'silhouette';
 
 interface Fitted {
+  bounds: WinsorBounds;
   scale: FeatureScale;
   fit: KMeansFit;
   chosenBy: KChosenBy;
   silhouette: number | null;
   tried: KTried[];
+  /** Why fewer clusters came out than asked for, when they did. */
+  warnings: string[];
 }
 
 /**
@@ -57,17 +65,43 @@ async function runSteps<T>(steps: Generator<void, T, void>): Promise<T> {
   return next.value;
 }
 
+/** "asked for 6 clusters, made 4: …" with why, or nothing when as many came out as asked. */
+function fewerWarning(input: {
+  asked: number;
+  askedInWords: string;
+  made: number;
+  distinct: number;
+  refused: readonly Shortfall[];
+  minShare: number;
+}): string[] {
+  if (input.made >= input.asked) return [];
+  const reasons = [
+    ...(input.distinct < input.asked
+      ? [`the sample has only ${input.distinct} distinct profiles`]
+      : []),
+    ...input.refused.map((shortfall) => shortfallInWords(shortfall, input.minShare)),
+  ];
+  return [
+    `asked for ${input.askedInWords}, made ${input.made}` +
+      (reasons.length > 0 ? `: ${reasons.join('; ')}` : ''),
+  ];
+}
+
 async function fitSample(
   sample: number[][],
   params: ClustersParams,
   defaultK: number | undefined,
 ): Promise<Fitted> {
-  const scale = featureScale(sample);
-  const points = sample.map((row) => standardize(row, scale));
+  // Winsorized first, so that a few extreme profiles neither take a cluster of their own nor
+  // drag a centroid or the scale; they are still assigned to the cluster they are nearest to.
+  const bounds = winsorBounds(sample, params.winsorize);
+  const clipped = sample.map((row) => winsorize(row, bounds));
+  const scale = featureScale(clipped);
+  const points = clipped.map((row) => standardize(row, scale));
   // The sample is in hash order, so its head is itself a fixed random sample.
   const silhouettePoints = points.slice(0, params.silhouetteSample);
   const k = params.k ?? defaultK;
-  const { seed, restarts } = params;
+  const { seed, restarts, minClusterShare: minShare } = params;
   if (k === undefined) {
     const chosen = await runSteps(
       chooseKSteps({
@@ -77,18 +111,45 @@ async function fitSample(
         kMax: params.kMax,
         seed,
         restarts,
+        minShare,
       }),
     );
-    return { scale, ...chosen, chosenBy: 'silhouette' };
+    const warnings = fewerWarning({
+      asked: params.kMin,
+      askedInWords: `${params.kMin} to ${params.kMax} clusters`,
+      made: chosen.fit.centroids.length,
+      distinct: chosen.distinct,
+      refused: chosen.tried.flatMap((t) => (t.shortfall ? [t.shortfall] : [])),
+      minShare,
+    });
+    return { bounds, scale, ...chosen, chosenBy: 'silhouette', warnings };
   }
-  const fit = await runSteps(fitKMeansSteps({ points, k, seed, restarts }));
+  const sized = await runSteps(fitKMeansMinShareSteps({ points, k, seed, restarts, minShare }));
+  const { fit } = sized;
   const silhouette = silhouetteOfFit(silhouettePoints, fit.centroids);
   return {
+    bounds,
     scale,
     fit,
     silhouette,
-    tried: [{ k, silhouette, inertia: fit.inertia }],
+    tried: [
+      ...sized.refused.map((shortfall) => ({
+        k: shortfall.k,
+        silhouette: null,
+        inertia: shortfall.inertia,
+        shortfall,
+      })),
+      { k: fit.centroids.length, silhouette, inertia: fit.inertia },
+    ],
     chosenBy: params.k === undefined ? 'config' : 'param',
+    warnings: fewerWarning({
+      asked: k,
+      askedInWords: `${k} clusters`,
+      made: fit.centroids.length,
+      distinct: sized.distinct,
+      refused: sized.refused,
+      minShare,
+    }),
   };
 }
 
@@ -189,6 +250,32 @@ async function describeRun(
     .sort((a, b) => a.id - b.id);
 }
 
+/** Each feature's winsorizing bounds in its natural units, by name. */
+function naturalBounds(bounds: WinsorBounds): Record<string, [number, number]> {
+  const lows = toNaturalUnits(bounds.lows);
+  const highs = toNaturalUnits(bounds.highs);
+  return Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, [lows[j] ?? 0, highs[j] ?? 0]]));
+}
+
+/**
+ * Clusters of the whole population below the minimum share (the fit checks the sample's), or
+ * that no profile ended up nearest to.
+ */
+function assignedWarnings(
+  clusters: readonly { id: number; size: number }[],
+  profiles: number,
+  params: ClustersParams,
+): string[] {
+  return clusters.flatMap((cluster) => {
+    const share = cluster.size / Math.max(1, profiles);
+    if (cluster.size > 0 && share >= params.minClusterShare) return [];
+    return [
+      `cluster ${cluster.id} holds ${cluster.size} of ${profiles} profiles (${Number((share * 100).toPrecision(2))} %), ` +
+        `under the minimum of ${params.minClusterShare * 100} %`,
+    ];
+  });
+}
+
 /**
  * Groups every profile by behaviour: k-means over standardized features (recency, orders,
  * net revenue, visits, searches, email open and click rates, category breadth), fitted on a
@@ -235,6 +322,8 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
 
         const bound = {
           runId,
+          lows: fitted.bounds.lows,
+          highs: fitted.bounds.highs,
           means: fitted.scale.means,
           sds: fitted.scale.sds,
           centroids: fitted.fit.centroids,
@@ -261,6 +350,9 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
             seed: params.seed,
             restarts: params.restarts,
           },
+          minClusterShare: params.minClusterShare,
+          winsorize: params.winsorize,
+          winsorBounds: naturalBounds(fitted.bounds),
           k: fitted.fit.centroids.length,
           kChosenBy: fitted.chosenBy,
           silhouette: fitted.silhouette,
@@ -271,6 +363,7 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
           previousRun: matching.previousRun,
           matched: matching.matched,
           clusters,
+          warnings: [...fitted.warnings, ...assignedWarnings(clusters, profiles, params)],
         };
       } finally {
         // The features snapshot is working data of this run only.

@@ -18,6 +18,13 @@ export const clustersParams = z
     seed: int(0, 2_147_483_647).default(1),
     /** k-means++ starts per k; the fit with the lowest inertia is kept. */
     restarts: int(1, 20).default(3),
+    /**
+     * The least share of the sample a cluster may hold: a k that makes a smaller one (or
+     * leaves a centroid empty) is turned down for the next smaller k.
+     */
+    minClusterShare: z.coerce.number().min(0).max(0.5).default(0.01),
+    /** Share of each feature's values clipped at each end (winsorized) before fitting. */
+    winsorize: z.coerce.number().min(0).max(0.1).default(0.005),
   })
   .strict()
   .refine((p) => p.kMin <= p.kMax, { message: 'must be at least kMin', path: ['kMax'] });

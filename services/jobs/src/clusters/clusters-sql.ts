@@ -20,8 +20,10 @@ LIMIT {limit:UInt32}`;
 
 /**
  * Every profile with its standardized values, distances to each centroid and the index
- * (1-based) of the nearest one; ties go to the first. Parameters: runId, means and sds
- * (Array(Float64), model units), centroids (Array(Array(Float64)), standardized).
+ * (1-based) of the nearest one; ties go to the first. Each value is clipped to its feature's
+ * winsorizing bounds before it is standardized, as the fitted sample was. Parameters: runId;
+ * lows, highs, means and sds (Array(Float64), model units); centroids
+ * (Array(Array(Float64)), standardized).
  */
 function nearestSql(): string {
   return `
@@ -29,7 +31,8 @@ SELECT profile_key, natural, z, distances, indexOf(distances, arrayMin(distances
 FROM
 (
     SELECT profile_key, natural,
-        arrayMap((v, m, s) -> (v - m) / s, ${modelVectorSql('natural')},
+        arrayMap((v, l, h, m, s) -> (least(greatest(v, l), h) - m) / s, ${modelVectorSql('natural')},
+                 {lows:Array(Float64)}, {highs:Array(Float64)},
                  {means:Array(Float64)}, {sds:Array(Float64)}) AS z,
         arrayMap(c -> L2Distance(z, c), {centroids:Array(Array(Float64))}) AS distances
     FROM (${PROFILES})
