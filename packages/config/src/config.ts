@@ -62,6 +62,10 @@ export interface Config {
     readonly lapsedAfterDays: number;
     readonly cacheBytes: number;
   };
+  readonly segments: {
+    /** Segments follow each committed batch (RAPPORT_STREAMING_SEGMENTS, default on). */
+    readonly streaming: boolean;
+  };
   readonly jobs: {
     /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
     readonly schedules: Readonly<Record<string, string>>;
@@ -179,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,
       cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
     },
+    segments: { streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on' },
     jobs: {
       schedules,
       ...(e.RAPPORT_CLUSTERS_K === undefined ? {} : { clustersK: e.RAPPORT_CLUSTERS_K }),

@@ -115,6 +115,11 @@ export const envSchema = z.object({
   RAPPORT_STORE_READ_CONNECTIONS: int(1, 16).default(2),
   /** An identified customer with no activity for this many days is in the lapsed stage. */
   RAPPORT_LAPSED_AFTER_DAYS: int(1, 3650).default(90),
+  /**
+   * `on`: segments are evaluated for the profiles of each committed batch of events (the
+   * segments job reconciles); `off`: only the segments job evaluates them.
+   */
+  RAPPORT_STREAMING_SEGMENTS: z.enum(['on', 'off']).default('on'),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
   /** Number of clusters the clusters job fits; unset, it picks k by silhouette (2–8). */

@@ -7,6 +7,11 @@ import { z } from 'zod';
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
+  /**
+   * false: a failure is shown (its reason in `checks`) but leaves the process ready, for a
+   * part whose trouble must be seen without taking the process out of service. Default true.
+   */
+  critical?: boolean;
 }
 
 const readinessSchema = z.object({
@@ -45,19 +50,21 @@ export function registerOpsRoutes(
     },
     async (_request, reply) => {
       const results = await Promise.all(
-        options.readiness.map(async ({ name, check }) => {
+        options.readiness.map(async ({ name, check, critical = true }) => {
           try {
             await check();
-            return [name, 'ok'] as const;
+            return [name, 'ok', critical] as const;
           } catch (error) {
-            return [name, error instanceof Error ? error.message : String(error)] as const;
+            const reason = error instanceof Error ? error.message : String(error);
+            return [name, reason, critical] as const;
           }
         }),
       );
-      const ready = results.every(([, outcome]) => outcome === 'ok');
-      return reply
-        .status(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+      const ready = results.every(([, outcome, critical]) => outcome === 'ok' || !critical);
+      return reply.status(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        checks: Object.fromEntries(results.map(([name, outcome]) => [name, outcome])),
+      });
     },
   );
 

@@ -143,6 +143,61 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly segmentStreamEvaluations = new Counter({
+    name: 'rapport_segment_stream_evaluations_total',
+    help: 'Streaming segment evaluations of the profiles batches touched, by outcome: ok, or failed (retried)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly segmentStreamSegmentFailures = new Counter({
+    name: 'rapport_segment_stream_segment_failures_total',
+    help: 'Segments whose streaming evaluation failed for some profiles (their profiles are evaluated again)',
+    labelNames: ['segment'] as const,
+    registers: [this.registry],
+  });
+
+  readonly segmentStreamChanges = new Counter({
+    name: 'rapport_segment_stream_changes_total',
+    help: 'Segment entries and exits recorded by streaming evaluation (and the reconciler), by change',
+    labelNames: ['change'] as const,
+    registers: [this.registry],
+  });
+
+  readonly segmentStreamPending = new Gauge({
+    name: 'rapport_segment_stream_pending_keys',
+    help: 'Customer keys touched by committed batches and not yet evaluated',
+    registers: [this.registry],
+  });
+
+  readonly segmentStreamSeconds = new Histogram({
+    name: 'rapport_segment_stream_seconds',
+    help: 'Time of one streaming evaluation of every segment for the profiles of a few batches',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly segmentReconcileCorrections = new Counter({
+    name: 'rapport_segment_reconcile_corrections_total',
+    help: 'Memberships the segments job (the reconciler) found wrong and corrected, by segment and change',
+    labelNames: ['segment', 'change'] as const,
+    registers: [this.registry],
+  });
+
+  readonly segmentOutboxPending = new Gauge({
+    name: 'rapport_segment_outbox_pending',
+    help: 'Recorded segment changes not yet delivered, by outlet',
+    labelNames: ['outlet'] as const,
+    registers: [this.registry],
+  });
+
+  readonly segmentOutboxDeliveries = new Counter({
+    name: 'rapport_segment_outbox_deliveries_total',
+    help: 'Pages of segment changes handed from the outbox to an outlet, by outlet and outcome (delivered, failed: retried)',
+    labelNames: ['outlet', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpRequestSeconds = new Histogram({
     name: 'rapport_http_request_duration_seconds',
     help: 'HTTP request latency by route and status code',

@@ -19,6 +19,7 @@ export {
   profileFeaturesInsertSql,
   lapsedMs,
   PROFILE_COLUMNS,
+  SCOPE_CUSTOMER_KEYS_SQL,
 } from './profile-sql.js';
 export {
   snapshotParams,

@@ -24,6 +24,11 @@ import { anonymousIdSql, profileKeySql } from './profile-key.js';
 export interface ProfileRowsSqlOptions {
   scope: 'all' | 'one';
   source: 'projections' | 'log';
+  /**
+   * `all` only: just the profiles `{scope_keys:Array(String)}` names (profile keys), read by
+   * customer key (streaming segment evaluation of the profiles a batch touched).
+   */
+  scoped?: boolean;
 }
 
 /** What `p` holds: the aggregates of a profile, from the projections. */
@@ -66,7 +71,20 @@ const LOG_AGGREGATES = `
 
 const AS_OF = "fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')";
 
-function aggregatesSql({ scope, source }: ProfileRowsSqlOptions): string {
+/**
+ * The customer keys whose rows make up the profiles `{scope_keys:Array(String)}` names: those
+ * keys and every anonymous key ever linked to one of their customers (the owners join then
+ * decides whose each is). Events and customer_stats are ordered by customer key, so a read
+ * restricted to these is an index read.
+ */
+export const SCOPE_CUSTOMER_KEYS_SQL = `
+    SELECT arrayJoin({scope_keys:Array(String)}) AS key
+    UNION ALL
+    SELECT concat('a:', anonymous_id) FROM identity_links
+    WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
+                          WHERE startsWith(k, 'c:'))`;
+
+function aggregatesSql({ scope, source, scoped }: ProfileRowsSqlOptions): string {
   if (source === 'log') {
     if (scope === 'all') throw new Error('profiles from the log are read one at a time');
     return `
@@ -84,22 +102,33 @@ function aggregatesSql({ scope, source }: ProfileRowsSqlOptions): string {
     FROM customer_stats AS s
     WHERE s.customer_key IN {keys:Array(String)}`;
   }
+  const within = scoped
+    ? `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`
+    : undefined;
   return `
     SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}
     FROM customer_stats AS s
-    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
+    LEFT JOIN (${ownersSql(within === undefined ? {} : { within })}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
+    ${scoped ? `WHERE s.customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})` : ''}
     GROUP BY profile_key`;
 }
 
 /** Each trait's current value (raw JSON) by customer: from the projection, or the log as of a time. */
-function traitValuesSql({ scope, source }: ProfileRowsSqlOptions): string {
+function traitValuesSql({ scope, source, scoped }: ProfileRowsSqlOptions): string {
+  const where =
+    scope === 'one'
+      ? 'WHERE customer_id = {customerId:String}'
+      : scoped
+        ? `WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
+                                 WHERE startsWith(k, 'c:'))`
+        : '';
   return source === 'log'
     ? `SELECT customer_id, kv.1 AS trait, argMax(kv.2, (timestamp, event_id)) AS value
          FROM events ARRAY JOIN JSONExtractKeysAndValuesRaw(properties, 'traits') AS kv
          WHERE customer_id = {customerId:String} AND type = 'identify' AND timestamp <= ${AS_OF}
          GROUP BY customer_id, trait`
     : `SELECT customer_id, trait, argMaxMerge(value) AS value FROM customer_traits
-         ${scope === 'one' ? 'WHERE customer_id = {customerId:String}' : ''}
+         ${where}
          GROUP BY customer_id, trait`;
 }
 
@@ -115,20 +144,21 @@ function traitsSql(options: ProfileRowsSqlOptions): string {
 }
 
 /** The latest job results of every profile, to join. */
-function jobResultsSql(): { rfm: string; clv: string; k: string } {
+function jobResultsSql(scoped: boolean): { rfm: string; clv: string; k: string } {
+  const only = (key: string) => (scoped ? ` AND ${key} IN {scope_keys:Array(String)}` : '');
   return {
     rfm: `
     SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, recency_days, frequency, monetary,
            r, f, m, score, segment, as_of
-    FROM rfm_scores WHERE run_id = {rfmRun:String}`,
+    FROM rfm_scores WHERE run_id = {rfmRun:String}${only("concat('c:', customer_id)")}`,
     clv: `
     SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, clv, p_alive, expected_orders,
            expected_value, as_of, orders, x, t_x, T, mean_value, expected_order_value
-    FROM clv_scores WHERE run_id = {clvRun:String}`,
+    FROM clv_scores WHERE run_id = {clvRun:String}${only("concat('c:', customer_id)")}`,
     k: `
     SELECT a.profile_key AS profile_key, 1 AS assigned, a.cluster AS cluster, c.label AS label
     FROM (SELECT profile_key, cluster FROM cluster_assignments
-          WHERE run_id = {clustersRun:String}) AS a
+          WHERE run_id = {clustersRun:String}${only('profile_key')}) AS a
     LEFT JOIN (SELECT cluster, label FROM cluster_centroids WHERE run_id = {clustersRun:String}) AS c
         ON c.cluster = a.cluster`,
   };
@@ -244,10 +274,17 @@ FROM (${aggregatesSql(options)}) AS p`,
   };
 }
 
-/** Every profile field of the profile(s) in scope, one row per profile. */
-export function profileRowsSql(): string {
-  const options = { scope: 'all', source: 'projections' } as const;
-  const jobs = jobResultsSql();
+/**
+ * Every profile field of every profile, one row per profile; with `scoped`, of the profiles
+ * `{scope_keys:Array(String)}` names (and possibly a few more whose rows share their keys).
+ */
+export function profileRowsSql(options_: { scoped?: boolean } = {}): string {
+  const options = {
+    scope: 'all',
+    source: 'projections',
+    scoped: options_.scoped === true,
+  } as const;
+  const jobs = jobResultsSql(options.scoped);
   return `
 SELECT ${KEY_COLUMNS},
 ${select(PROFILE_FIELDS)}

@@ -1,4 +1,9 @@
-import { anonymousIdSql, ownersSql, profileKeySql } from '@rapport/profiles';
+import {
+  anonymousIdSql,
+  ownersSql,
+  profileKeySql,
+  SCOPE_CUSTOMER_KEYS_SQL,
+} from '@rapport/profiles';
 import type { EventCondition, EventFilter } from '@rapport/schemas';
 import { compileJsonCondition, type JsonTarget } from './compile-json-value.js';
 import { compileScalar } from './compile-scalar.js';
@@ -38,6 +43,9 @@ function compileWithin(within: EventCondition['within'], params: SqlParams): str
   return [`timestamp BETWEEN ${instant(within.from, params)} AND ${instant(within.to, params)}`];
 }
 
+/** The anonymous ids among the customer keys of the profiles in scope (see SqlParams.scoped). */
+const SCOPED_ANONYMOUS_IDS = `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`;
+
 /**
  * Profiles by how many matching events they have. Events are counted per customer key, then
  * an anonymous key owned by a customer is counted for that customer (as profiles merge them).
@@ -52,6 +60,7 @@ function countedProfiles(input: {
   // Type and time are cheap columns: PREWHERE reads the JSON of the matching rows only. Left
   // to itself the engine moved the JSON filters there too, and parsed every event's (4× slower).
   const prewhere = [
+    ...(params.scoped ? [`customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})`] : []),
     `type = ${params.bind('String', node.event)}`,
     // An admin's unlink is a correction, not customer activity.
     "type != 'identity_unlink'",
@@ -62,7 +71,7 @@ function countedProfiles(input: {
     conditions.length === 0 ? '1' : conditions.map((condition) => `(${condition})`).join(' AND ');
   return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile_key
     FROM (SELECT customer_key, count() AS n FROM events PREWHERE ${all(prewhere)} WHERE ${all(filters)} GROUP BY customer_key) AS k
-    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
+    LEFT JOIN (${ownersSql(params.scoped ? { within: SCOPED_ANONYMOUS_IDS } : {})}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
 }
 

@@ -16,6 +16,10 @@ export interface CompiledRule {
 
 function compileSegment(node: SegmentCondition, params: SqlParams): string {
   const id = params.bind('String', node.segmentId);
+  // Streaming evaluation reads the membership it keeps; it evaluates the referred segment first.
+  if (params.scoped) {
+    return `profile_key IN (SELECT profile_key FROM segment_membership FINAL WHERE segment_id = ${id} AND exited_at IS NULL AND profile_key IN {scope_keys:Array(String)})`;
+  }
   return `profile_key IN (SELECT profile_key FROM segment_results WHERE segment_id = ${id} AND run_id = ${latestEvaluationRunSql(id)})`;
 }
 
@@ -46,11 +50,22 @@ function compileNode(node: SegmentRule, params: SqlParams): string {
  *
  * @throws InvalidRuleError when the rule does not pass `parseRule`.
  */
-export function compileRule(rule: SegmentRule, options: { now: number }): CompiledRule {
+export function compileRule(
+  rule: SegmentRule,
+  options: {
+    now: number;
+    /**
+     * For streaming evaluation: the same predicate, with its reads of events restricted to the
+     * profiles `{scope_keys:Array(String)}` names, and `segment` conditions read from the
+     * open membership intervals rather than the latest run's results. Default false.
+     */
+    scoped?: boolean;
+  },
+): CompiledRule {
   // Re-checked here so that no caller can compile a rule that skipped validation.
   const parsed = parseRule(rule);
   if (!parsed.ok) throw new InvalidRuleError(parsed.issues);
-  const params = new SqlParams(options.now);
+  const params = new SqlParams(options.now, options.scoped === true);
   const where = compileNode(parsed.rule, params);
   return { where, params: params.values };
 }

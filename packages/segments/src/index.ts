@@ -30,3 +30,11 @@ export {
 } from './store/evaluation-order.js';
 export { referenceIssues, referrersOf } from './store/references.js';
 export { SegmentDirectory } from './store/segment-directory.js';
+export {
+  StreamingSegments,
+  type StreamingSegmentsOptions,
+  type StreamingStatus,
+  type StreamingLogger,
+  type StreamingMetrics,
+} from './streaming/streaming-segments.js';
+export { touchedProfiles } from './streaming/scope-keys.js';

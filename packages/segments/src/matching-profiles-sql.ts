@@ -6,8 +6,22 @@ import { profileRowsSql } from '@rapport/profiles';
  * - `live`: profile rows computed in the query itself; bind the profile rows' parameters
  *   (see profileRowsSql) along with the rule's.
  */
-export function matchingProfilesSql(where: string, source: 'snapshot' | 'live'): string {
+export function matchingProfilesSql(
+  where: string,
+  source: 'snapshot' | 'live',
+  options: {
+    /**
+     * `live` only: of the profiles `{scope_keys:Array(String)}` names; compile the rule with
+     * `scoped` too. Default false.
+     */
+    scoped?: boolean;
+  } = {},
+): string {
   if (source === 'live') {
+    if (options.scoped) {
+      return `SELECT profile_key FROM (${profileRowsSql({ scoped: true })})
+WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`;
+    }
     return `SELECT profile_key FROM (${profileRowsSql()}) WHERE (${where})`;
   }
   return `SELECT profile_key FROM profile_features WHERE run_id = {featuresRun:String} AND (${where})`;

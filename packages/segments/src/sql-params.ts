@@ -13,7 +13,14 @@ export class SqlParams {
   private next = 0;
   private readonly bound: Record<string, unknown>;
 
-  constructor(now: number) {
+  /**
+   * @param scoped the rule is compiled for the profiles `{scope_keys:Array(String)}` names
+   *   only: its reads of events and memberships are restricted to them (streaming evaluation).
+   */
+  constructor(
+    now: number,
+    readonly scoped = false,
+  ) {
     this.bound = { rule_now: now };
   }
 

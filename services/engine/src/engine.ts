@@ -1,4 +1,4 @@
-import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
+import { InProcessBus, InProcessChangeFeed, type ChangeSink } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
@@ -11,6 +11,7 @@ import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
+import { openStreamingSegments } from './streaming-segments.js';
 
 export interface Engine {
   app: App;
@@ -45,6 +46,15 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     metrics,
     cacheBytes: config.profiles.cacheBytes,
   });
+  // Segment changes go to the outlets opened below (the evaluator records nothing before).
+  let outletSinks: readonly ChangeSink[] = [];
+  const streaming = openStreamingSegments({
+    config,
+    store,
+    logger,
+    metrics,
+    sinks: () => outletSinks,
+  });
   const pipeline = await startPipeline({
     store,
     bus,
@@ -52,7 +62,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     metrics,
     batch: config.batch,
     // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
-    onCommitted: (keys) => cache.invalidate(keys),
+    onCommitted: (keys) => {
+      cache.invalidate(keys);
+      streaming?.evaluator.touched(keys);
+    },
   });
 
   const changes = new InProcessChangeFeed();
@@ -66,6 +79,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     );
   });
   const outlets = openChangeOutlets({ config, logger, metrics, inProcess: changes });
+  outletSinks = outlets.sinks;
   const runner = new JobRunner({
     store,
     logger,
@@ -104,6 +118,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
           if (!(await bus.ready())) throw new Error('the pipeline is not consuming');
         },
       },
+      ...(streaming ? [streaming.readiness] : []),
     ],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
@@ -130,9 +145,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       await scheduler.stop();
       await app.close();
       await runner.drain();
-      await outlets.close();
       await bus.close();
       await pipeline.stop();
+      await streaming?.evaluator.close();
+      await outlets.close();
       await store.close();
     })();
     return closing;

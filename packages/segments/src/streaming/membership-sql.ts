@@ -1,0 +1,35 @@
+/**
+ * The SQL of streaming evaluation's reads and writes of membership intervals, for the profiles
+ * `{keys:Array(String)}` names. Parameters: segmentId, version, runId and at (epoch ms: when
+ * the evaluation ran). The interval rows are those the segments job writes: an entry opens a
+ * row with exited_at NULL, an exit writes the same interval again with exited_at set and a
+ * newer updated_at (the table is read with FINAL).
+ */
+const AT = "fromUnixTimestamp64Milli({at:Int64}, 'UTC')";
+
+const COLUMNS =
+  'profile_key, segment_id, entered_at, exited_at, version, exited_version, entered_run, exited_run, updated_at';
+
+/** Which of the profiles have an open interval in the segment. */
+export const OPEN_MEMBERS_SQL = `
+SELECT DISTINCT profile_key FROM segment_membership FINAL
+WHERE segment_id = {segmentId:String} AND exited_at IS NULL AND profile_key IN {keys:Array(String)}`;
+
+/** Opens an interval for each profile named (the caller knows none of them has one open). */
+export const OPEN_INTERVALS_SQL = `
+INSERT INTO segment_membership (${COLUMNS})
+SELECT arrayJoin({keys:Array(String)}), {segmentId:String}, ${AT}, NULL, {version:UInt32}, NULL,
+       {runId:String}, '', ${AT}`;
+
+/** Closes the open intervals of the profiles named. */
+export const CLOSE_INTERVALS_SQL = `
+INSERT INTO segment_membership (${COLUMNS})
+SELECT profile_key, segment_id, entered_at, ${AT}, version, {version:UInt32}, entered_run,
+       {runId:String}, ${AT}
+FROM segment_membership FINAL
+WHERE segment_id = {segmentId:String} AND exited_at IS NULL AND profile_key IN {keys:Array(String)}`;
+
+/** Every customer that ever linked one of the anonymous ids (both sides of links and unlinks). */
+export const LINKED_CUSTOMERS_SQL = `
+SELECT DISTINCT concat('c:', customer_id) AS key FROM identity_links
+WHERE anonymous_id IN {anonymousIds:Array(String)}`;

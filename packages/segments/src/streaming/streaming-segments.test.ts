@@ -1,0 +1,251 @@
+import type { SegmentChange, SegmentRule } from '@rapport/schemas';
+import { StoreError, type Store } from '@rapport/store';
+import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertDefinition } from '../store/definitions.js';
+import {
+  featuresParams,
+  matchingLive,
+  NOW,
+  storedEvent,
+  type EventInput,
+} from '../test-support.js';
+import { StreamingSegments } from './streaming-segments.js';
+
+const logger = pino({ level: 'silent' });
+let test: TestStore;
+let store: Store;
+const recorded: SegmentChange[] = [];
+
+const RULES: Record<string, SegmentRule> = {
+  buyers: { type: 'event', event: 'purchase' },
+  repeat: { type: 'field', field: 'orders', op: 'gte', value: 2 },
+  gold: { type: 'field', field: 'traits.plan', op: 'eq', value: 'gold' },
+  'gold-buyers': {
+    type: 'and',
+    rules: [
+      { type: 'segment', segmentId: 'gold' },
+      { type: 'segment', segmentId: 'buyers' },
+    ],
+  },
+  'recent-viewers': {
+    type: 'event',
+    event: 'page_view',
+    within: { lastDays: 7 },
+  },
+  'never-bought': {
+    type: 'not',
+    rule: { type: 'event', event: 'purchase' },
+  },
+  'big-spender': { type: 'field', field: 'netRevenue', op: 'gt', value: 100 },
+  lapsed: { type: 'field', field: 'lifecycle', op: 'eq', value: 'lapsed' },
+};
+
+/** Stores events and says which customer keys they were stored under, as the pipeline does. */
+async function store_(events: EventInput[]): Promise<Set<string>> {
+  const rows = events.map(storedEvent);
+  await insertRows(store, 'events', rows);
+  const keys = new Set<string>();
+  for (const row of rows) {
+    keys.add(String(row.customer_key));
+    if (row.anonymous_id !== '') keys.add(`a:${String(row.anonymous_id)}`);
+  }
+  return keys;
+}
+
+async function members(segmentId: string): Promise<string[]> {
+  const rows = await store.query<{ profile_key: string }>(
+    `SELECT DISTINCT profile_key FROM segment_membership FINAL
+     WHERE segment_id = {segmentId:String} AND exited_at IS NULL ORDER BY profile_key`,
+    { segmentId },
+  );
+  return rows.map((row) => row.profile_key);
+}
+
+/** Every segment's streaming members equal the rule over every profile, computed afresh. */
+async function expectEqualToFullEvaluation() {
+  const fresh = (rule: SegmentRule) => matchingLive(store, rule, featuresParams(''));
+  for (const [id, rule] of Object.entries(RULES)) {
+    const buyers = new Set(await fresh(RULES.buyers!));
+    // gold-buyers refers to two segments: both evaluated afresh.
+    const full =
+      id === 'gold-buyers'
+        ? (await fresh(RULES.gold!)).filter((key) => buyers.has(key))
+        : await fresh(rule);
+    expect({ id, members: await members(id) }).toEqual({ id, members: full });
+  }
+}
+
+function streaming(
+  target: Store,
+  record = async (changes: readonly SegmentChange[]) => {
+    recorded.push(...changes);
+  },
+) {
+  return new StreamingSegments({
+    store: target,
+    lapsedAfterDays: 90,
+    record,
+    logger,
+    clock: () => NOW,
+    retryMs: { min: 10, max: 50 },
+  });
+}
+
+beforeAll(async () => {
+  test = await openTestStore();
+  store = test.store;
+  for (const [id, rule] of Object.entries(RULES)) {
+    await insertDefinition(store, {
+      id,
+      version: 1,
+      name: `Segment ${id}`,
+      description: '',
+      rule: JSON.stringify(rule),
+      deleted: false,
+      createdAt: NOW - 1000,
+      updatedAt: NOW - 1000,
+    });
+  }
+});
+afterAll(() => test.dispose());
+
+describe('streaming segment evaluation', () => {
+  it('enters the profiles a batch touched, with the batch rule, segments after those they refer to', async () => {
+    const evaluator = streaming(store);
+    evaluator.touched(
+      await store_([
+        {
+          type: 'identify',
+          customerId: 'ada',
+          daysAgo: 30,
+          properties: { traits: { plan: 'gold' } },
+        },
+        { type: 'purchase', customerId: 'ada', daysAgo: 20, amount: 120 },
+        { type: 'page_view', customerId: 'bob', daysAgo: 2 },
+        { type: 'purchase', customerId: 'old', daysAgo: 200, amount: 10 },
+        { type: 'page_view', anonymousId: 'v1', daysAgo: 1 },
+      ]),
+    );
+    await evaluator.idle();
+    expect(await members('gold-buyers')).toEqual(['c:ada']);
+    expect(await members('lapsed')).toEqual(['c:old']);
+    expect(await members('recent-viewers')).toEqual(['a:v1', 'c:bob']);
+    const first = recorded.find((c) => c.segmentId === 'gold-buyers');
+    expect(first).toMatchObject({
+      segmentName: 'Segment gold-buyers',
+      version: 1,
+      change: 'entered',
+      customerId: 'ada',
+      anonymousId: null,
+    });
+    expect(first?.id).toBe(`${first?.runId}:gold-buyers:c:ada`);
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  });
+
+  it('moves an anonymous visitor into the customer who identifies, and back on unlink', async () => {
+    const evaluator = streaming(store);
+    evaluator.touched(
+      await store_([
+        { type: 'purchase', anonymousId: 'v1', daysAgo: 1, amount: 30 },
+        { type: 'purchase', anonymousId: 'v1', daysAgo: 1, amount: 40 },
+      ]),
+    );
+    await evaluator.idle();
+    expect(await members('repeat')).toEqual(['a:v1']);
+    recorded.length = 0;
+    evaluator.touched(
+      await store_([{ type: 'identify', customerId: 'bob', anonymousId: 'v1', daysAgo: 0.5 }]),
+    );
+    await evaluator.idle();
+    expect(await members('repeat')).toEqual(['c:bob']);
+    expect(recorded.filter((c) => c.segmentId === 'repeat').map((c) => c.change)).toEqual([
+      'exited',
+      'entered',
+    ]);
+    await expectEqualToFullEvaluation();
+    // Cy takes v1 over: Bob, who had it, is evaluated too and leaves.
+    evaluator.touched(
+      await store_([{ type: 'identify', customerId: 'cy', anonymousId: 'v1', daysAgo: 0.4 }]),
+    );
+    await evaluator.idle();
+    expect(await members('repeat')).toEqual(['c:cy']);
+    await expectEqualToFullEvaluation();
+    evaluator.touched(
+      await store_([
+        { type: 'identity_unlink', customerId: 'cy', anonymousId: 'v1', daysAgo: 0.3 },
+      ]),
+    );
+    await evaluator.idle();
+    expect(await members('repeat')).toEqual(['a:v1']);
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  });
+
+  it('exits on a refund that brings net revenue down, and leaves untouched profiles alone', async () => {
+    const evaluator = streaming(store);
+    expect(await members('big-spender')).toEqual(['c:ada']);
+    recorded.length = 0;
+    evaluator.touched(
+      await store_([{ type: 'refund', customerId: 'ada', daysAgo: 1, amount: 50 }]),
+    );
+    await evaluator.idle();
+    expect(await members('big-spender')).toEqual([]);
+    expect(new Set(recorded.map((c) => c.customerId))).toEqual(new Set(['ada']));
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  });
+
+  it('retries a segment that fails without holding up the others, and loses none of its changes', async () => {
+    let failing = true;
+    const faulty = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'query') {
+          return (sql: string, params?: Record<string, unknown>) =>
+            failing && params?.scope_keys !== undefined && Object.values(params).includes('gold')
+              ? Promise.reject(new StoreError('unavailable', 'the store stalled'))
+              : target.query(sql, params);
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const evaluator = streaming(faulty);
+    recorded.length = 0;
+    evaluator.touched(
+      await store_([
+        {
+          type: 'identify',
+          customerId: 'dee',
+          daysAgo: 1,
+          properties: { traits: { plan: 'gold' } },
+        },
+        { type: 'purchase', customerId: 'dee', daysAgo: 1, amount: 10 },
+      ]),
+    );
+    await evaluator.idle();
+    // The gold rule fails, and gold-buyers waits for it; the others go on.
+    expect(
+      evaluator
+        .status()
+        .failing.map((f) => f.segmentId)
+        .sort(),
+    ).toEqual(['gold', 'gold-buyers']);
+    expect(await members('buyers')).toContain('c:dee');
+    expect(recorded.map((c) => c.segmentId)).not.toContain('gold');
+    failing = false;
+    for (let i = 0; i < 100 && evaluator.status().failing.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await evaluator.idle();
+    }
+    expect(evaluator.status()).toMatchObject({ failing: [], pendingKeys: 0 });
+    expect(await members('gold-buyers')).toContain('c:dee');
+    expect(recorded.filter((c) => c.customerId === 'dee').map((c) => c.segmentId)).toEqual(
+      expect.arrayContaining(['buyers', 'gold', 'gold-buyers']),
+    );
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  });
+});

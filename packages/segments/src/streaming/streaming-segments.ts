@@ -1,0 +1,270 @@
+import { lapsedMs } from '@rapport/profiles';
+import { RunStore } from '@rapport/runs';
+import type { SegmentChange } from '@rapport/schemas';
+import { chunkForUrl, type Store } from '@rapport/store';
+import { evaluationOrder, readEvaluableDefinitions } from '../store/evaluation-order.js';
+import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
+import { touchedProfiles } from './scope-keys.js';
+
+/** What it logs to (a pino logger fits). */
+export interface StreamingLogger {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+/** The metrics it keeps (those of @rapport/observability fit). */
+export interface StreamingMetrics {
+  segmentStreamEvaluations: { inc(labels: { outcome: string }): void };
+  segmentStreamSegmentFailures: { inc(labels: { segment: string }): void };
+  segmentStreamChanges: { inc(labels: { change: string }, value: number): void };
+  segmentStreamPending: { set(value: number): void };
+  segmentStreamSeconds: { observe(value: number): void };
+}
+
+export interface StreamingSegmentsOptions {
+  store: Store;
+  /** An identified customer silent for this many days is in the lapsed stage. */
+  lapsedAfterDays: number;
+  /**
+   * Records the changes an evaluation wrote, in order (the outbox, or the change outlets);
+   * resolves once they are durable. A rejection is retried before anything else is evaluated.
+   */
+  record: (changes: readonly SegmentChange[]) => Promise<void>;
+  logger: StreamingLogger;
+  metrics?: StreamingMetrics | undefined;
+  /** Epoch ms now; tests set it. */
+  clock?: () => number;
+  /** Waits between retries after a failure: doubling from `min` to `max` ms. Default 200–10 000. */
+  retryMs?: { min: number; max: number };
+}
+
+/** Where streaming evaluation stands, for /readyz. */
+export interface StreamingStatus {
+  pendingKeys: number;
+  /** Segments whose evaluation failed for some profiles, retried, with the last reason. */
+  failing: { segmentId: string; profiles: number; reason: string }[];
+  /** Why the last whole evaluation failed, while it has not succeeded since. */
+  lastError: string | null;
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Streaming segment evaluation: the customer keys of each committed batch are handed to
+ * `touched` (it never waits, so ingest never does); a loop evaluates every segment for the
+ * profiles they make up, with the rule the segments job compiles restricted to those
+ * profiles, writes entries and exits as membership intervals and records them. Evaluations
+ * run one at a time, in the order keys arrived; keys that come in while one runs are
+ * evaluated together next. A failure is retried with backoff: a failed segment keeps its
+ * profiles (and so do the segments referring to it) until it succeeds.
+ */
+export class StreamingSegments {
+  private pending = new Set<string>();
+  /** Profiles each failing segment still owes an evaluation, and why it failed last. */
+  private readonly owed = new Map<string, { keys: Set<string>; reason: string }>();
+  /** Changes written as intervals and not yet recorded. */
+  private unrecorded: SegmentChange[] = [];
+  private tail: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private lastError: string | null = null;
+  private closed = false;
+  private lastAt = 0;
+  private sequence = 0;
+  private readonly clock: () => number;
+  private readonly runs: RunStore;
+
+  constructor(private readonly options: StreamingSegmentsOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.runs = new RunStore(options.store);
+  }
+
+  /** Customer keys (`c:…`, `a:…`) a committed batch stored events under. */
+  touched(customerKeys: Iterable<string>): void {
+    if (this.closed) return;
+    for (const key of customerKeys) this.pending.add(key);
+    this.options.metrics?.segmentStreamPending.set(this.pending.size);
+    this.schedule(0);
+  }
+
+  /**
+   * Evaluates every segment for these profiles now, after what is queued before it; resolves
+   * with the changes it recorded. Rejects when it fails (nothing is retried for the caller).
+   */
+  evaluate(
+    profileKeys: readonly string[],
+    options: { runId?: string } = {},
+  ): Promise<SegmentChange[]> {
+    return this.serial(async () => {
+      await this.flushUnrecorded();
+      const { changes, held } = await this.evaluateKeys(profileKeys, options.runId, new Map());
+      await this.flushUnrecorded();
+      if (held.length > 0) {
+        this.failures++;
+        this.schedule(this.backoff());
+        throw new Error(
+          `segments not evaluated: ${held.map((h) => `${h.segmentId} (${reasonOf(h.error)})`).join('; ')}`,
+        );
+      }
+      return changes;
+    });
+  }
+
+  /** Resolves once everything touched so far is evaluated or failed (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.scheduled || this.pending.size > 0) {
+      await this.tail;
+      if (this.timer !== undefined) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.tail;
+  }
+
+  status(): StreamingStatus {
+    return {
+      pendingKeys: this.pending.size,
+      failing: [...this.owed].map(([segmentId, { keys, reason }]) => ({
+        segmentId,
+        profiles: keys.size,
+        reason,
+      })),
+      lastError: this.lastError,
+    };
+  }
+
+  /** Stops evaluating: what runs finishes; what waits is left to the reconciler. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.tail;
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    const run = () => {
+      this.timer = undefined;
+      void this.serial(() => this.drain());
+    };
+    if (delayMs === 0) setImmediate(run);
+    else this.timer = setTimeout(run, delayMs);
+  }
+
+  private async drain(): Promise<void> {
+    this.scheduled = false;
+    if (this.closed) return;
+    const taken = this.pending;
+    this.pending = new Set();
+    const started = performance.now();
+    try {
+      await this.flushUnrecorded();
+      const profiles = await touchedProfiles(this.options.store, taken);
+      const owed = new Map(this.owed);
+      this.owed.clear();
+      const { held } = await this.evaluateKeys(profiles, undefined, owed);
+      await this.flushUnrecorded();
+      this.options.metrics?.segmentStreamEvaluations.inc({
+        outcome: held.length === 0 ? 'ok' : 'failed',
+      });
+      this.lastError = null;
+      if (held.length === 0 && this.owed.size === 0) this.failures = 0;
+      else this.failures++;
+    } catch (error) {
+      // Nothing of it is lost: the keys go back, to be evaluated with what came since.
+      for (const key of taken) this.pending.add(key);
+      this.failures++;
+      this.lastError = reasonOf(error);
+      this.options.metrics?.segmentStreamEvaluations.inc({ outcome: 'failed' });
+      this.options.logger.warn({ err: error }, 'streaming segment evaluation failed; retrying');
+    }
+    this.options.metrics?.segmentStreamSeconds.observe((performance.now() - started) / 1000);
+    this.options.metrics?.segmentStreamPending.set(this.pending.size);
+    if (this.pending.size > 0 || this.owed.size > 0) this.schedule(this.backoff());
+  }
+
+  private backoff(): number {
+    if (this.failures === 0) return 0;
+    const { min, max } = this.options.retryMs ?? { min: 200, max: 10_000 };
+    return Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
+  }
+
+  /** Evaluates the keys (and what failing segments owe) chunk by chunk. */
+  private async evaluateKeys(
+    profileKeys: readonly string[],
+    runId: string | undefined,
+    owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
+  ) {
+    const { store } = this.options;
+    const { ordered } = evaluationOrder(await readEvaluableDefinitions(store));
+    const all = new Set(profileKeys);
+    for (const { keys } of owed.values()) for (const key of keys) all.add(key);
+    const at = this.nextAt();
+    const id = runId ?? `stream-${at}-${++this.sequence}`;
+    const profile = await this.profileParams();
+    const changes: SegmentChange[] = [];
+    const held: { segmentId: string; error: unknown }[] = [];
+    for (const keys of chunkForUrl([...all].sort())) {
+      const result = await evaluateProfiles({ store, keys, ordered, at, runId: id, profile });
+      changes.push(...result.changes);
+      this.unrecorded.push(...result.changes);
+      for (const failure of result.held) {
+        held.push(failure);
+        const entry = this.owed.get(failure.segmentId) ?? { keys: new Set(), reason: '' };
+        keys.forEach((key) => entry.keys.add(key));
+        entry.reason = reasonOf(failure.error);
+        this.owed.set(failure.segmentId, entry);
+        this.options.metrics?.segmentStreamSegmentFailures.inc({ segment: failure.segmentId });
+      }
+    }
+    for (const { segmentId, error } of held) {
+      this.options.logger.warn(
+        { segment: segmentId, reason: reasonOf(error) },
+        'segment not evaluated; retrying',
+      );
+    }
+    return { changes, held };
+  }
+
+  /** Records the changes written and not yet recorded, in order; throws if it cannot. */
+  private async flushUnrecorded(): Promise<void> {
+    if (this.unrecorded.length === 0) return;
+    const changes = this.unrecorded;
+    await this.options.record(changes);
+    this.unrecorded = this.unrecorded.slice(changes.length);
+    for (const change of ['entered', 'exited'] as const) {
+      const n = changes.filter((c) => c.change === change).length;
+      if (n > 0) this.options.metrics?.segmentStreamChanges.inc({ change }, n);
+    }
+  }
+
+  /** Strictly increasing evaluation times: an interval's key holds its entry time. */
+  private nextAt(): number {
+    this.lastAt = Math.max(this.clock(), this.lastAt + 1);
+    return this.lastAt;
+  }
+
+  private async profileParams(): Promise<ProfileRowParams> {
+    const [rfmRun, clvRun, clustersRun] = await Promise.all(
+      ['rfm', 'clv', 'clusters'].map(
+        async (job) => (await this.runs.latestSucceeded(job))?.runId ?? '',
+      ),
+    );
+    return {
+      lapsedMs: lapsedMs(this.options.lapsedAfterDays),
+      rfmRun: rfmRun ?? '',
+      clvRun: clvRun ?? '',
+      clustersRun: clustersRun ?? '',
+    };
+  }
+}
