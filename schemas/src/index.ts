@@ -12,3 +12,4 @@ export * from './segments.js';
 export * from './clusters.js';
 export * from './run-summaries.js';
 export * from './instant.js';
+export * from './reports.js';

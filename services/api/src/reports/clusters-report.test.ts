@@ -126,7 +126,12 @@ beforeAll(async () => {
     readiness: [],
     title: 'test',
   });
-  await app.register(reportRoutes, { store: test.store, latest, currency: 'USD' });
+  await app.register(reportRoutes, {
+    store: test.store,
+    latest,
+    currency: 'USD',
+    profiles: { lifecycle: { lapsedAfterDays: 90 } },
+  });
   await app.ready();
 });
 afterAll(async () => {

@@ -13,14 +13,16 @@ import type { LatestRuns } from '@rapport/runs';
 import { readClustersReport } from './clusters-report.js';
 import { readClvReport } from './clv-report.js';
 import { readRfmReport } from './rfm-report.js';
+import { marketingRoutes, type MarketingRoutesOptions } from './marketing-routes.js';
 
-export interface ReportRoutesOptions {
+export interface ReportRoutesOptions extends MarketingRoutesOptions {
   store: Store;
   latest: LatestRuns;
   currency: string;
 }
 
 export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (app, options) => {
+  await app.register(marketingRoutes, options);
   app.get(
     '/v1/reports/rfm',
     {

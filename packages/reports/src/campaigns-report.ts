@@ -1,0 +1,132 @@
+import type { CampaignFunnel, CampaignsReport } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { profiledEventsSql } from './profiled-events-sql.js';
+import { DAY_MS, FROM, num, ratio, resolveRange, round2, TO } from './report-range.js';
+
+export interface CampaignsReportInput {
+  from?: string | undefined;
+  to?: string | undefined;
+  campaign?: string | undefined;
+  attributionDays: number;
+  currency: string;
+}
+
+const ACTIONS = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'];
+
+const EMAILS = `(SELECT profile, JSONExtractString(properties, 'campaignId') AS campaign,
+        JSONExtractString(properties, 'action') AS action, timestamp
+    FROM (${profiledEventsSql("e.type = 'email'")}))`;
+
+/**
+ * Campaigns whose first send falls in [`{from:Int64}`, `{to:Int64}`) (only
+ * `{campaign:String}` unless ''), with the recipients who reached each step of the funnel, at
+ * whatever time they did.
+ */
+const FUNNEL_SQL = `
+    SELECT campaign, toUnixTimestamp64Milli(minIf(timestamp, action = 'sent')) AS first_sent,
+        ${ACTIONS.map((action) => `uniqExactIf(profile, action = '${action}') AS ${action}`).join(', ')}
+    FROM ${EMAILS}
+    WHERE {campaign:String} = '' OR campaign = {campaign:String}
+    GROUP BY campaign
+    HAVING countIf(action = 'sent') > 0
+        AND minIf(timestamp, action = 'sent') >= ${FROM} AND minIf(timestamp, action = 'sent') < ${TO}
+    ORDER BY first_sent, campaign`;
+
+/**
+ * Last-click attribution: each order goes to the campaign whose email the customer clicked
+ * last at or before it, if that click is at most `{windowMs:Int64}` older.
+ */
+const ATTRIBUTED_SQL = `
+    SELECT c.campaign AS campaign, uniqExact(p.profile) AS ordered, count() AS orders,
+        toFloat64(sum(p.amount)) AS revenue
+    FROM (SELECT profile, timestamp, amount FROM (${profiledEventsSql("e.type = 'purchase'")})) AS p
+    ASOF INNER JOIN (
+        SELECT profile, campaign, timestamp FROM ${EMAILS} WHERE action = 'clicked'
+    ) AS c ON p.profile = c.profile AND p.timestamp >= c.timestamp
+    WHERE p.timestamp <= c.timestamp + toIntervalMillisecond({windowMs:Int64})
+        AND c.campaign IN {campaigns:Array(String)}
+    GROUP BY campaign`;
+
+type Counts = Omit<CampaignFunnel, 'rates'>;
+
+function withRates(counts: Counts): CampaignFunnel {
+  return {
+    ...counts,
+    rates: {
+      delivery: ratio(counts.delivered, counts.sent),
+      open: ratio(counts.opened, counts.delivered),
+      click: ratio(counts.clicked, counts.delivered),
+      clickToOpen: ratio(counts.clicked, counts.opened),
+      order: ratio(counts.ordered, counts.clicked),
+      bounce: ratio(counts.bounced, counts.sent),
+      unsubscribe: ratio(counts.unsubscribed, counts.delivered),
+      complaint: ratio(counts.complained, counts.delivered),
+    },
+  };
+}
+
+/** The email funnel of each campaign sent in the period, with the orders it brought. */
+export async function readCampaignsReport(
+  store: Store,
+  input: CampaignsReportInput,
+): Promise<CampaignsReport> {
+  const range = await resolveRange(store, input);
+  const rows = await store.query<Record<string, unknown> & { campaign: string }>(FUNNEL_SQL, {
+    ...range,
+    campaign: input.campaign ?? '',
+  });
+  const attributed =
+    rows.length === 0
+      ? []
+      : await store.query<{
+          campaign: string;
+          ordered: unknown;
+          orders: unknown;
+          revenue: unknown;
+        }>(ATTRIBUTED_SQL, {
+          windowMs: input.attributionDays * DAY_MS,
+          campaigns: rows.map((row) => row.campaign),
+        });
+  const byCampaign = new Map(attributed.map((row) => [row.campaign, row]));
+  const campaigns = rows.map((row) => {
+    const orders = byCampaign.get(row.campaign);
+    const counts: Counts = {
+      sent: num(row.sent),
+      delivered: num(row.delivered),
+      opened: num(row.opened),
+      clicked: num(row.clicked),
+      ordered: num(orders?.ordered),
+      bounced: num(row.bounced),
+      unsubscribed: num(row.unsubscribed),
+      complained: num(row.complained),
+      orders: num(orders?.orders),
+      revenue: round2(num(orders?.revenue)),
+    };
+    return {
+      campaignId: row.campaign,
+      firstSentAt: new Date(num(row.first_sent)).toISOString(),
+      ...withRates(counts),
+    };
+  });
+  const total = (key: keyof Counts) => campaigns.reduce((sum, campaign) => sum + campaign[key], 0);
+  const totals = withRates({
+    sent: total('sent'),
+    delivered: total('delivered'),
+    opened: total('opened'),
+    clicked: total('clicked'),
+    ordered: total('ordered'),
+    bounced: total('bounced'),
+    unsubscribed: total('unsubscribed'),
+    complained: total('complained'),
+    orders: total('orders'),
+    revenue: round2(total('revenue')),
+  });
+  return {
+    from: new Date(range.from).toISOString(),
+    to: new Date(range.to).toISOString(),
+    attributionDays: input.attributionDays,
+    currency: input.currency,
+    totals,
+    campaigns,
+  };
+}
