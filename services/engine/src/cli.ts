@@ -8,10 +8,21 @@ import { listJobsCommand, runJobCommand } from './commands/jobs.js';
 import { registerDistributedCommands, serviceAction } from './commands/distributed.js';
 import { createEngine } from './engine.js';
 import { armShutdownDeadline } from './shutdown.js';
+import { removeEngineAddress, writeEngineAddress } from './engine-address.js';
+import { defaultEngineUrl, findEngine } from './commands/client.js';
 
-function configure(): { config: Config; logger: Logger } {
+/**
+ * Config and logger. Servers log JSON lines on stdout; a command that prints its own answer
+ * (`jobs run`, `jobs list`) logs on stderr, warnings and worse unless RAPPORT_LOG_LEVEL says.
+ */
+function configure(use: 'server' | 'command' = 'server'): { config: Config; logger: Logger } {
   try {
     const config = loadConfig();
+    if (use === 'command') {
+      const level = process.env.RAPPORT_LOG_LEVEL ? config.logLevel : 'warn';
+      const destination = { write: (line: string) => process.stderr.write(line) };
+      return { config, logger: createLogger({ level, destination }) };
+    }
     const destination = stdoutLogDestination();
     return { config, logger: createLogger({ level: config.logLevel, destination }) };
   } catch (error) {
@@ -35,6 +46,7 @@ async function start() {
       ),
     );
     logger.info({ signal }, 'shutting down: finishing requests and writing queued events');
+    if (config.store.mode === 'embedded') removeEngineAddress(config.store.dataDir);
     engine.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -54,6 +66,8 @@ async function start() {
   }
   const address = await engine.app.listen({ host: config.http.host, port: config.http.port });
   const where = config.store.mode === 'embedded' ? config.store.dataDir : config.store.url;
+  // So that `rapport demo` and `rapport jobs …` run here find this engine by themselves.
+  if (config.store.mode === 'embedded') writeEngineAddress(config.store.dataDir, address);
   logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
 }
 
@@ -120,6 +134,16 @@ const whole = (name: string) => (value: string) => {
   return number;
 };
 
+/** `--end`: "now", a date (its last second, UTC) or a date-time. */
+function demoEnd(value: string): Date {
+  if (value === 'now') return new Date();
+  const end = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59Z` : value);
+  if (Number.isNaN(end.getTime())) {
+    throw new Error(`--end ${value}: not a date (try 2024-12-31, 2025-06-30T12:00:00Z or now)`);
+  }
+  return end;
+}
+
 program
   .command('demo')
   .description(
@@ -137,8 +161,15 @@ program
     whole('--seed'),
     1,
   )
-  .option('--end <date>', 'the generated two years end at this date', 'now')
-  .option('--url <url>', 'the engine', `http://127.0.0.1:${process.env.RAPPORT_PORT ?? 8080}`)
+  .option(
+    '--end <date>',
+    'the generated two years end at this date (a date means its end, UTC; "now" for today)',
+    '2024-12-31',
+  )
+  .option(
+    '--url <url>',
+    'the engine (default: env RAPPORT_URL, else the engine running on RAPPORT_DATA_DIR, else http://127.0.0.1:8080)',
+  )
   .option('--api-key <key>', 'API key with the ingest scope (env RAPPORT_API_KEY)')
   .option('--concurrency <n>', 'requests in flight', whole('--concurrency'), 4)
   .action(
@@ -146,15 +177,14 @@ program
       customers: number;
       seed: number;
       end: string;
-      url: string;
+      url?: string;
       apiKey?: string;
       concurrency: number;
     }) => {
-      const end = options.end === 'now' ? new Date() : new Date(options.end);
-      if (Number.isNaN(end.getTime())) throw new Error(`--end ${options.end}: not a date`);
-      const apiKey = options.apiKey ?? process.env.RAPPORT_API_KEY;
+      const end = demoEnd(options.end);
+      const { url, apiKey } = findEngine(options);
       await runDemo({
-        url: options.url,
+        url: url ?? defaultEngineUrl(),
         customers: options.customers,
         seed: options.seed,
         concurrency: options.concurrency,
@@ -164,16 +194,23 @@ program
     },
   );
 
+const URL_HELP =
+  'a running engine to ask (default: env RAPPORT_URL, else the engine running on RAPPORT_DATA_DIR, else open the store here)';
+const KEY_HELP = 'API key for the engine (env RAPPORT_API_KEY)';
+
 const jobs = program
   .command('jobs')
-  .description('run and inspect batch jobs (rfm, …)')
-  .option('--url <url>', 'a running engine to ask (default: open the store here; env RAPPORT_URL)')
-  .option('--api-key <key>', 'API key for --url (env RAPPORT_API_KEY)');
+  .description('run and inspect batch jobs (rfm, clv, segments, clusters)')
+  .option('--url <url>', URL_HELP)
+  .option('--api-key <key>', KEY_HELP);
 
-const remote = () => {
-  const options = jobs.opts<{ url?: string; apiKey?: string }>();
-  const url = options.url ?? process.env.RAPPORT_URL;
-  const apiKey = options.apiKey ?? process.env.RAPPORT_API_KEY;
+/** The engine to ask: options after the subcommand, then before it, then as found. */
+const remote = (own: { url?: string; apiKey?: string }) => {
+  const parent = jobs.opts<{ url?: string; apiKey?: string }>();
+  const { url, apiKey } = findEngine({
+    ...((own.url ?? parent.url) ? { url: own.url ?? parent.url } : {}),
+    ...((own.apiKey ?? parent.apiKey) ? { apiKey: own.apiKey ?? parent.apiKey } : {}),
+  });
   return { ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) };
 };
 
@@ -182,18 +219,25 @@ jobs
   .description('run a job in the foreground with a progress bar and print its summary')
   .option('--as-of <date>', 'the date or date-time the job computes as of (default: now)')
   .option('--param <key=value...>', 'other job parameters')
-  .action(async (name: string, options: { asOf?: string; param?: string[] }) => {
-    const params: Record<string, unknown> = {};
-    for (const pair of options.param ?? []) {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`--param ${pair}: expected key=value`);
-      const value = pair.slice(at + 1);
-      params[pair.slice(0, at)] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-    }
-    if (options.asOf !== undefined) params.asOf = options.asOf;
-    const ok = await runJobCommand(name, params, { ...configure(), ...remote() });
-    process.exitCode = ok ? 0 : 1;
-  });
+  .option('--url <url>', URL_HELP)
+  .option('--api-key <key>', KEY_HELP)
+  .action(
+    async (
+      name: string,
+      options: { asOf?: string; param?: string[]; url?: string; apiKey?: string },
+    ) => {
+      const params: Record<string, unknown> = {};
+      for (const pair of options.param ?? []) {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--param ${pair}: expected key=value`);
+        const value = pair.slice(at + 1);
+        params[pair.slice(0, at)] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+      }
+      if (options.asOf !== undefined) params.asOf = options.asOf;
+      const ok = await runJobCommand(name, params, { ...configure('command'), ...remote(options) });
+      process.exitCode = ok ? 0 : 1;
+    },
+  );
 
 jobs
   .command('serve', { isDefault: true })
@@ -205,7 +249,11 @@ jobs
 jobs
   .command('list')
   .description('jobs, their schedules and last runs')
-  .action(() => listJobsCommand({ ...configure(), ...remote() }));
+  .option('--url <url>', URL_HELP)
+  .option('--api-key <key>', KEY_HELP)
+  .action((options: { url?: string; apiKey?: string }) =>
+    listJobsCommand({ ...configure('command'), ...remote(options) }),
+  );
 
 registerDistributedCommands(program, configure);
 

@@ -1,7 +1,8 @@
-import { ingestResponseSchema, type IngestResponse } from '@rapport/schemas';
+import { ingestResponseSchema, type EventInput, type IngestResponse } from '@rapport/schemas';
 import { generateCustomers, type GeneratorOptions } from '@rapport/testkit';
 import cliProgress from 'cli-progress';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { keyAdvice } from './client.js';
 
 /** Loads generated demo data into a running engine over its ingest API. */
 
@@ -102,7 +103,66 @@ async function checkReachable(root: string): Promise<void> {
     await response.body?.cancel();
   } catch (error) {
     const reason = String(error instanceof Error ? (error.cause ?? error) : error);
-    throw new DemoError(`no engine answers at ${root} (${reason}); start one with "rapport start"`);
+    throw new DemoError(
+      `no engine answers at ${root} (${reason}): start one with "npx rapport start" (or "npm start") in another terminal, or pass the address of a running one with --url http://host:port`,
+    );
+  }
+}
+
+/**
+ * Same seed, same customer ids and event ids; but the events themselves depend on the period
+ * too. Loading a seed again with another `--end` would give known customers a second history
+ * under ids already taken: every event would be dropped as a duplicate, or, for ids not taken
+ * before, two histories would mix. So before sending anything, the first identified person's
+ * stored timeline is compared with the one this run would send, and a difference stops the run.
+ */
+async function checkSameData(
+  root: string,
+  options: DemoOptions,
+  headers: Record<string, string>,
+  stderr: NodeJS.WritableStream,
+): Promise<void> {
+  let probe: EventInput[] | undefined;
+  let customerId: string | undefined;
+  for (const person of generateCustomers({
+    ...options.generator,
+    seed: options.seed,
+    customers: Math.min(options.customers, 200),
+  })) {
+    if (person.truth.customerId !== undefined) {
+      probe = person.events;
+      customerId = person.truth.customerId;
+      break;
+    }
+  }
+  if (probe === undefined || customerId === undefined) return;
+  const response = await fetch(
+    `${root}/v1/customers/${encodeURIComponent(customerId)}/events?limit=1000`,
+    { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+  );
+  if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel();
+    stderr.write(
+      `demo: could not check whether this engine already holds seed ${options.seed} generated with another --end (the key cannot read customers); a second load must use the same --end\n`,
+    );
+    return;
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return;
+  }
+  const stored = (await response.json()) as { events?: { eventId: string; timestamp: string }[] };
+  const generated = new Map(probe.map((event) => [event.eventId, Date.parse(event.timestamp)]));
+  const differs = (stored.events ?? []).some((event) => {
+    const at = generated.get(event.eventId);
+    return (
+      event.eventId.startsWith('g-') && (at === undefined || at !== Date.parse(event.timestamp))
+    );
+  });
+  if (differs) {
+    throw new DemoError(
+      `this engine already holds demo data of seed ${options.seed} generated for another period (${customerId}'s events differ): loading it again with this --end would mix two histories under the same ids. Load it with the --end used before, choose another --seed, or start the engine on an empty data directory (RAPPORT_DATA_DIR)`,
+    );
   }
 }
 
@@ -135,6 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const stdout = options.stdout ?? process.stdout;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+  await checkSameData(root, options, headers, stderr);
 
   const started = performance.now();
   const summary: DemoSummary = {
@@ -209,8 +270,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       // A 400 with the ingest answer means every event of the batch was judged and rejected;
       // anything else but a 2xx is a problem retrying will not fix.
       if (answer && (response.ok || response.status === 400)) return answer;
+      const advice =
+        response.status === 401 || response.status === 403
+          ? `\n${keyAdvice(response.status, options.apiKey !== undefined)} (the key needs the "ingest" scope)`
+          : '';
       throw new DemoError(
-        `POST ${endpoint} answered ${response.status} ${response.statusText} (batch ${batch.number}, ${batch.events} events):\n${text}`,
+        `POST ${endpoint} answered ${response.status} ${response.statusText} (batch ${batch.number}, ${batch.events} events):\n${text}${advice}`,
       );
     }
   }

@@ -6,6 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Metrics, type Logger } from '@rapport/observability';
 import { openChangeOutlets } from '../change-sinks.js';
 import { createJobs } from '../job-registry.js';
+import { keyAdvice } from './client.js';
 
 export interface JobCommandOptions {
   /** A running engine to ask instead of opening the store here. */
@@ -58,9 +59,41 @@ async function request<T>(options: JobCommandOptions, path: string, init: Reques
       ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
     },
   });
-  const body = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  const text = await response.text();
+  let body: (T & { message?: string }) | undefined;
+  try {
+    body = JSON.parse(text) as T & { message?: string };
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok || body === undefined) {
+    const said = body?.message ?? (text.trim() || response.statusText);
+    const advice =
+      response.status === 401 || response.status === 403
+        ? `; ${keyAdvice(response.status, options.apiKey !== undefined)}`
+        : '';
+    throw new Error(
+      `${init.method ?? 'GET'} ${path} answered ${response.status}: ${said}${advice}`,
+    );
+  }
   return body;
+}
+
+/**
+ * Opens the store here; when another process (a running engine) holds it, says how to ask
+ * that engine instead of printing the store's own error.
+ */
+async function openLocalStore(config: Config) {
+  try {
+    return await openStore(config.store);
+  } catch (error) {
+    if (config.store.mode === 'embedded' && /Cannot lock file|code: 76\b/i.test(String(error))) {
+      throw new Error(
+        `the data directory ${config.store.dataDir} is in use by another process, most likely a running engine: ask it with --url http://127.0.0.1:8080 (its address; or set RAPPORT_URL), or stop it first`,
+      );
+    }
+    throw error;
+  }
 }
 
 async function runRemotely(
@@ -89,7 +122,7 @@ async function runLocally(
   params: Record<string, unknown>,
   context: { config: Config; logger: Logger },
 ) {
-  const store = await openStore(context.config.store);
+  const store = await openLocalStore(context.config);
   const outlets = openChangeOutlets({ ...context, metrics: new Metrics() });
   try {
     await migrate(store, migrationsDir, context.logger);
@@ -137,7 +170,7 @@ export async function listJobsCommand(
   if (context.url !== undefined) {
     listing = await request<Listing>(context, '/v1/jobs');
   } else {
-    const store = await openStore(context.config.store);
+    const store = await openLocalStore(context.config);
     try {
       await migrate(store, migrationsDir, context.logger);
       // Listing only: the jobs' change sinks are never used.
