@@ -35,9 +35,11 @@ describe('API keys and scopes', () => {
     expect(missing.statusCode).toBe(401);
     expect(missing.headers['www-authenticate']).toMatch(/Bearer/);
     expect(missing.json().message).toMatch(/"ingest" scope is required/);
+    expect(missing.json().message).toMatch(/Authorization: Bearer <key>" or "x-api-key: <key>/);
+    expect(missing.json().requestId).toEqual(expect.any(String));
     const wrong = await postEvent(bearer('not-a-real-key-000'));
     expect(wrong.statusCode).toBe(401);
-    expect(wrong.json().message).toBe('the API key is not valid');
+    expect(wrong.json().message).toMatch(/^the API key is not valid: send one of the keys/);
   });
 
   it('answers 403 naming the scope when the key lacks it', async () => {
@@ -66,6 +68,33 @@ describe('API keys and scopes', () => {
     expect(
       (await engine.app.inject({ url: '/docs/json', headers: bearer(ANALYST) })).statusCode,
     ).toBe(200);
+  });
+
+  it('opens the docs in a browser, which sends no key, and documents both ways to send one', async () => {
+    const page = await engine.app.inject({ url: '/docs' });
+    expect(page.statusCode).toBeLessThan(400);
+    const ui = await engine.app.inject({ url: '/docs/static/index.html' });
+    expect(ui.statusCode).toBe(200);
+    const css = await engine.app.inject({ url: '/docs/static/swagger-ui.css' });
+    expect(css.statusCode).toBe(200);
+    const document = await engine.app.inject({ url: '/docs/json' });
+    expect(document.statusCode).toBe(200);
+    const openapi = document.json<{
+      components: { securitySchemes: Record<string, { type: string; name?: string }> };
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
+    expect(openapi.components.securitySchemes).toMatchObject({
+      bearer: { type: 'http' },
+      apiKey: { type: 'apiKey', name: 'x-api-key' },
+    });
+    const events = openapi.paths['/v1/events']?.post?.responses ?? {};
+    expect(Object.keys(events)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '403', '413', '415', '429']),
+    );
+    const runs = openapi.paths['/v1/jobs/{name}/runs']?.post?.responses ?? {};
+    expect(Object.keys(runs)).toEqual(expect.arrayContaining(['202', '401', '403', '409']));
+    const health = openapi.paths['/healthz']?.get?.responses ?? {};
+    expect(Object.keys(health)).not.toContain('401');
   });
 
   it('lets an admin key do everything', async () => {

@@ -38,8 +38,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
 export function scopeOf(request: FastifyRequest): RouteScope {
   const declared = request.routeOptions.config?.scope;
   if (declared) return declared;
-  // Routes added by the OpenAPI UI plugin cannot carry config: docs are for readers.
-  return request.routeOptions.url?.startsWith('/docs') ? 'read' : 'admin';
+  // Routes added by the OpenAPI UI plugin cannot carry config. The UI, its assets and the
+  // document describe the API and hold no data; a browser cannot send a key for them, and the
+  // UI's "Authorize" button takes the key its requests need.
+  return request.routeOptions.url?.startsWith('/docs') ? 'public' : 'admin';
 }
 
 /**
@@ -61,16 +63,25 @@ export function installAuth(app: FastifyInstance, keys: readonly ApiKey[]): void
     if (presented === undefined) {
       throw new HttpError(
         401,
-        `an API key with the "${scope}" scope is required: send Authorization: Bearer <key>`,
+        `an API key with the "${scope}" scope is required: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"`,
         challenge,
       );
     }
     const candidate = digest(presented);
     const key = known.find((entry) => timingSafeEqual(entry.digest, candidate));
-    if (!key) throw new HttpError(401, 'the API key is not valid', challenge);
+    if (!key) {
+      throw new HttpError(
+        401,
+        'the API key is not valid: send one of the keys in RAPPORT_API_KEYS, as "Authorization: Bearer <key>" or "x-api-key: <key>"',
+        challenge,
+      );
+    }
     request.apiKeyName = key.name;
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) {
-      throw new HttpError(403, `this API key lacks the "${scope}" scope this route needs`);
+      throw new HttpError(
+        403,
+        `this API key lacks the "${scope}" scope this route needs: use a key with "${scope}" or "admin"`,
+      );
     }
   });
 }

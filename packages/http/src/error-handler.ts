@@ -1,4 +1,6 @@
 import { STATUS_CODES } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from './http-error.js';
@@ -57,4 +59,48 @@ export function installErrorHandlers(app: FastifyInstance): void {
       requestId: request.id,
     }),
   );
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'the request took too long to arrive' },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    message: 'the request headers are too large (at most 16 KiB together)',
+  },
+  HPE_INVALID_URL: {
+    status: 400,
+    message:
+      'the URL holds a character URLs cannot carry as is (a space, a non-ASCII letter such as "…" or "é"): percent-encode it, e.g. ?email=ada%40example.com, or let curl do it with -G --data-urlencode "email=…"',
+  },
+};
+
+/**
+ * Answers a request Node could not parse as HTTP (the router never sees it) in the one error
+ * shape, saying what was wrong and with a request id to quote, instead of "Client Error".
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[error.code ?? ''];
+  const statusCode = known?.status ?? 400;
+  const requestId = randomUUID();
+  const message =
+    known?.message ??
+    `the request is not valid HTTP (${error.code ?? 'parse error'}): ${error.message}`;
+  this.log.info({ reqId: requestId, statusCode, code: error.code, message }, 'request refused');
+  const body = JSON.stringify({
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    requestId,
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -44,7 +44,9 @@ export class JobRunningError extends Error {
     readonly job: string,
     readonly runId: string,
   ) {
-    super(`job ${job} is already running as run ${runId}`);
+    super(
+      `job ${job} is already running as run ${runId}: follow it at GET /v1/jobs/runs/${runId}, and start another once it has finished`,
+    );
   }
 }
 

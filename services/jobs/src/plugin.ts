@@ -20,6 +20,22 @@ export interface JobsPluginOptions {
 export const jobsPlugin: FastifyPluginAsyncZod<JobsPluginOptions> = async (app, options) => {
   const { runner } = options;
 
+  // A run needs no parameters, so an empty body (curl -X POST, with or without a JSON content
+  // type) means none; anything else is parsed as the default JSON parser does.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (request, body: string | Buffer, done) => {
+      if (body.length === 0 || String(body).trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      void json(request, String(body), done);
+    },
+  );
+
   app.get(
     '/v1/jobs',
     {
@@ -58,10 +74,15 @@ export const jobsPlugin: FastifyPluginAsyncZod<JobsPluginOptions> = async (app, 
         tags: ['jobs'],
         summary: 'Start a run of a job',
         description:
-          'Answers 202 with the run at once; 409 with the running run id if the job is running.',
+          'Answers 202 with the run at once; 409 with the running run id if the job is running. The body holds the parameters (`{ "asOf": "2024-12-31" }`); none, or an empty body, runs with the defaults.',
         params: z.object({ name: z.string().max(64) }),
-        body: z.record(z.string(), z.unknown()).optional(),
-        response: { 202: runRecordSchema, 400: errorResponseSchema, 404: errorResponseSchema },
+        body: z.record(z.string(), z.unknown()).nullish(),
+        response: {
+          202: runRecordSchema,
+          400: errorResponseSchema.describe('a parameter is not valid; the message names it'),
+          404: errorResponseSchema.describe('no job of that name; the message lists the jobs'),
+          409: errorResponseSchema.describe('a run of this job is going; the message names it'),
+        },
       },
     },
     async (request, reply) => {
