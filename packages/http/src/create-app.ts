@@ -11,7 +11,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
-import { installErrorHandlers } from './error-handler.js';
+import { installErrorHandlers, clientErrorHandler } from './error-handler.js';
+import { documentCommonErrors, isDocumentationOnly } from './openapi-responses.js';
 import { registerOpsRoutes, type ReadinessCheck } from './ops-routes.js';
 
 export type App = FastifyInstance;
@@ -40,10 +41,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     bodyLimit: options.config.ingest.maxBodyBytes,
     // Keep-alive connections must not hold a graceful shutdown open.
     forceCloseConnections: 'idle',
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler((route) =>
+    isDocumentationOnly(route.schema)
+      ? (data: unknown) => JSON.stringify(data)
+      : serializerCompiler(route as Parameters<typeof serializerCompiler>[0]),
+  );
   installErrorHandlers(app);
+  documentCommonErrors(app);
 
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -63,13 +70,21 @@ export async function createApp(options: AppOptions): Promise<App> {
     openapi: {
       info: { title: options.title, version: '1' },
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+        // Either one: the same keys (RAPPORT_API_KEYS) in either header.
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key>' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
       },
-      security: [{ apiKey: [] }],
+      security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The UI's "Authorize" button takes a key for "Try it out"; it is kept across reloads.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: true },
+  });
 
   installAuth(app, options.config.apiKeys);
   registerOpsRoutes(app, { metrics: options.metrics, readiness: options.readiness });
