@@ -303,4 +303,10 @@ describe('mapSegmentMessage: envelope', () => {
   it('names userId when a message has neither userId nor anonymousId', () => {
     expect(paths({ ...track('E', {}), userId: undefined })).toEqual(['userId']);
   });
+
+  it('reads null ids as none, as analytics.js sends them for a user not yet identified', () => {
+    const event = stored({ ...track('E', {}), userId: null, anonymousId: 'anon-3' });
+    expect(event).toMatchObject({ customer_id: '', anonymous_id: 'anon-3' });
+    expect(paths({ ...track('E', {}), userId: null })).toEqual(['userId']);
+  });
 });

@@ -61,7 +61,9 @@ const SEGMENT_CHANNELS: Readonly<Record<string, string>> = { browser: 'web', mob
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const idText = (value: unknown) => (typeof value === 'number' ? String(value) : value);
+/** An id as text; null, which analytics.js sends for a user it does not know yet, is none. */
+const idText = (value: unknown) =>
+  value === null ? undefined : typeof value === 'number' ? String(value) : value;
 
 /** messageId is the idempotency key; one longer than an eventId is hashed, so it still is. */
 function eventIdOf(messageId: unknown): unknown {
@@ -104,9 +106,9 @@ function contextOf(message: Json, options: SegmentMapOptions, call: SegmentCall)
 
 /** Segment's rule: timestamp = receivedAt − (sentAt − originalTimestamp), as the native one. */
 function timeOf(message: Json, options: SegmentMapOptions) {
-  const field = message.timestamp !== undefined ? 'timestamp' : 'originalTimestamp';
+  const field = message.timestamp != null ? 'timestamp' : 'originalTimestamp';
   const sent = message.sentAt ?? options.batchSentAt;
-  if (message[field] === undefined) {
+  if (message[field] == null) {
     // Nothing says when it happened: when it was received, with no skew to correct.
     return { field, time: { timestamp: new Date(options.receivedAt).toISOString() } };
   }
