@@ -222,6 +222,16 @@ describe('Segment HTTP API', () => {
     ]);
   });
 
+  it('documents the long routes in the OpenAPI document', async () => {
+    const docs = await engine.app.inject({
+      url: '/docs/json',
+      headers: { authorization: `Bearer ${READER}` },
+    });
+    const paths = Object.keys(docs.json<{ paths: Record<string, unknown> }>().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/v1/batch', '/v1/track', '/v1/alias']));
+    expect(paths).not.toContain('/v1/t');
+  });
+
   it('needs an ingest key as the basic-auth user name, and answers browsers preflights', async () => {
     expect((await post('/v1/track', message(300), {} as never)).statusCode).toBe(401);
     expect((await post('/v1/track', message(301), basic('unknown-key-00000'))).statusCode).toBe(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,14 +69,19 @@ async function serveSite(apiHost: string): Promise<Server> {
   return server;
 }
 
+const CHROMIUM = '/usr/bin/chromium';
+
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`this test drives Debian's Chromium at ${CHROMIUM}: apt-get install chromium`);
+  }
   engine = await startTestEngine({ RAPPORT_API_KEYS: `${WRITE_KEY}:ingest` });
   const rapport = new URL(await engine.app.listen({ host: '127.0.0.1', port: 0 }));
   rapportHost = rapport.host;
   site = await serveSite(`${rapport.host}/v1`);
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking'],
   });
