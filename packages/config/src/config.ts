@@ -10,6 +10,7 @@ import {
   type KafkaConfig,
 } from './distributed-env.js';
 import { envSchema, type ApiKey } from './env-schema.js';
+import { limitsConfigOf, type LimitsConfig } from './limits-env.js';
 import { providerConfigOf, type ProviderConfig } from './provider-env.js';
 import { webhookConfigOf, webhookProblems, type WebhookConfig } from './webhook-env.js';
 
@@ -46,6 +47,8 @@ export interface Config {
   readonly kafka?: KafkaConfig;
   /** Segment change webhooks, when RAPPORT_WEBHOOK_URLS lists any. */
   readonly webhooks: WebhookConfig | undefined;
+  /** Rate limits, timeouts, the connection cap and the heavy-query queue. */
+  readonly limits: LimitsConfig;
   /** Keys that email providers' webhooks are verified with. */
   readonly providers: ProviderConfig;
   readonly ingest: {
@@ -170,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     store,
     ...(kafka === undefined ? {} : { kafka }),
     webhooks: webhookConfigOf(e),
+    limits: limitsConfigOf(e),
     providers: providerConfigOf(e),
     ingest: {
       maxEventsPerRequest: e.RAPPORT_MAX_EVENTS_PER_REQUEST,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributedEnvShape } from './distributed-env.js';
+import { limitsEnvShape } from './limits-env.js';
 import { providerEnvShape } from './provider-env.js';
 import { webhookEnvShape } from './webhook-env.js';
 
@@ -131,6 +132,7 @@ export const envSchema = z.object({
   CLICKHOUSE_DATABASE: identifier.default('rapport'),
   ...distributedEnvShape,
   ...webhookEnvShape,
+  ...limitsEnvShape,
   ...providerEnvShape,
 });
 

@@ -10,20 +10,26 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { installAudit, type AuditRecorder } from './audit-hook.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers, clientErrorHandler } from './error-handler.js';
 import { documentCommonErrors, isDocumentationOnly } from './openapi-responses.js';
 import { registerOpsRoutes, type ReadinessCheck } from './ops-routes.js';
+import { installRateLimits } from './rate-limits.js';
+import { requestForLog } from './redact-url.js';
 
 export type App = FastifyInstance;
 
 export interface AppOptions {
-  config: Pick<Config, 'apiKeys' | 'ingest'>;
+  /** Without `limits` (tests that build a bare app), no rate limit and Node's timeouts. */
+  config: Pick<Config, 'apiKeys' | 'ingest'> & Partial<Pick<Config, 'limits'>>;
   logger: Logger;
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
   /** Title of the generated OpenAPI document. */
   title: string;
+  /** Where admin actions are recorded (the audit log); none when absent. */
+  audit?: AuditRecorder;
 }
 
 /**
@@ -32,10 +38,15 @@ export interface AppOptions {
  * routes as plugins; listening is the caller's business.
  */
 export async function createApp(options: AppOptions): Promise<App> {
+  const { limits } = options.config;
   const app = Fastify({
+    // Request lines show the method and a URL without identifying values; no IP address.
     // pino's Logger is a FastifyBaseLogger, but Fastify's generics infer a narrower type from it.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: options.logger.child(
+      {},
+      { serializers: { req: requestForLog } },
+    ) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: options.config.ingest.maxBodyBytes,
@@ -87,6 +98,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   installAuth(app, options.config.apiKeys);
+  if (limits !== undefined) await installRateLimits(app, limits.rate);
+  if (options.audit !== undefined) installAudit(app, options.audit);
   registerOpsRoutes(app, { metrics: options.metrics, readiness: options.readiness });
   return app.withTypeProvider<ZodTypeProvider>();
 }

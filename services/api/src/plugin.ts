@@ -4,6 +4,8 @@ import { errorResponseSchema, timelineQuerySchema, timelineResponseSchema } from
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AuditLog, ErasureService } from '@rapport/privacy';
+import { privacyRoutes } from './privacy/routes.js';
 import { profileRoutes } from './profiles/routes.js';
 import type { LatestRuns } from '@rapport/runs';
 import { reportRoutes } from './reports/routes.js';
@@ -17,6 +19,8 @@ export interface ApiPluginOptions {
   latest: LatestRuns;
   /** The reporting currency. */
   currency: string;
+  /** Erasure, export and audit routes, when given. */
+  privacy?: { erasures: ErasureService; audit: AuditLog };
 }
 
 const customerParams = z.object({ id: z.string().min(1).max(256) });
@@ -26,6 +30,9 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
   const { store } = options;
   await app.register(profileRoutes, options);
   await app.register(reportRoutes, options);
+  if (options.privacy) {
+    await app.register(privacyRoutes, { store, profiles: options.profiles, ...options.privacy });
+  }
   await app.register(segmentRoutes, {
     store,
     latest: options.latest,

@@ -9,6 +9,7 @@ import { createJobs } from './job-registry.js';
 import { ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
+import { AuditLog, ErasureService } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
 import { openStreamingSegments } from './streaming-segments.js';
@@ -95,12 +96,22 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   });
   await runner.runs.failInterrupted(Date.now());
   const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
+  const erasures = new ErasureService({
+    store,
+    logger,
+    onErased: (keys) => {
+      cache.invalidate(keys);
+      latest.invalidate();
+    },
+  });
+  const audit = new AuditLog(store);
 
   const app = await createApp({
     config,
     logger,
     metrics,
     title: 'Rapport engine',
+    audit: (entry) => audit.record(entry),
     readiness: [
       { name: 'store', check: () => store.ping() },
       {
@@ -135,9 +146,12 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     profiles,
     latest,
     currency: config.ingest.reportingCurrency,
+    privacy: { erasures, audit },
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
   scheduler.start();
+  // An erasure cut short by a crash or a store error is finished now.
+  await erasures.resume();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -145,6 +159,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       await scheduler.stop();
       await app.close();
       await runner.drain();
+      await erasures.drain();
       await bus.close();
       await pipeline.stop();
       await streaming?.evaluator.close();

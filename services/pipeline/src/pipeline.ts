@@ -2,6 +2,7 @@ import type { EventBus } from '@rapport/bus';
 import { createConsumeBatch } from './consume-batch.js';
 import { EventSink, type EventSinkDeps } from './event-sink.js';
 import { recoverProjections } from './projection-watch.js';
+import { createDropSuppressedStep } from './steps/drop-suppressed-step.js';
 
 export interface Pipeline {
   sink: EventSink;
@@ -25,6 +26,7 @@ export async function startPipeline(
     ...(deps.startupCheckMs === undefined ? {} : { tailMs: deps.startupCheckMs }),
   });
   const sink = new EventSink(deps);
-  await deps.bus.subscribe(createConsumeBatch({ sink }));
+  const dropSuppressed = createDropSuppressedStep({ store: deps.store, metrics: deps.metrics });
+  await deps.bus.subscribe(createConsumeBatch({ sink, dropSuppressed }));
   return { sink, stop: () => sink.close() };
 }

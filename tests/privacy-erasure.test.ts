@@ -1,0 +1,214 @@
+import { rebuildProjections } from '@rapport/store';
+import { generateEvents, makeEvent } from '@rapport/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob, sendAll } from './support/send-events.js';
+import { startTestEngine, type TestEngine } from './support/test-engine.js';
+
+// Erasure over a scenario that touches every table: a customer with two linked devices,
+// orders and a refund, traits (email, phone), rfm, clv and clusters runs, segment
+// membership; then no table holds any of their ids or their email, late and replayed events
+// are dropped, and every other profile is as it was.
+
+const DAY = 86_400_000;
+const SUBJECT = 'erase-me-7f3a';
+const DEVICES = ['device-erase-a1', 'device-erase-b2'];
+const EMAIL = 'jane.erasure@example.com';
+const PHONE = '+15550109977';
+const NEEDLES = [SUBJECT, ...DEVICES, EMAIL, PHONE];
+const PERSONAL = new RegExp(NEEDLES.map((n) => n.replace(/[.+]/g, '\\$&')).join('|'), 'i');
+let engine: TestEngine;
+let others: string[] = [];
+
+function subjectEvents(end: number) {
+  const at = (days: number, minutes = 0) =>
+    new Date(end - days * DAY + minutes * 60_000).toISOString();
+  return [
+    makeEvent('page_view', { customerId: undefined, anonymousId: DEVICES[0], timestamp: at(30) }),
+    makeEvent('page_view', { customerId: undefined, anonymousId: DEVICES[1], timestamp: at(29) }),
+    makeEvent('identify', {
+      customerId: SUBJECT,
+      anonymousId: DEVICES[0],
+      timestamp: at(28),
+      properties: { traits: { email: EMAIL, phone: PHONE, name: 'Jane Erasure' } },
+    }),
+    makeEvent('identify', { customerId: SUBJECT, anonymousId: DEVICES[1], timestamp: at(27) }),
+    ...[20, 12, 5].map((days, index) =>
+      makeEvent('purchase', {
+        customerId: SUBJECT,
+        timestamp: at(days),
+        properties: {
+          orderId: `erase-order-${index}`,
+          revenue: 80 + index * 10,
+          currency: 'USD',
+          items: [{ sku: 'sku-1', name: 'Shoe', category: 'shoes', price: 80, quantity: 1 }],
+        },
+      }),
+    ),
+    makeEvent('refund', {
+      customerId: SUBJECT,
+      timestamp: at(4),
+      properties: { orderId: 'erase-order-1', amount: 90, currency: 'USD' },
+    }),
+    makeEvent('email', { customerId: SUBJECT, timestamp: at(3) }),
+    makeEvent('page_view', { customerId: undefined, anonymousId: DEVICES[1], timestamp: at(2) }),
+  ];
+}
+
+/** Rows of every table of the database that contain one of the needles, per table. */
+async function tablesHolding(needles: string[]): Promise<Record<string, number>> {
+  const tables = await engine.store.query<{ name: string }>(
+    `SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'
+     ORDER BY name`,
+  );
+  const found: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = await engine.store.query<{ n: number }>(
+      `SELECT count() AS n FROM ${name}
+       WHERE multiSearchAnyCaseInsensitive(formatRowNoNewline('TSV', *), {needles:Array(String)})`,
+      { needles },
+    );
+    if (Number(row?.n ?? 0) > 0) found[name] = Number(row?.n);
+  }
+  return found;
+}
+
+async function profileOf(id: string) {
+  const response = await engine.app.inject({ url: `/v1/customers/${encodeURIComponent(id)}` });
+  return { status: response.statusCode, body: response.json<unknown>() };
+}
+
+beforeAll(async () => {
+  engine = await startTestEngine();
+  const end = Date.now() - DAY;
+  const generated = [
+    ...generateEvents({
+      seed: 5,
+      customers: 60,
+      end,
+      start: end - 200 * DAY,
+      buyerRate: 0.8,
+      refundRate: 0.3,
+    }),
+  ];
+  await sendAll(engine, [...generated, ...subjectEvents(end)]);
+  for (const job of ['rfm', 'clusters']) expect((await runJob(engine, job)).error).toBeNull();
+  expect((await runJob(engine, 'clv', { allowEmpty: true })).error).toBeNull();
+  const created = await engine.app.inject({
+    method: 'POST',
+    url: '/v1/segments',
+    payload: {
+      id: 'buyers',
+      name: 'Buyers',
+      rule: { type: 'field', field: 'orders', op: 'gte', value: 1 },
+    },
+  });
+  expect(created.statusCode).toBe(201);
+  expect((await runJob(engine, 'segments')).error).toBeNull();
+  others = (
+    await engine.store.query<{ id: string }>(
+      `SELECT DISTINCT customer_id AS id FROM events WHERE customer_id NOT IN ('', {s:String}) ORDER BY id`,
+      { s: SUBJECT },
+    )
+  ).map((row) => row.id);
+}, 300_000);
+
+afterAll(async () => {
+  await engine?.dispose();
+});
+
+describe('erasing a customer', () => {
+  it('removes every row of theirs from every table and leaves the others as they were', async () => {
+    const held = await tablesHolding(NEEDLES);
+    // The scenario reaches these tables, so the erasure is tested on each.
+    for (const table of [
+      'events',
+      'identity_links',
+      'customer_stats',
+      'customer_traits',
+      'trait_index',
+      'rfm_scores',
+      'profile_features',
+      'segment_results',
+      'segment_membership',
+      'cluster_assignments',
+    ]) {
+      expect(held[table], table).toBeGreaterThan(0);
+    }
+    const before = await Promise.all(others.map(profileOf));
+
+    const response = await engine.app.inject({
+      method: 'DELETE',
+      url: `/v1/customers/${SUBJECT}?wait=60`,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const erasure = response.json<{
+      erasureId: string;
+      status: string;
+      receipt: {
+        tables: { table: string; rows: number }[];
+        rowsRemoved: number;
+        keysSuppressed: number;
+      };
+    }>();
+    expect(erasure.status).toBe('done');
+    expect(erasure.receipt.keysSuppressed).toBe(3);
+    const removed = Object.fromEntries(erasure.receipt.tables.map((t) => [t.table, t.rows]));
+    expect(removed.events).toBe(subjectEvents(Date.now()).length);
+    expect(removed.identity_links).toBe(2);
+    expect(JSON.stringify(erasure)).not.toMatch(PERSONAL);
+
+    expect(await tablesHolding(NEEDLES)).toEqual({});
+    const mutations = await engine.store.query<{ command: string }>(
+      'SELECT command FROM system.mutations WHERE database = currentDatabase()',
+    );
+    expect(mutations.map((m) => m.command).join('\n')).not.toMatch(PERSONAL);
+
+    expect((await profileOf(SUBJECT)).status).toBe(404);
+    for (const device of DEVICES) {
+      expect((await engine.app.inject({ url: `/v1/visitors/${device}` })).statusCode).toBe(404);
+    }
+    const lookup = await engine.app.inject({
+      url: `/v1/customers?email=${encodeURIComponent(EMAIL)}`,
+    });
+    expect(lookup.json<{ customers: unknown[] }>().customers).toEqual([]);
+    expect(await Promise.all(others.map(profileOf))).toEqual(before);
+
+    const status = await engine.app.inject({ url: `/v1/erasures/${erasure.erasureId}` });
+    expect(status.json()).toEqual(erasure);
+  }, 120_000);
+
+  it('drops late events for the customer and their devices, and a replay does not bring them back', async () => {
+    const late = [
+      makeEvent('purchase', { customerId: SUBJECT, eventId: 'late-1' }),
+      makeEvent('page_view', { customerId: undefined, anonymousId: DEVICES[0], eventId: 'late-2' }),
+      makeEvent('identify', {
+        customerId: SUBJECT,
+        anonymousId: DEVICES[1],
+        eventId: 'late-3',
+        properties: { traits: { email: EMAIL } },
+      }),
+    ];
+    const response = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { events: late },
+    });
+    expect(response.statusCode).toBe(200);
+    const metrics = await engine.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/rapport_events_suppressed_total 3/);
+    expect(await tablesHolding(NEEDLES)).toEqual({});
+
+    await rebuildProjections(engine.store);
+    expect(await tablesHolding(NEEDLES)).toEqual({});
+    expect((await profileOf(SUBJECT)).status).toBe(404);
+  }, 120_000);
+
+  it('answers a second request for the same customer with an erasure that finds nothing', async () => {
+    const response = await engine.app.inject({
+      method: 'DELETE',
+      url: `/v1/customers/${SUBJECT}?wait=60`,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json<{ receipt: { rowsRemoved: number } }>().receipt.rowsRemoved).toBe(0);
+  }, 60_000);
+});
