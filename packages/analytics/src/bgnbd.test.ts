@@ -74,7 +74,14 @@ function byIntegration(params: BgNbdParams, c: { x: number; tx: number; T: numbe
 
 const CDNOW: BgNbdParams = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
 
-/** Computed outside the project at 60 digits; fixtures/bgnbd-reference.py says how. */
+/** Computed outside the project at 60 digits; fixtures/README.md says how. */
+const independent = JSON.parse(
+  readFileSync(new URL('../fixtures/independent-values.json', import.meta.url), 'utf8'),
+) as {
+  pAlive: { case: string; params: BgNbdParams; x: number; tx: number; T: number; pAlive: string }[];
+};
+
+/** Computed outside the project at 60 digits; fixtures/README.md says how. */
 const reference = JSON.parse(
   readFileSync(new URL('../fixtures/bgnbd-reference.json', import.meta.url), 'utf8'),
 ) as {
@@ -104,6 +111,12 @@ describe('BG/NBD', () => {
       expect(Math.abs(got / want - 1), `${got} against ${want}`).toBeLessThan(1e-10);
     },
   );
+
+  it.each(independent.pAlive)('matches P(alive) computed at 60 digits: $case', (row) => {
+    const got = probabilityAlive(row.params, row);
+    const want = Number(row.pAlive);
+    expect(Math.abs(got / want - 1), `${got} against ${want}`).toBeLessThan(1e-10);
+  });
 
   it('matches P(alive) and E[X(t)] integrated independently for hand-picked customers', () => {
     const params: BgNbdParams = { r: 2, alpha: 6, a: 2.5, b: 4 };

@@ -12,7 +12,7 @@ interface ReferenceCase {
   G: string;
 }
 
-/** Computed outside the project at 60 digits; fixtures/bgnbd-reference.py says how. */
+/** Computed outside the project at 60 digits; fixtures/README.md says how. */
 const reference = JSON.parse(
   readFileSync(new URL('../fixtures/bgnbd-reference.json', import.meta.url), 'utf8'),
 ) as { cases: ReferenceCase[] };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Random, gamma } from '@rapport/testkit';
 import { describe, expect, it } from 'vitest';
 import { customerValue, discountRatePerUnit, horizonTerms } from './clv.js';
@@ -10,6 +11,38 @@ import {
   type GammaGammaParams,
   type SpendSummary,
 } from './gamma-gamma.js';
+
+/** Computed outside the project at 60 digits; fixtures/README.md says how. */
+const reference = (
+  JSON.parse(
+    readFileSync(new URL('../fixtures/independent-values.json', import.meta.url), 'utf8'),
+  ) as {
+    gammaGamma: {
+      params: GammaGammaParams;
+      populationMeanValue: string;
+      rows: { x: number; meanValue: number; logLikelihood: string; expectedValue: string }[];
+    };
+  }
+).gammaGamma;
+
+/** One customer's value; fixtures/README.md says how it was computed. */
+const clvReference = (
+  JSON.parse(
+    readFileSync(new URL('../fixtures/independent-values.json', import.meta.url), 'utf8'),
+  ) as {
+    clv: {
+      bgNbd: { r: number; alpha: number; a: number; b: number };
+      gammaGamma: GammaGammaParams;
+      customer: { x: number; tx: number; T: number; meanValue: number };
+      horizon: number;
+      discountRate: number;
+      expectedValue: string;
+      clv: string;
+    };
+  }
+).clv;
+
+const relative = (got: number, want: string) => Math.abs(got / Number(want) - 1);
 
 function simulate(params: GammaGammaParams, customers: number, seed: number): SpendSummary[] {
   const random = new Random(seed);
@@ -30,12 +63,36 @@ describe('Gamma-Gamma', () => {
     const truth = { p: 6, q: 4, gamma: 15 };
     const data = simulate(truth, 20_000, 3);
     const fit = fitGammaGamma(data);
-    const rowByRow =
-      data.slice(0, 100).reduce((sum, row) => sum + gammaGammaLogLikelihood(truth, row), 0) / 100;
-    expect(gammaGammaMeanLogLikelihood(truth, data.slice(0, 100))).toBeCloseTo(rowByRow, 10);
     for (const key of ['p', 'q', 'gamma'] as const) {
       expect(Math.abs(fit.params[key] / truth[key] - 1), key).toBeLessThan(0.1);
     }
+  });
+
+  it('matches the log-likelihood, order value and population mean integrated at 60 digits', () => {
+    const { params, rows } = reference;
+    for (const row of rows) {
+      const at = `x = ${row.x}, m = ${row.meanValue}`;
+      expect(relative(gammaGammaLogLikelihood(params, row), row.logLikelihood), at).toBeLessThan(
+        1e-12,
+      );
+      expect(relative(conditionalExpectedValue(params, row), row.expectedValue), at).toBeLessThan(
+        1e-12,
+      );
+    }
+    const mean = reference.rows.reduce((sum, row) => sum + Number(row.logLikelihood), 0);
+    expect(
+      relative(gammaGammaMeanLogLikelihood(params, rows), String(mean / rows.length)),
+    ).toBeLessThan(1e-12);
+    expect(relative(populationMeanValue(params), reference.populationMeanValue)).toBeLessThan(
+      1e-14,
+    );
+    // With no repeat order the expected value is the population's.
+    expect(
+      relative(
+        conditionalExpectedValue(params, { x: 0, meanValue: 0 }),
+        reference.populationMeanValue,
+      ),
+    ).toBeLessThan(1e-14);
   });
 
   it('matches the posterior mean of p/ν integrated independently', () => {
@@ -63,14 +120,8 @@ describe('Gamma-Gamma', () => {
   it('handles customers with no repeat order and orders of zero value without NaN', () => {
     const gg = { p: 6.25, q: 3.74, gamma: 15.44 };
     const bg = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
-    expect(conditionalExpectedValue(gg, { x: 0, meanValue: 0 })).toBeCloseTo(
-      populationMeanValue(gg),
-      10,
-    );
-    expect(conditionalExpectedValue(gg, { x: 0, meanValue: NaN })).toBeCloseTo(
-      populationMeanValue(gg),
-      10,
-    );
+    // p γ / (q − 1) = 6.25 · 15.44 / 2.74.
+    expect(conditionalExpectedValue(gg, { x: 0, meanValue: NaN })).toBeCloseTo(96.5 / 2.74, 10);
     expect(conditionalExpectedValue(gg, { x: 3, meanValue: 0 })).toBeGreaterThan(0);
     const terms = horizonTerms({
       params: bg,
@@ -97,19 +148,27 @@ describe('Gamma-Gamma', () => {
     expect(Number.isFinite(fit.logLikelihood)).toBe(true);
   });
 
-  it('discounts: CLV is below the undiscounted value and equals it at a zero rate', () => {
-    const bg = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
-    const gg = { p: 6.25, q: 3.74, gamma: 15.44 };
-    const customer = { x: 4, tx: 30, T: 40, meanValue: 40 };
+  it('values a customer as computed at 60 digits, discounting each period', () => {
+    const { bgNbd, gammaGamma, customer, horizon, discountRate } = clvReference;
     const at = (rate: number) =>
       customerValue({
-        bgNbd: bg,
-        gammaGamma: gg,
+        bgNbd,
+        gammaGamma,
         customer,
-        terms: horizonTerms({ params: bg, x: 4, T: 40, horizon: 52, discountRate: rate }),
+        terms: horizonTerms({
+          params: bgNbd,
+          x: customer.x,
+          T: customer.T,
+          horizon,
+          discountRate: rate,
+        }),
       });
-    expect(at(0).clv).toBeCloseTo(at(0).expectedValue, 10);
-    expect(at(discountRatePerUnit(0.1, 'week')).clv).toBeLessThan(at(0).clv);
+    expect(relative(discountRatePerUnit(0.1, 'week'), String(discountRate))).toBeLessThan(1e-12);
+    expect(relative(at(discountRate).clv, clvReference.clv)).toBeLessThan(1e-10);
+    expect(relative(at(discountRate).expectedValue, clvReference.expectedValue)).toBeLessThan(
+      1e-10,
+    );
+    expect(relative(at(0).clv, clvReference.expectedValue)).toBeLessThan(1e-10);
     expect(discountRatePerUnit(0.1, 'month')).toBeCloseTo(Math.pow(1.1, 1 / 12) - 1, 12);
   });
 });

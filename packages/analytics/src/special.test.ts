@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hyp2f1, lnBeta, logSumExp, SeriesError } from './special.js';
+
+/** Computed outside the project at 60 digits; fixtures/README.md says how. */
+const reference = JSON.parse(
+  readFileSync(new URL('../fixtures/independent-values.json', import.meta.url), 'utf8'),
+) as { hyp2f1: { case: string; a: number; b: number; c: number; z: number; value: string }[] };
 
 describe('the hypergeometric series', () => {
   it('matches closed forms', () => {
@@ -15,6 +21,12 @@ describe('the hypergeometric series', () => {
     }
     // A terminating series: ₂F₁(−2, b; c; z) = 1 − 2bz/c + b(b+1)z²/(c(c+1)).
     expect(hyp2f1(-2, 3, 4, 0.5)).toBeCloseTo(1 - (2 * 3 * 0.5) / 4 + (3 * 4 * 0.25) / (4 * 5), 14);
+  });
+
+  it.each(reference.hyp2f1)('matches mpmath at 60 digits: $case', ({ a, b, c, z, value }) => {
+    const got = hyp2f1(a, b, c, z);
+    const want = Number(value);
+    expect(Math.abs(got / want - 1), `${got} against ${want}`).toBeLessThan(1e-12);
   });
 
   it('refuses arguments it cannot sum and says so', () => {
