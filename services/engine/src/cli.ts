@@ -10,6 +10,7 @@ import { createEngine } from './engine.js';
 import { armShutdownDeadline } from './shutdown.js';
 import { removeEngineAddress, writeEngineAddress } from './engine-address.js';
 import { defaultEngineUrl, findEngine } from './commands/client.js';
+import { registerImportCommand } from './commands/import/register-import.js';
 
 /**
  * Config and logger. Servers log JSON lines on stdout; a command that prints its own answer
@@ -255,6 +256,7 @@ jobs
     listJobsCommand({ ...configure('command'), ...remote(options) }),
   );
 
+registerImportCommand(program, (url) => findEngine(url ? { url } : {}).url ?? defaultEngineUrl());
 registerDistributedCommands(program, configure);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

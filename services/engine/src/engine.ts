@@ -6,7 +6,7 @@ import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
 import { createJobs } from './job-registry.js';
-import { ingestPlugin, providerRoutes } from '@rapport/ingest';
+import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService } from '@rapport/privacy';
@@ -133,6 +133,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     ],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
+  await app.register(importRoute, { bus, limits: config.ingest, metrics });
   await app.register(providerRoutes, {
     bus,
     limits: config.ingest,

@@ -12,3 +12,10 @@ export {
   type ProviderWebhookAnswer,
 } from './providers/provider-routes.js';
 export type { FindCustomersByEmail } from './providers/resolve-customer.js';
+export { importRoute } from './import/import-route.js';
+export {
+  createNdjsonImport,
+  type ImportFormat,
+  type ImportRejection,
+  type ImportSummary,
+} from './import/import-ndjson.js';

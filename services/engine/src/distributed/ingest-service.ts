@@ -1,6 +1,6 @@
 import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
-import { ingestPlugin, providerRoutes } from '@rapport/ingest';
+import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { closeOnce, type Service } from './service.js';
@@ -31,6 +31,7 @@ export async function createIngestService(options: {
     readiness: [{ name: 'kafka', check: () => bus.check() }],
   });
   await app.register(ingestPlugin, { bus, limits: config.ingest, metrics });
+  await app.register(importRoute, { bus, limits: config.ingest, metrics });
   // No store here: provider events need a customer id in their custom arguments.
   await app.register(providerRoutes, {
     bus,

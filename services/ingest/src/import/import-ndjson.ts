@@ -1,0 +1,116 @@
+import { createIngestCandidates, type IngestCandidate, type IngestDeps } from '../ingest-events.js';
+import { mapSegmentMessage } from '../segment/map-segment-message.js';
+import { ok, reject } from '../steps/step-result.js';
+import { readLines, type Line } from './read-lines.js';
+
+export type ImportFormat = 'rapport' | 'segment';
+
+/** Events handed to the store at once: large enough to write efficiently, small in memory. */
+export const IMPORT_BATCH_EVENTS = 5000;
+/** Rejections listed in full; past this only the count grows. */
+export const MAX_LISTED_REJECTIONS = 1000;
+
+export interface ImportRejection {
+  /** Line of the NDJSON body, from 1. */
+  line: number;
+  eventId?: string;
+  path: string;
+  message: string;
+}
+
+export interface ImportSummary {
+  lines: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** The first MAX_LISTED_REJECTIONS rejections, in line order. */
+  rejections: ImportRejection[];
+}
+
+function candidateOf(
+  line: Line,
+  options: { format: ImportFormat; receivedAt: number; reportingCurrency: string },
+): IngestCandidate {
+  if ('tooLong' in line) {
+    return {
+      event: reject('too_large', {
+        path: '',
+        message: `the line is ${line.tooLong} bytes; one event may have RAPPORT_MAX_EVENT_BYTES`,
+      }),
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.text);
+  } catch (error) {
+    return {
+      event: reject('invalid', { path: '', message: `not JSON: ${(error as Error).message}` }),
+    };
+  }
+  const id = (parsed as { eventId?: unknown; messageId?: unknown } | null) ?? {};
+  const named = options.format === 'segment' ? id.messageId : id.eventId;
+  const known = typeof named === 'string' ? { id: named } : {};
+  if (options.format === 'rapport') return { event: ok(parsed), ...known };
+  const mapped = mapSegmentMessage(parsed, options);
+  return mapped.ok
+    ? { event: ok(mapped.value.event), fieldOf: mapped.value.fieldOf, ...known }
+    : { event: mapped, ...known };
+}
+
+/**
+ * Imports NDJSON, one event (or Segment message) a line, through the same steps as every
+ * collector, in batches of IMPORT_BATCH_EVENTS: the next batch is read once the previous one
+ * is stored, so memory stays flat whatever the size. An event already stored (same eventId,
+ * or same content without one) counts as a duplicate: running an import again resumes it.
+ */
+export function createNdjsonImport(deps: IngestDeps) {
+  const ingest = createIngestCandidates(deps);
+  const now = deps.now ?? Date.now;
+  return async function importNdjson(
+    input: AsyncIterable<Buffer | string>,
+    options: { format: ImportFormat; onBatch?: (summary: ImportSummary) => void },
+  ): Promise<ImportSummary> {
+    const summary: ImportSummary = {
+      lines: 0,
+      accepted: 0,
+      duplicates: 0,
+      rejected: 0,
+      rejections: [],
+    };
+    let batch: IngestCandidate[] = [];
+    let lineNumbers: number[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const outcome = await ingest(batch, now());
+      summary.accepted += outcome.body.accepted;
+      summary.duplicates += outcome.body.duplicates;
+      summary.rejected += outcome.body.rejected.length;
+      for (const rejected of outcome.body.rejected) {
+        if (summary.rejections.length >= MAX_LISTED_REJECTIONS) break;
+        summary.rejections.push({
+          line: lineNumbers[rejected.index]!,
+          ...(rejected.eventId === undefined ? {} : { eventId: rejected.eventId }),
+          path: rejected.path,
+          message: rejected.message,
+        });
+      }
+      batch = [];
+      lineNumbers = [];
+      options.onBatch?.(summary);
+    };
+    const receivedAt = now();
+    const settings = {
+      format: options.format,
+      receivedAt,
+      reportingCurrency: deps.limits.reportingCurrency,
+    };
+    for await (const line of readLines(input, deps.limits.maxEventBytes)) {
+      summary.lines = line.number;
+      batch.push(candidateOf(line, settings));
+      lineNumbers.push(line.number);
+      if (batch.length >= IMPORT_BATCH_EVENTS) await flush();
+    }
+    await flush();
+    return summary;
+  };
+}
