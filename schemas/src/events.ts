@@ -187,6 +187,12 @@ const identify = z.object({
   type: z.literal('identify'),
   customerId: id,
   properties: z.looseObject({ traits: traitsSchema.optional() }).optional(),
+  // Where Segment's identify carries them; ingest moves them into properties.traits.
+  traits: traitsSchema
+    .optional()
+    .describe(
+      'Segment-style traits; stored as properties.traits (properties.traits wins on a name given in both)',
+    ),
 });
 
 const interaction = z.object({

@@ -246,4 +246,29 @@ describe('validateEventStep: ids that can be addressed later', () => {
       issuePaths(makeEvent('click', { customerId: 'Zoë-😀-山田', eventId: 'é\u{1F600}' })),
     ).toEqual([]);
   });
+
+  it('keeps Segment-style top-level traits of an identify, in properties.traits', () => {
+    const event = parse({
+      type: 'identify',
+      customerId: 'ada',
+      timestamp: '2024-05-01T12:00:00Z',
+      traits: { email: 'ada@example.com', plan: 'pro', name: 'Ada' },
+      properties: { traits: { name: 'Ada Lovelace' } },
+    });
+    expect(event).not.toHaveProperty('traits');
+    expect(event.properties).toEqual({
+      traits: { email: 'ada@example.com', plan: 'pro', name: 'Ada Lovelace' },
+    });
+  });
+
+  it('checks top-level traits as it checks properties.traits', () => {
+    expect(
+      issuePaths({
+        type: 'identify',
+        customerId: 'ada',
+        timestamp: '2024-05-01T12:00:00Z',
+        traits: { email: 'not an email' },
+      }),
+    ).toEqual(['traits.email']);
+  });
 });

@@ -34,6 +34,22 @@ export function createValidateEventStep() {
       });
     }
     const parsed = eventSchema.safeParse(raw, { error: messageFor });
-    return parsed.success ? ok(parsed.data) : reject('invalid', ...fieldErrors(parsed.error));
+    return parsed.success
+      ? ok(withTraitsInProperties(parsed.data))
+      : reject('invalid', ...fieldErrors(parsed.error));
+  };
+}
+
+/**
+ * An identify's traits live in `properties.traits`; Segment sends them at the top level. Those
+ * are moved there (a trait named in both keeps its `properties.traits` value), so they are
+ * stored, not dropped.
+ */
+function withTraitsInProperties(event: Event): Event {
+  if (event.type !== 'identify' || event.traits === undefined) return event;
+  const { traits, ...rest } = event;
+  return {
+    ...rest,
+    properties: { ...rest.properties, traits: { ...traits, ...rest.properties?.traits } },
   };
 }
