@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from './http-error.js';
+import { redactMessage } from './redact-url.js';
 
 function statusOf(error: FastifyError): number {
   if (hasZodFastifySchemaValidationErrors(error)) return 400;
@@ -40,7 +41,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed');
       if (statusCode === 500) message = 'internal error; quote the request id when reporting it';
     } else {
-      request.log.info({ statusCode, message }, 'request refused');
+      request.log.info({ statusCode, message: redactMessage(message) }, 'request refused');
     }
     return reply.status(statusCode).send({
       statusCode,
