@@ -12,3 +12,19 @@ describe('csvField', () => {
     expect(csvField('cr\r')).toBe('"cr\r"');
   });
 });
+
+describe('csvField against formula injection', () => {
+  it('neutralises cells a spreadsheet would run, and leaves numbers alone', () => {
+    expect(csvField('=HYPERLINK("http://evil.example","x")')).toBe(
+      `"'=HYPERLINK(""http://evil.example"",""x"")"`,
+    );
+    expect(csvField('+cmd|calc')).toBe(`"'+cmd|calc"`);
+    expect(csvField('-1+1')).toBe(`"'-1+1"`);
+    expect(csvField('@SUM(A1)')).toBe(`"'@SUM(A1)"`);
+    expect(csvField('\tx')).toBe(`"'\tx"`);
+    expect(csvField('\rx')).toBe(`"'\rx"`);
+    expect(csvField('-12.5')).toBe('-12.5');
+    expect(csvField('+3')).toBe('+3');
+    expect(csvField('a=b')).toBe('a=b');
+  });
+});

@@ -59,9 +59,20 @@ function csvRow(row: MemberRow, fields: readonly ProfileField[]): string {
   return `${cells.map(csvField).join(',')}\r\n`;
 }
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+/** A cell a spreadsheet would run as a formula: it begins with = + - @, a tab or a CR. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. A field
+ * a spreadsheet would take for a formula (an id such as `=HYPERLINK(…)`) gets a leading `'`
+ * and is quoted (OWASP, CSV injection); plain numbers such as -12.5 are left as they are.
+ */
 export function csvField(value: string | null): string {
   if (value === null) return '';
+  if (FORMULA_START.test(value) && !PLAIN_NUMBER.test(value)) {
+    return `"'${value.replaceAll('"', '""')}"`;
+  }
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
