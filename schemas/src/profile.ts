@@ -104,11 +104,27 @@ export const profileSchema = z.object({
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileStats = z.infer<typeof profileStatsSchema>;
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const dateOrDateTime = z
+  .string()
+  .refine(
+    (value) =>
+      DATE.test(value)
+        ? !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+        : z.iso.datetime({ offset: true }).safeParse(value).success,
+    'expected a date (2024-06-30, meaning its end, UTC) or an ISO-8601 date-time with a time zone (2024-06-30T00:00:00Z)',
+  );
+
+/** Epoch ms of a date (its last millisecond, UTC, as jobs read `asOf`) or a date-time. */
+export const asOfMs = (value: string): number =>
+  Date.parse(DATE.test(value) ? `${value}T23:59:59.999Z` : value);
+
 export const profileQuerySchema = z.object({
-  asOf: z.iso
-    .datetime({ offset: true })
+  asOf: dateOrDateTime
     .optional()
-    .describe('return the profile as it stood at this time (by event time)'),
+    .describe(
+      'return the profile as it stood at this time (by event time); a date means its end, UTC',
+    ),
 });
 
 export const customerLookupQuerySchema = z

@@ -12,16 +12,28 @@ function statusOf(error: FastifyError): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
-function messageOf(error: FastifyError): string {
+/** zod's wording for a missing value ("expected nonoptional, received undefined") in plain words. */
+function plainIssue(message: string): string {
+  return /received undefined$/.test(message) ? 'is required' : message;
+}
+
+function messageOf(error: FastifyError, request: FastifyRequest): string {
   const { validation, validationContext } = error;
   if (validation && hasZodFastifySchemaValidationErrors(error)) {
     const where = validationContext ?? 'request';
     return validation
       .map((issue) => {
         const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-        return `${where}${path ? `.${path}` : ''}: ${issue.message}`;
+        return `${where}${path ? `.${path}` : ''}: ${plainIssue(issue.message)}`;
       })
       .join('; ');
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const type = request.headers['content-type'] ?? '';
+    return `content type "${type}" is not accepted: send the body as JSON with "content-type: application/json" (or text/plain holding JSON, as navigator.sendBeacon sends)`;
+  }
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return 'the body is empty but content-type says JSON: send a JSON body, or leave out the content-type header';
   }
   return error.message;
 }
@@ -36,7 +48,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (error instanceof HttpError) void reply.headers(error.headers);
     const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-    let message = messageOf(error);
+    let message = messageOf(error, request);
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       if (statusCode === 500) message = 'internal error; quote the request id when reporting it';

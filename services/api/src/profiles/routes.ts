@@ -1,6 +1,7 @@
 import { toBusMessage, type EventBus } from '@rapport/bus';
 import { HttpError } from '@rapport/http';
 import {
+  asOfMs,
   customerLookupQuerySchema,
   customerLookupResponseSchema,
   errorResponseSchema,
@@ -19,7 +20,16 @@ export interface ProfileRoutesOptions {
 }
 
 const id = z.string().min(1).max(256);
-const asOfOf = (asOf: string | undefined) => (asOf === undefined ? undefined : Date.parse(asOf));
+const asOfOf = (asOf: string | undefined) => (asOf === undefined ? undefined : asOfMs(asOf));
+
+/** 404 for a customer, saying what the id was looked up as. */
+const noCustomer = (id: string, asOf: string | undefined) =>
+  new HttpError(
+    404,
+    asOf === undefined
+      ? `no customer "${id}": no event names this customerId (ids are case-sensitive)`
+      : `no customer "${id}" as of ${asOf}: no event names this customerId by then (by event time)`,
+  );
 
 export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async (app, options) => {
   const { profiles } = options;
@@ -38,7 +48,7 @@ export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async 
     },
     async (request) => {
       const profile = await profiles.customer(request.params.id, asOfOf(request.query.asOf));
-      if (!profile) throw new HttpError(404, `no customer "${request.params.id}"`);
+      if (!profile) throw noCustomer(request.params.id, request.query.asOf);
       return profile;
     },
   );
