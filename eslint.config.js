@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-const SERVICES = ['api', 'ingest', 'jobs', 'pipeline', 'engine'];
+const SERVICES = ['api', 'console', 'ingest', 'jobs', 'pipeline', 'engine'];
 const service = (name) => ({ group: [`@rapport/${name}`, `@rapport/${name}/*`] });
 const relativeInto = (folder) => ({
   group: [`**/${folder}/**`],

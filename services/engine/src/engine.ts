@@ -1,6 +1,7 @@
 import { InProcessBus, InProcessChangeFeed, type ChangeSink } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
+import { consolePlugin } from '@rapport/console';
 import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, type App } from '@rapport/http';
@@ -150,6 +151,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     privacy: { erasures, audit },
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
+  await app.register(consolePlugin);
   scheduler.start();
   // An erasure cut short by a crash or a store error is finished now.
   await erasures.resume();

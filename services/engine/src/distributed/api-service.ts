@@ -1,4 +1,5 @@
 import { apiPlugin, createProfiles } from '@rapport/api';
+import { consolePlugin } from '@rapport/console';
 import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
@@ -40,6 +41,7 @@ export async function createApiService(options: {
     latest,
     currency: config.ingest.reportingCurrency,
   });
+  await app.register(consolePlugin);
   return {
     name: 'api',
     app,

@@ -1,0 +1,116 @@
+import { useState } from 'preact/hooks';
+import type { Segment } from '@rapport/schemas';
+import { download } from '../api.js';
+import { SeriesChart } from '../chart.js';
+import { formatCount, formatInstant } from '../format.js';
+import { href } from '../router.js';
+import { Loading, Section, Stat, Stats, Table } from '../ui.js';
+import { useApi } from '../use-api.js';
+
+interface MembersPage {
+  members: { customerId: string | null; anonymousId: string | null; since: string | null }[];
+  next: string | null;
+}
+
+interface History {
+  days: { day: string; entered: number; exited: number; members: number }[];
+}
+
+function Members(props: { id: string }) {
+  const [error, setError] = useState<string | null>(null);
+  const state = useApi<MembersPage>(
+    `/v1/segments/${encodeURIComponent(props.id)}/members?limit=100`,
+  );
+  return (
+    <Section title="Members">
+      <button
+        type="button"
+        onClick={() =>
+          void download(
+            `/v1/segments/${encodeURIComponent(props.id)}/members?limit=10000`,
+            `${props.id}-members.csv`,
+          ).catch((failure: unknown) =>
+            setError(failure instanceof Error ? failure.message : String(failure)),
+          )
+        }
+      >
+        Download CSV
+      </button>
+      {error ? (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <Loading state={state}>
+        {(page) => (
+          <Table
+            id="members"
+            caption={page.next ? 'The first 100 members; the CSV has up to 10,000.' : undefined}
+            columns={[
+              {
+                label: 'member',
+                value: (m) =>
+                  m.customerId ? (
+                    <a href={href(['customers', m.customerId])}>{m.customerId}</a>
+                  ) : (
+                    `visitor ${m.anonymousId}`
+                  ),
+              },
+              { label: 'since', value: (m) => formatInstant(m.since) },
+            ]}
+            rows={page.members}
+            empty="No members (or no evaluation yet)."
+          />
+        )}
+      </Loading>
+    </Section>
+  );
+}
+
+export function SegmentPage(props: { id: string }) {
+  const segment = useApi<Segment>(`/v1/segments/${encodeURIComponent(props.id)}`);
+  const history = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`);
+  return (
+    <Loading state={segment}>
+      {(s) => (
+        <>
+          <h1>{s.name}</h1>
+          <p class="muted">{s.description}</p>
+          <Stats>
+            <Stat
+              id="segment-members"
+              label="members"
+              value={s.lastEvaluation ? formatCount(s.lastEvaluation.members) : '—'}
+            />
+            <Stat id="segment-version" label="version" value={String(s.version)} />
+            <Stat
+              id="segment-evaluated"
+              label="evaluated"
+              value={formatInstant(s.lastEvaluation?.computedAt)}
+            />
+          </Stats>
+          <div class="grid">
+            <Section title="Rule">
+              <pre data-testid="rule" tabIndex={0} aria-label="rule">
+                {JSON.stringify(s.rule, null, 2)}
+              </pre>
+            </Section>
+            <Section title="Members over time">
+              <Loading state={history}>
+                {(h) => (
+                  <SeriesChart
+                    kind="line"
+                    labels={h.days.map((d) => d.day)}
+                    series={[{ label: 'members', values: h.days.map((d) => d.members) }]}
+                    title="members at the end of each day"
+                  />
+                )}
+              </Loading>
+            </Section>
+          </div>
+          <Members id={props.id} />
+        </>
+      )}
+    </Loading>
+  );
+}

@@ -1,0 +1,49 @@
+import type { Segment } from '@rapport/schemas';
+import { formatCount, formatInstant } from '../format.js';
+import { href, type Route } from '../router.js';
+import { Loading, Table } from '../ui.js';
+import { useApi } from '../use-api.js';
+import { SegmentPage } from './segment-page.js';
+
+function SegmentList() {
+  const state = useApi<{ segments: Segment[] }>('/v1/segments');
+  return (
+    <>
+      <h1>Segments</h1>
+      <Loading state={state}>
+        {({ segments }) => (
+          <Table
+            id="segments"
+            columns={[
+              {
+                label: 'segment',
+                key: 'name',
+                value: (s) => <a href={href(['segments', s.id])}>{s.name}</a>,
+              },
+              { label: 'id', key: 'id', value: (s) => <code>{s.id}</code> },
+              { label: 'version', key: 'version', value: (s) => s.version, numeric: true },
+              {
+                label: 'members',
+                key: 'members',
+                value: (s) => (s.lastEvaluation ? formatCount(s.lastEvaluation.members) : '—'),
+                numeric: true,
+              },
+              {
+                label: 'evaluated',
+                key: 'evaluated',
+                value: (s) => formatInstant(s.lastEvaluation?.computedAt),
+              },
+            ]}
+            rows={segments}
+            empty="No segment yet: create one with POST /v1/segments."
+          />
+        )}
+      </Loading>
+    </>
+  );
+}
+
+export function SegmentsPage(props: { route: Route }) {
+  const id = props.route.path[1];
+  return id ? <SegmentPage id={id} /> : <SegmentList />;
+}
