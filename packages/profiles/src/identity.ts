@@ -18,6 +18,8 @@ export function ownersSql(
     asOf?: boolean;
     /** SQL for the anonymous ids to consider (the right side of IN), for one profile's read. */
     within?: string;
+    /** Also `links`: how many link rows the anonymous id has (its link history's length). */
+    counted?: boolean;
   } = {},
 ): string {
   const where = [
@@ -25,7 +27,7 @@ export function ownersSql(
     ...(options.within === undefined ? [] : [`anonymous_id IN (${options.within})`]),
   ];
   return `
-    SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner
+    SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner${options.counted ? ', count() AS links' : ''}
     FROM identity_links
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     GROUP BY anonymous_id

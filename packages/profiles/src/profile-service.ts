@@ -5,7 +5,9 @@ import { assembleProfile, type ProfileRuns } from './assemble-profile.js';
 import { linkedAnonymousIds, ownerOf } from './identity.js';
 import type { ProfileCache } from './profile-cache.js';
 import { customerKeys, profileKey } from './profile-key.js';
-import { readProfileRow } from './read-profile-row.js';
+import type { ProfileRows } from './profile-rows.js';
+import { lapsedMs } from './profile-sql.js';
+import { profileRowOfStored, readProfileRow } from './read-profile-row.js';
 import { findByTrait } from './trait-lookup.js';
 
 /** The segments a profile is in, as the segment store knows them (injected: no cycle). */
@@ -34,6 +36,8 @@ export interface ProfileServiceDeps {
   segments: ProfileSegments;
   currency: string;
   lifecycle: LifecycleSettings;
+  /** Current profiles are read from their stored rows where those are current. */
+  rows?: ProfileRows;
   now?: () => number;
 }
 
@@ -70,7 +74,9 @@ export class ProfileService {
   async visitor(anonymousId: string, asOf?: number): Promise<Profile | undefined> {
     const owner = await ownerOf(this.deps.store, anonymousId, asOf);
     if (owner !== null) return this.customer(owner, asOf);
-    const profile = await this.read({ anonymousId, asOf });
+    const profile =
+      (asOf === undefined ? await this.readStored({ anonymousId }) : undefined) ??
+      (await this.read({ anonymousId, asOf }));
     return profile && profile.stats.events > 0 ? profile : undefined;
   }
 
@@ -81,6 +87,10 @@ export class ProfileService {
   }
 
   private async readCustomer(customerId: string, asOf?: number): Promise<Profile | undefined> {
+    if (asOf === undefined) {
+      const stored = await this.readStored({ customerId });
+      if (stored) return stored;
+    }
     // Only the activity waits for the linked ids; the rest of the read starts at once.
     const anonymousIds = linkedAnonymousIds(this.deps.store, customerId, asOf);
     const profile = await this.read({ customerId, anonymousIds, asOf });
@@ -128,6 +138,42 @@ export class ProfileService {
       runs,
       segments,
       ...(asOf === undefined ? {} : { asOf }),
+    });
+  }
+
+  /**
+   * A current profile from its stored row, when the row is current (see ProfileRows); else
+   * undefined, and the caller reads the projections.
+   */
+  private async readStored(
+    ids: { customerId: string } | { anonymousId: string },
+  ): Promise<Profile | undefined> {
+    const { rows } = this.deps;
+    if (!rows) return undefined;
+    const key = profileKey(ids);
+    const now = this.now();
+    const lapsed = lapsedMs(this.deps.lifecycle.lapsedAfterDays);
+    // The memberships are read beside the row: a row found behind wastes that read.
+    const [stored, runs, segments] = await Promise.all([
+      rows.read(key, { now, lapsedMs: lapsed }),
+      this.latestRuns(),
+      this.deps.segments.ofProfile(key),
+    ]);
+    if (!stored) return undefined;
+    const row = await profileRowOfStored(this.deps.store, stored, {
+      profileKey: key,
+      customerId: 'customerId' in ids ? ids.customerId : '',
+      rfmRun: runs.rfm?.runId ?? '',
+      clvRun: runs.clv?.runId ?? '',
+      clustersRun: runs.clusters?.runId ?? '',
+    });
+    return assembleProfile({
+      row,
+      // A visitor's profile lists its own id; a customer's, the ids it owns.
+      anonymousIds: 'anonymousId' in ids ? [ids.anonymousId] : stored.anonymousIds,
+      currency: this.deps.currency,
+      runs,
+      segments,
     });
   }
 

@@ -79,8 +79,8 @@ export class FaultyStore implements Store {
     return this.inner.query<T>(sql, params, lane);
   }
 
-  command(sql: string, params?: QueryParams): Promise<void> {
-    return this.inner.command(sql, params);
+  command(sql: string, params?: QueryParams, lane?: Lane): Promise<void> {
+    return this.inner.command(sql, params, lane);
   }
 
   async insertJsonLines(table: string, body: Buffer, options?: InsertOptions): Promise<void> {

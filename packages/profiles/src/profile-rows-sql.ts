@@ -1,0 +1,98 @@
+import { ownersSql } from './identity.js';
+import { PROFILE_FIELDS } from './profile-fields.js';
+import {
+  ACTIVITY_EXTRAS,
+  ACTIVITY_KEY_COLUMNS,
+  aggregatesSql,
+  jobResultsSql,
+  SCOPE_CUSTOMER_KEYS_SQL,
+  select,
+  traitsSql,
+} from './profile-sql.js';
+
+/**
+ * SQL of `profile_rows` (migration 0013): one current row per profile, written with the field
+ * SQL of the segments snapshot as one JSON payload, read by key and checked against the
+ * profile's current aggregates before it is served.
+ */
+
+/** Fields that depend on the time of the read (the lifecycle stage): computed when read. */
+const AT_READ = PROFILE_FIELDS.filter((field) => field.sql.includes('{now:Int64}'));
+const STORED = PROFILE_FIELDS.filter((field) => !AT_READ.includes(field));
+
+/** Job-result columns only the profile API shows, from the joined results `r`, `v`, `k`. */
+const RESULT_EXTRAS = `
+    toUnixTimestamp64Milli(r.as_of) AS rfm_as_of_ms,
+    toUnixTimestamp64Milli(v.as_of) AS clv_as_of_ms,
+    v.orders AS clv_orders, v.x AS clv_x, v.t_x AS clv_t_x, v.T AS clv_T,
+    v.mean_value AS clv_mean_value, v.expected_order_value AS clv_expected_order_value,
+    k.label AS cluster_label`;
+
+/** Most anonymous ids a row lists, as a profile read does. */
+const MAX_ANONYMOUS_IDS = 10_000;
+
+/**
+ * Rows of every profile, or with `scoped` of the profiles `{scope_keys:Array(String)}` names
+ * (profile keys whose owners the caller resolved), stamped `{version:UInt64}` and with the
+ * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none). The payload holds what
+ * the profile read shows, and `links`: the length of the link history of its anonymous ids.
+ */
+export function profileRowsWriteSql(options: { scoped: boolean }): string {
+  const { scoped } = options;
+  const sqlOptions = { scope: 'all', source: 'projections', scoped, extras: true } as const;
+  const jobs = jobResultsSql(scoped);
+  const within = scoped
+    ? `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`
+    : undefined;
+  const owned = `
+    SELECT concat('c:', owner) AS profile_key,
+           arraySlice(arraySort(groupArray(anonymous_id)), 1, ${MAX_ANONYMOUS_IDS}) AS ids,
+           sum(links) AS links
+    FROM (${ownersSql({ counted: true, ...(within === undefined ? {} : { within }) })})
+    GROUP BY owner`;
+  return `
+INSERT INTO profile_rows (profile_key, customer_id, events, orders, last_seen, payload, version, deleted)
+SELECT profile_key, customer_id, events, orders, last_seen, formatRowNoNewline('JSONEachRow', *),
+       {version:UInt64}, 0
+FROM (
+SELECT ${ACTIVITY_KEY_COLUMNS},
+    t.traits AS traits,
+    a.ids AS anonymous_ids,
+    a.links AS links,
+${select(STORED)},${ACTIVITY_EXTRAS},${RESULT_EXTRAS},
+    {rfmRun:String} AS rfm_run,
+    {clvRun:String} AS clv_run,
+    {clustersRun:String} AS clusters_run
+FROM (${aggregatesSql(sqlOptions)}) AS p
+LEFT JOIN (${traitsSql(sqlOptions)}) AS t ON t.profile_key = p.profile_key
+LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
+LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
+LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
+LEFT JOIN (${owned}) AS a ON a.profile_key = p.profile_key
+${scoped ? 'WHERE p.profile_key IN {scope_keys:Array(String)}' : ''}
+SETTINGS join_use_nulls = 0)`;
+}
+
+/** Marks `{scope_keys:Array(String)}` deleted at `{version:UInt64}` (a newer row replaces it). */
+export const PROFILE_ROWS_DELETE_SQL = `
+INSERT INTO profile_rows (profile_key, version, deleted)
+SELECT arrayJoin({scope_keys:Array(String)}), {version:UInt64}, 1`;
+
+/**
+ * One profile's current row, `{profileKey:String}`: its payload and the fields that depend on
+ * the time of the read (`{now:Int64}`, `{lapsedMs:Int64}`); no row when it has none.
+ */
+export const PROFILE_ROW_READ_SQL = `
+SELECT payload, ${AT_READ.map((field) => `${field.sql} AS ${field.column}`).join(', ')}
+FROM profile_rows AS p FINAL
+WHERE p.profile_key = {profileKey:String}`;
+
+/** What a row was computed from, now: the aggregates of `{keys:Array(String)}`. */
+export const PROFILE_ROW_STATS_SQL = `
+SELECT sum(event_count) AS events, toUnixTimestamp64Milli(max(last_received)) AS last_received_ms
+FROM customer_stats
+WHERE customer_key IN {keys:Array(String)}`;
+
+/** … and the length of the link history of `{ids:Array(String)}` (anonymous ids). */
+export const PROFILE_ROW_LINKS_SQL = `
+SELECT count() AS links FROM identity_links WHERE anonymous_id IN {ids:Array(String)}`;
