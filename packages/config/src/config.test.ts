@@ -52,12 +52,12 @@ describe('loadConfig', () => {
 
   it('reads job schedules and rejects bad cron expressions by name', () => {
     const config = loadConfig({ RAPPORT_SCHEDULE_RFM: '0 3 * * *', RAPPORT_SCHEDULE_CLV: ' ' });
-    expect(config.jobs.schedules).toEqual({ rfm: '0 3 * * *', segments: '*/15 * * * *' });
+    expect(config.jobs.schedules).toEqual({ rfm: '0 3 * * *', segments: '0 * * * *' });
     expect(
       loadConfig({ RAPPORT_SCHEDULE_SEGMENTS: 'off', RAPPORT_SCHEDULE_RFM: 'off' }).jobs.schedules,
     ).toEqual({});
-    expect(loadConfig({ RAPPORT_SCHEDULE_SEGMENTS: '0 * * * *' }).jobs.schedules).toEqual({
-      segments: '0 * * * *',
+    expect(loadConfig({ RAPPORT_SCHEDULE_SEGMENTS: '*/15 * * * *' }).jobs.schedules).toEqual({
+      segments: '*/15 * * * *',
     });
     expect(() => loadConfig({ RAPPORT_SCHEDULE_RFM: 'at three' })).toThrow(
       /RAPPORT_SCHEDULE_RFM: "at three" is not a cron expression/,

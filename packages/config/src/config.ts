@@ -102,8 +102,11 @@ function describe(issues: readonly z.core.$ZodIssue[], env: Record<string, strin
 
 const SCHEDULE = /^RAPPORT_SCHEDULE_([A-Z][A-Z0-9_]*)$/;
 
-/** Jobs that run on a schedule unless told otherwise: segments are kept current. */
-export const DEFAULT_SCHEDULES: Readonly<Record<string, string>> = { segments: '*/15 * * * *' };
+/**
+ * Jobs that run on a schedule unless told otherwise: the segments job, hourly, reconciles
+ * what streaming evaluation keeps current (and evaluates new and changed segments).
+ */
+export const DEFAULT_SCHEDULES: Readonly<Record<string, string>> = { segments: '0 * * * *' };
 
 /**
  * `RAPPORT_SCHEDULE_RFM="0 3 * * *"` schedules the rfm job; the expression is checked here.

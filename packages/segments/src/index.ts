@@ -38,3 +38,10 @@ export {
   type StreamingMetrics,
 } from './streaming/streaming-segments.js';
 export { touchedProfiles } from './streaming/scope-keys.js';
+export { SegmentOutbox, type OutboxEntry } from './outbox/segment-outbox.js';
+export {
+  OutboxDispatcher,
+  type Outlet,
+  type OutboxDispatcherOptions,
+  type OutboxMetrics,
+} from './outbox/outbox-dispatcher.js';

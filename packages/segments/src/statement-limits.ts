@@ -25,16 +25,19 @@ const grouped = (n: number) => n.toLocaleString('en-US');
 
 /**
  * Whether a valid rule's compiled statements fit the engine: the SQL text within
- * `maxQueryBytes` (measured on the larger of the job's snapshot query and the live one a
- * preview uses, with room for the statement around it), and its values within
+ * `maxQueryBytes` (measured on the largest of the job's snapshot query, the live one a
+ * preview uses and the one streaming evaluation restricts to a few profiles, with room for the
+ * statement around it), and its values within
  * MAX_RULE_VALUE_BYTES. Issues are at the root: the rule as a whole is too large.
  */
 export function statementIssues(input: { rule: SegmentRule; maxQueryBytes: number }): RuleIssue[] {
   const compiled = compileRule(input.rule, { now: 0 });
+  const scoped = compileRule(input.rule, { now: 0, scoped: true });
   const sql =
     Math.max(
       bytes(matchingProfilesSql(compiled.where, 'snapshot')),
       bytes(matchingProfilesSql(compiled.where, 'live')),
+      bytes(matchingProfilesSql(scoped.where, 'live', { scoped: true })),
     ) + STATEMENT_ALLOWANCE;
   const issues: RuleIssue[] = [];
   if (sql > input.maxQueryBytes) {

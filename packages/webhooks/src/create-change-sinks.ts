@@ -2,6 +2,7 @@ import type { ChangeSink, InProcessChangeFeed, KafkaChangeFeed } from '@rapport/
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhookOutlet } from './webhook-outlet.js';
 
 /**
  * The sinks a process hands segment changes to: the feeds it was given (Kafka in distributed
@@ -15,13 +16,32 @@ export function createChangeSinks(options: {
   metrics: Metrics;
   kafka?: KafkaChangeFeed | undefined;
   inProcess?: InProcessChangeFeed | undefined;
+  /**
+   * The sinks are outlets of the segment change outbox: one per webhook URL, each resolving
+   * only once its receiver took the changes (the outbox keeps them until then). Default false:
+   * one dispatcher queueing in memory.
+   */
+  durable?: boolean;
 }): ChangeSink[] {
   const { config, logger, metrics, kafka, inProcess } = options;
   const sinks: ChangeSink[] = [];
   if (kafka) sinks.push(kafka);
   if (inProcess) sinks.push(inProcess);
   const webhooks = config.webhooks;
-  if (webhooks) {
+  if (webhooks && options.durable) {
+    for (const url of webhooks.urls) {
+      sinks.push(
+        new WebhookOutlet({
+          url,
+          secret: webhooks.secret,
+          backoffMs: { ...webhooks.backoffMs },
+          timeoutMs: webhooks.timeoutMs,
+          logger: logger.child({ component: 'webhooks' }),
+          metrics,
+        }),
+      );
+    }
+  } else if (webhooks) {
     sinks.push(
       new WebhookDispatcher({
         urls: webhooks.urls,

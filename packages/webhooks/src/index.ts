@@ -12,3 +12,4 @@ export {
 } from './webhook-dispatcher.js';
 export type { WebhookLogger } from './webhook-endpoint.js';
 export { createChangeSinks } from './create-change-sinks.js';
+export { WebhookOutlet, type WebhookOutletOptions } from './webhook-outlet.js';

@@ -19,6 +19,8 @@ export function openChangeOutlets(options: {
   logger: Logger;
   metrics: Metrics;
   inProcess?: InProcessChangeFeed;
+  /** Webhook sinks resolve once delivered (outlets of the segment change outbox). */
+  durable?: boolean;
 }): ChangeOutlets {
   const { config, logger, metrics, inProcess } = options;
   const kafka =
@@ -34,7 +36,14 @@ export function openChangeOutlets(options: {
           metrics,
         })
       : undefined;
-  const sinks = createChangeSinks({ config, logger, metrics, kafka, inProcess });
+  const sinks = createChangeSinks({
+    config,
+    logger,
+    metrics,
+    kafka,
+    inProcess,
+    durable: options.durable === true,
+  });
   return {
     sinks,
     close: async () => {

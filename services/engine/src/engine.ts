@@ -1,4 +1,4 @@
-import { InProcessBus, InProcessChangeFeed, type ChangeSink } from '@rapport/bus';
+import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
@@ -13,7 +13,7 @@ import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
-import { openStreamingSegments } from './streaming-segments.js';
+import { openOutbox, openStreamingSegments, startDelivery } from './streaming-segments.js';
 
 export interface Engine {
   app: App;
@@ -48,15 +48,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     metrics,
     cacheBytes: config.profiles.cacheBytes,
   });
-  // Segment changes go to the outlets opened below (the evaluator records nothing before).
-  let outletSinks: readonly ChangeSink[] = [];
-  const streaming = openStreamingSegments({
-    config,
-    store,
-    logger,
-    metrics,
-    sinks: () => outletSinks,
-  });
+  // Segment changes are recorded in the outbox, delivered from there to the outlets below.
+  const { outbox, recordSink, recovered } = await openOutbox(store);
+  if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
+  const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
   const pipeline = await startPipeline({
     store,
     bus,
@@ -80,13 +75,24 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       ),
     );
   });
-  const outlets = openChangeOutlets({ config, logger, metrics, inProcess: changes });
-  outletSinks = outlets.sinks;
+  const outlets = openChangeOutlets({
+    config,
+    logger,
+    metrics,
+    inProcess: changes,
+    durable: true,
+  });
+  const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
   const runner = new JobRunner({
     store,
     logger,
     metrics,
-    jobs: createJobs({ config, sinks: outlets.sinks }),
+    jobs: createJobs({
+      config,
+      sinks: [recordSink],
+      reconcile: streaming && ((keys, at) => streaming.evaluator.evaluate(keys, at)),
+      metrics,
+    }),
     // A finished run changes what profiles show. A segments run has already dropped the
     // profiles whose membership it changed (below); the others keep theirs.
     onFinished: (run) => {
@@ -166,6 +172,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       await bus.close();
       await pipeline.stop();
       await streaming?.evaluator.close();
+      await delivery.close();
       await outlets.close();
       await store.close();
     })();

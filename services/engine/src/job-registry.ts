@@ -6,7 +6,9 @@ import {
   createSegmentsJob,
   rfmJob,
   type JobDefinition,
+  type Reconcile,
 } from '@rapport/jobs';
+import type { Metrics } from '@rapport/observability';
 
 /**
  * Every job the engine can run. Segment entries and exits go to each sink in turn, a page at
@@ -15,6 +17,9 @@ import {
 export function createJobs(options: {
   config: Pick<Config, 'profiles' | 'jobs'>;
   sinks: readonly ChangeSink[];
+  /** Streaming segment evaluation, when on: the segments job is then its reconciler. */
+  reconcile?: Reconcile | undefined;
+  metrics?: Metrics | undefined;
 }): JobDefinition[] {
   const { config, sinks } = options;
   return [
@@ -25,6 +30,8 @@ export function createJobs(options: {
       notify: async (changes) => {
         for (const sink of sinks) await sink.publish(changes);
       },
+      ...(options.reconcile ? { reconcile: options.reconcile } : {}),
+      metrics: options.metrics,
     }),
     createClustersJob(
       config.jobs.clustersK === undefined ? {} : { defaultK: config.jobs.clustersK },

@@ -2,31 +2,29 @@ import type { ChangeSink } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import type { ReadinessCheck } from '@rapport/http';
 import type { Logger, Metrics } from '@rapport/observability';
-import { StreamingSegments } from '@rapport/segments';
+import { OutboxDispatcher, SegmentOutbox, StreamingSegments } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 
 /**
  * Streaming segment evaluation where committed batches are known, when RAPPORT_STREAMING_SEGMENTS
- * is on: its changes go to the same sinks as the segments job's, and its trouble shows on
- * /readyz without taking the process out of service (ingest never waits for it).
+ * is on; its trouble shows on /readyz without taking the process out of service (ingest never
+ * waits for it).
  */
 export function openStreamingSegments(options: {
   config: Pick<Config, 'segments' | 'profiles'>;
   store: Store;
   logger: Logger;
   metrics: Metrics;
-  sinks: () => readonly ChangeSink[];
+  outbox: SegmentOutbox;
 }): { evaluator: StreamingSegments; readiness: ReadinessCheck } | undefined {
-  const { config, store, logger, metrics } = options;
+  const { config, store, logger, metrics, outbox } = options;
   if (!config.segments.streaming) return undefined;
   const evaluator = new StreamingSegments({
     store,
     lapsedAfterDays: config.profiles.lapsedAfterDays,
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
-    record: async (changes) => {
-      for (const sink of options.sinks()) await sink.publish(changes);
-    },
+    record: (changes) => outbox.append(changes),
   });
   const readiness: ReadinessCheck = {
     name: 'segments-stream',
@@ -46,4 +44,40 @@ export function openStreamingSegments(options: {
     },
   };
   return { evaluator, readiness };
+}
+
+/**
+ * The segment change outbox of this store: changes written but not recorded when the process
+ * last stopped are recorded first; `recordSink` records (the segments job publishes to it).
+ */
+export async function openOutbox(store: Store): Promise<{
+  outbox: SegmentOutbox;
+  recordSink: ChangeSink;
+  recovered: number;
+}> {
+  const outbox = new SegmentOutbox(store);
+  const recovered = await outbox.recover();
+  const recordSink: ChangeSink = {
+    name: 'outbox',
+    publish: (changes) => outbox.append(changes),
+    close: () => Promise.resolve(),
+  };
+  return { outbox, recordSink, recovered };
+}
+
+/** Delivers the outbox to the outlets (bus feed, webhooks) until closed. */
+export async function startDelivery(options: {
+  outbox: SegmentOutbox;
+  outlets: readonly ChangeSink[];
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<OutboxDispatcher> {
+  const dispatcher = new OutboxDispatcher({
+    outbox: options.outbox,
+    outlets: options.outlets,
+    logger: options.logger.child({ component: 'segment-outbox' }),
+    metrics: options.metrics,
+  });
+  await dispatcher.start();
+  return dispatcher;
 }

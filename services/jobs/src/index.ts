@@ -19,3 +19,4 @@ export { createSegmentsJob, type SegmentsJobOptions } from './segments/segments-
 export { createClustersJob, type ClustersJobOptions } from './clusters/clusters-job.js';
 export { clustersParams, type ClustersParams } from './clusters/clusters-params.js';
 export type { NotifyChanges } from './segments/evaluate-segment.js';
+export type { Reconcile } from './segments/reconcile.js';

@@ -2,7 +2,12 @@ import { lapsedMs } from '@rapport/profiles';
 import { RunStore } from '@rapport/runs';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
-import { evaluationOrder, readEvaluableDefinitions } from '../store/evaluation-order.js';
+import { StatementLimits } from '../statement-limits.js';
+import {
+  evaluationOrder,
+  readEvaluableDefinitions,
+  type EvaluableDefinition,
+} from '../store/evaluation-order.js';
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
 import { touchedProfiles } from './scope-keys.js';
 
@@ -74,10 +79,13 @@ export class StreamingSegments {
   private sequence = 0;
   private readonly clock: () => number;
   private readonly runs: RunStore;
+  private readonly limits: StatementLimits;
+  private readonly fits = new Map<string, boolean>();
 
   constructor(private readonly options: StreamingSegmentsOptions) {
     this.clock = options.clock ?? Date.now;
     this.runs = new RunStore(options.store);
+    this.limits = new StatementLimits(options.store);
   }
 
   /** Customer keys (`c:…`, `a:…`) a committed batch stored events under. */
@@ -90,22 +98,26 @@ export class StreamingSegments {
 
   /**
    * Evaluates every segment for these profiles now, after what is queued before it; resolves
-   * with the changes it recorded. Rejects when it fails (nothing is retried for the caller).
+   * with the changes it recorded. Rejects when the evaluation fails as a whole; a segment that
+   * fails alone is retried by the loop (see status()).
    */
   evaluate(
     profileKeys: readonly string[],
-    options: { runId?: string } = {},
+    options: {
+      /** Names the changes (their ids and intervals); default a run id of its own. */
+      runId?: string;
+      /** The evaluation time, epoch ms (moved past the last one if earlier); default now. */
+      at?: number;
+    } = {},
   ): Promise<SegmentChange[]> {
     return this.serial(async () => {
       await this.flushUnrecorded();
-      const { changes, held } = await this.evaluateKeys(profileKeys, options.runId, new Map());
+      const { changes, held } = await this.evaluateKeys(profileKeys, options, new Map());
       await this.flushUnrecorded();
+      // A segment that failed owes these profiles an evaluation: the loop retries it.
       if (held.length > 0) {
         this.failures++;
         this.schedule(this.backoff());
-        throw new Error(
-          `segments not evaluated: ${held.map((h) => `${h.segmentId} (${reasonOf(h.error)})`).join('; ')}`,
-        );
       }
       return changes;
     });
@@ -172,7 +184,7 @@ export class StreamingSegments {
       const profiles = await touchedProfiles(this.options.store, taken);
       const owed = new Map(this.owed);
       this.owed.clear();
-      const { held } = await this.evaluateKeys(profiles, undefined, owed);
+      const { held } = await this.evaluateKeys(profiles, {}, owed);
       await this.flushUnrecorded();
       this.options.metrics?.segmentStreamEvaluations.inc({
         outcome: held.length === 0 ? 'ok' : 'failed',
@@ -202,15 +214,15 @@ export class StreamingSegments {
   /** Evaluates the keys (and what failing segments owe) chunk by chunk. */
   private async evaluateKeys(
     profileKeys: readonly string[],
-    runId: string | undefined,
+    options: { runId?: string; at?: number },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
   ) {
     const { store } = this.options;
-    const { ordered } = evaluationOrder(await readEvaluableDefinitions(store));
+    const ordered = await this.evaluable();
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
-    const at = this.nextAt();
-    const id = runId ?? `stream-${at}-${++this.sequence}`;
+    const at = this.nextAt(options.at);
+    const id = options.runId ?? `stream-${at}-${++this.sequence}`;
     const profile = await this.profileParams();
     const changes: SegmentChange[] = [];
     const held: { segmentId: string; error: unknown }[] = [];
@@ -236,6 +248,25 @@ export class StreamingSegments {
     return { changes, held };
   }
 
+  /**
+   * The segments in evaluation order, without those whose rule is too large for the store
+   * (the segments job reports them; checked once per version).
+   */
+  private async evaluable(): Promise<EvaluableDefinition[]> {
+    const { ordered } = evaluationOrder(await readEvaluableDefinitions(this.options.store));
+    const fitting: EvaluableDefinition[] = [];
+    for (const definition of ordered) {
+      const key = `${definition.id}:${definition.version}`;
+      let fits = this.fits.get(key);
+      if (fits === undefined) {
+        fits = definition.rule === null || (await this.limits.issues(definition.rule)).length === 0;
+        this.fits.set(key, fits);
+      }
+      if (fits) fitting.push(definition);
+    }
+    return fitting;
+  }
+
   /** Records the changes written and not yet recorded, in order; throws if it cannot. */
   private async flushUnrecorded(): Promise<void> {
     if (this.unrecorded.length === 0) return;
@@ -249,8 +280,8 @@ export class StreamingSegments {
   }
 
   /** Strictly increasing evaluation times: an interval's key holds its entry time. */
-  private nextAt(): number {
-    this.lastAt = Math.max(this.clock(), this.lastAt + 1);
+  private nextAt(at?: number): number {
+    this.lastAt = Math.max(at ?? this.clock(), this.lastAt + 1);
     return this.lastAt;
   }
 

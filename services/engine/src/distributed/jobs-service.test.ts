@@ -31,7 +31,7 @@ describe('rapport jobs (the scheduler as its own process)', () => {
         jobs: [
           { name: 'rfm', schedule: '0 3 * * *', nextRunAt: expect.any(String) },
           { name: 'clv', schedule: null },
-          { name: 'segments', schedule: '*/15 * * * *', nextRunAt: expect.any(String) },
+          { name: 'segments', schedule: '0 * * * *', nextRunAt: expect.any(String) },
           { name: 'clusters', schedule: null },
         ],
       });

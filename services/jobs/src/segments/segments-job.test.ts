@@ -2,6 +2,8 @@ import type { SegmentChange, SegmentRule } from '@rapport/schemas';
 import { StoreError, type Store } from '@rapport/store';
 import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
+import { StreamingSegments } from '@rapport/segments';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
 import { createSegmentsJob } from './segments-job.js';
@@ -183,18 +185,17 @@ describe('segments job', () => {
     expect(results.map((row) => row.run_id).sort()).toEqual(runs.slice(-2).sort());
   });
 
-  it('opens no second interval when a run stopped before recording its evaluation', async () => {
+  it('compares with the membership intervals: a run that stopped before recording its evaluation changes nothing twice', async () => {
     // As if the last two runs had died after writing their intervals: their evaluations are
-    // missing, so the next run compares with an evaluation whose results are dropped, that is
-    // with nothing, and finds every member new.
+    // missing, but the next run compares with the open intervals, which are right.
     await store.command('DELETE FROM segment_evaluations WHERE run_id IN {last:Array(String)}', {
       last: runs.slice(-2),
     });
     changes.length = 0;
     const record = await run();
     runs.push(record.runId);
-    // The members are announced again (at least once), but their stays are not doubled.
-    expect(flat()).toEqual(['gold:entered:ada', 'gold:entered:bob', 'gold:entered:cy']);
+    expect(flat()).toEqual([]);
+    expect(record.summary).toMatchObject({ segments: { gold: { members: 3, entered: 0 } } });
     const open = (await intervals('gold')).filter((interval) => interval.open === 1);
     expect(open.map((interval) => interval.profile_key)).toEqual(['c:ada', 'c:bob', 'c:cy']);
   });
@@ -275,5 +276,77 @@ describe('segments job', () => {
       ]),
     );
     expect(record.summary.segments).toHaveProperty('gold');
+  });
+
+  it('as the reconciler of streaming evaluation: counts, logs and measures what it corrects', async () => {
+    const lines: { msg: string; segment?: string; profile?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const counted: { segment: string; change: string; n: number }[] = [];
+    const published: SegmentChange[] = [];
+    const evaluator = new StreamingSegments({
+      store,
+      lapsedAfterDays: 90,
+      logger,
+      record: async (page) => {
+        published.push(...page);
+      },
+    });
+    const reconciler = new JobRunner({
+      store,
+      logger: pino({ level: 'warn' }, sink),
+      jobs: [
+        createSegmentsJob({
+          lapsedAfterDays: 90,
+          notify: async () => {},
+          reconcile: (keys, options) => evaluator.evaluate(keys, options),
+          metrics: {
+            segmentReconcileCorrections: {
+              inc: (labels, n) => counted.push({ ...labels, n }),
+            },
+          },
+        }),
+      ],
+    });
+    const reconcile = async () => (await reconciler.start('segments', {}, 'cli')).finished;
+    // Nothing to correct: membership is what the rules say.
+    const clean = await reconcile();
+    expect(clean.error).toBeNull();
+    expect(clean.summary).toMatchObject({ corrections: { total: 0, segments: {} } });
+    // Dee turns gold and no streaming evaluation hears of it: the reconciler corrects it.
+    await insertRows(store, 'events', [identify('dee', { plan: 'gold' })]);
+    const record = await reconcile();
+    expect(record.error).toBeNull();
+    // doomed has gold's rule, and doomed-fan refers to doomed: she enters all three.
+    const entered = { entered: 1, exited: 0 };
+    expect(record.summary).toMatchObject({
+      corrections: {
+        total: 3,
+        segments: { gold: entered, doomed: entered, 'doomed-fan': entered },
+      },
+      segments: { gold: entered },
+    });
+    // In evaluation order: doomed-fan after doomed.
+    expect(published.map((c) => `${c.segmentId}:${c.change}:${c.customerId}`)).toEqual([
+      'doomed:entered:dee',
+      'doomed-fan:entered:dee',
+      'gold:entered:dee',
+    ]);
+    expect(published[2]?.id).toBe(`${record.runId}:gold:c:dee`);
+    expect(counted).toContainEqual({ segment: 'gold', change: 'entered', n: 1 });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'segment membership corrected by the reconciler',
+        segment: 'gold',
+        profile: 'c:dee',
+      }),
+    );
+    expect(
+      (await intervals('gold')).filter((i) => i.open === 1).map((i) => i.profile_key),
+    ).toContain('c:dee');
   });
 });

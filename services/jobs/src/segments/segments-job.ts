@@ -10,16 +10,30 @@ import {
   readEvaluableDefinitions,
   readLatestEvaluations,
   StatementLimits,
+  StreamingSegments,
   type EvaluableDefinition,
-  type SegmentEvaluation,
 } from '@rapport/segments';
-import { evaluateSegment, SegmentEvaluationError, type NotifyChanges } from './evaluate-segment.js';
+import {
+  evaluateSegment,
+  SegmentEvaluationError,
+  type NotifyChanges,
+  type SegmentVerdict,
+} from './evaluate-segment.js';
+import { reconcileStep, type Reconcile, type ReconcileMetrics } from './reconcile.js';
 
 export interface SegmentsJobOptions {
   /** An identified customer silent for this many days is in the lapsed stage. */
   lapsedAfterDays: number;
-  /** Where entries and exits go: the bus and webhooks. */
+  /** Where entries and exits go (the bus and webhooks, or the outbox that feeds them). */
   notify: NotifyChanges;
+  /**
+   * Streaming evaluation, when it keeps membership current: the run is then its reconciler,
+   * and every change it makes to a segment it evaluated before, under the same version, is a
+   * correction — counted, logged and measured. Absent, the run evaluates the disputed profiles
+   * itself (the same evaluation) and publishes to `notify`.
+   */
+  reconcile?: Reconcile;
+  metrics?: ReconcileMetrics | undefined;
 }
 
 /**
@@ -60,14 +74,12 @@ async function statementProblem(
 async function evaluateAll(input: {
   context: JobContext;
   due: readonly EvaluableDefinition[];
-  latest: ReadonlyMap<string, SegmentEvaluation>;
   at: number;
-  notify: NotifyChanges;
-}): Promise<{ evaluations: Record<string, SegmentEvaluation>; failed: Skipped[] }> {
+}): Promise<{ verdicts: Map<string, SegmentVerdict>; failed: Skipped[] }> {
   const { context, at } = input;
   const { store, runId, logger } = context;
   const limits = new StatementLimits(store);
-  const evaluations: Record<string, SegmentEvaluation> = {};
+  const verdicts = new Map<string, SegmentVerdict>();
   const failed: Skipped[] = [];
   for (const definition of input.due) {
     const problem = await statementProblem(limits, definition);
@@ -76,19 +88,9 @@ async function evaluateAll(input: {
       continue;
     }
     try {
-      const evaluation = await evaluateSegment({
-        store,
-        runId,
-        at,
-        definition,
-        previousRun: input.latest.get(definition.id)?.runId ?? '',
-        notify: input.notify,
-      });
-      context.wrote(evaluation.entered + evaluation.exited);
-      evaluations[definition.id] = evaluation;
+      verdicts.set(definition.id, await evaluateSegment({ store, runId, at, definition }));
     } catch (error) {
-      // A failure once the evaluation is recorded (handing over its changes), or with the
-      // store gone, fails the run as before: skipping the segment would hide it.
+      // With the store gone the run fails: skipping the segment would hide it.
       if (!(error instanceof SegmentEvaluationError) || storeDown(error.cause)) throw error;
       failed.push({ id: definition.id, reason: `its evaluation failed: ${error.message}` });
     }
@@ -96,7 +98,7 @@ async function evaluateAll(input: {
   for (const { id, reason } of failed) {
     logger.error({ segment: id, reason }, 'segment not evaluated');
   }
-  return { evaluations, failed };
+  return { verdicts, failed };
 }
 
 /**
@@ -119,13 +121,24 @@ async function resultsToKeep(store: Store, input: { runId: string; live: readonl
   return [input.runId, ...rows.map((row) => row.run_id)];
 }
 
+/** Without streaming evaluation: the run evaluates the disputed profiles itself. */
+function ownEvaluation(context: JobContext, options: SegmentsJobOptions): Reconcile {
+  const evaluator = new StreamingSegments({
+    store: context.store,
+    lapsedAfterDays: options.lapsedAfterDays,
+    record: options.notify,
+    logger: context.logger,
+  });
+  return (keys, at) => evaluator.evaluate(keys, at);
+}
+
 export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
   return defineJob({
     name: 'segments',
     description:
       'Evaluates every segment, stores who entered and left (membership intervals) and publishes the changes',
     params: z.object({}).strict(),
-    phases: ['features', 'evaluate', 'cleanup'],
+    phases: ['features', 'evaluate', 'reconcile', 'cleanup'],
     async run(context) {
       const { store, runId } = context;
       const runs = new RunStore(store);
@@ -152,12 +165,24 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
         );
       });
 
-      const { evaluations, failed } = await context.phase('evaluate', async () => {
+      const { verdicts, failed } = await context.phase('evaluate', async () => {
         for (const { id, reason } of skipped) {
           context.logger.warn({ segment: id, reason }, 'segment not evaluated');
         }
-        return evaluateAll({ context, due, latest, at, notify: options.notify });
+        return evaluateAll({ context, due, at });
       });
+      const reconciled = await context.phase('reconcile', () =>
+        reconcileStep({
+          context,
+          at,
+          verdicts,
+          due,
+          latest,
+          reconcile: options.reconcile ?? ownEvaluation(context, options),
+          streaming: options.reconcile !== undefined,
+          metrics: options.metrics,
+        }),
+      );
 
       await context.phase('cleanup', async () => {
         // Keep this run's features and the previous successful run's, which previews read
@@ -179,7 +204,8 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       return {
         computedAt: isoOf(at),
         profiles,
-        segments: evaluations,
+        segments: reconciled.evaluations,
+        corrections: reconciled.corrections,
         skipped: left,
         // Some segment due was not evaluated: its members are those of an earlier run.
         partial: left.length > 0,

@@ -1,0 +1,47 @@
+/**
+ * The SQL of the segment change outbox (migration 0014). A page is read one row per seq (a
+ * retried append may have written a seq twice).
+ */
+export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox';
+
+/** Parameters: after (UInt64, the last seq taken), limit. */
+export const PAGE_SQL = `
+SELECT seq, payload FROM segment_outbox
+WHERE seq > {after:UInt64}
+ORDER BY seq
+LIMIT 1 BY seq
+LIMIT {limit:UInt32}`;
+
+/** Parameters: after. */
+export const PENDING_SQL =
+  'SELECT uniqExact(seq) AS n FROM segment_outbox WHERE seq > {after:UInt64}';
+
+/** Parameters: outlet. */
+export const CURSOR_SQL = `
+SELECT argMax(seq, updated_at) AS seq, count() AS n FROM segment_outbox_cursors
+WHERE outlet = {outlet:String}`;
+
+/** Parameters: outlet, seq, at (epoch ms). */
+export const ADVANCE_SQL = `
+INSERT INTO segment_outbox_cursors (outlet, seq, updated_at)
+SELECT {outlet:String}, {seq:UInt64}, fromUnixTimestamp64Milli({at:Int64}, 'UTC')`;
+
+/** The newest recorded change's time (epoch ms), 0 when none. */
+export const NEWEST_SQL =
+  'SELECT toUnixTimestamp64Milli(max(recorded_at)) AS at, count() AS n FROM segment_outbox';
+
+/**
+ * Intervals opened or closed since `{since:Int64}` (epoch ms): at start-up, the changes they
+ * hold are compared with the outbox to find those written but never recorded.
+ */
+export const RECENT_INTERVALS_SQL = `
+SELECT profile_key, segment_id, version, exited_version, entered_run, exited_run,
+       toUnixTimestamp64Milli(entered_at) AS entered_ms,
+       toUnixTimestamp64Milli(exited_at) AS exited_ms
+FROM segment_membership FINAL
+WHERE updated_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
+
+/** Change ids recorded since a time (epoch ms). */
+export const RECORDED_IDS_SQL = `
+SELECT DISTINCT change_id FROM segment_outbox
+WHERE recorded_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;

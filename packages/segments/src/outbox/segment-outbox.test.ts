@@ -1,0 +1,133 @@
+import type { SegmentChange } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPEN_INTERVALS_SQL } from '../streaming/membership-sql.js';
+import { OutboxDispatcher, type Outlet } from './outbox-dispatcher.js';
+import { SegmentOutbox } from './segment-outbox.js';
+
+const logger = pino({ level: 'silent' });
+let test: TestStore;
+let store: Store;
+
+const change = (n: number, customerId = `c${n}`): SegmentChange => ({
+  id: `run-1:vip:c:${customerId}`,
+  segmentId: 'vip',
+  segmentName: 'VIP',
+  version: 1,
+  change: 'entered',
+  customerId,
+  anonymousId: null,
+  at: '2026-01-01T00:00:00.000Z',
+  runId: 'run-1',
+});
+
+/** An outlet that records what it is given and fails while `failing` says so. */
+function outlet(name: string) {
+  const got: string[] = [];
+  let failing = 0;
+  const sink: Outlet & { got: string[]; failNext(n: number): void } = {
+    name,
+    got,
+    failNext(n: number) {
+      failing = n;
+    },
+    publish(changes) {
+      if (failing > 0) {
+        failing--;
+        return Promise.reject(new Error('receiver down'));
+      }
+      got.push(...changes.map((c) => c.id));
+      return Promise.resolve();
+    },
+  };
+  return sink;
+}
+
+beforeAll(async () => {
+  test = await openTestStore();
+  store = test.store;
+  await insertRows(store, 'segment_definitions', [
+    {
+      segment_id: 'vip',
+      version: 1,
+      name: 'VIP',
+      description: '',
+      rule: '{"type":"field","field":"orders","op":"gte","value":2}',
+      deleted: 0,
+      created_at: Date.now(),
+    },
+  ]);
+});
+afterAll(() => test.dispose());
+
+describe('segment change outbox', () => {
+  it('delivers every change to each outlet in order, retrying a failed page, and resumes at its cursor', async () => {
+    const outbox = new SegmentOutbox(store);
+    const bus = outlet('bus');
+    const hook = outlet('webhook:1');
+    // Both outlets exist before anything is recorded: they start at the beginning.
+    const first = new OutboxDispatcher({
+      outbox,
+      outlets: [bus, hook],
+      logger,
+      pageSize: 3,
+      retryMs: { min: 5, max: 20 },
+    });
+    await first.start();
+    hook.failNext(2);
+    await outbox.append([1, 2, 3, 4].map((n) => change(n)));
+    await outbox.append([5, 6, 7].map((n) => change(n)));
+    await first.drained();
+    await first.close();
+    const ids = [1, 2, 3, 4, 5, 6, 7].map((n) => `run-1:vip:c:c${n}`);
+    expect(bus.got).toEqual(ids);
+    expect(hook.got).toEqual(ids);
+
+    // As after a restart: a new outbox and dispatcher deliver only what came since.
+    await new SegmentOutbox(store).append([change(8)]);
+    const again = outlet('bus');
+    const second = new OutboxDispatcher({
+      outbox: new SegmentOutbox(store),
+      outlets: [again],
+      logger,
+    });
+    await second.start();
+    await second.drained();
+    await second.close();
+    expect(again.got).toEqual(['run-1:vip:c:c8']);
+  });
+
+  it('records at start-up the changes written as intervals but never recorded', async () => {
+    const outbox = new SegmentOutbox(store);
+    await outbox.append([change(9)]);
+    // A process wrote these intervals and stopped before recording them.
+    const at = Date.now();
+    await store.command(OPEN_INTERVALS_SQL, {
+      keys: ['c:lost1', 'c:lost2'],
+      segmentId: 'vip',
+      version: 1,
+      runId: 'stream-x',
+      at,
+    });
+    const restarted = new SegmentOutbox(store);
+    expect(await restarted.recover()).toBe(2);
+    expect(await restarted.recover()).toBe(0);
+    const page = await restarted.page(0, 100);
+    expect(page.slice(-2).map((entry) => entry.change)).toEqual([
+      {
+        id: 'stream-x:vip:c:lost1',
+        segmentId: 'vip',
+        segmentName: 'VIP',
+        version: 1,
+        change: 'entered',
+        customerId: 'lost1',
+        anonymousId: null,
+        at: new Date(at).toISOString(),
+        runId: 'stream-x',
+      },
+      expect.objectContaining({ id: 'stream-x:vip:c:lost2' }),
+    ]);
+  });
+});

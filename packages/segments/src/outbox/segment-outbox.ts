@@ -1,0 +1,177 @@
+import { parseProfileKey, profileKey } from '@rapport/profiles';
+import { isoOf, segmentChangeSchema, type SegmentChange } from '@rapport/schemas';
+import type { Store } from '@rapport/store';
+import { readNewestDefinitions } from '../store/definitions.js';
+import {
+  ADVANCE_SQL,
+  CURSOR_SQL,
+  MAX_SEQ_SQL,
+  NEWEST_SQL,
+  PAGE_SQL,
+  PENDING_SQL,
+  RECENT_INTERVALS_SQL,
+  RECORDED_IDS_SQL,
+} from './outbox-sql.js';
+
+/** A recorded change and its place in the outbox. */
+export interface OutboxEntry {
+  seq: number;
+  change: SegmentChange;
+}
+
+/** How far back, before the newest recorded change, start-up looks for unrecorded ones. */
+const RECOVERY_MARGIN_MS = 10 * 60_000;
+
+const keyOf = (change: SegmentChange) =>
+  change.customerId === null
+    ? profileKey({ anonymousId: change.anonymousId ?? '' })
+    : profileKey({ customerId: change.customerId });
+
+/**
+ * The segment change outbox: every entry and exit written as a membership interval is
+ * appended in the order written; outlets read it from their own cursor. Appends are
+ * serialised by the one writer of a store (the process that evaluates segments).
+ */
+export class SegmentOutbox {
+  private lastSeq: number | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Calls `listener` after each append (outlets wake up at once rather than at their poll). */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Appends the changes in order, under increasing seqs: microseconds of the time, or past
+   * the last seq when the clock has not moved on. Retried after a failure, the same changes
+   * are written again under new seqs only if the first write left nothing (readers take one
+   * row per seq, and outlets deliver by change id to receivers that drop repeats).
+   */
+  async append(changes: readonly SegmentChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    this.lastSeq ??= Number((await this.store.query<{ seq: number }>(MAX_SEQ_SQL))[0]?.seq ?? 0);
+    const now = this.clock();
+    let seq = Math.max(this.lastSeq, now * 1000);
+    const lines = changes.map((change) => {
+      seq++;
+      return JSON.stringify({
+        seq,
+        change_id: change.id,
+        profile_key: keyOf(change),
+        segment_id: change.segmentId,
+        recorded_at: now,
+        payload: JSON.stringify(change),
+      });
+    });
+    await this.store.insertJsonLines('segment_outbox', Buffer.from(lines.join('\n')));
+    this.lastSeq = seq;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The outlet's cursor: the last seq it took. A new outlet starts at the end. */
+  async cursor(outlet: string): Promise<number> {
+    const [row] = await this.store.query<{ seq: number; n: number }>(CURSOR_SQL, { outlet });
+    if (row && Number(row.n) > 0) return Number(row.seq);
+    const [max] = await this.store.query<{ seq: number }>(MAX_SEQ_SQL);
+    const start = Number(max?.seq ?? 0);
+    await this.advance(outlet, start);
+    return start;
+  }
+
+  async advance(outlet: string, seq: number): Promise<void> {
+    await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() });
+  }
+
+  /** Up to `limit` changes after `after`, in order. */
+  async page(after: number, limit: number): Promise<OutboxEntry[]> {
+    const rows = await this.store.query<{ seq: number; payload: string }>(PAGE_SQL, {
+      after,
+      limit,
+    });
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      change: segmentChangeSchema.parse(JSON.parse(row.payload)),
+    }));
+  }
+
+  async pending(after: number): Promise<number> {
+    const [row] = await this.store.query<{ n: number }>(PENDING_SQL, { after });
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * At start-up: the changes written as intervals but not recorded (the process stopped in
+   * between) are appended, oldest first, with the ids and times they were written with.
+   * Looks back from a little before the newest recorded change; an empty outbox has nothing
+   * to compare with (before it existed, changes went straight to the outlets).
+   */
+  async recover(): Promise<number> {
+    const [newest] = await this.store.query<{ at: number; n: number }>(NEWEST_SQL);
+    if (!newest || Number(newest.n) === 0) return 0;
+    const since = Number(newest.at) - RECOVERY_MARGIN_MS;
+    const recorded = new Set(
+      (await this.store.query<{ change_id: string }>(RECORDED_IDS_SQL, { since })).map(
+        (row) => row.change_id,
+      ),
+    );
+    const names = new Map(
+      (await readNewestDefinitions(this.store)).map((definition) => [
+        definition.id,
+        definition.name,
+      ]),
+    );
+    const intervals = await this.store.query<{
+      profile_key: string;
+      segment_id: string;
+      version: number;
+      exited_version: number | null;
+      entered_run: string;
+      exited_run: string;
+      entered_ms: number;
+      exited_ms: number | null;
+    }>(RECENT_INTERVALS_SQL, { since });
+    const missing: { at: number; change: SegmentChange }[] = [];
+    for (const row of intervals) {
+      const base = {
+        segmentId: row.segment_id,
+        segmentName: names.get(row.segment_id) ?? row.segment_id,
+        ...parseProfileKey(row.profile_key),
+      };
+      const candidates = [
+        {
+          run: row.entered_run,
+          ms: Number(row.entered_ms),
+          change: 'entered' as const,
+          version: row.version,
+        },
+        ...(row.exited_ms === null
+          ? []
+          : [
+              {
+                run: row.exited_run,
+                ms: Number(row.exited_ms),
+                change: 'exited' as const,
+                version: row.exited_version ?? row.version,
+              },
+            ]),
+      ];
+      for (const { run, ms, change, version } of candidates) {
+        const id = `${run}:${row.segment_id}:${row.profile_key}`;
+        if (ms < since || recorded.has(id)) continue;
+        missing.push({
+          at: ms,
+          change: { id, ...base, version: Number(version), change, at: isoOf(ms), runId: run },
+        });
+      }
+    }
+    missing.sort((a, b) => a.at - b.at || (a.change.change === 'exited' ? -1 : 1));
+    await this.append(missing.map((entry) => entry.change));
+    return missing.length;
+  }
+}

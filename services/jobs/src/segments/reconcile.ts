@@ -1,0 +1,101 @@
+import type { SegmentChange } from '@rapport/schemas';
+import type { EvaluableDefinition, SegmentEvaluation } from '@rapport/segments';
+import type { JobContext } from '../job.js';
+import type { SegmentVerdict } from './evaluate-segment.js';
+
+/**
+ * Evaluates every segment for these profiles now, writes and records what changed (streaming
+ * evaluation's `evaluate`); the changes are named by `runId`.
+ */
+export type Reconcile = (
+  profileKeys: readonly string[],
+  options: { runId: string; at: number },
+) => Promise<SegmentChange[]>;
+
+export interface ReconcileMetrics {
+  segmentReconcileCorrections: {
+    inc(labels: { segment: string; change: string }, n: number): void;
+  };
+}
+
+/** Corrections logged one by one at most, per run; the rest are counted. */
+const MAX_LOGGED = 1000;
+
+const keyOf = (change: SegmentChange) =>
+  change.customerId === null ? `a:${change.anonymousId ?? ''}` : `c:${change.customerId}`;
+
+/**
+ * The run's reconcile step: the profiles whose membership any segment's evaluation disputed
+ * are evaluated again, now, by streaming evaluation's rule and written as it writes them. So a
+ * profile that changed since the run's snapshot is judged on what it is now, and the changes
+ * are in order with streaming ones. With streaming on, a change to a segment evaluated before
+ * under the same version is a correction: streaming evaluation missed it.
+ */
+export async function reconcileStep(input: {
+  context: JobContext;
+  at: number;
+  verdicts: ReadonlyMap<string, SegmentVerdict>;
+  due: readonly EvaluableDefinition[];
+  latest: ReadonlyMap<string, SegmentEvaluation>;
+  reconcile: Reconcile;
+  streaming: boolean;
+  metrics?: ReconcileMetrics | undefined;
+}): Promise<{
+  evaluations: Record<string, SegmentEvaluation>;
+  corrections: { total: number; segments: Record<string, { entered: number; exited: number }> };
+}> {
+  const { context, verdicts } = input;
+  const disputed = new Set<string>();
+  for (const verdict of verdicts.values()) {
+    verdict.missing.forEach((key) => disputed.add(key));
+    verdict.extra.forEach((key) => disputed.add(key));
+  }
+  const changes =
+    disputed.size === 0
+      ? []
+      : await input.reconcile([...disputed].sort(), { runId: context.runId, at: input.at });
+  context.wrote(changes.length);
+
+  const evaluations: Record<string, SegmentEvaluation> = {};
+  for (const [id, verdict] of verdicts) {
+    const own = changes.filter((change) => change.segmentId === id);
+    evaluations[id] = {
+      ...verdict.evaluation,
+      entered: own.filter((change) => change.change === 'entered').length,
+      exited: own.filter((change) => change.change === 'exited').length,
+    };
+  }
+
+  // A segment new, changed or deleted since its last evaluation is not streaming's miss.
+  const settled = new Set(
+    input.due
+      .filter((d) => !d.deleted && input.latest.get(d.id)?.version === d.version)
+      .map((d) => d.id),
+  );
+  const corrected = input.streaming ? changes.filter((c) => settled.has(c.segmentId)) : [];
+  const segments: Record<string, { entered: number; exited: number }> = {};
+  corrected.forEach((change, index) => {
+    const entry = (segments[change.segmentId] ??= { entered: 0, exited: 0 });
+    entry[change.change]++;
+    if (index < MAX_LOGGED) {
+      context.logger.warn(
+        { segment: change.segmentId, profile: keyOf(change), change: change.change },
+        'segment membership corrected by the reconciler',
+      );
+    }
+  });
+  for (const [segment, counts] of Object.entries(segments)) {
+    for (const change of ['entered', 'exited'] as const) {
+      if (counts[change] > 0) {
+        input.metrics?.segmentReconcileCorrections.inc({ segment, change }, counts[change]);
+      }
+    }
+  }
+  if (corrected.length > MAX_LOGGED) {
+    context.logger.warn(
+      { corrections: corrected.length, logged: MAX_LOGGED },
+      'more segment memberships corrected than logged one by one',
+    );
+  }
+  return { evaluations, corrections: { total: corrected.length, segments } };
+}
