@@ -99,13 +99,24 @@ export function formatReport(report: SegmentsBenchReport): string {
         `; peak RSS ${run.peakRssMiB ?? 'n/a'} MiB`,
     ]);
   });
-  const summary = clusters.summary as { k?: number; kChosenBy?: string; inertia?: number };
+  const summary = clusters.summary as {
+    k?: number;
+    kChosenBy?: string;
+    inertia?: number;
+    clusters?: { id: number; size: number }[];
+    warnings?: string[];
+  };
   rows.push([
     'clusters run',
     `${seconds(clusters.totalSeconds)}; k = ${summary.k ?? '?'} (${summary.kChosenBy ?? '?'}), ` +
       `inertia ${summary.inertia === undefined ? '?' : round(summary.inertia, 1)}; ` +
       clusters.phases.map((phase) => `${phase.name} ${seconds(phase.seconds)}`).join(', ') +
       `; peak RSS ${clusters.peakRssMiB ?? 'n/a'} MiB`,
+  ]);
+  rows.push([
+    'cluster sizes',
+    (summary.clusters ?? []).map((cluster) => `${cluster.id}: ${count(cluster.size)}`).join(', ') +
+      (summary.warnings?.length ? `; warnings: ${summary.warnings.join('; ')}` : ''),
   ]);
   rows.push([
     'machine',
