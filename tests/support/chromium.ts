@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 const INSTALL = 'apt-get update && apt-get install -y chromium';
+const INSTALL_AS_USER = 'sudo apt-get update && sudo apt-get install -y chromium';
 
 /**
  * Debian's Chromium, driven by playwright-core (browser downloads are not possible here).
@@ -14,7 +15,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     const root = process.getuid?.() === 0;
     if (!root || !existsSync('/usr/bin/apt-get')) {
-      throw new Error(`the browser tests need Chromium at ${CHROMIUM}: run \`sudo ${INSTALL}\``);
+      throw new Error(`the browser tests need Chromium at ${CHROMIUM}: run \`${INSTALL_AS_USER}\``);
     }
     execFileSync('sh', ['-c', INSTALL], {
       stdio: 'ignore',
