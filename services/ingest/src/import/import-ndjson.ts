@@ -5,8 +5,12 @@ import { readLines, type Line } from './read-lines.js';
 
 export type ImportFormat = 'rapport' | 'segment';
 
-/** Events handed to the store at once: large enough to write efficiently, small in memory. */
-export const IMPORT_BATCH_EVENTS = 5000;
+/**
+ * Events handed on at once, and batches in flight: several batches waiting together let the
+ * store's batch writer join them into large inserts, as concurrent HTTP requests do.
+ */
+export const IMPORT_BATCH_EVENTS = 1000;
+export const IMPORT_BATCHES_IN_FLIGHT = 8;
 /** Rejections listed in full; past this only the count grows. */
 export const MAX_LISTED_REJECTIONS = 1000;
 
@@ -59,8 +63,8 @@ function candidateOf(
 
 /**
  * Imports NDJSON, one event (or Segment message) a line, through the same steps as every
- * collector, in batches of IMPORT_BATCH_EVENTS: the next batch is read once the previous one
- * is stored, so memory stays flat whatever the size. An event already stored (same eventId,
+ * collector, in batches of IMPORT_BATCH_EVENTS with IMPORT_BATCHES_IN_FLIGHT on their way at
+ * most, so memory stays flat whatever the size. An event already stored (same eventId,
  * or same content without one) counts as a duplicate: running an import again resumes it.
  */
 export function createNdjsonImport(deps: IngestDeps) {
@@ -79,24 +83,38 @@ export function createNdjsonImport(deps: IngestDeps) {
     };
     let batch: IngestCandidate[] = [];
     let lineNumbers: number[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const outcome = await ingest(batch, now());
+    const inFlight = new Set<Promise<void>>();
+    const store = async (candidates: IngestCandidate[], lines: number[]) => {
+      const outcome = await ingest(candidates, now());
       summary.accepted += outcome.body.accepted;
       summary.duplicates += outcome.body.duplicates;
       summary.rejected += outcome.body.rejected.length;
       for (const rejected of outcome.body.rejected) {
         if (summary.rejections.length >= MAX_LISTED_REJECTIONS) break;
         summary.rejections.push({
-          line: lineNumbers[rejected.index]!,
+          line: lines[rejected.index]!,
           ...(rejected.eventId === undefined ? {} : { eventId: rejected.eventId }),
           path: rejected.path,
           message: rejected.message,
         });
       }
+      options.onBatch?.(summary);
+    };
+    // The first failure (the store unavailable, say) ends the import once its batches settle.
+    let failure: { error: unknown } | undefined;
+    const flush = async () => {
+      if (failure) throw failure.error;
+      if (batch.length === 0) return;
+      const stored = store(batch, lineNumbers)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => inFlight.delete(stored));
+      inFlight.add(stored);
       batch = [];
       lineNumbers = [];
-      options.onBatch?.(summary);
+      // Reading waits while enough batches are on their way: memory stays flat.
+      if (inFlight.size >= IMPORT_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
     };
     const receivedAt = now();
     const settings = {
@@ -111,6 +129,9 @@ export function createNdjsonImport(deps: IngestDeps) {
       if (batch.length >= IMPORT_BATCH_EVENTS) await flush();
     }
     await flush();
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    summary.rejections.sort((a, b) => a.line - b.line);
     return summary;
   };
 }
