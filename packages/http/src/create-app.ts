@@ -53,7 +53,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     // Keep-alive connections must not hold a graceful shutdown open.
     forceCloseConnections: 'idle',
     clientErrorHandler,
+    ...(limits === undefined
+      ? {}
+      : {
+          // Headers and body must arrive within this time (else 408), and an idle keep-alive
+          // connection is closed: a client that stalls cannot hold a connection for long.
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          http: {
+            headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+            // How often Node looks for requests past their time (its default, 30 s, would
+            // let a stalled request hold its connection that much longer).
+            connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          },
+        }),
   });
+  // Past the cap, Node closes new connections at once.
+  if (limits !== undefined) app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler((route) =>
     isDocumentationOnly(route.schema)

@@ -4,3 +4,4 @@ export type { ReadinessCheck } from './ops-routes.js';
 export type { RouteScope } from './auth.js';
 export type { AuditEvent, AuditRecorder } from './audit-hook.js';
 export { redactUrl } from './redact-url.js';
+export { QueryGate, type QueryGateOptions } from './query-gate.js';

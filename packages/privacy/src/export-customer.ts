@@ -37,6 +37,7 @@ async function* eventPages(
          ${after ? "AND (timestamp, event_id) > ({afterTs:DateTime64(3, 'UTC')}, {afterId:String})" : ''}
        ORDER BY timestamp, event_id LIMIT ${EVENT_PAGE}`,
       { ...params, ...(after ? { afterTs: after.ts, afterId: after.id } : {}) },
+      'heavy',
     );
     for (const row of rows) yield { table: 'events', row };
     const last = rows[rows.length - 1];
@@ -69,6 +70,7 @@ export async function* exportCustomer(
       `SELECT ${columns.map((c) => `\`${c}\``).join(', ')} FROM ${target.table}
        WHERE ${target.where} LIMIT ${TABLE_ROWS}`,
       params,
+      'heavy',
     );
     for (const row of rows) yield { table: target.table, row };
   }

@@ -6,8 +6,12 @@ import { StoreError, toStoreError } from './errors.js';
 
 export type QueryParams = Record<string, unknown>;
 
-/** Reads go to the read lane; the write lane serves the batch writer alone. */
-export type Lane = 'read' | 'write';
+/**
+ * Reads go to the read lane; the write lane serves the batch writer alone; heavy reads
+ * (segment previews, reports, exports) go to a connection of their own, so that a look-up
+ * never waits behind one (one embedded connection runs one query at a time).
+ */
+export type Lane = 'read' | 'write' | 'heavy';
 
 export interface InsertOptions {
   /** Per-insert settings; never left behind on the connection. */
@@ -70,7 +74,10 @@ class EmbeddedStore implements Store {
   private client(lane: Lane): ClickHouseClient {
     if (this.closed) throw new StoreError('closed', 'the store is closed');
     if (lane === 'write') return this.writer.client;
-    this.nextReader = (this.nextReader + 1) % this.readers.length;
+    // The last reader is the heavy lane's; the others take turns with the reads.
+    const shared = Math.max(1, this.readers.length - 1);
+    if (lane === 'heavy') return this.readers[shared] ?? this.readers[0] ?? this.writer.client;
+    this.nextReader = (this.nextReader + 1) % shared;
     return this.readers[this.nextReader] ?? this.writer.client;
   }
 
@@ -169,7 +176,8 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
       { cause: error },
     );
   }
-  const readers = Array.from({ length: config.readConnections }, open);
+  // One more than configured: the heavy lane's.
+  const readers = Array.from({ length: config.readConnections + 1 }, open);
   // USE is session state: each connection gets it once, so SQL can name tables unqualified.
   for (const { client } of [writer, ...readers]) {
     await runCommand(client, 'USE {db:Identifier}', { db: config.database });

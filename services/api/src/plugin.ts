@@ -4,6 +4,7 @@ import { errorResponseSchema, timelineQuerySchema, timelineResponseSchema } from
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { QueryGate } from '@rapport/http';
 import type { AuditLog, ErasureService } from '@rapport/privacy';
 import { privacyRoutes } from './privacy/routes.js';
 import { profileRoutes } from './profiles/routes.js';
@@ -21,6 +22,8 @@ export interface ApiPluginOptions {
   currency: string;
   /** Erasure, export and audit routes, when given. */
   privacy?: { erasures: ErasureService; audit: AuditLog };
+  /** Admits previews and exports a few at a time (RAPPORT_HEAVY_QUERY_*). */
+  heavyQueries?: QueryGate;
 }
 
 const customerParams = z.object({ id: z.string().min(1).max(256) });
@@ -31,7 +34,12 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
   await app.register(profileRoutes, options);
   await app.register(reportRoutes, options);
   if (options.privacy) {
-    await app.register(privacyRoutes, { store, profiles: options.profiles, ...options.privacy });
+    await app.register(privacyRoutes, {
+      store,
+      profiles: options.profiles,
+      ...options.privacy,
+      heavyQueries: options.heavyQueries,
+    });
   }
   await app.register(segmentRoutes, {
     store,
@@ -39,6 +47,7 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
     // The lifecycle stage a rule tests is the one profiles show.
     lapsedAfterDays: options.profiles.lifecycle.lapsedAfterDays,
     onDefinitionsChanged: () => options.profiles.segmentsChanged(),
+    heavyQueries: options.heavyQueries,
   });
 
   app.get(

@@ -4,7 +4,7 @@ import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
 import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
-import { createApp, type App } from '@rapport/http';
+import { createApp, QueryGate, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
 import { createJobs } from './job-registry.js';
 import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
@@ -155,6 +155,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     latest,
     currency: config.ingest.reportingCurrency,
     privacy: { erasures, audit },
+    heavyQueries: new QueryGate(config.limits.heavyQueries),
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
   await app.register(consolePlugin);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { HttpError } from '@rapport/http';
+import { HttpError, type QueryGate } from '@rapport/http';
 import type { AuditLog, ErasureService } from '@rapport/privacy';
 import { exportCustomer } from '@rapport/privacy';
 import type { ProfileService } from '@rapport/profiles';
@@ -19,6 +19,8 @@ export interface PrivacyRoutesOptions {
   profiles: ProfileService;
   erasures: ErasureService;
   audit: AuditLog;
+  /** Exports take a turn among the heavy queries. */
+  heavyQueries?: QueryGate | undefined;
 }
 
 const id = z.string().min(1).max(256);
@@ -98,8 +100,10 @@ export const privacyRoutes: FastifyPluginAsyncZod<PrivacyRoutesOptions> = async 
           yield `${JSON.stringify(line)}\n`;
         }
       };
+      const release = (await options.heavyQueries?.acquire()) ?? (() => undefined);
+      const stream = Readable.from(lines()).once('close', release);
       void reply.header('content-type', 'application/x-ndjson; charset=utf-8');
-      return reply.send(Readable.from(lines()));
+      return reply.send(stream);
     },
   );
 

@@ -1,4 +1,4 @@
-import { HttpError } from '@rapport/http';
+import { HttpError, type QueryGate } from '@rapport/http';
 import { lapsedMs, parseProfileKey } from '@rapport/profiles';
 import type { LatestRuns } from '@rapport/runs';
 import { isoOf, type SegmentRule } from '@rapport/schemas';
@@ -80,17 +80,23 @@ export async function previewRule(input: {
   sample: number;
   lapsedAfterDays: number;
   now: number;
+  /** Admits the preview among the heavy queries and caps what it may take. */
+  gate?: QueryGate | undefined;
 }): Promise<PreviewAnswer> {
   const source = await sourceFor(input);
+  const { gate } = input;
   let row: { members: number; sample: string[] } | undefined;
   try {
     // One pass: the count and the smallest keys together, so live fields are computed once.
-    [row] = await input.store.query<{ members: number; sample: string[] }>(
-      `SELECT count() AS members, groupArraySorted({sampleSize:UInt32})(profile_key) AS sample
-       FROM (${source.sql})
-       SETTINGS max_execution_time = 60`,
-      { ...source.params, sampleSize: Math.max(1, input.sample) },
-    );
+    const count = () =>
+      input.store.query<{ members: number; sample: string[] }>(
+        `SELECT count() AS members, groupArraySorted({sampleSize:UInt32})(profile_key) AS sample
+         FROM (${source.sql})
+         SETTINGS max_execution_time = 60${gate ? `, ${gate.settings}` : ''}`,
+        { ...source.params, sampleSize: Math.max(1, input.sample) },
+        gate ? 'heavy' : 'read',
+      );
+    [row] = gate ? await gate.run(count) : await count();
   } catch (error) {
     if (error instanceof StoreError && error.code === 'timeout') {
       throw new HttpError(

@@ -14,7 +14,7 @@ import {
   updateSegmentSchema,
   isoOf,
 } from '@rapport/schemas';
-import { HttpError } from '@rapport/http';
+import { HttpError, type QueryGate } from '@rapport/http';
 import {
   FIELD_CATALOGUE,
   readLatestEvaluations,
@@ -42,6 +42,8 @@ export interface SegmentRoutesOptions {
   /** Told after a definition was saved or deleted, e.g. so profiles show the new name. */
   onDefinitionsChanged?: () => void;
   now?: () => number;
+  /** Previews take a turn among the heavy queries (see QueryGate). */
+  heavyQueries?: QueryGate | undefined;
 }
 
 const params = z.object({ id: z.string().min(1).max(64) });
@@ -149,6 +151,7 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
         sample: request.body.sample,
         lapsedAfterDays: options.lapsedAfterDays,
         now: now(),
+        gate: options.heavyQueries,
       });
     },
   );

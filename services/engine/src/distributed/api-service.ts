@@ -1,8 +1,9 @@
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
 import type { Config } from '@rapport/config';
-import { createApp } from '@rapport/http';
+import { createApp, QueryGate } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
+import { AuditLog, ErasureService } from '@rapport/privacy';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
@@ -23,11 +24,16 @@ export async function createApiService(options: {
   // No cache: the pipeline that would keep it exact runs elsewhere. Job results are read
   // again after a few seconds: the jobs run in another process.
   const { latest, profiles } = createProfiles({ store, config, metrics, cacheBytes: 0 });
+  // Erasures run here: their deletes reach every shard and replica (ON CLUSTER), and the
+  // pipelines drop the erased customers' events still in Kafka by the suppression list.
+  const erasures = new ErasureService({ store, logger, onErased: () => latest.invalidate() });
+  const audit = new AuditLog(store);
   const app = await createApp({
     config,
     logger,
     metrics,
     title: 'Rapport API',
+    audit: (entry) => audit.record(entry),
     readiness: [
       { name: 'store', check: () => store.ping() },
       { name: 'migrations', check: () => checkSchema(store) },
@@ -40,13 +46,17 @@ export async function createApiService(options: {
     profiles,
     latest,
     currency: config.ingest.reportingCurrency,
+    privacy: { erasures, audit },
+    heavyQueries: new QueryGate(config.limits.heavyQueries),
   });
+  await erasures.resume();
   await app.register(consolePlugin);
   return {
     name: 'api',
     app,
     close: closeOnce(async () => {
       await app.close();
+      await erasures.drain();
       await bus.close();
       await store.close();
     }),
