@@ -79,4 +79,64 @@ describe('real-time segments', () => {
     const metrics = await engine.app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/rapport_segment_stream_changes_total\{change="entered"\} 2/);
   });
+
+  it('evaluates every segment for one customer on the spot, and explains a verdict node by node', async () => {
+    const live = await engine.app.inject({ url: '/v1/customers/eve/segments?live=true' });
+    expect(live.json()).toMatchObject({
+      customerId: 'eve',
+      live: true,
+      segments: [{ id: 'repeat-buyers', name: 'Repeat buyers', version: 1, member: true }],
+    });
+    const current = await engine.app.inject({ url: '/v1/customers/gus/segments' });
+    expect(current.json()).toMatchObject({ live: false, segments: [] });
+    expect(
+      (await engine.app.inject({ url: '/v1/customers/nobody/segments?live=true' })).statusCode,
+    ).toBe(404);
+
+    const created = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      payload: {
+        id: 'loyal-gold',
+        name: 'Loyal gold',
+        rule: {
+          type: 'and',
+          rules: [
+            { type: 'field', field: 'orders', op: 'gte', value: 2 },
+            { type: 'event', event: 'purchase', within: { lastDays: 7 }, count: { atLeast: 3 } },
+            { type: 'not', rule: { type: 'field', field: 'traits.plan', op: 'eq', value: 'gold' } },
+          ],
+        },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const explained = await engine.app.inject({ url: '/v1/segments/loyal-gold/explain/eve' });
+    expect(explained.statusCode).toBe(200);
+    expect(explained.json()).toMatchObject({
+      segmentId: 'loyal-gold',
+      version: 1,
+      customerId: 'eve',
+      matches: false,
+      member: false,
+      rule: {
+        type: 'and',
+        verdict: false,
+        rules: [
+          { type: 'field', verdict: true, value: 2 },
+          { type: 'event', verdict: false, value: 2 },
+          {
+            type: 'not',
+            verdict: true,
+            rule: { type: 'field', verdict: false, value: null },
+          },
+        ],
+      },
+    });
+    expect(
+      (await engine.app.inject({ url: '/v1/segments/loyal-gold/explain/nobody' })).statusCode,
+    ).toBe(404);
+    expect((await engine.app.inject({ url: '/v1/segments/nothing/explain/eve' })).statusCode).toBe(
+      404,
+    );
+  });
 });

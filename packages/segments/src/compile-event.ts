@@ -55,6 +55,8 @@ function countedProfiles(input: {
   params: SqlParams;
   /** A HAVING condition on the count `sum(k.n)`, or '' for every profile with one. */
   having: string;
+  /** Also select the count, as `n`. */
+  withCount?: boolean;
 }): string {
   const { node, params, having } = input;
   // Type and time are cheap columns: PREWHERE reads the JSON of the matching rows only. Left
@@ -69,7 +71,7 @@ function countedProfiles(input: {
   const filters = (node.where ?? []).map((filter) => compileFilter(filter, params));
   const all = (conditions: string[]) =>
     conditions.length === 0 ? '1' : conditions.map((condition) => `(${condition})`).join(' AND ');
-  return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile_key
+  return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile_key${input.withCount ? ', sum(k.n) AS n' : ''}
     FROM (SELECT customer_key, count() AS n FROM events PREWHERE ${all(prewhere)} WHERE ${all(filters)} GROUP BY customer_key) AS k
     LEFT JOIN (${ownersSql(params.scoped ? { within: SCOPED_ANONYMOUS_IDS } : {})}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
@@ -92,4 +94,12 @@ export function compileEvent(node: EventCondition, params: SqlParams): string {
   if ('atMost' in count) return `profile_key NOT IN (${counted(`sum(k.n) > ${n(count.atMost)}`)})`;
   if (count.exactly === 0) return `profile_key NOT IN (${counted('')})`;
   return `profile_key IN (${counted(`sum(k.n) = ${n(count.exactly)}`)})`;
+}
+
+/**
+ * SQL of the profiles with at least one event matching the condition (its type, filters and
+ * window; not its count) and how many, as `profile_key` and `n`: what a count is compared with.
+ */
+export function compileEventCount(node: EventCondition, params: SqlParams): string {
+  return countedProfiles({ node, params, having: '', withCount: true });
 }

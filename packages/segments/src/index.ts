@@ -45,3 +45,6 @@ export {
   type OutboxDispatcherOptions,
   type OutboxMetrics,
 } from './outbox/outbox-dispatcher.js';
+export { explainRule, profileMatches, type ExplainedNode } from './explain/explain-rule.js';
+export { liveSegments, type LiveVerdict } from './explain/live-segments.js';
+export { currentProfileParams } from './streaming/profile-params.js';

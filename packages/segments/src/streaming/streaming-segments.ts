@@ -1,4 +1,3 @@
-import { lapsedMs } from '@rapport/profiles';
 import { RunStore } from '@rapport/runs';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
@@ -9,6 +8,7 @@ import {
   type EvaluableDefinition,
 } from '../store/evaluation-order.js';
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
+import { currentProfileParams } from './profile-params.js';
 import { touchedProfiles } from './scope-keys.js';
 
 /** What it logs to (a pino logger fits). */
@@ -285,17 +285,7 @@ export class StreamingSegments {
     return this.lastAt;
   }
 
-  private async profileParams(): Promise<ProfileRowParams> {
-    const [rfmRun, clvRun, clustersRun] = await Promise.all(
-      ['rfm', 'clv', 'clusters'].map(
-        async (job) => (await this.runs.latestSucceeded(job))?.runId ?? '',
-      ),
-    );
-    return {
-      lapsedMs: lapsedMs(this.options.lapsedAfterDays),
-      rfmRun: rfmRun ?? '',
-      clvRun: clvRun ?? '',
-      clustersRun: clustersRun ?? '',
-    };
+  private profileParams(): Promise<ProfileRowParams> {
+    return currentProfileParams(this.runs, this.options.lapsedAfterDays);
   }
 }

@@ -30,6 +30,7 @@ import { historyRange, readHistory } from './history.js';
 import { exportFields, membersCsv } from './members-csv.js';
 import { snapshotExists } from './members-query.js';
 import { latestEvaluation, readMembersPage, type MembersPage } from './members.js';
+import { liveSegmentRoutes } from './live-routes.js';
 import { previewRule } from './preview.js';
 import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
 import { SegmentRegistry } from './segment-registry.js';
@@ -63,6 +64,12 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
     options.onDefinitionsChanged?.();
     return result;
   };
+  await app.register(liveSegmentRoutes, {
+    store,
+    latest,
+    lapsedAfterDays: options.lapsedAfterDays,
+    now,
+  });
 
   app.get(
     '/v1/segments',

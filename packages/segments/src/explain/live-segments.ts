@@ -1,0 +1,37 @@
+import type { Store } from '@rapport/store';
+import { evaluationOrder, readEvaluableDefinitions } from '../store/evaluation-order.js';
+import type { ProfileRowParams } from '../streaming/evaluate-profiles.js';
+import { profileMatches } from './explain-rule.js';
+
+/** One segment's verdict for a profile, evaluated on the spot. */
+export interface LiveVerdict {
+  id: string;
+  name: string;
+  version: number;
+  member: boolean;
+}
+
+/**
+ * Evaluates every live segment for one profile now, with the rule the segments job compiles
+ * restricted to the profile; nothing is written. Segments referred to are read from current
+ * membership. Segments that cannot be evaluated (a cycle, an invalid stored rule) are left out.
+ */
+export async function liveSegments(input: {
+  store: Store;
+  profileKey: string;
+  at: number;
+  profile: ProfileRowParams;
+}): Promise<LiveVerdict[]> {
+  const { ordered } = evaluationOrder(await readEvaluableDefinitions(input.store));
+  const verdicts: LiveVerdict[] = [];
+  for (const definition of ordered) {
+    if (definition.deleted || definition.rule === null) continue;
+    verdicts.push({
+      id: definition.id,
+      name: definition.name,
+      version: definition.version,
+      member: await profileMatches({ ...input, rule: definition.rule }),
+    });
+  }
+  return verdicts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
