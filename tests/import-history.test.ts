@@ -102,7 +102,7 @@ describe('rapport import', () => {
       new RegExp(`line ${line(1)}, ordered_on: "19951301" is not a date`),
     );
     expect(first.stdout).toMatch(new RegExp(`line ${line(2)}, total: "10,5" is not an amount`));
-    expect(first.stdout).toMatch(new RegExp(`line ${line(3)}, timestamp: .*before 1990-01-01`));
+    expect(first.stdout).toMatch(new RegExp(`line ${line(3)}, ordered_on: .*before 1990-01-01`));
     expect(first.stdout).toMatch(new RegExp(`line ${line(4)}, .*Invalid Record Length`));
 
     const [stored] = await engine.store.query<{ n: number; first: string }>(

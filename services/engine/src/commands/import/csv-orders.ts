@@ -23,6 +23,8 @@ export interface CsvOrderOptions {
   mapping: Partial<Record<OrderField, string>>;
   /** Currency of rows without a currency column or value. */
   currency: string;
+  /** Told the columns found, once the header is read. */
+  onColumns?: (columns: ReturnType<typeof columnsOf>) => void;
 }
 
 /** The column of each field in this file's header; throws naming what is missing. */
@@ -159,7 +161,10 @@ export async function* ordersFromCsv(
     // The parser reads ahead: rows it skipped after this one wait for their turn.
     skipped.sort((a, b) => a.line - b.line);
     while (skipped.length > 0 && skipped[0]!.line < info.lines) yield skipped.shift()!;
-    columns ??= columnsOf(Object.keys(record), options.mapping);
+    if (columns === undefined) {
+      columns = columnsOf(Object.keys(record), options.mapping);
+      options.onColumns?.(columns);
+    }
     yield rowToEvent(info.lines, record, columns, options.currency);
   }
   while (skipped.length > 0) yield skipped.shift()!;

@@ -110,7 +110,7 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
     ...(csv?.problems ?? []),
     ...summary.rejections.map((rejection) => ({
       line: csv ? (csv.sourceLines[rejection.line - 1] ?? rejection.line) : rejection.line,
-      ...(rejection.path === '' ? {} : { column: rejection.path }),
+      ...(rejection.path === '' ? {} : { column: csv?.columnOf[rejection.path] ?? rejection.path }),
       ...(rejection.eventId === undefined ? {} : { eventId: rejection.eventId }),
       message: rejection.message,
     })),

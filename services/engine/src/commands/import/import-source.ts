@@ -56,11 +56,26 @@ export interface CsvProblem {
  */
 export function csvAsNdjson(content: Readable, options: CsvOrderOptions) {
   const sourceLines: number[] = [];
+  // An event field the engine rejects, named by the CSV column it came from.
+  const columnOf: Record<string, string> = {};
   const problems: CsvProblem[] = [];
   let rows = 0;
   async function* lines(): AsyncGenerator<Buffer> {
     let chunk: string[] = [];
-    for await (const row of ordersFromCsv(content, options)) {
+    const onColumns = (columns: Partial<Record<string, string>>) => {
+      const fields = {
+        customerId: 'customerId',
+        timestamp: 'timestamp',
+        revenue: 'properties.revenue',
+        orderId: 'properties.orderId',
+        currency: 'properties.currency',
+      };
+      for (const [field, path] of Object.entries(fields)) {
+        const column = columns[field];
+        if (column !== undefined) columnOf[path] = column;
+      }
+    };
+    for await (const row of ordersFromCsv(content, { ...options, onColumns })) {
       rows++;
       if ('event' in row) {
         sourceLines.push(row.line);
@@ -75,5 +90,5 @@ export function csvAsNdjson(content: Readable, options: CsvOrderOptions) {
     }
     if (chunk.length > 0) yield Buffer.from(`${chunk.join('\n')}\n`);
   }
-  return { lines, sourceLines, problems, rows: () => rows };
+  return { lines, sourceLines, problems, rows: () => rows, columnOf };
 }
