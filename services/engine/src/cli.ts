@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '@rapport/config';
-import { createLogger, stdoutLogDestination, type Logger } from '@rapport/observability';
+import { createLogger, logDestination, type Logger } from '@rapport/observability';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, rebuildProjections } from '@rapport/store';
 import { Command, InvalidArgumentError } from 'commander';
@@ -8,7 +8,7 @@ import { listJobsCommand, runJobCommand } from './commands/jobs.js';
 import { registerDistributedCommands, serviceAction } from './commands/distributed.js';
 import { createEngine } from './engine.js';
 import { armShutdownDeadline } from './shutdown.js';
-import { removeEngineAddress, writeEngineAddress } from './engine-address.js';
+import { removeEngineAddress, storeHolder, writeEngineAddress } from './engine-address.js';
 import { defaultEngineUrl, findEngine } from './commands/client.js';
 import { registerImportCommand } from './commands/import/register-import.js';
 
@@ -24,7 +24,7 @@ function configure(use: 'server' | 'command' = 'server'): { config: Config; logg
       const destination = { write: (line: string) => process.stderr.write(line) };
       return { config, logger: createLogger({ level, destination }) };
     }
-    const destination = stdoutLogDestination();
+    const destination = logDestination(config.logFormat);
     return { config, logger: createLogger({ level: config.logLevel, destination }) };
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -72,8 +72,20 @@ async function start() {
   logger.info({ address, store: config.store.mode, where }, `rapport is listening on ${address}`);
 }
 
+/** A command that opens the embedded store says so when a running engine holds it. */
+function refuseIfHeld(config: Config, command: string) {
+  if (config.store.mode !== 'embedded') return;
+  const holder = storeHolder(config.store.dataDir);
+  if (holder === undefined) return;
+  process.stderr.write(
+    `rapport: the data directory ${config.store.dataDir} is in use by another process (pid ${holder}), most likely a running engine: stop it before "${command}"\n`,
+  );
+  process.exit(1);
+}
+
 async function runMigrations() {
   const { config, logger } = configure();
+  refuseIfHeld(config, 'rapport migrate');
   const store = await openStore(config.store);
   try {
     const { applied } = await migrate(store, migrationsDir, logger);
@@ -89,6 +101,7 @@ async function runMigrations() {
 
 async function replay() {
   const { config, logger } = configure();
+  refuseIfHeld(config, 'rapport replay');
   const store = await openStore(config.store);
   try {
     await migrate(store, migrationsDir, logger);

@@ -57,3 +57,27 @@ export function findRunningEngine(dataDir: string): string | undefined {
   const record = readRecord(dataDir);
   return record !== undefined && isAlive(record.pid) ? record.url : undefined;
 }
+
+/**
+ * The process holding the embedded store at `dataDir`, if another one does: the store writes
+ * its owner's pid into `status` and keeps that file locked while it runs. Asked before
+ * opening, so a command can say what to do instead of the store's own lock error.
+ */
+export function storeHolder(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    const match = /^PID:\s*(\d+)/m.exec(readFileSync(join(dataDir, 'status'), 'utf8'));
+    if (!match?.[1]) return undefined;
+    pid = Number(match[1]);
+  } catch {
+    return undefined;
+  }
+  if (pid === process.pid || !isAlive(pid)) return undefined;
+  try {
+    // A pid reused by an unrelated program since the store's owner exited is not the owner.
+    if (!/node|rapport/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) return undefined;
+  } catch {
+    // No /proc here: trust the pid.
+  }
+  return pid;
+}

@@ -7,6 +7,7 @@ import { Metrics, type Logger } from '@rapport/observability';
 import { openChangeOutlets } from '../change-sinks.js';
 import { createJobs } from '../job-registry.js';
 import { keyAdvice } from './client.js';
+import { storeHolder } from '../engine-address.js';
 
 export interface JobCommandOptions {
   /** A running engine to ask instead of opening the store here. */
@@ -84,17 +85,25 @@ async function request<T>(options: JobCommandOptions, path: string, init: Reques
  * that engine instead of printing the store's own error.
  */
 async function openLocalStore(config: Config) {
+  if (config.store.mode === 'embedded') {
+    const holder = storeHolder(config.store.dataDir);
+    if (holder !== undefined) throw new Error(inUse(config.store.dataDir, holder));
+  }
   try {
     return await openStore(config.store);
   } catch (error) {
-    if (config.store.mode === 'embedded' && /Cannot lock file|code: 76\b/i.test(String(error))) {
-      throw new Error(
-        `the data directory ${config.store.dataDir} is in use by another process, most likely a running engine: ask it with --url http://127.0.0.1:8080 (its address; or set RAPPORT_URL), or stop it first`,
-      );
+    if (
+      config.store.mode === 'embedded' &&
+      /Cannot lock file|code: 76\b|another rapport process/i.test(String(error))
+    ) {
+      throw new Error(inUse(config.store.dataDir));
     }
     throw error;
   }
 }
+
+const inUse = (dataDir: string, pid?: number) =>
+  `the data directory ${dataDir} is in use by another process${pid === undefined ? '' : ` (pid ${pid})`}, most likely a running engine: ask it with --url http://127.0.0.1:8080 (its address; or set RAPPORT_URL), or stop it first`;
 
 async function runRemotely(
   name: string,
