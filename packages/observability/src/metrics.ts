@@ -99,6 +99,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly profileRowReads = new Counter({
+    name: 'rapport_profile_rows_reads_total',
+    help: 'Profile reads from profile_rows: current (served), behind (the projections moved on) or missing',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly profileRowsWritten = new Counter({
+    name: 'rapport_profile_rows_written_total',
+    help: 'Profile rows rewritten, by why: touched (events committed), read (found behind), rebuild',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly profileRowsFailures = new Counter({
+    name: 'rapport_profile_rows_failures_total',
+    help: 'Rewrites of profile rows that failed (reads then use the projections until one succeeds)',
+    registers: [this.registry],
+  });
+
   readonly busConsumerLag = new Gauge({
     name: 'rapport_bus_consumer_lag_messages',
     help: 'Messages in a partition not yet committed by the consumer group (Kafka bus)',

@@ -34,3 +34,4 @@ export {
   type LifecycleSettings,
 } from './profile-service.js';
 export { findByTrait } from './trait-lookup.js';
+export { ProfileRows, type RowRuns, type StoredRow } from './profile-rows.js';

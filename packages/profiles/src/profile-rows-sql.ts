@@ -87,12 +87,14 @@ SELECT payload, ${AT_READ.map((field) => `${field.sql} AS ${field.column}`).join
 FROM profile_rows AS p FINAL
 WHERE p.profile_key = {profileKey:String}`;
 
-/** What a row was computed from, now: the aggregates of `{keys:Array(String)}`. */
-export const PROFILE_ROW_STATS_SQL = `
-SELECT sum(event_count) AS events, toUnixTimestamp64Milli(max(last_received)) AS last_received_ms
-FROM customer_stats
-WHERE customer_key IN {keys:Array(String)}`;
-
-/** … and the length of the link history of `{ids:Array(String)}` (anonymous ids). */
-export const PROFILE_ROW_LINKS_SQL = `
-SELECT count() AS links FROM identity_links WHERE anonymous_id IN {ids:Array(String)}`;
+/**
+ * What a row was computed from, as it is now, in one read: the aggregates of
+ * `{keys:Array(String)}` (the profile's keys) and the length of the link history of
+ * `{ids:Array(String)}` (its anonymous ids), each tagged by `part`.
+ */
+export const PROFILE_ROW_CHECK_SQL = `
+SELECT 'stats' AS part, sum(event_count) AS n, toUnixTimestamp64Milli(max(last_received)) AS last_ms
+FROM customer_stats WHERE customer_key IN {keys:Array(String)}
+UNION ALL
+SELECT 'links' AS part, count() AS n, 0 AS last_ms
+FROM identity_links WHERE anonymous_id IN {ids:Array(String)}`;

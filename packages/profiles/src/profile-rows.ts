@@ -5,9 +5,8 @@ import { z } from 'zod';
 import { ownersSql } from './identity.js';
 import { parseProfileKey, profileKey } from './profile-key.js';
 import {
-  PROFILE_ROW_LINKS_SQL,
+  PROFILE_ROW_CHECK_SQL,
   PROFILE_ROW_READ_SQL,
-  PROFILE_ROW_STATS_SQL,
   PROFILE_ROWS_DELETE_SQL,
   profileRowsWriteSql,
 } from './profile-rows-sql.js';
@@ -88,18 +87,17 @@ export class ProfileRows {
     const anonymousIds = columns.anonymous_ids;
     const { customerId } = parseProfileKey(key);
     const keys = [key, ...(customerId === null ? [] : anonymousIds.map(anonymousKey))];
-    const [stats, links] = await Promise.all([
-      this.store.query<{ events: unknown; last_received_ms: unknown }>(PROFILE_ROW_STATS_SQL, {
-        keys,
-      }),
-      anonymousIds.length === 0 || customerId === null
-        ? [{ links: 0 }]
-        : this.store.query<{ links: unknown }>(PROFILE_ROW_LINKS_SQL, { ids: anonymousIds }),
-    ]);
+    const parts = await this.store.query<{ part: string; n: unknown; last_ms: unknown }>(
+      PROFILE_ROW_CHECK_SQL,
+      // A visitor's link history is not its own: it was read (ownerOf) before its row.
+      { keys, ids: customerId === null ? [] : anonymousIds },
+    );
+    const stats = parts.find((part) => part.part === 'stats');
+    const links = parts.find((part) => part.part === 'links');
     const current =
-      Number(stats[0]?.events) === columns.events &&
-      Number(stats[0]?.last_received_ms) === columns.last_received_ms &&
-      Number(links[0]?.links) === columns.links;
+      Number(stats?.n) === columns.events &&
+      Number(stats?.last_ms) === columns.last_received_ms &&
+      Number(links?.n ?? 0) === columns.links;
     if (!current) return this.missed(key, 'behind');
     this.deps.metrics?.profileRowReads.inc({ result: 'current' });
     return {

@@ -29,6 +29,8 @@ export interface ProfileRowsSqlOptions {
    * customer key (streaming segment evaluation of the profiles a batch touched).
    */
   scoped?: boolean;
+  /** `all` only: also what only the profile API shows (for `profile_rows`). */
+  extras?: boolean;
 }
 
 /** What `p` holds: the aggregates of a profile, from the projections. */
@@ -84,7 +86,7 @@ export const SCOPE_CUSTOMER_KEYS_SQL = `
     WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
                           WHERE startsWith(k, 'c:'))`;
 
-function aggregatesSql({ scope, source, scoped }: ProfileRowsSqlOptions): string {
+export function aggregatesSql({ scope, source, scoped, extras }: ProfileRowsSqlOptions): string {
   if (source === 'log') {
     if (scope === 'all') throw new Error('profiles from the log are read one at a time');
     return `
@@ -106,7 +108,9 @@ function aggregatesSql({ scope, source, scoped }: ProfileRowsSqlOptions): string
     ? `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`
     : undefined;
   return `
-    SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}
+    SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}${
+      extras ? ',\n        argMaxMerge(s.last_order) AS last_order' : ''
+    }
     FROM customer_stats AS s
     LEFT JOIN (${ownersSql(within === undefined ? {} : { within })}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
     ${scoped ? `WHERE s.customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})` : ''}
@@ -136,7 +140,7 @@ function traitValuesSql({ scope, source, scoped }: ProfileRowsSqlOptions): strin
 const TRAITS_MAP =
   "mapFromArrays(groupArrayIf(trait, value != 'null'), groupArrayIf(value, value != 'null'))";
 
-function traitsSql(options: ProfileRowsSqlOptions): string {
+export function traitsSql(options: ProfileRowsSqlOptions): string {
   return `
     SELECT concat('c:', customer_id) AS profile_key, ${TRAITS_MAP} AS traits
     FROM (${traitValuesSql(options)})
@@ -144,7 +148,7 @@ function traitsSql(options: ProfileRowsSqlOptions): string {
 }
 
 /** The latest job results of every profile, to join. */
-function jobResultsSql(scoped: boolean): { rfm: string; clv: string; k: string } {
+export function jobResultsSql(scoped: boolean): { rfm: string; clv: string; k: string } {
   const only = (key: string) => (scoped ? ` AND ${key} IN {scope_keys:Array(String)}` : '');
   return {
     rfm: `
@@ -203,7 +207,7 @@ const ONE_RESULT: Record<'r' | 'v' | 'k', string> = {
 };
 
 /** Columns a profile's activity starts with (not rule fields). */
-const ACTIVITY_KEY_COLUMNS = `
+export const ACTIVITY_KEY_COLUMNS = `
     p.profile_key AS profile_key,
     if(startsWith(p.profile_key, 'c:'), substring(p.profile_key, 3), '') AS customer_id,
     if(startsWith(p.profile_key, 'a:'), substring(p.profile_key, 3), '') AS anonymous_id`;
@@ -226,7 +230,7 @@ export const PROFILE_COLUMNS: readonly string[] = [
 ];
 
 /** Activity columns only the profile API shows. */
-const ACTIVITY_EXTRAS = `
+export const ACTIVITY_EXTRAS = `
     toUnixTimestamp64Milli(p.last_received) AS last_received_ms,
     p.by_type AS by_type,
     p.by_channel AS by_channel,
@@ -242,7 +246,7 @@ const RESULT_EXTRAS: Record<'r' | 'v' | 'k', string> = {
   k: 'k.label AS cluster_label',
 };
 
-const select = (fields: readonly ProfileField[]) =>
+export const select = (fields: readonly ProfileField[]) =>
   fields.map((field) => `    ${field.sql} AS ${field.column}`).join(',\n');
 
 /**

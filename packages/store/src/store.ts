@@ -29,7 +29,8 @@ export interface Store {
   /** The ClickHouse cluster the tables are spread over, if any (http mode). */
   readonly cluster?: string | undefined;
   query<T>(sql: string, params?: QueryParams, lane?: Lane): Promise<T[]>;
-  command(sql: string, params?: QueryParams): Promise<void>;
+  /** A statement with no result; on the write lane unless said (background rewrites read). */
+  command(sql: string, params?: QueryParams, lane?: Lane): Promise<void>;
   /** Inserts newline-delimited JSON objects whose keys are the table's columns. */
   insertJsonLines(table: string, body: Buffer, options?: InsertOptions): Promise<void>;
   ping(): Promise<void>;
@@ -85,8 +86,8 @@ class EmbeddedStore implements Store {
     return runQuery<T>(this.client(lane), sql, params);
   }
 
-  command(sql: string, params?: QueryParams) {
-    return runCommand(this.client('write'), sql, params);
+  command(sql: string, params?: QueryParams, lane: Lane = 'write') {
+    return runCommand(this.client(lane), sql, params);
   }
 
   async insertJsonLines(table: string, body: Buffer, options: InsertOptions = {}) {

@@ -42,10 +42,11 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     throw error;
   }
   const bus = new InProcessBus();
-  const { cache, latest, profiles } = createProfiles({
+  const { cache, latest, rows, profiles } = createProfiles({
     store,
     config,
     metrics,
+    logger,
     cacheBytes: config.profiles.cacheBytes,
   });
   // Segment changes are recorded in the outbox, delivered from there to the outlets below.
@@ -61,6 +62,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
     onCommitted: (keys) => {
       cache.invalidate(keys);
+      rows.touched(keys);
       streaming?.evaluator.touched(keys);
     },
   });
@@ -99,6 +101,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       latest.invalidate();
       if (run.job === 'segments') profiles.segmentsChanged();
       else cache.clear();
+      rows.afterRun(run);
     },
   });
   await runner.runs.failInterrupted(Date.now());
@@ -108,6 +111,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     logger,
     onErased: (keys) => {
       cache.invalidate(keys);
+      rows.touched(keys);
       latest.invalidate();
     },
   });
@@ -162,6 +166,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   scheduler.start();
   // An erasure cut short by a crash or a store error is finished now.
   await erasures.resume();
+  // A store that has profiles but no rows yet (new, or upgraded) gets them in the background.
+  rows.rebuildIfEmpty().catch((error: unknown) => {
+    logger.warn({ err: error }, 'profile rows were not built; profiles are read from projections');
+  });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -172,9 +180,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       await erasures.drain();
       await bus.close();
       await pipeline.stop();
-      await streaming?.evaluator.close();
+      await streaming?.close();
       await delivery.close();
       await outlets.close();
+      await rows.close();
       await store.close();
     })();
     return closing;

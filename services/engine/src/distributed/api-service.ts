@@ -23,7 +23,13 @@ export async function createApiService(options: {
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics });
   // No cache: the pipeline that would keep it exact runs elsewhere. Job results are read
   // again after a few seconds: the jobs run in another process.
-  const { latest, profiles } = createProfiles({ store, config, metrics, cacheBytes: 0 });
+  const { latest, rows, profiles } = createProfiles({
+    store,
+    config,
+    metrics,
+    logger,
+    cacheBytes: 0,
+  });
   // Erasures run here: their deletes reach every shard and replica (ON CLUSTER), and the
   // pipelines drop the erased customers' events still in Kafka by the suppression list.
   const erasures = new ErasureService({ store, logger, onErased: () => latest.invalidate() });
@@ -58,6 +64,7 @@ export async function createApiService(options: {
       await app.close();
       await erasures.drain();
       await bus.close();
+      await rows.close();
       await store.close();
     }),
   };

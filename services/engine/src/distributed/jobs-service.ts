@@ -2,6 +2,8 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
+import { ProfileRows } from '@rapport/profiles';
+import { LatestRuns } from '@rapport/runs';
 import { openChangeOutlets } from '../change-sinks.js';
 import { createJobs } from '../job-registry.js';
 import { checkSchema, openCheckedStore } from './schema.js';
@@ -22,7 +24,15 @@ export async function createJobsService(options: {
   // Segment changes go to Kafka (rapport.segment-changes.v1) and the configured webhooks.
   const outlets = openChangeOutlets({ config, logger, metrics });
   const jobs = createJobs({ config, sinks: outlets.sinks });
-  const runner = new JobRunner({ store, logger, metrics, jobs });
+  // Profile rows hold the latest results: rewritten after each rfm, clv or clusters run.
+  const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
+  const runner = new JobRunner({
+    store,
+    logger,
+    metrics,
+    jobs,
+    onFinished: (run) => rows.afterRun(run),
+  });
   await runner.runs.failInterrupted(Date.now());
   const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
   const app = await createApp({
@@ -45,6 +55,7 @@ export async function createJobsService(options: {
       await app.close();
       await runner.drain();
       await outlets.close();
+      await rows.close();
       await store.close();
     }),
   };

@@ -2,6 +2,8 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
+import { ProfileRows } from '@rapport/profiles';
+import { LatestRuns } from '@rapport/runs';
 import type { Store } from '@rapport/store';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { checkSchema, openCheckedStore } from './schema.js';
@@ -25,6 +27,8 @@ export async function createPipelineService(options: {
   const store = wrapStore(await openCheckedStore(config.store));
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics, onFatal: options.onFatal });
   const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
+  // The rows of the profiles each committed batch touched are rewritten behind it.
+  const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
   let pipeline;
   try {
     pipeline = await startPipeline({
@@ -33,6 +37,7 @@ export async function createPipelineService(options: {
       logger,
       metrics,
       batch: config.batch,
+      onCommitted: (keys) => rows.touched(keys),
       // Through a distributed table, an insert succeeds only once every shard has its rows.
       ...(cluster === undefined ? {} : { insertSettings: { distributed_foreground_insert: 1 } }),
     });
@@ -60,6 +65,7 @@ export async function createPipelineService(options: {
       await bus.close();
       await pipeline.stop();
       await app.close();
+      await rows.close();
       await store.close();
     }),
   };
