@@ -48,3 +48,4 @@ export {
 export { explainRule, profileMatches, type ExplainedNode } from './explain/explain-rule.js';
 export { liveSegments, type LiveVerdict } from './explain/live-segments.js';
 export { currentProfileParams } from './streaming/profile-params.js';
+export { WindowSweep, windowLengths } from './streaming/window-sweep.js';

@@ -2,7 +2,8 @@ import type { ChangeSink } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import type { ReadinessCheck } from '@rapport/http';
 import type { Logger, Metrics } from '@rapport/observability';
-import { OutboxDispatcher, SegmentOutbox, StreamingSegments } from '@rapport/segments';
+import { lapsedMs } from '@rapport/profiles';
+import { OutboxDispatcher, SegmentOutbox, StreamingSegments, WindowSweep } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 
 /**
@@ -16,7 +17,14 @@ export function openStreamingSegments(options: {
   logger: Logger;
   metrics: Metrics;
   outbox: SegmentOutbox;
-}): { evaluator: StreamingSegments; readiness: ReadinessCheck } | undefined {
+}):
+  | {
+      evaluator: StreamingSegments;
+      readiness: ReadinessCheck;
+      /** Stops the window sweep, then the evaluation (what runs finishes). */
+      close(): Promise<void>;
+    }
+  | undefined {
   const { config, store, logger, metrics, outbox } = options;
   if (!config.segments.streaming) return undefined;
   const evaluator = new StreamingSegments({
@@ -43,7 +51,19 @@ export function openStreamingSegments(options: {
       return Promise.reject(new Error(`retrying; ${parts.join('; ')}`));
     },
   };
-  return { evaluator, readiness };
+  // Time passing without events: members whose window edge fell are evaluated again.
+  const sweep = new WindowSweep({
+    store,
+    touched: (keys) => evaluator.touched(keys),
+    lapsedMs: lapsedMs(config.profiles.lapsedAfterDays),
+    logger: logger.child({ component: 'window-sweep' }),
+  });
+  sweep.start();
+  const close = async () => {
+    await sweep.close();
+    await evaluator.close();
+  };
+  return { evaluator, readiness, close };
 }
 
 /**
