@@ -115,7 +115,18 @@ beforeAll(async () => {
       refundRate: 0.3,
     }),
   ];
-  await sendAll(engine, [...generated, ...subjectEvents(end)]);
+  const consent = [
+    makeEvent('identify', {
+      customerId: 'consent-yes',
+      properties: { traits: { consent_marketing: 'granted', consent_analytics: 'granted' } },
+    }),
+    makeEvent('identify', {
+      customerId: 'consent-no',
+      properties: { traits: { consent_marketing: 'denied', consent_analytics: 'granted' } },
+    }),
+    makeEvent('identify', { customerId: 'consent-unknown', properties: { traits: { name: 'U' } } }),
+  ];
+  await sendAll(engine, [...generated, ...subjectEvents(end), ...consent]);
   for (const job of ['rfm', 'clusters']) expect((await runJob(engine, job)).error).toBeNull();
   expect((await runJob(engine, 'clv', { allowEmpty: true })).error).toBeNull();
   const created = await engine.app.inject({
@@ -146,6 +157,25 @@ interface ExportLine {
   table: string;
   row: Record<string, unknown>;
 }
+
+describe('consent', () => {
+  it('is shown in the profile and a rule can require it: no consent, no membership', async () => {
+    const profile = (await profileOf('consent-no')).body as { traits: Record<string, unknown> };
+    expect(profile.traits).toMatchObject({ consent_marketing: 'denied' });
+    const preview = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments/preview',
+      payload: {
+        rule: { type: 'field', field: 'traits.consent_marketing', op: 'eq', value: 'granted' },
+        sample: 10,
+      },
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    const answer = preview.json<{ count: number; sample: { customerId: string | null }[] }>();
+    expect(answer.sample.map((member) => member.customerId)).toEqual(['consent-yes']);
+    expect(answer.count).toBe(1);
+  });
+});
 
 describe('exporting and erasing a customer', () => {
   it('exports everything held about the customer as NDJSON, the profile first', async () => {
