@@ -271,6 +271,50 @@ describe('the console', () => {
     await check(page, 'segment');
   });
 
+  it('segment builder: live count, an error on the node at fault, saved as built', async () => {
+    const rule = { type: 'and', rules: [{ type: 'field', field: 'orders', op: 'gte', value: 3 }] };
+    const preview = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments/preview',
+      headers: AUTH,
+      payload: { rule, sample: 0 },
+    });
+    const { count: matching } = preview.json<{ count: number }>();
+    expect(matching).toBeGreaterThan(0);
+    const page = await open('#/segments/new', 'text=Add condition');
+    await page.getByLabel('Id (optional)').fill('big-buyers');
+    await page.getByLabel('Name').fill('Big buyers');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const node = page.locator('[data-path="/rule/rules/0"]');
+    await node.getByLabel('field').selectOption('orders');
+    await node.getByLabel('operator').selectOption('gte');
+    await node.getByLabel('value').fill('lots');
+    await node.getByLabel('value').press('Tab');
+    await page.locator('[data-path="/rule/rules/0"].has-issue').waitFor();
+    expect(await node.locator('.node-issues').innerText()).toMatch(/number/);
+    expect(await page.locator('[data-path="/rule"].has-issue').count()).toBe(0);
+    await node.getByLabel('value').fill('3');
+    await node.getByLabel('value').press('Tab');
+    await page
+      .getByTestId('preview-count')
+      .filter({ hasText: `${count(matching)} profiles match` })
+      .waitFor();
+    expect(await page.locator('.has-issue').count()).toBe(0);
+    expect(JSON.parse(await page.getByLabel('rule as JSON').inputValue())).toEqual(rule);
+    await check(page, 'segment-builder');
+    const saved = await open('#/segments/new', 'text=Add condition');
+    await saved.getByLabel('Id (optional)').fill('big-buyers');
+    await saved.getByLabel('Name').fill('Big buyers');
+    await saved.getByLabel('rule as JSON').fill(JSON.stringify(rule));
+    await saved.getByTestId('preview-count').filter({ hasText: 'profiles match' }).waitFor();
+    await saved.getByRole('button', { name: 'Save segment' }).click();
+    await saved.getByTestId('rule').waitFor();
+    const segment = await api<Segment>('/v1/segments/big-buyers');
+    expect(segment.name).toBe('Big buyers');
+    expect(segment.rule).toEqual(rule);
+    await saved.close();
+  });
+
   it('customer 360: the profile the API answers, found by id', async () => {
     const { top } = await api<ClvReport>('/v1/reports/clv?top=1');
     const customerId = top[0]!.customerId;

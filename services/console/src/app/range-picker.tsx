@@ -9,7 +9,12 @@ export function rangeOf(route: Route) {
 }
 
 /** Native date inputs for `from` (included) and `to` (excluded); empty means the default. */
-export function RangePicker(props: { route: Route; extra?: Record<string, string | undefined> }) {
+export function RangePicker(props: {
+  route: Route;
+  extra?: Record<string, string | undefined>;
+  /** What the report covers when no date is picked. */
+  defaultText?: string;
+}) {
   const { from, to } = rangeOf(props.route);
   const others = Object.fromEntries(props.route.params);
   const set = (name: 'from' | 'to', value: string) =>
@@ -39,7 +44,7 @@ export function RangePicker(props: { route: Route; extra?: Record<string, string
           Default period
         </button>
       ) : (
-        <span class="muted">the 30 days up to the latest event</span>
+        <span class="muted">{props.defaultText ?? 'the 30 days up to the latest event'}</span>
       )}
     </form>
   );

@@ -74,7 +74,10 @@ export function CohortsPage(props: { route: Route }) {
   return (
     <>
       <h1>Cohorts</h1>
-      <RangePicker route={props.route} />
+      <RangePicker
+        route={props.route}
+        defaultText="first orders in the 12 months up to the latest event"
+      />
       <label class="inline">
         Cohorts by
         <select

@@ -76,6 +76,9 @@ export function SegmentPage(props: { id: string }) {
         <>
           <h1>{s.name}</h1>
           <p class="muted">{s.description}</p>
+          <p>
+            <a href={href(['segments', s.id, 'edit'])}>Edit the rule</a>
+          </p>
           <Stats>
             <Stat
               id="segment-members"

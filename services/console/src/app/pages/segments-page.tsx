@@ -3,6 +3,7 @@ import { formatCount, formatInstant } from '../format.js';
 import { href, type Route } from '../router.js';
 import { Loading, Table } from '../ui.js';
 import { useApi } from '../use-api.js';
+import { SegmentEditorPage } from './segment-editor.js';
 import { SegmentPage } from './segment-page.js';
 
 function SegmentList() {
@@ -10,6 +11,9 @@ function SegmentList() {
   return (
     <>
       <h1>Segments</h1>
+      <p>
+        <a href={href(['segments', 'new'])}>New segment</a>
+      </p>
       <Loading state={state}>
         {({ segments }) => (
           <Table
@@ -44,6 +48,8 @@ function SegmentList() {
 }
 
 export function SegmentsPage(props: { route: Route }) {
-  const id = props.route.path[1];
+  const [, id, action] = props.route.path;
+  if (id === 'new') return <SegmentEditorPage id={null} />;
+  if (id && action === 'edit') return <SegmentEditorPage id={id} />;
   return id ? <SegmentPage id={id} /> : <SegmentList />;
 }
