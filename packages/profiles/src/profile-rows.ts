@@ -31,6 +31,12 @@ export interface StoredRow {
 const KEYS_PER_WRITE = 1_000;
 /** Touched keys are gathered this long before a rewrite, so that a burst costs one. */
 const GATHER_MS = 100;
+/**
+ * Rewrites of touched rows take at most this share of the time: under sustained ingest they
+ * would otherwise take a core from the writer. Rows left behind meanwhile are read from the
+ * projections, so this trades read speed for ingest, never correctness.
+ */
+const REWRITE_SHARE = 0.25;
 
 /** What a read needs of a payload; the rest is checked as the profile's parts (profile-row.ts). */
 const payloadSchema = z.looseObject({
@@ -60,6 +66,8 @@ export class ProfileRows {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private lastVersion = 0;
+  /** How long the last rewrite took: the next waits in proportion (REWRITE_SHARE). */
+  private lastDrainMs = 0;
   private closed = false;
 
   constructor(
@@ -184,16 +192,19 @@ export class ProfileRows {
 
   private schedule(): void {
     if (this.timer !== undefined || this.draining !== undefined) return;
+    const rest = Math.max(GATHER_MS, (this.lastDrainMs * (1 - REWRITE_SHARE)) / REWRITE_SHARE);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.startDrain();
-    }, GATHER_MS);
+    }, rest);
     this.timer.unref();
   }
 
   private startDrain(): void {
+    const started = performance.now();
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      this.lastDrainMs = performance.now() - started;
       if (this.touchedKeys.size > 0 || this.behindKeys.size > 0 || this.rebuildWanted) {
         this.schedule();
       }
