@@ -70,6 +70,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
+  it('reads the log format, auto by default', () => {
+    expect(loadConfig({}).logFormat).toBe('auto');
+    expect(loadConfig({ RAPPORT_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ RAPPORT_LOG_FORMAT: 'xml' })).toThrow(/RAPPORT_LOG_FORMAT/);
+  });
+
   it('reads the earliest event time, 1990-01-01 by default and not before 1900', () => {
     expect(loadConfig({}).ingest.earliestEventTime).toBe(Date.UTC(1990, 0, 1));
     expect(loadConfig({ RAPPORT_EARLIEST_EVENT_TIME: '1970-01-01' }).ingest.earliestEventTime).toBe(

@@ -24,6 +24,8 @@ export class ConfigError extends Error {
 export interface Config {
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: string;
+  /** JSON log lines, readable ones, or readable at a terminal only (RAPPORT_LOG_FORMAT). */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   /** A stop that takes longer ends the process anyway (ms). */
   readonly shutdownGraceMs: number;
   readonly apiKeys: readonly ApiKey[];
@@ -171,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze({
     http: { host: e.RAPPORT_HOST, port: e.RAPPORT_PORT },
     logLevel: e.RAPPORT_LOG_LEVEL,
+    logFormat: e.RAPPORT_LOG_FORMAT,
     shutdownGraceMs: e.RAPPORT_SHUTDOWN_GRACE_MS,
     apiKeys: e.RAPPORT_API_KEYS,
     store,

@@ -76,6 +76,8 @@ export const envSchema = z.object({
   RAPPORT_LOG_LEVEL: z
     .enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
     .default('info'),
+  /** `json` lines, `pretty` readable lines, or `auto`: readable when stdout is a terminal. */
+  RAPPORT_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /**
    * How long a stop (SIGTERM, Ctrl-C) may take to finish requests and write queued events;
    * past it the process exits anyway, whatever its log destination or the store is doing.

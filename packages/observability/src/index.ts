@@ -1,7 +1,9 @@
 export {
   createLogger,
+  logDestination,
   stdoutLogDestination,
   type LogDestinationOptions,
+  type LogFormat,
   type Logger,
 } from './logger.js';
 export { Metrics } from './metrics.js';

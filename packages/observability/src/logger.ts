@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -53,4 +54,29 @@ export function stdoutLogDestination(options: LogDestinationOptions = {}): Desti
   // went away (EPIPE) leaves nothing to do either; the lines are dropped once the buffer is full.
   destination.on('error', () => undefined);
   return destination;
+}
+
+/** How log lines look: JSON lines, readable lines, or readable only on a terminal. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+/**
+ * The destination for `format`: pino-pretty's readable, coloured lines for a person at a
+ * terminal (`pretty`, or `auto` when stdout is a TTY), else JSON lines; both through
+ * stdoutLogDestination, so a stalled reader cannot hold the process either way.
+ */
+export function logDestination(
+  format: LogFormat,
+  options: LogDestinationOptions & { isTTY?: boolean } = {},
+): DestinationStream {
+  const stdout = stdoutLogDestination(options);
+  const pretty =
+    format === 'pretty' || (format === 'auto' && (options.isTTY ?? process.stdout.isTTY));
+  if (!pretty) return stdout;
+  return PinoPretty({
+    destination: stdout,
+    sync: true,
+    colorize: options.isTTY ?? process.stdout.isTTY,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
 }
