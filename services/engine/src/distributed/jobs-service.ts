@@ -2,6 +2,7 @@ import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
+import { AuditLog } from '@rapport/privacy';
 import { ProfileRows } from '@rapport/profiles';
 import { LatestRuns } from '@rapport/runs';
 import { openChangeOutlets } from '../change-sinks.js';
@@ -40,6 +41,7 @@ export async function createJobsService(options: {
     logger,
     metrics,
     title: 'Rapport jobs',
+    audit: (entry) => new AuditLog(store).record(entry),
     readiness: [
       { name: 'store', check: () => store.ping() },
       { name: 'migrations', check: () => checkSchema(store) },
