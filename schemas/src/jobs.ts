@@ -100,7 +100,9 @@ export const clvReportSchema = z.object({
   currency: z.string(),
   params: z
     .record(z.string(), z.unknown())
-    .describe('timeUnit, horizon (time units), discountRate (annual), calibrationEnd, sampleSize'),
+    .describe(
+      'timeUnit, horizon (time units), discountRate (annual), calibrationEnd, sampleSize, purchaseGrouping',
+    ),
   customers: z.number().int(),
   totals: z.object({
     expectedOrders: z.number().describe('over the horizon, all customers'),
