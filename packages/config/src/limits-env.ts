@@ -11,7 +11,7 @@ export const limitsEnvShape = {
   /** The same for `ingest` routes (a request carries up to RAPPORT_MAX_EVENTS_PER_REQUEST events). */
   RAPPORT_RATE_LIMIT_INGEST: int(0, 10_000_000).default(10_000),
   /** The same for `admin` routes. */
-  RAPPORT_RATE_LIMIT_ADMIN: int(0, 10_000_000).default(100),
+  RAPPORT_RATE_LIMIT_ADMIN: int(0, 10_000_000).default(1000),
   /** A request whose headers and body have not all arrived within this many ms gets 408. */
   RAPPORT_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
   /** A connection that sends no complete request headers within this many ms is closed. */
