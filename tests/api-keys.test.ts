@@ -71,10 +71,14 @@ describe('API keys and scopes', () => {
   });
 
   it('opens the docs in a browser, which sends no key, and documents both ways to send one', async () => {
-    const page = await engine.app.inject({ url: '/docs' });
-    expect(page.statusCode).toBeLessThan(400);
-    const ui = await engine.app.inject({ url: '/docs/static/index.html' });
-    expect(ui.statusCode).toBe(200);
+    let page = await engine.app.inject({ url: '/docs' });
+    for (let hops = 0; page.statusCode >= 300 && page.statusCode < 400 && hops < 3; hops++) {
+      page = await engine.app.inject({
+        url: new URL(page.headers.location!, 'http://x/docs').pathname,
+      });
+    }
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/swagger-ui/i);
     const css = await engine.app.inject({ url: '/docs/static/swagger-ui.css' });
     expect(css.statusCode).toBe(200);
     const document = await engine.app.inject({ url: '/docs/json' });
