@@ -31,7 +31,15 @@ const shopPage = (apiHost: string) => `<!doctype html>
       cdnURL: location.origin,
       cdnSettings: {
         integrations: {
-          'Segment.io': { apiKey: ${JSON.stringify(WRITE_KEY)}, apiHost: ${JSON.stringify(apiHost)}, protocol: 'http' },
+          'Segment.io': {
+            apiKey: ${JSON.stringify(WRITE_KEY)},
+            apiHost: ${JSON.stringify(apiHost)},
+            protocol: 'http',
+            // ?delivery=batching: several calls a request, posted to /v1/b.
+            ...(location.search.includes('delivery=batching')
+              ? { deliveryStrategy: { strategy: 'batching', config: { size: 10, timeout: 300 } } }
+              : {}),
+          },
         },
       },
     },
@@ -101,80 +109,111 @@ interface Row {
   properties: string;
 }
 
-describe('analytics.js (analytics-next), unchanged, in a browser sending to Rapport', () => {
-  it('stores a page view, a click, an identify and an order', async () => {
-    const page = await browser.newPage();
-    // Nothing may leave for Segment's servers or anywhere else.
-    const elsewhere: string[] = [];
-    await page.route('**/*', (route) => {
-      const { host } = new URL(route.request().url());
-      if (host === new URL(siteUrl).host || host === rapportHost) return route.continue();
-      elsewhere.push(route.request().url());
-      return route.abort();
-    });
-    const answers: Array<{ status: number; body: unknown }> = [];
-    page.on('response', (response) => {
-      if (new URL(response.url()).host === rapportHost && response.request().method() === 'POST') {
-        void response
-          .json()
-          .then((body: unknown) => answers.push({ status: response.status(), body }));
-      }
-    });
+interface Visit {
+  anonymousId: string;
+  /** Paths of Rapport's answers to the page's posts. */
+  paths: string[];
+  /** Requests the page tried to send anywhere but the site and Rapport (all refused). */
+  elsewhere: string[];
+}
 
-    await page.goto(siteUrl);
-    await page.evaluate(() => (globalThis as unknown as { ready: Promise<unknown> }).ready);
-    await page.click('#mug');
-    const anonymousId = await page.evaluate(async () => {
-      const { segment } = globalThis as unknown as {
-        segment: {
-          identify: (id: string, traits: object) => Promise<unknown>;
-          track: (event: string, properties: object) => Promise<unknown>;
-          user: () => { anonymousId: () => string };
-        };
+/** Opens the shop, clicks the mug, identifies the visitor and completes an order. */
+async function visitShop(options: { query: string; customerId: string; orderId: string }) {
+  const page = await browser.newPage();
+  const elsewhere: string[] = [];
+  await page.route('**/*', (route) => {
+    const { host } = new URL(route.request().url());
+    if (host === new URL(siteUrl).host || host === rapportHost) return route.continue();
+    elsewhere.push(route.request().url());
+    return route.abort();
+  });
+  const answers: Array<{ path: string; status: number; body: { accepted?: number } }> = [];
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (url.host !== rapportHost || response.request().method() !== 'POST') return;
+    void response.json().then((body: { accepted?: number }) => {
+      answers.push({ path: url.pathname, status: response.status(), body });
+    });
+  });
+
+  await page.goto(`${siteUrl}${options.query}`);
+  await page.evaluate(() => (globalThis as unknown as { ready: Promise<unknown> }).ready);
+  await page.click('#mug');
+  const anonymousId = await page.evaluate(async ({ customerId, orderId }) => {
+    const { segment } = globalThis as unknown as {
+      segment: {
+        identify: (id: string, traits: object) => Promise<unknown>;
+        track: (event: string, properties: object) => Promise<unknown>;
+        user: () => { anonymousId: () => string };
       };
-      await segment.identify('browser-customer-1', { email: 'grace@example.com', plan: 'pro' });
-      await segment.track('Order Completed', {
-        order_id: 'browser-o-1',
-        revenue: 25,
-        currency: 'USD',
-        products: [{ product_id: 'mug-1', price: 25, quantity: 1 }],
-      });
-      return segment.user().anonymousId();
+    };
+    await segment.identify(customerId, { email: 'grace@example.com', plan: 'pro' });
+    await segment.track('Order Completed', {
+      order_id: orderId,
+      revenue: 25,
+      currency: 'USD',
+      products: [{ product_id: 'mug-1', price: 25, quantity: 1 }],
     });
-    // Each call's promise settles once its request is answered, and the answer comes after
-    // the store's commit; the click's request was sent before the identify.
-    await expect.poll(() => answers.length, { timeout: 30_000 }).toBe(4);
-    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(elsewhere).toEqual([]);
+    return segment.user().anonymousId();
+  }, options);
+  // An answer comes after the store's commit: once four messages are accepted, all are stored.
+  const accepted = () => answers.reduce((sum, answer) => sum + (answer.body.accepted ?? 0), 0);
+  await expect.poll(accepted, { timeout: 30_000 }).toBe(4);
+  expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+  await page.close();
+  return { anonymousId, paths: answers.map((answer) => answer.path), elsewhere } satisfies Visit;
+}
 
-    const rows = await engine.store.query<Row>(
-      `SELECT event_id, type, customer_id, order_id, toFloat64(amount) AS amount, properties
-       FROM events WHERE anonymous_id = {id:String} ORDER BY timestamp`,
-      { id: anonymousId },
-    );
-    // Times are corrected for each request's clock skew, so close calls may swap places.
-    expect(rows.map((row) => row.type).sort()).toEqual([
-      'click',
-      'identify',
-      'page_view',
-      'purchase',
-    ]);
-    const byType = (type: string) => rows.find((row) => row.type === type);
-    const [view, click, identify, purchase] = ['page_view', 'click', 'identify', 'purchase'].map(
-      byType,
-    );
-    expect(JSON.parse(view!.properties)).toMatchObject({ url: siteUrl, title: 'Shop' });
-    expect(JSON.parse(click!.properties)).toMatchObject({ target: 'mug-1' });
-    expect(identify!.customer_id).toBe('browser-customer-1');
-    expect(JSON.parse(identify!.properties)).toMatchObject({
-      traits: { email: 'grace@example.com', plan: 'pro' },
-    });
-    expect(purchase).toMatchObject({
-      customer_id: 'browser-customer-1',
-      order_id: 'browser-o-1',
-      amount: 25,
-    });
-    // The write key the browser repeats in every message is not stored.
-    expect(JSON.stringify(rows)).not.toContain(WRITE_KEY);
+async function expectShopVisitStored(
+  visit: Visit,
+  options: { customerId: string; orderId: string },
+) {
+  const rows = await engine.store.query<Row>(
+    `SELECT event_id, type, customer_id, order_id, toFloat64(amount) AS amount, properties
+     FROM events WHERE anonymous_id = {id:String} ORDER BY timestamp`,
+    { id: visit.anonymousId },
+  );
+  // Times are corrected for each request's clock skew, so close calls may swap places.
+  expect(rows.map((row) => row.type).sort()).toEqual([
+    'click',
+    'identify',
+    'page_view',
+    'purchase',
+  ]);
+  const byType = (type: string) => rows.find((row) => row.type === type);
+  const [view, click, identify, purchase] = ['page_view', 'click', 'identify', 'purchase'].map(
+    byType,
+  );
+  expect(JSON.parse(view!.properties)).toMatchObject({ title: 'Shop' });
+  expect(JSON.parse(view!.properties).url).toMatch(new RegExp(`^${siteUrl}`));
+  expect(JSON.parse(click!.properties)).toMatchObject({ target: 'mug-1' });
+  expect(identify!.customer_id).toBe(options.customerId);
+  expect(JSON.parse(identify!.properties)).toMatchObject({
+    traits: { email: 'grace@example.com', plan: 'pro' },
+  });
+  expect(purchase).toMatchObject({
+    customer_id: options.customerId,
+    order_id: options.orderId,
+    amount: 25,
+  });
+  // The write key the browser repeats in every message is not stored.
+  expect(JSON.stringify(rows)).not.toContain(WRITE_KEY);
+  // Nothing left for Segment's servers or anywhere else.
+  expect(visit.elsewhere).toEqual([]);
+}
+
+describe('analytics.js (analytics-next), unchanged, in a browser sending to Rapport', () => {
+  it('stores a page view, a click, an identify and an order, one call a request', async () => {
+    const options = { customerId: 'browser-customer-1', orderId: 'browser-o-1' };
+    const visit = await visitShop({ query: '', ...options });
+    expect(new Set(visit.paths)).toEqual(new Set(['/v1/p', '/v1/t', '/v1/i']));
+    await expectShopVisitStored(visit, options);
+  });
+
+  it('stores the same with its batching delivery, several calls a request', async () => {
+    const options = { customerId: 'browser-customer-2', orderId: 'browser-o-2' };
+    const visit = await visitShop({ query: '?delivery=batching', ...options });
+    expect(new Set(visit.paths)).toEqual(new Set(['/v1/b']));
+    await expectShopVisitStored(visit, options);
   });
 });
