@@ -185,6 +185,12 @@ export const segmentSchema = z.object({
   createdAt: z.string().describe('when version 1 was saved'),
   updatedAt: z.string().describe('when this version was saved'),
   lastEvaluation: segmentEvaluationSchema.nullable(),
+  realtime: z
+    .boolean()
+    .describe(
+      'true: membership follows each event (streaming evaluation); false: batch-only, evaluated by the segments job',
+    ),
+  batchOnlyReason: z.string().nullable().describe('why the segment is batch-only, if it is'),
 });
 export type Segment = z.infer<typeof segmentSchema>;
 

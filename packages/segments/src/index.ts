@@ -49,3 +49,4 @@ export { explainRule, profileMatches, type ExplainedNode } from './explain/expla
 export { liveSegments, type LiveVerdict } from './explain/live-segments.js';
 export { currentProfileParams } from './streaming/profile-params.js';
 export { WindowSweep, windowLengths } from './streaming/window-sweep.js';
+export { batchOnlyRule, batchOnlySegments } from './streaming/batch-only.js';

@@ -2,6 +2,7 @@ import { RunStore } from '@rapport/runs';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
+import { batchOnlySegments } from './batch-only.js';
 import {
   evaluationOrder,
   readEvaluableDefinitions,
@@ -108,6 +109,8 @@ export class StreamingSegments {
       runId?: string;
       /** The evaluation time, epoch ms (moved past the last one if earlier); default now. */
       at?: number;
+      /** Batch-only segments too (the segments job's reconcile step); default false. */
+      batchOnly?: boolean;
     } = {},
   ): Promise<SegmentChange[]> {
     return this.serial(async () => {
@@ -214,11 +217,11 @@ export class StreamingSegments {
   /** Evaluates the keys (and what failing segments owe) chunk by chunk. */
   private async evaluateKeys(
     profileKeys: readonly string[],
-    options: { runId?: string; at?: number },
+    options: { runId?: string; at?: number; batchOnly?: boolean },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
   ) {
     const { store } = this.options;
-    const ordered = await this.evaluable();
+    const ordered = await this.evaluable(options.batchOnly === true);
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
     const at = this.nextAt(options.at);
@@ -250,12 +253,15 @@ export class StreamingSegments {
 
   /**
    * The segments in evaluation order, without those whose rule is too large for the store
-   * (the segments job reports them; checked once per version).
+   * (the segments job reports them; checked once per version), nor the batch-only ones unless
+   * asked for.
    */
-  private async evaluable(): Promise<EvaluableDefinition[]> {
+  private async evaluable(batchOnly: boolean): Promise<EvaluableDefinition[]> {
     const { ordered } = evaluationOrder(await readEvaluableDefinitions(this.options.store));
+    const slow = batchOnly ? new Map<string, string>() : batchOnlySegments(ordered);
     const fitting: EvaluableDefinition[] = [];
     for (const definition of ordered) {
+      if (slow.has(definition.id)) continue;
       const key = `${definition.id}:${definition.version}`;
       let fits = this.fits.get(key);
       if (fits === undefined) {

@@ -4,12 +4,15 @@ import { isoOf, type Segment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
 import {
+  batchOnlyRule,
+  batchOnlySegments,
   evaluationAnswer,
   insertDefinition,
   readDefinitionVersion,
   readLatestEvaluations,
   readNewestDefinition,
   readNewestDefinitions,
+  readEvaluableDefinitions,
   referrersOf,
   type SegmentEvaluation,
   type StatementLimits,
@@ -31,8 +34,12 @@ const newId = () => `seg_${randomBytes(6).toString('hex')}`;
 function toSegment(
   definition: StoredDefinition,
   evaluation: SegmentEvaluation | undefined,
+  batchOnly: ReadonlyMap<string, string>,
 ): Segment {
+  const reason = batchOnly.get(definition.id) ?? null;
   return {
+    realtime: reason === null,
+    batchOnlyReason: reason,
     id: definition.id,
     version: definition.version,
     name: definition.name,
@@ -67,9 +74,10 @@ export class SegmentRegistry {
       readNewestDefinitions(store),
       readLatestEvaluations(store),
     ]);
+    const batchOnly = await this.batchOnly();
     return definitions
       .filter((definition) => !definition.deleted)
-      .map((definition) => toSegment(definition, evaluations.get(definition.id)));
+      .map((definition) => toSegment(definition, evaluations.get(definition.id), batchOnly));
   }
 
   /** The current version of a live segment; 404 for an unknown or deleted one. */
@@ -87,12 +95,25 @@ export class SegmentRegistry {
       readLatestEvaluations(store, [segmentId]),
     ]);
     const evaluation = evaluations.get(segmentId);
-    if (version === undefined || version === newest.version) return toSegment(newest, evaluation);
+    const batchOnly = await this.batchOnly();
+    if (version === undefined || version === newest.version) {
+      return toSegment(newest, evaluation, batchOnly);
+    }
     const earlier = await readDefinitionVersion(store, segmentId, version);
     if (!earlier || earlier.deleted) {
       throw new HttpError(404, `segment "${segmentId}" has no version ${version}`);
     }
-    return toSegment(earlier, evaluation);
+    const reason = batchOnlyRule(parseRuleOrRefuse(JSON.parse(earlier.rule) as unknown));
+    return toSegment(
+      earlier,
+      evaluation,
+      new Map(reason === undefined ? [] : [[segmentId, reason]]),
+    );
+  }
+
+  /** The batch-only segments as they stand, with why. */
+  private async batchOnly(): Promise<Map<string, string>> {
+    return batchOnlySegments(await readEvaluableDefinitions(this.deps.store));
   }
 
   async create(input: SegmentInput & { id?: string | undefined }): Promise<Segment> {
@@ -135,7 +156,7 @@ export class SegmentRegistry {
         updatedAt: now,
       };
       await insertDefinition(store, definition);
-      return toSegment(definition, undefined);
+      return toSegment(definition, undefined, await this.batchOnly());
     });
   }
 
@@ -168,7 +189,7 @@ export class SegmentRegistry {
       };
       await insertDefinition(store, definition);
       const evaluations = await readLatestEvaluations(store, [segmentId]);
-      return toSegment(definition, evaluations.get(segmentId));
+      return toSegment(definition, evaluations.get(segmentId), await this.batchOnly());
     });
   }
 

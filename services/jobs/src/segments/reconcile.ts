@@ -1,5 +1,9 @@
 import type { SegmentChange } from '@rapport/schemas';
-import type { EvaluableDefinition, SegmentEvaluation } from '@rapport/segments';
+import {
+  batchOnlySegments,
+  type EvaluableDefinition,
+  type SegmentEvaluation,
+} from '@rapport/segments';
 import type { JobContext } from '../job.js';
 import type { SegmentVerdict } from './evaluate-segment.js';
 
@@ -9,7 +13,7 @@ import type { SegmentVerdict } from './evaluate-segment.js';
  */
 export type Reconcile = (
   profileKeys: readonly string[],
-  options: { runId: string; at: number },
+  options: { runId: string; at: number; batchOnly: true },
 ) => Promise<SegmentChange[]>;
 
 export interface ReconcileMetrics {
@@ -53,7 +57,11 @@ export async function reconcileStep(input: {
   const changes =
     disputed.size === 0
       ? []
-      : await input.reconcile([...disputed].sort(), { runId: context.runId, at: input.at });
+      : await input.reconcile([...disputed].sort(), {
+          runId: context.runId,
+          at: input.at,
+          batchOnly: true,
+        });
   context.wrote(changes.length);
 
   const evaluations: Record<string, SegmentEvaluation> = {};
@@ -66,10 +74,13 @@ export async function reconcileStep(input: {
     };
   }
 
-  // A segment new, changed or deleted since its last evaluation is not streaming's miss.
+  // A segment new, changed or deleted since its last evaluation is not streaming's miss,
+  // nor is a batch-only one.
+  const batchOnly = batchOnlySegments(input.due);
   const settled = new Set(
     input.due
       .filter((d) => !d.deleted && input.latest.get(d.id)?.version === d.version)
+      .filter((d) => !batchOnly.has(d.id))
       .map((d) => d.id),
   );
   const corrected = input.streaming ? changes.filter((c) => settled.has(c.segmentId)) : [];
