@@ -91,6 +91,35 @@ describe('JobRunner', () => {
     expect(stored?.finishedAt).not.toBeNull();
   });
 
+  it('records instants a job reads as epoch ms (asOf, calibrationEnd) as ISO text', async () => {
+    const timed = defineJob({
+      name: 'timed',
+      description: 'reads its asOf as epoch ms',
+      params: z.object({
+        asOf: z.string().transform((value) => Date.parse(value)),
+        calibrationEnd: z.number().optional(),
+      }),
+      phases: ['nothing'],
+      async run(context, { asOf }) {
+        await context.phase('nothing', async () => undefined);
+        return { asOfMs: asOf };
+      },
+    });
+    const runner = new JobRunner({ store, logger, jobs: [timed] });
+    const { runId, finished } = await runner.start(
+      'timed',
+      { asOf: '2024-12-31T23:59:59.999Z', calibrationEnd: Date.UTC(2024, 5, 30) },
+      'api',
+    );
+    const run = await finished;
+    expect(run.summary).toEqual({ asOfMs: Date.UTC(2024, 11, 31, 23, 59, 59, 999) });
+    const stored = await runner.runs.get(runId);
+    expect(stored?.params).toEqual({
+      asOf: '2024-12-31T23:59:59.999Z',
+      calibrationEnd: '2024-06-30T00:00:00.000Z',
+    });
+  });
+
   it('refuses a second run of a job while one runs, naming the running run', async () => {
     const runner = new JobRunner({ store, logger, jobs: [slow] });
     const first = await runner.start('slow', {}, 'api');

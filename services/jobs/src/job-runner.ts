@@ -14,6 +14,7 @@ import {
   type RunTrigger,
 } from './job.js';
 import { RunStore } from '@rapport/runs';
+import { isoOf } from '@rapport/schemas';
 
 export interface JobRunnerDeps {
   store: Store;
@@ -30,6 +31,20 @@ export interface StartedRun {
   run: RunRecord;
   /** Settles with the final record; never rejects (a failed run is a record too). */
   finished: Promise<RunRecord>;
+}
+
+/** Parameters that are instants: a job may read them as epoch ms, a run records them as ISO text. */
+const INSTANT_PARAMS = new Set(['asOf', 'calibrationEnd']);
+
+/** A run's parameters as recorded and shown: instants in ISO-8601, as every job's `asOf` reads. */
+function recordedParams(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) =>
+      INSTANT_PARAMS.has(name) && typeof value === 'number' && Number.isFinite(value)
+        ? [name, isoOf(value)]
+        : [name, value],
+    ),
+  );
 }
 
 /**
@@ -79,7 +94,7 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
     const run: RunRecord = {
       runId: randomUUID(),
       job: name,
-      params: parsed.data,
+      params: recordedParams(parsed.data),
       trigger,
       status: 'running',
       startedAt: new Date().toISOString(),
