@@ -1,5 +1,8 @@
 import { HttpError } from '@rapport/http';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { errorResponseSchema, ingestResponseSchema } from '@rapport/schemas';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { createIngestCandidates, type IngestDeps } from '../ingest-events.js';
 import type { SegmentCall } from './map-segment-message.js';
 import {
@@ -34,7 +37,12 @@ async function answerPreflight(request: FastifyRequest, reply: FastifyReply) {
     .send();
 }
 
-export const segmentPlugin: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
+/** The native answer with Segment's `success`. */
+const segmentResponseSchema = ingestResponseSchema.extend({
+  success: z.boolean().describe('true when any message was stored or already stored'),
+});
+
+export const segmentPlugin: FastifyPluginAsyncZod<IngestDeps> = async (app, deps) => {
   const ingestCandidates = createIngestCandidates(deps);
   const segmentCandidates = createSegmentCandidates();
   const now = deps.now ?? Date.now;
@@ -72,6 +80,10 @@ export const segmentPlugin: FastifyPluginAsync<IngestDeps> = async (app, deps) =
               'Segment message shapes, mapped to Rapport event types (see the README). The write ' +
               'key is the basic-auth user name. Each message is checked on its own: valid ones ' +
               'are stored even when others in the batch are rejected.',
+            response: {
+              200: segmentResponseSchema,
+              400: z.union([segmentResponseSchema, errorResponseSchema]),
+            },
           },
         },
         async (request, reply) => {
