@@ -77,4 +77,13 @@ describe('chooseK', () => {
       [1, undefined],
     ]);
   });
+
+  it('makes one cluster of points that are all the same', () => {
+    const points = Array.from({ length: 10 }, () => [1, 1]);
+    const chosen = chooseK({ points, silhouettePoints: points, kMin: 2, kMax: 8, seed: 1 });
+    expect(chosen.distinct).toBe(1);
+    expect(chosen.fit.centroids).toEqual([[1, 1]]);
+    expect(chosen.fit.sizes).toEqual([10]);
+    expect(chosen.silhouette).toBeNull();
+  });
 });

@@ -77,7 +77,7 @@ function fewerWarning(input: {
   if (input.made >= input.asked) return [];
   const reasons = [
     ...(input.distinct < input.asked
-      ? [`the sample has only ${input.distinct} distinct profiles`]
+      ? [`the sample has only ${input.distinct} distinct profile${input.distinct === 1 ? '' : 's'}`]
       : []),
     ...input.refused.map((shortfall) => shortfallInWords(shortfall, input.minShare)),
   ];
