@@ -1,4 +1,5 @@
 import type { StoredEvent } from '@rapport/schemas';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createNormalizeEventStep } from '../steps/normalize-event-step.js';
 import { createValidateEventStep } from '../steps/validate-event-step.js';
@@ -308,5 +309,53 @@ describe('mapSegmentMessage: envelope', () => {
     const event = stored({ ...track('E', {}), userId: null, anonymousId: 'anon-3' });
     expect(event).toMatchObject({ customer_id: '', anonymous_id: 'anon-3' });
     expect(paths({ ...track('E', {}), userId: null })).toEqual(['userId']);
+  });
+});
+
+describe('mapSegmentMessage: any input', () => {
+  it('reads null properties, traits and context as none, and rejects other non-objects', () => {
+    expect(
+      stored({ ...base, type: 'identify', traits: null, context: null, properties: null }),
+    ).toMatchObject({ type: 'identify', customer_id: 'cust-1' });
+    expect(paths({ ...track('E', {}), properties: 'plan=pro', context: [1] })).toEqual([
+      'properties',
+      'context',
+    ]);
+  });
+
+  it('never throws, and names a field for every rejection', () => {
+    const segmentish = fc.record(
+      {
+        type: fc.constantFrom('track', 'identify', 'page', 'screen', 'alias', 'group', 'x'),
+        messageId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        userId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        anonymousId: fc.oneof(fc.string(), fc.constant(null)),
+        previousId: fc.jsonValue(),
+        groupId: fc.jsonValue(),
+        event: fc.oneof(
+          fc.constantFrom('Order Completed', 'Email Opened', 'Product Clicked'),
+          fc.string(),
+        ),
+        timestamp: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.jsonValue(),
+        ),
+        sentAt: fc.jsonValue(),
+        properties: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue()),
+        traits: fc.jsonValue(),
+        context: fc.jsonValue(),
+      },
+      { requiredKeys: ['type'] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(segmentish, fc.jsonValue()), fc.jsonValue(), (message, batchSentAt) => {
+        const outcome = ingest(message, { batchSentAt });
+        if ('errors' in outcome) {
+          expect(outcome.errors.length).toBeGreaterThan(0);
+          for (const error of outcome.errors) expect(typeof error.path).toBe('string');
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -99,9 +99,7 @@ function segmentFacts(message: Json, call: SegmentCall): Json {
 function contextOf(message: Json, options: SegmentMapOptions, call: SegmentCall) {
   const own = isObject(message.context) ? message.context : {};
   const shared = isObject(options.batchContext) ? options.batchContext : {};
-  const context = { ...shared, ...own, segment: segmentFacts(message, call) };
-  // A non-object context is left for the contract to reject under its own name.
-  return message.context === undefined || isObject(message.context) ? context : message.context;
+  return { ...shared, ...own, segment: segmentFacts(message, call) };
 }
 
 /** Segment's rule: timestamp = receivedAt − (sentAt − originalTimestamp), as the native one. */
@@ -241,13 +239,29 @@ function callOf(message: Json, options: SegmentMapOptions): StepResult<SegmentCa
   });
 }
 
+/** The fields that hold objects; null stands for none, as some SDKs send it. */
+const OBJECT_FIELDS = ['properties', 'traits', 'context'] as const;
+
+function withObjectFields(message: Json): StepResult<Json> {
+  const bad = OBJECT_FIELDS.filter((key) => message[key] != null && !isObject(message[key]));
+  if (bad.length > 0) {
+    return reject('invalid', ...bad.map((path) => ({ path, message: 'must be a JSON object' })));
+  }
+  const cleaned = { ...message };
+  for (const key of OBJECT_FIELDS) if (cleaned[key] === null) delete cleaned[key];
+  return ok(cleaned);
+}
+
 export function mapSegmentMessage(
-  message: unknown,
+  raw: unknown,
   options: SegmentMapOptions,
 ): StepResult<MappedMessage> {
-  if (!isObject(message)) {
+  if (!isObject(raw)) {
     return reject('invalid', { path: '', message: 'a message must be a JSON object' });
   }
+  const checked = withObjectFields(raw);
+  if (!checked.ok) return checked;
+  const message = checked.value;
   const call = callOf(message, options);
   if (!call.ok) return call;
   const body = bodyOf(message, call.value, options);
