@@ -139,7 +139,9 @@ describe('the heavy-query gate', () => {
     release();
     expect(await first).toBe('first');
     expect(await queued).toBe('second');
-    expect(gate.settings).toBe(`max_memory_usage = ${1 << 30}, max_threads = 1`);
+    expect(gate.settings).toBe(
+      `max_memory_usage = ${1 << 30}, max_threads = 1, os_thread_priority = 19`,
+    );
   });
 });
 

@@ -13,7 +13,8 @@ export interface QueryGateOptions {
  * Admits heavy queries (segment previews, reports, exports) a few at a time: the others wait
  * in line, and past `queueMs` are answered 503 with Retry-After, so that heavy work queues
  * instead of piling onto the store in front of profile look-ups. `settings` caps what each
- * one may take (memory; one thread, so that a core stays for the look-ups).
+ * one may take: memory, one thread, and the lowest OS priority for that thread (nice 19), so
+ * that look-ups get the CPU first.
  */
 export class QueryGate {
   private running = 0;
@@ -23,7 +24,7 @@ export class QueryGate {
 
   /** ClickHouse settings for a heavy query's `SETTINGS` clause. */
   get settings(): string {
-    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = 1`;
+    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = 1, os_thread_priority = 19`;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
