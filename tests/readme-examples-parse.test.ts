@@ -61,4 +61,22 @@ describe('reading the README examples', () => {
     expect(unmatchedAnswer(csv, shown)).toBeUndefined();
     expect(unmatchedAnswer(csv, ['cust-1-102,…'])).toBe('cust-1-102,…');
   });
+
+  it('reads a JSON answer as JSON: members in any order, … for the others', () => {
+    const answer = '{"accepted":2,"duplicates":0,"rejected":[],"success":true}';
+    expect(
+      unmatchedAnswer(answer, ['{"success":true,"accepted":2,"duplicates":0,"rejected":[]}']),
+    ).toBeUndefined();
+    expect(unmatchedAnswer(answer, ['{"success":true,"accepted":3,…}'])).toBe(
+      '{"success":true,"accepted":3,…}',
+    );
+    const saved =
+      '{"id":"vip","version":1,"rule":{"type":"field"},"lastEvaluation":null,"realtime":true}';
+    expect(
+      unmatchedAnswer(saved, ['{"id":"vip","version":1,…,"lastEvaluation":null}']),
+    ).toBeUndefined();
+    expect(unmatchedAnswer(saved, ['{"id":"vip","version":2,…}'])).toBeDefined();
+    expect(unmatchedAnswer('{"id":"seg_0a1b2c"}', ['{"id":"seg_…"}'])).toBeUndefined();
+    expect(unmatchedAnswer('{"accepted":1}', ['{"accepted":1,"extra":true}'])).toBeDefined();
+  });
 });

@@ -150,13 +150,68 @@ function linePattern(line: string): RegExp {
   return new RegExp(`^\\s*${parts.join('.*?')}\\s*$`);
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An answer shown as JSON, where `…` between members means "and others": the members shown
+ * must be there with those values (a `…` inside a string stands for any text); the order of
+ * members does not matter, as it does not to a JSON reader.
+ */
+function shownJson(line: string): unknown {
+  const trimmed = line.trim();
+  if (!/^[[{]/.test(trimmed)) return undefined;
+  return parseJson(trimmed.replace(/,\s*…\s*(?=[,}\]])/g, '').replace(/([[{])\s*…\s*,?/g, '$1'));
+}
+
+function jsonMatches(shown: unknown, actual: unknown): boolean {
+  if (typeof shown === 'string') {
+    return (
+      typeof actual === 'string' &&
+      (shown.includes('…') ? linePattern(shown).test(actual) : shown === actual)
+    );
+  }
+  if (Array.isArray(shown)) {
+    return (
+      Array.isArray(actual) &&
+      shown.length <= actual.length &&
+      shown.every((item, n) => jsonMatches(item, actual[n]))
+    );
+  }
+  if (shown !== null && typeof shown === 'object') {
+    return (
+      actual !== null &&
+      typeof actual === 'object' &&
+      !Array.isArray(actual) &&
+      Object.entries(shown).every(
+        ([key, value]) =>
+          key in actual && jsonMatches(value, (actual as Record<string, unknown>)[key]),
+      )
+    );
+  }
+  return Object.is(shown, actual);
+}
+
+function lineMatches(expected: string, line: string): boolean {
+  const shown = shownJson(expected);
+  if (shown !== undefined) {
+    const actual = parseJson(line.trim());
+    if (actual !== undefined) return jsonMatches(shown, actual);
+  }
+  return linePattern(expected).test(line);
+}
+
 /** The first answer line no output line matches, or undefined when all match in order. */
 export function unmatchedAnswer(output: string, answer: readonly string[]): string | undefined {
   const lines = output.split('\n');
   let at = 0;
   for (const expected of answer) {
-    const pattern = linePattern(expected);
-    while (at < lines.length && !pattern.test(lines[at]!)) at++;
+    while (at < lines.length && !lineMatches(expected, lines[at]!)) at++;
     if (at === lines.length) return expected;
     at++;
   }
