@@ -301,6 +301,20 @@ describe('mapSegmentMessage: envelope', () => {
     });
   });
 
+  it("takes the channel from Segment's channel or the sending library", () => {
+    const from = (context: object, extra: object = {}) =>
+      stored({ ...track('Signed Up', {}), context, ...extra }).channel;
+    expect(from({ library: { name: 'analytics.js', version: 'npm:next-1.84.3' } })).toBe('web');
+    expect(from({ library: { name: 'analytics-ios' } })).toBe('mobile');
+    expect(from({ library: { name: '@segment/analytics-node' } })).toBe('other');
+    expect(from({}, { channel: 'browser' })).toBe('web');
+    const email = stored({
+      ...track('Email Opened', { campaign_id: 'c' }),
+      context: { library: { name: 'analytics.js' } },
+    });
+    expect(email.channel).toBe('email');
+  });
+
   it('names userId when a message has neither userId nor anonymousId', () => {
     expect(paths({ ...track('E', {}), userId: undefined })).toEqual(['userId']);
   });

@@ -58,6 +58,24 @@ const READ = new Set([
 
 const SEGMENT_CHANNELS: Readonly<Record<string, string>> = { browser: 'web', mobile: 'mobile' };
 
+/**
+ * Where a message came from when it does not say: Segment's `channel`, else the library that
+ * sent it (analytics.js is a web page, the iOS, Android and React Native ones an app). Email
+ * events keep their own channel; anything else keeps the Rapport type's default.
+ */
+function channelOf(message: Json, type: string): string | undefined {
+  if (type === 'email') return undefined;
+  const named = SEGMENT_CHANNELS[String(message.channel)];
+  if (named !== undefined) return named;
+  const library =
+    isObject(message.context) && isObject(message.context.library)
+      ? String(message.context.library.name)
+      : '';
+  if (/^analytics(\.js|-next)/i.test(library)) return 'web';
+  if (/ios|android|swift|kotlin|react-native|flutter/i.test(library)) return 'mobile';
+  return undefined;
+}
+
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -267,7 +285,7 @@ export function mapSegmentMessage(
   const body = bodyOf(message, call.value, options);
   if (!body.ok) return body;
   const { field, time } = timeOf(message, options);
-  const channel = body.value.channel ?? SEGMENT_CHANNELS[String(message.channel)];
+  const channel = body.value.channel ?? channelOf(message, body.value.type);
   const messageId = eventIdOf(message.messageId);
   const event: Json = {
     type: body.value.type,
