@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ImportSummary } from '@rapport/ingest';
+import { keyAdvice } from '../client.js';
 import { ORDER_FIELDS, type OrderField } from './csv-orders.js';
 import { csvAsNdjson, formatOf, openImportFile, type ImportFileFormat } from './import-source.js';
 
@@ -84,17 +85,35 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
   }
   const target = new URL('/v1/import', options.url);
   if (format === 'segment') target.searchParams.set('format', 'segment');
-  const response = await fetch(target, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-ndjson',
-      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-    },
-    body: Readable.toWeb(Readable.from(body())) as ReadableStream<Uint8Array>,
-    duplex: 'half',
-  });
-  progress.done();
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      },
+      body: Readable.toWeb(Readable.from(body())) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    });
+  } catch (error) {
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    if (code === 'ECONNREFUSED') {
+      throw new Error(
+        `no engine answers at ${options.url}: start one (npx rapport start) or name it with --url`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    progress.done();
+  }
   const text = await response.text();
+  if (response.status === 401 || response.status === 403) {
+    throw new Error(
+      `the engine at ${options.url} answered ${response.status}: ${keyAdvice(response.status, options.apiKey !== undefined).replace('with that scope', 'with the admin scope')}`,
+    );
+  }
   if (!response.ok) {
     const message = (() => {
       try {
