@@ -40,13 +40,20 @@ const basic = (key: string) => ({
 
 /** An analytics-node client pointed at the engine, unchanged but for its host. */
 function client(writeKey = WRITE_KEY) {
-  const analytics = new Analytics({ writeKey, host, flushAt: 50, maxRetries: 0 });
+  const analytics = new Analytics({
+    writeKey,
+    host,
+    flushAt: 50,
+    maxRetries: 0,
+    httpRequestTimeout: 60_000,
+  });
   const errors: unknown[] = [];
   analytics.on('error', (error) => errors.push(error));
   return { analytics, errors };
 }
 
-describe('analytics-node, unchanged, sending to Rapport', () => {
+// Generous: a loaded machine may take seconds to answer, and a timed-out request fails the test.
+describe('analytics-node, unchanged, sending to Rapport', { timeout: 90_000 }, () => {
   it('lands every call as the right Rapport type', async () => {
     const { analytics, errors } = client();
     const userId = 'node-sdk-1';
@@ -154,7 +161,7 @@ describe('analytics-node, unchanged, sending to Rapport', () => {
   });
 });
 
-describe('Segment HTTP API', () => {
+describe('Segment HTTP API', { timeout: 90_000 }, () => {
   const post = (url: string, payload: unknown, headers = basic(WRITE_KEY)) =>
     engine.app.inject({ method: 'POST', url, headers, payload: payload as object });
   const message = (index: number, extra: Record<string, unknown> = {}) => ({

@@ -93,7 +93,7 @@ beforeAll(async () => {
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking'],
   });
-});
+}, 120_000);
 afterAll(async () => {
   await browser?.close();
   site?.close();
@@ -158,7 +158,7 @@ async function visitShop(options: { query: string; customerId: string; orderId: 
   }, options);
   // An answer comes after the store's commit: once four messages are accepted, all are stored.
   const accepted = () => answers.reduce((sum, answer) => sum + (answer.body.accepted ?? 0), 0);
-  await expect.poll(accepted, { timeout: 30_000 }).toBe(4);
+  await expect.poll(accepted, { timeout: 90_000 }).toBe(4);
   expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
   await page.close();
   return { anonymousId, paths: answers.map((answer) => answer.path), elsewhere } satisfies Visit;
@@ -208,12 +208,12 @@ describe('analytics.js (analytics-next), unchanged, in a browser sending to Rapp
     const visit = await visitShop({ query: '', ...options });
     expect(new Set(visit.paths)).toEqual(new Set(['/v1/p', '/v1/t', '/v1/i']));
     await expectShopVisitStored(visit, options);
-  });
+  }, 120_000);
 
   it('stores the same with its batching delivery, several calls a request', async () => {
     const options = { customerId: 'browser-customer-2', orderId: 'browser-o-2' };
     const visit = await visitShop({ query: '?delivery=batching', ...options });
     expect(new Set(visit.paths)).toEqual(new Set(['/v1/b']));
     await expectShopVisitStored(visit, options);
-  });
+  }, 120_000);
 });
