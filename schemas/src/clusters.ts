@@ -30,11 +30,33 @@ export const clustersReportSchema = z.object({
     .nullable()
     .describe('mean silhouette width of the chosen k on the silhouette sample (−1…1)'),
   inertia: z.number().describe('sum of squared standardized distances to the centroids, sample'),
+  minClusterShare: z
+    .number()
+    .nullable()
+    .describe('the smallest share of the profiles a cluster may have (null for older runs)'),
   tried: z
     .array(
-      z.object({ k: z.number().int(), silhouette: z.number().nullable(), inertia: z.number() }),
+      z.object({
+        k: z.number().int(),
+        silhouette: z.number().nullable(),
+        inertia: z.number(),
+        shortfall: z
+          .object({
+            clusters: z.number().int().describe('clusters with at least one profile'),
+            smallestShare: z
+              .number()
+              .describe("the smallest cluster's share of the profiles fitted (0: one was empty)"),
+          })
+          .optional()
+          .describe('present when this k was turned down: a cluster below the minimum share'),
+      }),
     )
-    .describe('every k fitted, with its silhouette and inertia'),
+    .describe('every k fitted, with its silhouette and inertia, and why a k was turned down'),
+  warnings: z
+    .array(z.string())
+    .describe(
+      'why fewer clusters came out than asked, or a cluster is below the minimum share; empty when neither',
+    ),
   sample: z.record(z.string(), z.unknown()).describe('profiles fitted on, silhouette sample, seed'),
   features: z.array(
     z.object({

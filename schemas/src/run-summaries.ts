@@ -26,6 +26,16 @@ export const clvSummarySchema = z.looseObject({
 });
 export type ClvSummary = z.infer<typeof clvSummarySchema>;
 
+/** Why a fit of k clusters was turned down: a cluster below the minimum share, or left empty. */
+export const clusterShortfallSchema = z.looseObject({
+  k: z.number().int(),
+  clusters: z.number().int().describe('clusters with at least one profile'),
+  smallestShare: z
+    .number()
+    .describe("the smallest cluster's share of the profiles fitted (0 when one was left empty)"),
+  inertia: z.number(),
+});
+
 export const clustersSummarySchema = z.looseObject({
   profiles: z.number().int().optional(),
   features: z.array(z.string()).optional(),
@@ -33,8 +43,14 @@ export const clustersSummarySchema = z.looseObject({
   k: z.number().int(),
   kChosenBy: z.enum(['param', 'config', 'silhouette']),
   silhouette: z.number().nullable(),
+  minClusterShare: z.number().optional(),
   tried: z.array(
-    z.object({ k: z.number().int(), silhouette: z.number().nullable(), inertia: z.number() }),
+    z.object({
+      k: z.number().int(),
+      silhouette: z.number().nullable(),
+      inertia: z.number(),
+      shortfall: clusterShortfallSchema.optional(),
+    }),
   ),
   inertia: z.number(),
   warnings: z

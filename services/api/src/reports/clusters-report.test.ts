@@ -13,7 +13,25 @@ let latest: LatestRuns;
 const FEATURES = ['orders', 'visits'];
 const finishedAt = Date.UTC(2025, 0, 2, 3, 4, 5);
 
-function runRow(runId: string, status: 'succeeded' | 'failed', at: number) {
+/** What a clusters run records when all went as asked; `summary` overrides members of it. */
+const SUMMARY = {
+  k: 2,
+  kChosenBy: 'silhouette',
+  silhouette: 0.71,
+  inertia: 12.5,
+  tried: [
+    { k: 2, silhouette: 0.71, inertia: 12.5 },
+    { k: 3, silhouette: 0.52, inertia: 9.1 },
+  ],
+  sample: { profiles: 4, seed: 1 },
+};
+
+function runRow(
+  runId: string,
+  status: 'succeeded' | 'failed',
+  at: number,
+  summary: Record<string, unknown> = {},
+) {
   return {
     run_id: runId,
     job: 'clusters',
@@ -24,21 +42,7 @@ function runRow(runId: string, status: 'succeeded' | 'failed', at: number) {
     finished_at: at,
     rows_written: 0,
     phases: '[]',
-    summary: JSON.stringify(
-      status === 'failed'
-        ? {}
-        : {
-            k: 2,
-            kChosenBy: 'silhouette',
-            silhouette: 0.71,
-            inertia: 12.5,
-            tried: [
-              { k: 2, silhouette: 0.71, inertia: 12.5 },
-              { k: 3, silhouette: 0.52, inertia: 9.1 },
-            ],
-            sample: { profiles: 4, seed: 1 },
-          },
-    ),
+    summary: JSON.stringify(status === 'failed' ? {} : { ...SUMMARY, ...summary }),
     error: status === 'failed' ? 'boom' : '',
     updated_at: at,
   };
@@ -179,7 +183,13 @@ describe('GET /v1/reports/clusters', () => {
         { name: 'visits', transform: 'log1p', mean: 1.4, sd: 0.5, populationMean: 4.75 },
       ],
     });
-    expect(report.tried.map((t) => t.k)).toEqual([2, 3]);
+    expect(report.tried).toEqual([
+      { k: 2, silhouette: 0.71, inertia: 12.5 },
+      { k: 3, silhouette: 0.52, inertia: 9.1 },
+    ]);
+    // A run recorded before runs had warnings or a minimum share reads as having none.
+    expect(report.warnings).toEqual([]);
+    expect(report.minClusterShare).toBeNull();
     expect(report.clusters).toEqual([
       {
         id: 3,
@@ -204,14 +214,78 @@ describe('GET /v1/reports/clusters', () => {
     expect(byId.json()).toEqual(answer.json());
   });
 
-  it('is documented in the OpenAPI document', async () => {
+  it("shows the run's warnings and why each turned-down k was", async () => {
+    await storeRun('short-run');
+    const warning =
+      'asked for 3 clusters, made 2: k = 3 made a cluster of 0.25 % of the sample, under the minimum of 1 %';
+    await insertRows(test.store, 'job_runs', [
+      runRow('short-run', 'succeeded', finishedAt + 1000, {
+        k: 2,
+        kChosenBy: 'param',
+        minClusterShare: 0.01,
+        tried: [
+          {
+            k: 3,
+            silhouette: null,
+            inertia: 9.123,
+            shortfall: { k: 3, clusters: 3, smallestShare: 0.0025123, inertia: 9.123 },
+          },
+          { k: 2, silhouette: 0.71, inertia: 12.5 },
+        ],
+        warnings: [warning],
+      }),
+    ]);
+    const answer = await app.inject({ method: 'GET', url: '/v1/reports/clusters?runId=short-run' });
+    expect(answer.statusCode).toBe(200);
+    const report = clustersReportSchema.parse(answer.json());
+    expect(report).toMatchObject({ runId: 'short-run', k: 2, kChosenBy: 'param' });
+    expect(report.minClusterShare).toBe(0.01);
+    expect(report.warnings).toEqual([warning]);
+    expect(report.tried).toEqual([
+      {
+        k: 3,
+        silhouette: null,
+        inertia: 9.12,
+        shortfall: { clusters: 3, smallestShare: 0.0025 },
+      },
+      { k: 2, silhouette: 0.71, inertia: 12.5 },
+    ]);
+  });
+
+  it('is documented in the OpenAPI document, with the common error statuses', async () => {
     const docs = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(docs.statusCode).toBe(200);
-    const { paths } = docs.json<{ paths: Record<string, { get?: { responses?: object } }> }>();
-    expect(Object.keys(paths['/v1/reports/clusters']?.get?.responses ?? {})).toEqual([
+    interface Schema {
+      properties?: Record<string, Schema>;
+      items?: Schema;
+      required?: string[];
+    }
+    const { paths } = docs.json<{
+      paths: Record<
+        string,
+        { get?: { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> } }
+      >;
+    }>();
+    const responses = paths['/v1/reports/clusters']?.get?.responses ?? {};
+    // Its own answers (200, 404 no run, 409 a run that did not succeed) and those the app
+    // foundation gives every read route with a query: 400, 401, 403 and 429.
+    expect(Object.keys(responses).sort()).toEqual([
       '200',
+      '400',
+      '401',
+      '403',
       '404',
       '409',
+      '429',
+    ]);
+    const report = responses['200']?.content?.['application/json']?.schema;
+    expect(report?.required).toEqual(expect.arrayContaining(['warnings', 'minClusterShare']));
+    expect(report?.properties?.warnings?.items).toMatchObject({ type: 'string' });
+    const tried = report?.properties?.tried?.items;
+    expect(Object.keys(tried?.properties ?? {})).toContain('shortfall');
+    expect(Object.keys(tried?.properties?.shortfall?.properties ?? {}).sort()).toEqual([
+      'clusters',
+      'smallestShare',
     ]);
   });
 });

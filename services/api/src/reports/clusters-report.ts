@@ -66,11 +66,19 @@ export async function readClustersReport(
     kChosenBy: summary.kChosenBy,
     silhouette: summary.silhouette === null ? null : decimals(summary.silhouette, 4),
     inertia: decimals(summary.inertia, 2),
+    minClusterShare: summary.minClusterShare ?? null,
     tried: summary.tried.map((t) => ({
       k: t.k,
       silhouette: t.silhouette === null ? null : decimals(t.silhouette, 4),
       inertia: decimals(t.inertia, 2),
+      ...(t.shortfall && {
+        shortfall: {
+          clusters: t.shortfall.clusters,
+          smallestShare: decimals(t.shortfall.smallestShare, 4),
+        },
+      }),
     })),
+    warnings: summary.warnings ?? [],
     sample: summary.sample,
     features: features.map((row) => ({
       name: row.feature,

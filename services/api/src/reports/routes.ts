@@ -66,7 +66,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
       schema: {
         tags: ['reports'],
         summary:
-          'Clusters: how k was chosen, the features, and each cluster with its size and what sets it apart',
+          'Clusters: how k was chosen, the features, each cluster with its size and what sets it apart, and warnings when fewer clusters came out than asked',
         querystring: clustersReportQuerySchema,
         response: { 200: clustersReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
       },
