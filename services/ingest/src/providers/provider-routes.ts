@@ -79,10 +79,19 @@ export const providerRoutes: FastifyPluginAsync<ProviderRoutesOptions> = async (
     };
     const events: unknown[] = [];
     const indexes: number[] = [];
+    // One lookup per address in a post: a batch often holds several events of one recipient.
+    const find = options.findCustomersByEmail;
+    const looked = new Map<string, Promise<readonly string[]>>();
+    const findOnce =
+      find &&
+      ((email: string) => {
+        const key = email.toLowerCase();
+        let found = looked.get(key);
+        if (found === undefined) looked.set(key, (found = find(email)));
+        return found;
+      });
     for (const [index, read] of reads.entries()) {
-      const resolved = read.ok
-        ? await resolveCustomer(read.event, options.findCustomersByEmail)
-        : read;
+      const resolved = read.ok ? await resolveCustomer(read.event, findOnce) : read;
       if (!resolved.ok) {
         answer.skipped.push({ index, reason: resolved.skip });
         continue;
