@@ -128,10 +128,9 @@ function timeOf(message: Json, options: SegmentMapOptions) {
     // Nothing says when it happened: when it was received, with no skew to correct.
     return { field, time: { timestamp: new Date(options.receivedAt).toISOString() } };
   }
-  const sentAt = sent instanceof Date ? sent.toISOString() : sent;
   return {
     field,
-    time: { timestamp: message[field], ...(sentAt === undefined ? {} : { sentAt }) },
+    time: { timestamp: message[field], ...(sent == null ? {} : { sentAt: sent }) },
   };
 }
 
@@ -139,7 +138,6 @@ interface Body {
   type: string;
   properties?: unknown;
   channel?: string;
-  customerId?: unknown;
   anonymousId?: unknown;
   renames: Renames;
 }
