@@ -13,7 +13,8 @@ function statusOf(error: FastifyError): number {
 }
 
 /** zod's wording for a missing value ("expected nonoptional, received undefined") in plain words. */
-function plainIssue(message: string): string {
+function plainIssue(message: string | undefined): string {
+  if (message === undefined) return 'is not valid';
   return /received undefined$/.test(message) ? 'is required' : message;
 }
 
