@@ -23,6 +23,8 @@ export interface Engine {
   runner: JobRunner;
   /** Segment entries and exits, for listeners in this process (webhooks get them too). */
   changes: InProcessChangeFeed;
+  /** Resolves once streaming segment evaluation has evaluated what was stored so far. */
+  segmentsSettled(): Promise<void>;
   /** Stops taking requests, writes what waits, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -188,5 +190,8 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     })();
     return closing;
   };
-  return { app, store, profiles, cache, runner, changes, close };
+  const segmentsSettled = async () => {
+    await streaming?.evaluator.idle();
+  };
+  return { app, store, profiles, cache, runner, changes, segmentsSettled, close };
 }
