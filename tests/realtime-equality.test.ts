@@ -88,7 +88,7 @@ async function checkpoint(label: string) {
   expect(run.status, label).toBe('succeeded');
   const summary = run.summary as { corrections: { total: number; segments: object } };
   expect(summary.corrections, label).toEqual({ total: 0, segments: {} });
-  expect(streamed, label).toEqual(await runResults(run.runId as string));
+  expect(streamed, label).toEqual(await runResults(run.runId));
   return streamed;
 }
 
