@@ -93,7 +93,7 @@ describe('API keys and scopes', () => {
     });
     const events = openapi.paths['/v1/events']?.post?.responses ?? {};
     expect(Object.keys(events)).toEqual(
-      expect.arrayContaining(['200', '400', '401', '403', '413', '415', '429']),
+      expect.arrayContaining(['200', '400', '401', '403', '413', '415', '429', '503']),
     );
     const runs = openapi.paths['/v1/jobs/{name}/runs']?.post?.responses ?? {};
     expect(Object.keys(runs)).toEqual(expect.arrayContaining(['202', '401', '403', '409']));

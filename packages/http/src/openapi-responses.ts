@@ -54,6 +54,11 @@ function commonErrors(route: RouteOptions): Record<number, z.ZodType> {
       'too many requests (when rate limits are configured); retry after the `Retry-After` seconds',
     );
   }
+  if (route.config?.scope === 'ingest' && takesBody) {
+    errors[503] = errorAnswer(
+      'the store (or Kafka) cannot take events right now; send them again after the `Retry-After` seconds',
+    );
+  }
   if (takesBody) {
     errors[413] = errorAnswer('the body is over the limit (RAPPORT_MAX_BODY_BYTES)');
     errors[415] = errorAnswer(
