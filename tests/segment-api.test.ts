@@ -234,9 +234,11 @@ describe('Segment HTTP API', { timeout: 90_000 }, () => {
       url: '/docs/json',
       headers: { authorization: `Bearer ${READER}` },
     });
-    const paths = Object.keys(docs.json<{ paths: Record<string, unknown> }>().paths);
+    const document = docs.json<{ paths: Record<string, { post?: { requestBody?: unknown } }> }>();
+    const paths = Object.keys(document.paths);
     expect(paths).toEqual(expect.arrayContaining(['/v1/batch', '/v1/track', '/v1/alias']));
     expect(paths).not.toContain('/v1/t');
+    expect(JSON.stringify(document.paths['/v1/batch']?.post?.requestBody)).toContain('messageId');
   });
 
   it('needs an ingest key as the basic-auth user name, and answers browsers preflights', async () => {

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createIngestCandidates, type IngestDeps } from '../ingest-events.js';
-import type { SegmentCall } from './map-segment-message.js';
+import { SEGMENT_CALLS, type SegmentCall } from './map-segment-message.js';
 import {
   createSegmentCandidates,
   SEGMENT_MAX_BATCH_BYTES,
@@ -36,6 +36,28 @@ async function answerPreflight(request: FastifyRequest, reply: FastifyReply) {
     .header('access-control-max-age', '86400')
     .send();
 }
+
+/** For the OpenAPI document only: messages are checked one by one by the handler. */
+const segmentMessageSchema = z.looseObject({
+  type: z.enum(SEGMENT_CALLS).optional().describe('the call; required in a batch'),
+  messageId: z.string().optional().describe('the idempotency key (Rapport eventId)'),
+  userId: z.string().optional(),
+  anonymousId: z.string().optional(),
+  timestamp: z.string().optional().describe('ISO-8601; else originalTimestamp, else receipt'),
+  sentAt: z.string().optional().describe('client clock at send, for clock-skew correction'),
+  event: z.string().optional().describe('track: the event name'),
+  name: z.string().optional().describe('page, screen: the page or screen name'),
+  previousId: z.string().optional().describe('alias: the id being linked to userId'),
+  groupId: z.string().optional().describe('group: the group'),
+  properties: z.looseObject({}).optional(),
+  traits: z.looseObject({}).optional(),
+  context: z.looseObject({}).optional(),
+});
+const segmentBatchSchema = z.looseObject({
+  batch: z.array(segmentMessageSchema),
+  sentAt: z.string().optional(),
+  context: z.looseObject({}).optional(),
+});
 
 /** The native answer with Segment's `success`. */
 const segmentResponseSchema = ingestResponseSchema.extend({
@@ -80,11 +102,14 @@ export const segmentPlugin: FastifyPluginAsyncZod<IngestDeps> = async (app, deps
               'Segment message shapes, mapped to Rapport event types (see the README). The write ' +
               'key is the basic-auth user name. Each message is checked on its own: valid ones ' +
               'are stored even when others in the batch are rejected.',
+            body: call === undefined ? segmentBatchSchema : segmentMessageSchema,
             response: {
               200: segmentResponseSchema,
               400: z.union([segmentResponseSchema, errorResponseSchema]),
             },
           },
+          // Messages are checked one by one in the handler, so one bad message cannot sink a batch.
+          validatorCompiler: () => (data: unknown) => ({ value: data }),
         },
         async (request, reply) => {
           const receivedAt = now();
