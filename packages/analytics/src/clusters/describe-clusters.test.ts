@@ -57,4 +57,25 @@ describe('describeClusters', () => {
       'close to average (cluster 4)',
     ]);
   });
+
+  it('says a feature no member has in its own words ("no orders", not "few orders")', () => {
+    const [visitors, light] = describeClusters({
+      features: [
+        { name: 'orders', high: 'many orders', low: 'few orders', none: 'no orders' },
+        {
+          name: 'category_breadth',
+          high: 'buys across categories',
+          low: 'narrow buyer',
+          none: 'no purchases',
+        },
+      ],
+      populationMeans: [1.2, 0.8],
+      clusters: [
+        { id: 1, z: [-0.9, -0.8], means: [0, 0] },
+        { id: 2, z: [-0.6, -0.7], means: [0.4, 0.3] },
+      ],
+    });
+    expect(visitors?.label).toBe('no orders, no purchases');
+    expect(light?.label).toBe('narrow buyer, few orders');
+  });
 });

@@ -3,6 +3,11 @@ export interface FeatureWords {
   name: string;
   high: string;
   low: string;
+  /**
+   * Said instead of `low` when no member has any (the members' mean is 0), e.g. 'no orders':
+   * visitors who never bought are not "few orders".
+   */
+  none?: string;
 }
 
 /** A feature that sets a cluster apart. */
@@ -71,7 +76,9 @@ export function describeClusters(input: {
       strong.length > 0 ? strong : all.filter((trait) => Math.abs(trait.z) >= weakThreshold);
     const words = traits.map((trait) => {
       const feature = input.features.find((f) => f.name === trait.feature);
-      return (trait.direction === 'high' ? feature?.high : feature?.low) ?? trait.feature;
+      if (trait.direction === 'high') return feature?.high ?? trait.feature;
+      const none = trait.mean === 0 ? feature?.none : undefined;
+      return none ?? feature?.low ?? trait.feature;
     });
     return { id: cluster.id, traits, words };
   });

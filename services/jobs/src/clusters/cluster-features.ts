@@ -45,6 +45,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
     transform: 'log1p',
     high: 'many orders',
     low: 'few orders',
+    none: 'no orders',
   },
   {
     name: 'net_revenue',
@@ -53,6 +54,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
     transform: 'log1p',
     high: 'high net revenue',
     low: 'low net revenue',
+    none: 'no revenue',
   },
   {
     name: 'visits',
@@ -93,6 +95,7 @@ export const CLUSTER_FEATURES: readonly ClusterFeature[] = [
     transform: 'log1p',
     high: 'buys across categories',
     low: 'narrow buyer',
+    none: 'no purchases',
   },
 ];
 
