@@ -348,6 +348,16 @@ describe('the console', () => {
     for (const cell of report.grid) {
       expect(cells[`r${cell.r}f${cell.f}`]!.split('\n')[0]).toBe(count(cell.customers));
     }
+    const biggest = report.grid.reduce((a, b) => (b.customers > a.customers ? b : a));
+    await page
+      .getByRole('button', {
+        name: `${count(biggest.customers)} customers in R${biggest.r} F${biggest.f}`,
+      })
+      .click();
+    await page.getByTestId('rfm-cell').waitFor();
+    expect(await text(page, 'rfm-cell')).toContain(
+      `R${biggest.r} F${biggest.f}: ${count(biggest.customers)} customers`,
+    );
     await check(page, 'rfm');
   });
 

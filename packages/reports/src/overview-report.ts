@@ -24,18 +24,16 @@ const EVENTS_SQL = `
     WHERE e.type != 'identity_unlink' AND ${IN_RANGE}
     GROUP BY day, type, channel ORDER BY day, type, channel`;
 
-/** Distinct profiles per day, Monday-started week and month, and over the whole period. */
+/**
+ * Distinct profiles per day, Monday-started week and month, and over the whole period, in one
+ * pass over the period's events.
+ */
 const ACTIVE_SQL = `
-    WITH active AS (
-        SELECT DISTINCT toDate(timestamp) AS day, profile FROM (${profiledEventsSql(IN_RANGE)})
-    )
-    SELECT 'day' AS grain, toString(day) AS period, uniqExact(profile) AS profiles FROM active GROUP BY day
-    UNION ALL
-    SELECT 'week', toString(toMonday(day)) AS period, uniqExact(profile) FROM active GROUP BY period
-    UNION ALL
-    SELECT 'month', toString(toStartOfMonth(day)) AS period, uniqExact(profile) FROM active GROUP BY period
-    UNION ALL
-    SELECT 'all', '', uniqExact(profile) FROM active`;
+    SELECT g.1 AS grain, g.2 AS period, uniqExact(profile) AS profiles
+    FROM (SELECT DISTINCT toDate(timestamp) AS day, profile FROM (${profiledEventsSql(IN_RANGE)}))
+    ARRAY JOIN [('day', toString(day)), ('week', toString(toMonday(day))),
+        ('month', toString(toStartOfMonth(day))), ('all', '')] AS g
+    GROUP BY grain, period`;
 
 const ORDERS_SQL = `
     SELECT toString(toDate(e.timestamp)) AS day,
@@ -48,26 +46,24 @@ const ORDERS_SQL = `
 
 /**
  * Customers ordering each day, new (their first order ever, on any channel, was that day) or
- * returning; and over the period: new (first order in it) or returning (ordered before it).
+ * returning; and over the period (`day` ''): new (first order in it) or returning (ordered
+ * before it).
  */
 const CUSTOMERS_SQL = `
-    WITH firsts AS (
-        SELECT profile, min(timestamp) AS first_order
-        FROM (${profiledEventsSql("e.type = 'purchase'")}) GROUP BY profile
-    ), ordering AS (
+    SELECT g.1 AS period,
+        uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
+    FROM (
         SELECT DISTINCT toDate(timestamp) AS day, profile
         FROM (${profiledEventsSql(`e.type = 'purchase' AND ${IN_RANGE}`)})
-    )
-    SELECT toString(o.day) AS day,
-        countIf(toDate(f.first_order) = o.day) AS new,
-        countIf(toDate(f.first_order) < o.day) AS returning,
-        0 AS total
-    FROM ordering AS o INNER JOIN firsts AS f ON f.profile = o.profile
-    GROUP BY o.day
-    UNION ALL
-    SELECT '', uniqExactIf(o.profile, f.first_order >= ${FROM}),
-        uniqExactIf(o.profile, f.first_order < ${FROM}), 1
-    FROM ordering AS o INNER JOIN firsts AS f ON f.profile = o.profile`;
+    ) AS o
+    INNER JOIN (
+        SELECT profile, min(timestamp) AS first_order
+        FROM (${profiledEventsSql("e.type = 'purchase'")}) GROUP BY profile
+    ) AS f ON f.profile = o.profile
+    ARRAY JOIN [
+        (toString(o.day), toDate(f.first_order) = o.day, toDate(f.first_order) < o.day),
+        ('', f.first_order >= ${FROM}, f.first_order < ${FROM})] AS g
+    GROUP BY period`;
 
 /** Activity, orders and customers of a period, per day. */
 export async function readOverviewReport(
@@ -86,10 +82,7 @@ export async function readOverviewReport(
       ORDERS_SQL,
       params,
     ),
-    store.query<{ day: string; new: unknown; returning: unknown; total: unknown }>(
-      CUSTOMERS_SQL,
-      params,
-    ),
+    store.query<{ period: string; new: unknown; returning: unknown }>(CUSTOMERS_SQL, params),
   ]);
   const dailyOrders = ordersByDay(range, orders);
   const sum = (pick: (row: (typeof dailyOrders)[number]) => number) =>
@@ -99,10 +92,8 @@ export async function readOverviewReport(
       .filter((row) => row.grain === grain)
       .map((row) => ({ period: row.period, profiles: num(row.profiles) }))
       .sort((a, b) => a.period.localeCompare(b.period));
-  const customerTotals = customers.find((row) => num(row.total) === 1);
-  const byDay = new Map(
-    customers.filter((row) => num(row.total) === 0).map((row) => [row.day, row]),
-  );
+  const customerTotals = customers.find((row) => row.period === '');
+  const byDay = new Map(customers.map((row) => [row.period, row]));
   return {
     from: new Date(range.from).toISOString(),
     to: new Date(range.to).toISOString(),

@@ -1,6 +1,6 @@
 import type { Profile, TimelineResponse } from '@rapport/schemas';
 import { useState } from 'preact/hooks';
-import { getJson, query } from '../api.js';
+import { getJson, query, sendJson } from '../api.js';
 import { formatCount, formatInstant, formatMoney, formatNumber, formatShare } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
 import { Loading, Section, Stat, Stats, Table } from '../ui.js';
@@ -66,6 +66,33 @@ function Lookup(props: { initial: string }) {
   );
 }
 
+/** An anonymous id linked to the customer, with the admin's way to undo a wrong link. */
+function Unlink(props: { customerId: string; anonymousId: string }) {
+  const [state, setState] = useState<string | null>(null);
+  const unlink = async () => {
+    if (!confirm(`Unlink ${props.anonymousId} from ${props.customerId}?`)) return;
+    try {
+      await sendJson(
+        'DELETE',
+        `/v1/customers/${encodeURIComponent(props.customerId)}/links/${encodeURIComponent(props.anonymousId)}`,
+      );
+      setState('unlinked');
+    } catch (failure) {
+      setState(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+  return (
+    <div>
+      <code>{props.anonymousId}</code>{' '}
+      {state ?? (
+        <button type="button" class="link" onClick={() => void unlink()}>
+          Unlink (admin)
+        </button>
+      )}
+    </div>
+  );
+}
+
 function ProfileCard(props: { profile: Profile }) {
   const { profile } = props;
   const { stats } = profile;
@@ -90,7 +117,13 @@ function ProfileCard(props: { profile: Profile }) {
               </>
             ))}
             <dt>anonymous ids</dt>
-            <dd>{profile.anonymousIds.join(', ') || '—'}</dd>
+            <dd>
+              {profile.anonymousIds.length === 0
+                ? '—'
+                : profile.anonymousIds.map((anonymousId) => (
+                    <Unlink customerId={profile.customerId ?? ''} anonymousId={anonymousId} />
+                  ))}
+            </dd>
             <dt>first seen</dt>
             <dd>{formatInstant(stats.firstSeen)}</dd>
             <dt>last seen</dt>

@@ -1,4 +1,6 @@
 import type { ClustersReport, ClvReport, RfmReport } from '@rapport/schemas';
+import { useState } from 'preact/hooks';
+import { sendJson } from '../api.js';
 import { SeriesChart } from '../chart.js';
 import { formatCount, formatInstant, formatMoney, formatNumber, formatShare } from '../format.js';
 import { href } from '../router.js';
@@ -7,8 +9,61 @@ import { useApi } from '../use-api.js';
 
 const NO_RUN = 'Start a run on the Jobs page first.';
 
+interface CellMembers {
+  r: number;
+  f: number;
+  count: number;
+  sample: { customerId: string | null }[];
+}
+
+/** The customers of one grid cell, through a segment preview on the latest scores. */
+function useCell() {
+  const [cell, setCell] = useState<CellMembers | string | null>(null);
+  const open = async (r: number, f: number) => {
+    const rule = {
+      type: 'and',
+      rules: [
+        { type: 'field', field: 'rfm.r', op: 'eq', value: r },
+        { type: 'field', field: 'rfm.f', op: 'eq', value: f },
+      ],
+    };
+    try {
+      const answer = await sendJson<Omit<CellMembers, 'r' | 'f'>>('POST', '/v1/segments/preview', {
+        rule,
+        sample: 100,
+      });
+      setCell({ r, f, ...answer });
+    } catch (failure) {
+      setCell(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+  return { cell, open };
+}
+
+function CellList(props: { cell: CellMembers | string | null }) {
+  const { cell } = props;
+  if (cell === null) return <p class="muted">Choose a cell to list its customers.</p>;
+  if (typeof cell === 'string') return <p class="error">{cell}</p>;
+  return (
+    <div data-testid="rfm-cell">
+      <p>
+        R{cell.r} F{cell.f}: {formatCount(cell.count)} customers
+        {cell.count > cell.sample.length ? `, the first ${cell.sample.length}` : ''}
+      </p>
+      <ul class="cell-list">
+        {cell.sample.map((m) => (
+          <li>
+            <a href={href(['customers', m.customerId ?? ''])}>{m.customerId}</a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function RfmPage() {
   const state = useApi<RfmReport>('/v1/reports/rfm');
+  const { cell: chosen, open } = useCell();
   return (
     <>
       <h1>RFM</h1>
@@ -52,7 +107,14 @@ export function RfmPage() {
                                   background: `rgba(37, 99, 235, ${(0.4 * cell.customers) / max})`,
                                 }}
                               >
-                                <div>{formatCount(cell.customers)}</div>
+                                <button
+                                  type="button"
+                                  class="cell"
+                                  aria-label={`${formatCount(cell.customers)} customers in R${r} F${f}`}
+                                  onClick={() => void open(r, f)}
+                                >
+                                  {formatCount(cell.customers)}
+                                </button>
                                 <small>{formatMoney(cell.monetary, report.currency)}</small>
                               </td>
                             );
@@ -61,6 +123,9 @@ export function RfmPage() {
                       ))}
                     </tbody>
                   </table>
+                </Section>
+                <Section title="Customers of a cell">
+                  <CellList cell={chosen} />
                 </Section>
                 <Section title="Named segments">
                   <Table
