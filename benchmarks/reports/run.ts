@@ -1,0 +1,83 @@
+/**
+ * Reports benchmark: each marketing report (overview, lifecycle, channels, campaigns,
+ * cohorts) over a large generated data set, for its default period and for a whole year —
+ * the faster of two timed runs after a warm-up, in one process on the embedded store.
+ * See benchmarks/README.md.
+ */
+import {
+  readCampaignsReport,
+  readChannelsReport,
+  readCohortsReport,
+  readLifecycleReport,
+  readOverviewReport,
+} from '@rapport/reports';
+import type { Store } from '@rapport/store';
+import { runBenchmark } from '../lib/main.js';
+import { trackChildren } from '../lib/child-process.js';
+import { ensureDataset } from '../lib/dataset.js';
+import { openDatasetStore } from '../lib/dataset-store.js';
+import { loadAverage1m } from '../lib/machine.js';
+import { DATASET_OPTIONS, parseIntegerOptions, usageOf } from '../lib/options.js';
+
+const children = trackChildren();
+const log = (message: string) => process.stdout.write(`${message}\n`);
+const USAGE = usageOf('npm run bench:reports', DATASET_OPTIONS);
+const YEAR = { from: '2024-01-01', to: '2025-01-01' };
+
+const REPORTS: Record<
+  string,
+  (store: Store, range: { from?: string; to?: string }) => Promise<unknown>
+> = {
+  overview: (store, range) => readOverviewReport(store, { ...range, currency: 'USD' }),
+  lifecycle: (store, range) => readLifecycleReport(store, { ...range, lapsedAfterDays: 90 }),
+  channels: (store, range) => readChannelsReport(store, { ...range, currency: 'USD' }),
+  campaigns: (store, range) =>
+    readCampaignsReport(store, { ...range, attributionDays: 7, currency: 'USD' }),
+  cohorts: (store, range) =>
+    readCohortsReport(store, { ...range, granularity: 'month', currency: 'USD' }),
+};
+
+async function timed(call: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await call();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function run(options: { customers: number; seed: number }): Promise<void> {
+  const load = loadAverage1m();
+  log(`Reports benchmark: ${options.customers} people (seed ${options.seed}), load ${load}`);
+  const dataset = await ensureDataset(options, { log, onSpawn: children.track });
+  log(`  data set: ${dataset.marker.rows} events of ${dataset.marker.customers} people`);
+  const store = await openDatasetStore(dataset.dir);
+  try {
+    log('  report      period        best s   runs s');
+    for (const [name, report] of Object.entries(REPORTS)) {
+      for (const [period, range] of [
+        ['default', {}],
+        ['2024', YEAR],
+      ] as const) {
+        await report(store, range);
+        const runs = [];
+        for (let i = 0; i < 2; i++) runs.push(await timed(() => report(store, range)));
+        log(
+          `  ${name.padEnd(11)} ${period.padEnd(12)} ${Math.min(...runs)
+            .toFixed(3)
+            .padStart(7)}   ${runs.map((s) => s.toFixed(3)).join(' ')}`,
+        );
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+await runBenchmark({
+  name: 'Reports benchmark',
+  usage: USAGE,
+  parse: () => {
+    const values = parseIntegerOptions(DATASET_OPTIONS, process.argv.slice(2));
+    return values === undefined ? undefined : { customers: values.customers, seed: values.seed };
+  },
+  run,
+  interrupted: children.interrupted,
+});
