@@ -60,12 +60,14 @@ export function compileRule(
      * open membership intervals rather than the latest run's results. Default false.
      */
     scoped?: boolean;
+    /** Put in the placeholders' names (`rule_<prefix>p0`), for several rules in one query. */
+    paramPrefix?: string;
   },
 ): CompiledRule {
   // Re-checked here so that no caller can compile a rule that skipped validation.
   const parsed = parseRule(rule);
   if (!parsed.ok) throw new InvalidRuleError(parsed.issues);
-  const params = new SqlParams(options.now, options.scoped === true);
+  const params = new SqlParams(options.now, options.scoped === true, options.paramPrefix ?? '');
   const where = compileNode(parsed.rule, params);
   return { where, params: params.values };
 }

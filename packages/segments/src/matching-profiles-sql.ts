@@ -26,3 +26,15 @@ WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`;
   }
   return `SELECT profile_key FROM profile_features WHERE run_id = {featuresRun:String} AND (${where})`;
 }
+
+/**
+ * Streaming evaluation of several rules at once: for each profile `{scope_keys:Array(String)}`
+ * names, `v0`, `v1`, … are 1 where the compiled rule (scoped, with distinct parameter
+ * prefixes) matches it, else 0 — the predicates matchingProfilesSql puts in its WHERE.
+ */
+export function profileVerdictsSql(wheres: readonly string[]): string {
+  const columns = wheres.map((where, i) => `toUInt8(${where}) AS v${i}`).join(',\n       ');
+  return `SELECT profile_key, ${columns}
+FROM (${profileRowsSql({ scoped: true })})
+WHERE profile_key IN {scope_keys:Array(String)}`;
+}

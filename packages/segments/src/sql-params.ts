@@ -20,12 +20,14 @@ export class SqlParams {
   constructor(
     now: number,
     readonly scoped = false,
+    /** Put in every placeholder's name, so that several rules can share one query. */
+    private readonly prefix = '',
   ) {
     this.bound = { rule_now: now };
   }
 
   bind(type: ParamType, value: unknown): string {
-    const name = `rule_p${this.next++}`;
+    const name = `rule_${this.prefix}p${this.next++}`;
     this.bound[name] = value;
     return `{${name}:${type}}`;
   }

@@ -33,6 +33,7 @@ export function openStreamingSegments(options: {
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
     record: (changes) => outbox.append(changes),
+    recover: () => outbox.recover(),
   });
   const readiness: ReadinessCheck = {
     name: 'segments-stream',

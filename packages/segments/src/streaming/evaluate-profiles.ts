@@ -2,9 +2,9 @@ import { parseProfileKey } from '@rapport/profiles';
 import { isoOf, type SegmentChange } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { compileRule } from '../compile-rule.js';
-import { matchingProfilesSql } from '../matching-profiles-sql.js';
+import { matchingProfilesSql, profileVerdictsSql } from '../matching-profiles-sql.js';
 import type { EvaluableDefinition } from '../store/evaluation-order.js';
-import { CLOSE_INTERVALS_SQL, OPEN_INTERVALS_SQL, OPEN_MEMBERS_SQL } from './membership-sql.js';
+import { CLOSE_PAIRS_SQL, OPEN_MEMBERSHIPS_SQL, OPEN_PAIRS_SQL } from './membership-sql.js';
 
 /** The profile rows' parameters besides the time (see profileRowsSql). */
 export interface ProfileRowParams {
@@ -33,21 +33,89 @@ export interface HeldSegment {
   error: unknown;
 }
 
+/** SQL text one query of several rules may take, well within max_query_size (256 KiB). */
+const GROUP_SQL_BYTES = 160_000;
+
+const rowParams = (input: EvaluateProfilesInput) => ({
+  ...input.profile,
+  runId: '',
+  now: input.at,
+  scope_keys: input.keys,
+});
+
+/**
+ * Segments in levels: a segment comes in the level after the deepest segment it refers to,
+ * so that every segment of a level can be evaluated in one query once the levels before are
+ * written.
+ */
+function levelsOf(ordered: readonly EvaluableDefinition[]): EvaluableDefinition[][] {
+  const level = new Map<string, number>();
+  const levels: EvaluableDefinition[][] = [];
+  for (const definition of ordered) {
+    const depth = Math.max(-1, ...definition.references.map((id) => level.get(id) ?? -1)) + 1;
+    level.set(definition.id, depth);
+    (levels[depth] ??= []).push(definition);
+  }
+  return levels;
+}
+
 /** The members of one segment among the keys, by the rule the segments job compiles. */
-async function matching(input: EvaluateProfilesInput, definition: EvaluableDefinition) {
+async function matchingOne(input: EvaluateProfilesInput, definition: EvaluableDefinition) {
   if (definition.deleted || definition.rule === null) return new Set<string>();
   const compiled = compileRule(definition.rule, { now: input.at, scoped: true });
   const rows = await input.store.query<{ profile_key: string }>(
     matchingProfilesSql(compiled.where, 'live', { scoped: true }),
-    {
-      ...compiled.params,
-      ...input.profile,
-      runId: '',
-      now: input.at,
-      scope_keys: input.keys,
-    },
+    { ...compiled.params, ...rowParams(input) },
   );
   return new Set(rows.map((row) => row.profile_key));
+}
+
+/**
+ * The members of several segments among the keys in as few queries as fit: each rule is the
+ * one the segments job compiles, a column of one select over the profiles' rows.
+ */
+async function matchingMany(
+  input: EvaluateProfilesInput,
+  definitions: readonly EvaluableDefinition[],
+): Promise<Map<string, Set<string>>> {
+  const found = new Map<string, Set<string>>(definitions.map((d) => [d.id, new Set<string>()]));
+  const compiled = definitions.flatMap((definition, i) =>
+    definition.deleted || definition.rule === null
+      ? []
+      : [
+          {
+            id: definition.id,
+            ...compileRule(definition.rule, {
+              now: input.at,
+              scoped: true,
+              paramPrefix: `s${i}_`,
+            }),
+          },
+        ],
+  );
+  let group: typeof compiled = [];
+  let bytes = 0;
+  const run = async () => {
+    if (group.length === 0) return;
+    const sql = profileVerdictsSql(group.map((rule) => rule.where));
+    const params: Record<string, unknown> = { ...rowParams(input) };
+    for (const rule of group) Object.assign(params, rule.params);
+    const rows = await input.store.query<Record<string, unknown>>(sql, params);
+    for (const row of rows) {
+      group.forEach((rule, i) => {
+        if (Number(row[`v${i}`]) === 1) found.get(rule.id)!.add(String(row.profile_key));
+      });
+    }
+    group = [];
+    bytes = 0;
+  };
+  for (const rule of compiled) {
+    if (bytes + rule.where.length > GROUP_SQL_BYTES) await run();
+    group.push(rule);
+    bytes += rule.where.length;
+  }
+  await run();
+  return found;
 }
 
 function changesOf(
@@ -68,59 +136,114 @@ function changesOf(
   }));
 }
 
-/** Evaluates one segment for the keys: writes its exits then entries; returns them. */
-async function evaluateSegmentFor(
+/** Every segment's open intervals among the keys. */
+async function openMemberships(input: EvaluateProfilesInput): Promise<Map<string, Set<string>>> {
+  const rows = await input.store.query<{ segment_id: string; profile_key: string }>(
+    OPEN_MEMBERSHIPS_SQL,
+    { keys: input.keys },
+  );
+  const open = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const set = open.get(row.segment_id) ?? new Set<string>();
+    set.add(row.profile_key);
+    open.set(row.segment_id, set);
+  }
+  return open;
+}
+
+/** Writes the exits, then the entries, of one level: two inserts. */
+async function writeLevel(
   input: EvaluateProfilesInput,
-  definition: EvaluableDefinition,
-): Promise<SegmentChange[]> {
-  const { store } = input;
-  const members = await matching(input, definition);
-  const params = {
-    segmentId: definition.id,
-    version: definition.version,
-    runId: input.runId,
-    at: input.at,
+  level: { definition: EvaluableDefinition; entered: string[]; exited: string[] }[],
+): Promise<void> {
+  const versions = Object.fromEntries(level.map(({ definition: d }) => [d.id, d.version]));
+  const params = { runId: input.runId, at: input.at, versions };
+  const pairs = (side: 'entered' | 'exited') => {
+    const segments: string[] = [];
+    const profiles: string[] = [];
+    for (const entry of level) {
+      for (const key of entry[side]) {
+        segments.push(entry.definition.id);
+        profiles.push(key);
+      }
+    }
+    return { segments, profiles };
   };
-  const open = await store.query<{ profile_key: string }>(OPEN_MEMBERS_SQL, {
-    ...params,
-    keys: input.keys,
-  });
-  const wasIn = new Set(open.map((row) => row.profile_key));
-  const exited = [...wasIn].filter((key) => !members.has(key)).sort();
-  const entered = [...members].filter((key) => !wasIn.has(key)).sort();
-  if (exited.length > 0) await store.command(CLOSE_INTERVALS_SQL, { ...params, keys: exited });
-  if (entered.length > 0) await store.command(OPEN_INTERVALS_SQL, { ...params, keys: entered });
-  return [
-    ...changesOf(input, definition, 'exited', exited),
-    ...changesOf(input, definition, 'entered', entered),
-  ];
+  const exits = pairs('exited');
+  if (exits.segments.length > 0)
+    await input.store.command(CLOSE_PAIRS_SQL, { ...params, ...exits });
+  const entries = pairs('entered');
+  if (entries.segments.length > 0) {
+    await input.store.command(OPEN_PAIRS_SQL, { ...params, ...entries });
+  }
 }
 
 /**
  * Evaluates every segment for a few profiles with the rule the segments job compiles,
  * restricted to those profiles, compares with their open intervals and writes the entries and
- * exits as intervals, returned in the order written. A segment is evaluated after those it refers to, which read the
- * intervals just written. A segment that fails is returned, and so is every segment referring
- * to it (left unevaluated: it would read stale membership); the others go on.
+ * exits as intervals; returns them in the order written (by segment, exits first). Segments
+ * are evaluated in levels, each after the segments it refers to, which it reads from the
+ * intervals just written; the segments of a level share one query. When that query fails, each
+ * is evaluated alone: one that fails is returned, and so is every segment referring to it
+ * (left unevaluated: it would read stale membership); the others go on.
  */
 export async function evaluateProfiles(
   input: EvaluateProfilesInput,
-): Promise<{ changes: SegmentChange[]; held: HeldSegment[] }> {
+): Promise<{ changes: SegmentChange[]; held: HeldSegment[]; writeFailed: boolean }> {
+  let writeFailed = false;
   const held: HeldSegment[] = [];
   const changes: SegmentChange[] = [];
   const blocked = new Set(input.held ?? []);
-  for (const definition of input.ordered) {
-    if (blocked.has(definition.id) || definition.references.some((id) => blocked.has(id))) {
-      blocked.add(definition.id);
-      held.push({ segmentId: definition.id, error: new Error('a segment it refers to failed') });
+  const open = await openMemberships(input);
+  for (const level of levelsOf(input.ordered)) {
+    const due = level.filter((definition) => {
+      if (blocked.has(definition.id) || definition.references.some((id) => blocked.has(id))) {
+        blocked.add(definition.id);
+        held.push({ segmentId: definition.id, error: new Error('a segment it refers to failed') });
+        return false;
+      }
+      return true;
+    });
+    let members: Map<string, Set<string>>;
+    try {
+      members = await matchingMany(input, due);
+    } catch {
+      members = new Map();
+      for (const definition of due) {
+        try {
+          members.set(definition.id, await matchingOne(input, definition));
+        } catch (error) {
+          blocked.add(definition.id);
+          held.push({ segmentId: definition.id, error });
+        }
+      }
+    }
+    const written = due.flatMap((definition) => {
+      const now = members.get(definition.id);
+      if (now === undefined) return [];
+      const wasIn = open.get(definition.id) ?? new Set<string>();
+      const exited = [...wasIn].filter((key) => !now.has(key)).sort();
+      const entered = [...now].filter((key) => !wasIn.has(key)).sort();
+      return [{ definition, entered, exited }];
+    });
+    try {
+      await writeLevel(input, written);
+    } catch (error) {
+      // Exits may be written and entries not: all of the level is evaluated again, and what
+      // was written without being returned is found by the outbox's recovery.
+      writeFailed = true;
+      for (const { definition } of written) {
+        blocked.add(definition.id);
+        held.push({ segmentId: definition.id, error });
+      }
       continue;
     }
-    try {
-      changes.push(...(await evaluateSegmentFor(input, definition)));
-    } catch (error) {
-      blocked.add(definition.id);
-      held.push({ segmentId: definition.id, error });
+    for (const { definition, entered, exited } of written) {
+      changes.push(
+        ...changesOf(input, definition, 'exited', exited),
+        ...changesOf(input, definition, 'entered', entered),
+      );
     }
   }
-  return { changes, held };
+  return { changes, held, writeFailed };
 }

@@ -33,3 +33,31 @@ WHERE segment_id = {segmentId:String} AND exited_at IS NULL AND profile_key IN {
 export const LINKED_CUSTOMERS_SQL = `
 SELECT DISTINCT concat('c:', customer_id) AS key FROM identity_links
 WHERE anonymous_id IN {anonymousIds:Array(String)}`;
+
+/**
+ * The open intervals of every segment among the profiles named (one read: the table is
+ * ordered by profile key).
+ */
+export const OPEN_MEMBERSHIPS_SQL = `
+SELECT DISTINCT segment_id, profile_key FROM segment_membership FINAL
+WHERE profile_key IN {keys:Array(String)} AND exited_at IS NULL`;
+
+/**
+ * Opens an interval for each (segment, profile) pair of `{segments:Array(String)}` and
+ * `{profiles:Array(String)}`, under each segment's version in `{versions:Map(String, UInt32)}`.
+ */
+export const OPEN_PAIRS_SQL = `
+INSERT INTO segment_membership (${COLUMNS})
+SELECT pair.2, pair.1, ${AT}, NULL, {versions:Map(String, UInt32)}[pair.1], NULL,
+       {runId:String}, '', ${AT}
+FROM (SELECT arrayJoin(arrayZip({segments:Array(String)}, {profiles:Array(String)})) AS pair)`;
+
+/** Closes the open intervals of the (segment, profile) pairs, as OPEN_PAIRS_SQL names them. */
+export const CLOSE_PAIRS_SQL = `
+INSERT INTO segment_membership (${COLUMNS})
+SELECT profile_key, segment_id, entered_at, ${AT}, version,
+       {versions:Map(String, UInt32)}[segment_id], entered_run, {runId:String}, ${AT}
+FROM segment_membership FINAL
+WHERE profile_key IN {profiles:Array(String)} AND exited_at IS NULL
+  AND (segment_id, profile_key) IN
+      (SELECT arrayJoin(arrayZip({segments:Array(String)}, {profiles:Array(String)})))`;

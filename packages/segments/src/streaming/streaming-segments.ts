@@ -36,6 +36,11 @@ export interface StreamingSegmentsOptions {
    * resolves once they are durable. A rejection is retried before anything else is evaluated.
    */
   record: (changes: readonly SegmentChange[]) => Promise<void>;
+  /**
+   * Records the changes written as intervals and never recorded (SegmentOutbox.recover):
+   * called after a write failed halfway, once what was recorded is flushed.
+   */
+  recover?: () => Promise<unknown>;
   logger: StreamingLogger;
   metrics?: StreamingMetrics | undefined;
   /** Epoch ms now; tests set it. */
@@ -77,6 +82,7 @@ export class StreamingSegments {
   private lastError: string | null = null;
   private closed = false;
   private lastAt = 0;
+  private recoverDue = false;
   private sequence = 0;
   private readonly clock: () => number;
   private readonly runs: RunStore;
@@ -233,6 +239,7 @@ export class StreamingSegments {
       const result = await evaluateProfiles({ store, keys, ordered, at, runId: id, profile });
       changes.push(...result.changes);
       this.unrecorded.push(...result.changes);
+      if (result.writeFailed) this.recoverDue = true;
       for (const failure of result.held) {
         held.push(failure);
         const entry = this.owed.get(failure.segmentId) ?? { keys: new Set(), reason: '' };
@@ -275,10 +282,20 @@ export class StreamingSegments {
 
   /** Records the changes written and not yet recorded, in order; throws if it cannot. */
   private async flushUnrecorded(): Promise<void> {
-    if (this.unrecorded.length === 0) return;
+    if (this.unrecorded.length === 0) {
+      if (this.recoverDue && this.options.recover) {
+        await this.options.recover();
+        this.recoverDue = false;
+      }
+      return;
+    }
     const changes = this.unrecorded;
     await this.options.record(changes);
     this.unrecorded = this.unrecorded.slice(changes.length);
+    if (this.recoverDue && this.options.recover) {
+      await this.options.recover();
+      this.recoverDue = false;
+    }
     for (const change of ['entered', 'exited'] as const) {
       const n = changes.filter((c) => c.change === change).length;
       if (n > 0) this.options.metrics?.segmentStreamChanges.inc({ change }, n);

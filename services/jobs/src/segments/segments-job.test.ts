@@ -330,13 +330,13 @@ describe('segments job', () => {
       },
       segments: { gold: entered },
     });
-    // In evaluation order: doomed-fan after doomed.
+    // In evaluation order: doomed-fan after the segment it refers to.
     expect(published.map((c) => `${c.segmentId}:${c.change}:${c.customerId}`)).toEqual([
       'doomed:entered:dee',
-      'doomed-fan:entered:dee',
       'gold:entered:dee',
+      'doomed-fan:entered:dee',
     ]);
-    expect(published[2]?.id).toBe(`${record.runId}:gold:c:dee`);
+    expect(published[1]?.id).toBe(`${record.runId}:gold:c:dee`);
     expect(counted).toContainEqual({ segment: 'gold', change: 'entered', n: 1 });
     expect(lines).toContainEqual(
       expect.objectContaining({
