@@ -3,7 +3,7 @@ import type { Store } from '@rapport/store';
 import { eraseFromJournal } from './erase-journal.js';
 import type { ErasureReceipt, ErasureSubject } from './erasure-ledger.js';
 import { erasureTargets, JOURNAL_TABLE, type ErasureTarget } from './erasure-targets.js';
-import { keyHash, suppressKeys } from './suppression.js';
+import { suppressKeys } from './suppression.js';
 
 /** The customer's profile keys: theirs and those of the anonymous ids they own. */
 export function subjectKeys(subject: Required<ErasureSubject>): string[] {
@@ -13,15 +13,22 @@ export function subjectKeys(subject: Required<ErasureSubject>): string[] {
   ];
 }
 
-/** The query parameters every erasure condition uses (clear ids for reads, hashes for deletes). */
+/** The query parameters of the erasure conditions that read (clear ids). */
 export function subjectParams(subject: Required<ErasureSubject>) {
-  const keys = subjectKeys(subject);
   return {
     customerId: subject.customerId,
-    keys,
+    keys: subjectKeys(subject),
     anonymousIds: subject.anonymousIds,
-    keyHashes: keys.map(keyHash),
   };
+}
+
+/** The 64-bit hashes (cityHash64, as decimal strings) that deletes name the keys by. */
+async function keyMarks(store: Store, keys: string[]): Promise<string[]> {
+  const [row] = await store.query<{ marks: string[] }>(
+    'SELECT arrayMap(k -> toString(cityHash64(k)), {keys:Array(String)}) AS marks',
+    { keys },
+  );
+  return row?.marks ?? [];
 }
 
 /** The anonymous ids to erase with the customer: those they own now (latest link). */
@@ -38,7 +45,7 @@ export async function resolveSubject(
 async function eraseFrom(
   store: Store,
   target: ErasureTarget,
-  params: ReturnType<typeof subjectParams>,
+  params: ReturnType<typeof subjectParams> & { keyMarks: string[] },
 ): Promise<number> {
   const [count] = await store.query<{ n: number | string }>(
     `SELECT count() AS n FROM ${target.table} WHERE ${target.where}`,
@@ -51,7 +58,7 @@ async function eraseFrom(
   // has a projection). mutations_sync = 2 returns once every replica has applied it.
   await store.command(
     `ALTER TABLE ${target.mutate} DELETE WHERE ${target.hashedWhere} SETTINGS mutations_sync = 2`,
-    { keyHashes: params.keyHashes },
+    { keyMarks: params.keyMarks },
   );
   return rows;
 }
@@ -69,7 +76,7 @@ export async function eraseCustomer(
   const started = performance.now();
   const keys = subjectKeys(input.subject);
   await suppressKeys(store, { keys, erasureId: input.erasureId, at: input.now() });
-  const params = subjectParams(input.subject);
+  const params = { ...subjectParams(input.subject), keyMarks: await keyMarks(store, keys) };
   const removed = new Map<string, number>();
   const add = (table: string, rows: number) => removed.set(table, (removed.get(table) ?? 0) + rows);
   const targets = await erasureTargets(store);

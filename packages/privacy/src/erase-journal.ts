@@ -4,10 +4,10 @@ import { JOURNAL_TABLE } from './erasure-targets.js';
 /**
  * A journal line (one event's JSON) that is the subject's: its profile key (`c:<customerId>`
  * whenever it has a customer id) or its anonymous id's key is one of the subject's, by hash
- * (`{keyHashes}`), so the mutation's kept text holds no id.
+ * (`{keyMarks}`), so the mutation's kept text holds no id.
  */
 const LINE_IS_SUBJECTS =
-  "(lower(hex(SHA256(JSONExtractString(l, 'customer_key')))) IN {keyHashes:Array(String)} OR (JSONExtractString(l, 'customer_id') = '' AND lower(hex(SHA256(concat('a:', JSONExtractString(l, 'anonymous_id'))))) IN {keyHashes:Array(String)}))";
+  "(toString(cityHash64(JSONExtractString(l, 'customer_key'))) IN {keyMarks:Array(String)} OR (JSONExtractString(l, 'customer_id') = '' AND toString(cityHash64(concat('a:', JSONExtractString(l, 'anonymous_id')))) IN {keyMarks:Array(String)}))";
 const LINES = "splitByChar('\\n', body)";
 
 /**
@@ -18,7 +18,7 @@ const LINES = "splitByChar('\\n', body)";
  */
 export async function eraseFromJournal(
   store: Store,
-  params: QueryParams & { keyHashes: string[] },
+  params: QueryParams & { keyMarks: string[] },
 ): Promise<number> {
   const [count] = await store.query<{ n: number | string }>(
     `SELECT sum(arrayCount(l -> ${LINE_IS_SUBJECTS}, ${LINES})) AS n FROM ${JOURNAL_TABLE}
@@ -36,7 +36,7 @@ export async function eraseFromJournal(
     `ALTER TABLE ${target} UPDATE body = arrayStringConcat(${kept}, '\\n'), rows = toUInt32(length(${kept}))
      WHERE done = 0 AND arrayExists(l -> ${LINE_IS_SUBJECTS}, ${LINES})
      SETTINGS mutations_sync = 2`,
-    { keyHashes: params.keyHashes },
+    { keyMarks: params.keyMarks },
   );
   await store.command(
     `ALTER TABLE ${target} DELETE WHERE done = 0 AND rows = 0 SETTINGS mutations_sync = 2`,

@@ -23,15 +23,17 @@ export interface ErasureTarget {
   /** `WHERE` condition over the subject parameters (see subjectParams), for reads. */
   where: string;
   /**
-   * The same condition over the hashes of the subject's profile keys (`{keyHashes}`), for
-   * deletes: a mutation's text is kept by the engine (system.mutations, and a file beside the
-   * table), so it names the customer only as the suppression list does.
+   * The same condition over 64-bit hashes of the subject's profile keys (`{keyMarks}`, see
+   * keyMarks), for deletes: a mutation's text is kept by the engine (system.mutations, and a
+   * file beside the table), so it must not name the customer. cityHash64, not SHA-256: a
+   * mutation evaluates it on every row, and SHA-256 made a delete from 4 M events 3.5 times
+   * slower (4.7 s against 1.3 s).
    */
   hashedWhere: string;
 }
 
 const hashOf = (expression: string) =>
-  `lower(hex(SHA256(${expression}))) IN {keyHashes:Array(String)}`;
+  `toString(cityHash64(${expression})) IN {keyMarks:Array(String)}`;
 
 /** conditionOf over key hashes: `c:<customer_id>` and `a:<anonymous_id>` are profile keys. */
 function hashedConditionOf(columns: Set<string>): string {
