@@ -254,6 +254,8 @@ describe('the console', () => {
     expect(rows.map((r) => [r.id, r.members])).toEqual(
       segments.map((s) => [s.id, count(s.lastEvaluation?.members ?? 0)]),
     );
+    await list.locator('[data-testid=segments] canvas').first().waitFor();
+    expect(await list.locator('[data-testid=segments] canvas').count()).toBe(segments.length);
     await check(list, 'segments');
 
     const members = segments[0]!.lastEvaluation!.members;

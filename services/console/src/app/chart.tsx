@@ -92,3 +92,29 @@ export function SeriesChart(props: {
     </figure>
   );
 }
+
+/** A small line without axes, for a table cell: members over time. */
+export function Sparkline(props: { values: number[]; label: string }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (!canvas.current) return;
+    const chart = new Chart(canvas.current, {
+      type: 'line',
+      data: {
+        labels: props.values.map((_, index) => String(index)),
+        datasets: [
+          { data: props.values, borderColor: colour(0), borderWidth: 1.5, pointRadius: 0 },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: false,
+        events: [],
+        plugins: { legend: { display: false }, tooltip: { enabled: false } },
+        scales: { x: { display: false }, y: { display: false, beginAtZero: true } },
+      },
+    });
+    return () => chart.destroy();
+  }, [props.values]);
+  return <canvas ref={canvas} width={120} height={28} role="img" aria-label={props.label} />;
+}

@@ -1,10 +1,30 @@
 import type { Segment } from '@rapport/schemas';
+import { Sparkline } from '../chart.js';
 import { formatCount, formatInstant } from '../format.js';
 import { href, type Route } from '../router.js';
 import { Loading, Table } from '../ui.js';
 import { useApi } from '../use-api.js';
 import { SegmentEditorPage } from './segment-editor.js';
 import { SegmentPage } from './segment-page.js';
+
+interface History {
+  days: { day: string; members: number }[];
+}
+
+/** Members at the end of each of the last 90 days. */
+function MembersSparkline(props: { id: string }) {
+  const state = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`);
+  if (!state.data) return null;
+  const values = state.data.days.map((d) => d.members);
+  const first = values[0] ?? 0;
+  const last = values.at(-1) ?? 0;
+  return (
+    <Sparkline
+      values={values}
+      label={`members over the last ${values.length} days: ${formatCount(first)} to ${formatCount(last)}`}
+    />
+  );
+}
 
 function SegmentList() {
   const state = useApi<{ segments: Segment[] }>('/v1/segments');
@@ -31,6 +51,11 @@ function SegmentList() {
                 key: 'members',
                 value: (s) => (s.lastEvaluation ? formatCount(s.lastEvaluation.members) : '—'),
                 numeric: true,
+              },
+              {
+                label: 'last 90 days',
+                key: 'history',
+                value: (s) => <MembersSparkline id={s.id} />,
               },
               {
                 label: 'evaluated',
