@@ -1,0 +1,244 @@
+/**
+ * Real-time segments benchmark: the engine on a generated data set with the twenty segments
+ * of the segments benchmark, under a sustained ingest load with streaming evaluation off, then
+ * on. Measures the entry latency from an event's 2xx to the change at a loopback webhook, the
+ * ingest rate with evaluation on as a share of off, the reconciler's corrections, the cost of
+ * a segments run with and without streaming, and the engine's CPU and peak RSS.
+ * See benchmarks/README.md.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateEvents } from '@rapport/testkit';
+import { trackChildren } from '../lib/child-process.js';
+import { startEngine, type EngineProcess } from '../lib/engine-process.js';
+import { loadAverage1m, machineOf, round } from '../lib/machine.js';
+import { runBenchmark } from '../lib/main.js';
+import { parseIntegerOptions, usageOf } from '../lib/options.js';
+import { writeReport } from '../lib/report-file.js';
+import { percentile, toMiB } from '../lib/stats.js';
+import { SEGMENT_SET } from '../segments/segment-set.js';
+import { bodiesOf, sustainedLoad } from './load.js';
+import { startReceiver } from './receiver.js';
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const SPEC = {
+  customers: { env: 'BENCH_CUSTOMERS', fallback: 20_000, min: 100, help: 'people loaded first' },
+  seconds: { env: 'BENCH_SECONDS', fallback: 60, min: 5, help: 'seconds of load, off then on' },
+  seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the generated people' },
+} as const;
+const PROBE = 'rt-probe';
+const SECRET = 'bench-webhook-secret-0123456789';
+
+const children = trackChildren();
+const log = (message: string) => process.stdout.write(`${message}\n`);
+
+async function api(engine: EngineProcess, path: string, body?: unknown) {
+  const response = await fetch(`${engine.origin}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Runs the segments job through the API; its seconds and summary. */
+async function segmentsRun(engine: EngineProcess) {
+  const { runId } = (await api(engine, '/v1/jobs/segments/runs', {})) as { runId: string };
+  for (;;) {
+    const run = (await api(engine, `/v1/jobs/runs/${runId}`)) as {
+      status: string;
+      summary: {
+        corrections?: { total: number };
+        segments?: Record<string, { entered: number; exited: number }>;
+      };
+      startedAt: string;
+      finishedAt: string | null;
+    };
+    if (run.status !== 'running' && run.status !== 'queued') {
+      if (run.status !== 'succeeded') throw new Error(`segments run ${run.status}`);
+      const changes = Object.values(run.summary.segments ?? {}).reduce(
+        (sum, s) => sum + s.entered + s.exited,
+        0,
+      );
+      return {
+        seconds: (Date.parse(run.finishedAt ?? '') - Date.parse(run.startedAt)) / 1000,
+        corrections: run.summary.corrections?.total ?? 0,
+        changes,
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function engineWith(dataDir: string, streaming: boolean, hook: string) {
+  return startEngine({
+    dataDir,
+    env: {
+      RAPPORT_SCHEDULE_SEGMENTS: 'off',
+      RAPPORT_STREAMING_SEGMENTS: streaming ? 'on' : 'off',
+      RAPPORT_WEBHOOK_URLS: hook,
+      RAPPORT_WEBHOOK_SECRET: SECRET,
+    },
+    onSpawn: children.track,
+  });
+}
+
+async function run(options: { customers: number; seconds: number; seed: number }) {
+  const loadAtStart = loadAverage1m();
+  const dataDir = await mkdtemp(join(tmpdir(), 'rapport-bench-rt-'));
+  const receiver = await startReceiver(PROBE);
+  // Load events: other people than those loaded first, enough for both phases.
+  const load = bodiesOf(
+    generateEvents({ seed: options.seed + 1, customers: 1_000_000, end: Date.now() }),
+    100,
+  );
+  try {
+    log(
+      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase`,
+    );
+    let engine = await engineWith(dataDir, false, receiver.url);
+    const preload = await sustainedLoad({
+      origin: engine.origin,
+      bodies: bodiesOf(
+        generateEvents({ seed: options.seed, customers: options.customers, end: Date.now() }),
+        1000,
+      ),
+      seconds: 3600,
+      concurrency: 2,
+    });
+    log(`  loaded ${preload.events} events in ${preload.seconds.toFixed(1)} s`);
+    for (const segment of [
+      ...SEGMENT_SET,
+      {
+        id: PROBE,
+        name: 'Probe',
+        rule: { type: 'field', field: 'traits.probe', op: 'eq', value: 'yes' },
+      },
+    ]) {
+      await api(engine, '/v1/segments', segment);
+    }
+    const first = await segmentsRun(engine);
+    log(`  first segments run: ${first.seconds.toFixed(2)} s, ${first.changes} entries`);
+
+    const measure = async (label: string, probes: boolean) => {
+      const cpu0 = engine.cpuSeconds() ?? 0;
+      const sent = new Map<string, number>();
+      let stopProbes = false;
+      const prober = (async () => {
+        for (let n = 0; probes && !stopProbes; n++) {
+          const customerId = `probe-${label}-${n}`;
+          const response = await fetch(`${engine.origin}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              events: [
+                {
+                  type: 'identify',
+                  customerId,
+                  traits: { probe: 'yes' },
+                  timestamp: new Date().toISOString(),
+                },
+              ],
+            }),
+          });
+          await response.arrayBuffer();
+          if (response.status === 200) sent.set(customerId, performance.now());
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      })();
+      const result = await sustainedLoad({
+        origin: engine.origin,
+        bodies: load,
+        seconds: options.seconds,
+        concurrency: 4,
+      });
+      stopProbes = true;
+      await prober;
+      const cpu = (engine.cpuSeconds() ?? 0) - cpu0;
+      log(
+        `  ${label}: ${Math.round(result.rate)} events/s (${result.events} in ${result.seconds.toFixed(1)} s, ${result.refused} refused), engine CPU ${cpu.toFixed(1)} s`,
+      );
+      return { ...result, cpuSeconds: cpu, sent };
+    };
+
+    const off = await measure('off', false);
+    const today = await segmentsRun(engine);
+    log(`  segments run, streaming off: ${today.seconds.toFixed(2)} s, ${today.changes} changes`);
+    const peakOff = engine.peakRssBytes();
+    await engine.stop();
+
+    engine = await engineWith(dataDir, true, receiver.url);
+    const on = await measure('on', true);
+    // Let the last probes arrive.
+    const waitUntil = performance.now() + 30_000;
+    while (
+      performance.now() < waitUntil &&
+      [...on.sent.keys()].some((id) => !receiver.arrivals.has(id))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const latencies = [...on.sent].flatMap(([id, at]) => {
+      const arrived = receiver.arrivals.get(id);
+      return arrived === undefined ? [] : [arrived - at];
+    });
+    const lost = on.sent.size - latencies.length;
+    const reconcile = await segmentsRun(engine);
+    log(
+      `  segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
+    );
+    const peakOn = engine.peakRssBytes();
+    await engine.stop();
+
+    const ms = (p: number) => round(percentile(latencies, p), 0);
+    const report = {
+      machine: machineOf(loadAtStart),
+      options,
+      preload: { events: preload.events, seconds: round(preload.seconds, 1) },
+      ingest: {
+        offEventsPerSecond: Math.round(off.rate),
+        onEventsPerSecond: Math.round(on.rate),
+        share: round(on.rate / off.rate, 2),
+      },
+      entryLatencyMs: {
+        probes: on.sent.size,
+        arrived: latencies.length,
+        notArrived: lost,
+        p50: ms(50),
+        p95: ms(95),
+        p99: ms(99),
+        max: round(Math.max(...latencies), 0),
+      },
+      reconcile: { corrections: reconcile.corrections, seconds: round(reconcile.seconds, 2) },
+      segmentsRunStreamingOff: { seconds: round(today.seconds, 2), changes: today.changes },
+      firstSegmentsRun: { seconds: round(first.seconds, 2), entries: first.changes },
+      engine: {
+        cpuSecondsOff: round(off.cpuSeconds, 1),
+        cpuSecondsOn: round(on.cpuSeconds, 1),
+        peakRssMiBOff: toMiB(peakOff),
+        peakRssMiBOn: toMiB(peakOn),
+      },
+    };
+    log(`\n${JSON.stringify(report, null, 2)}\n`);
+    await writeReport(RESULTS, report);
+    log('results written to benchmarks/realtime-segments/results/latest.json');
+  } finally {
+    await receiver.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await runBenchmark({
+  name: 'Real-time segments benchmark',
+  usage: usageOf('npm run bench:realtime-segments', SPEC),
+  parse: () => {
+    const values = parseIntegerOptions(SPEC, process.argv.slice(2));
+    return values === undefined ? undefined : { ...values };
+  },
+  run,
+  interrupted: children.interrupted,
+});
