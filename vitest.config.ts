@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     // A local Kafka broker for the Kafka suites (see infra/kafka/), unless KAFKA_BROKERS is set.
-    globalSetup: ['infra/kafka/vitest-global-setup.mjs'],
+    // Debian's Chromium for the browser suites, installed when missing (as root with apt).
+    globalSetup: ['infra/kafka/vitest-global-setup.mjs', 'tests/support/chromium-global-setup.ts'],
     include: ['**/src/**/*.test.ts', 'tests/**/*.test.ts', 'schemas/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
