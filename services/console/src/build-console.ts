@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -9,7 +10,11 @@ export interface ConsoleAsset {
   gzipped: Buffer;
 }
 
-const entry = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+// From where the package is installed, so the path holds in the bundle `npm start` runs too.
+const entry = join(
+  dirname(createRequire(import.meta.url).resolve('@rapport/console')),
+  'app/main.tsx',
+);
 
 const page = (title: string) => `<!doctype html>
 <html lang="en">

@@ -27,7 +27,7 @@ function Members(props: { id: string }) {
         type="button"
         onClick={() =>
           void download(
-            `/v1/segments/${encodeURIComponent(props.id)}/members?limit=10000`,
+            `/v1/segments/${encodeURIComponent(props.id)}/members`,
             `${props.id}-members.csv`,
           ).catch((failure: unknown) =>
             setError(failure instanceof Error ? failure.message : String(failure)),
@@ -45,7 +45,7 @@ function Members(props: { id: string }) {
         {(page) => (
           <Table
             id="members"
-            caption={page.next ? 'The first 100 members; the CSV has up to 10,000.' : undefined}
+            caption={page.next ? 'The first 100 members; the CSV has every member.' : undefined}
             columns={[
               {
                 label: 'member',
