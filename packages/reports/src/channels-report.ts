@@ -23,15 +23,25 @@ const VISITS_SQL = `
     SELECT profile, toDate(timestamp) AS day, toString(channel) AS channel,
         countIf(type = 'purchase') AS visit_orders,
         sumIf(amount, type = 'purchase') AS visit_revenue,
-        argMinIf((${campaignTagSql('source')}, ${campaignTagSql('medium')}, ${campaignTagSql('name')}),
-            (timestamp, event_id),
-            ${campaignTagSql('source')} != '' OR ${campaignTagSql('medium')} != '' OR ${campaignTagSql('name')} != ''
-        ) AS tag
+        -- Only contexts that mention a campaign are parsed (AND evaluates lazily), and the
+        -- chosen one once more per visit.
+        argMinIf(context, (timestamp, event_id),
+            position(context, 'campaign') > 0 AND (${campaignTagSql('source')} != ''
+                OR ${campaignTagSql('medium')} != '' OR ${campaignTagSql('name')} != '')
+        ) AS tag_context
     FROM (${profiledEventsSql(`e.timestamp >= ${FROM} AND e.timestamp < ${TO}
         AND e.type IN {types:Array(String)}
         AND ({channel:String} = '' OR e.channel = {channel:String})`)})
-    GROUP BY profile, day, channel
-    HAVING {campaign:String} = '' OR tag.3 = {campaign:String}`;
+    GROUP BY profile, day, channel`;
+
+/** The visits with their tag (source, medium, name), '' for untagged. */
+const TAGGED_VISITS_SQL = `
+    SELECT profile, day, channel, visit_orders, visit_revenue,
+        (JSONExtractString(tag_context, 'campaign', 'source'),
+         JSONExtractString(tag_context, 'campaign', 'medium'),
+         JSONExtractString(tag_context, 'campaign', 'name')) AS tag
+    FROM (${VISITS_SQL})
+    WHERE {campaign:String} = '' OR tag.3 = {campaign:String}`;
 
 const FIGURES = `count() AS visits, uniqExact(profile) AS profiles,
         uniqExactIf(profile, startsWith(profile, 'c:')) AS identified,
@@ -39,11 +49,11 @@ const FIGURES = `count() AS visits, uniqExact(profile) AS profiles,
         countIf(visit_orders > 0) AS converted`;
 
 const BY_CHANNEL_SQL = `
-    SELECT channel, ${FIGURES} FROM (${VISITS_SQL}) GROUP BY channel ORDER BY visits DESC, channel`;
+    SELECT channel, ${FIGURES} FROM (${TAGGED_VISITS_SQL}) GROUP BY channel ORDER BY visits DESC, channel`;
 
 const BY_CAMPAIGN_SQL = `
     SELECT tag.1 AS source, tag.2 AS medium, tag.3 AS name, ${FIGURES}
-    FROM (${VISITS_SQL}) GROUP BY source, medium, name ORDER BY visits DESC, source, medium, name`;
+    FROM (${TAGGED_VISITS_SQL}) GROUP BY source, medium, name ORDER BY visits DESC, source, medium, name`;
 
 interface FigureRow {
   visits: unknown;

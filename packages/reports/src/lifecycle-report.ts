@@ -1,6 +1,6 @@
 import { LIFECYCLE_STAGES, type LifecycleReport, type LifecycleStage } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { campaignTagSql, profiledEventsSql } from './profiled-events-sql.js';
+import { profiledEventsSql } from './profiled-events-sql.js';
 import { DAY_MS, FROM, num, resolveRange, TO } from './report-range.js';
 
 export interface LifecycleReportInput {
@@ -32,7 +32,9 @@ const PROFILE_STAGES_SQL = `
         if(first_seen >= ${FROM}, 'new', ${stageAt(FROM, 'start')}) AS stage_start,
         ${stageAt(TO, 'end')} AS stage_end,
         last_seen_end >= ${FROM} AS active,
-        first_touch.1 AS channel, first_touch.2 AS source, first_touch.3 AS medium
+        first_touch.1 AS channel,
+        JSONExtractString(first_touch.2, 'campaign', 'source') AS source,
+        JSONExtractString(first_touch.2, 'campaign', 'medium') AS medium
     FROM (
         SELECT profile,
             min(timestamp) AS first_seen,
@@ -41,8 +43,8 @@ const PROFILE_STAGES_SQL = `
             max(timestamp) AS last_seen_end,
             countIf(type = 'purchase' AND timestamp < ${FROM}) AS orders_start,
             countIf(type = 'purchase') AS orders_end,
-            argMin((toString(channel), ${campaignTagSql('source')}, ${campaignTagSql('medium')}),
-                (timestamp, event_id)) AS first_touch
+            -- The context is parsed once per profile, not once per event.
+            argMin((toString(channel), context), (timestamp, event_id)) AS first_touch
         FROM (${profiledEventsSql(`e.timestamp < ${TO}`)})
         GROUP BY profile
     )`;
