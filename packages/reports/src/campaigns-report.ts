@@ -13,9 +13,12 @@ export interface CampaignsReportInput {
 
 const ACTIONS = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'];
 
-const EMAILS = `(SELECT profile, JSONExtractString(properties, 'campaignId') AS campaign,
-        JSONExtractString(properties, 'action') AS action, timestamp
-    FROM (${profiledEventsSql("e.type = 'email'")}))`;
+/** Email events: their profile, campaign and action, the properties parsed once each. */
+const EMAILS = `(SELECT profile, tupleElement(p, 'campaignId') AS campaign,
+        tupleElement(p, 'action') AS action, timestamp
+    FROM (SELECT profile, timestamp,
+            JSONExtract(properties, 'Tuple(campaignId String, action String)') AS p
+        FROM (${profiledEventsSql("e.type = 'email'")})))`;
 
 /**
  * Campaigns whose first send falls in [`{from:Int64}`, `{to:Int64}`) (only
