@@ -1,11 +1,19 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 export * from './events.js';
 export * from './stored-event.js';
 export * from './api.js';
 
-/** Numbered SQL migrations, applied in order by the store. */
-export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
+/**
+ * Numbered SQL migrations, applied in order by the store. Found from where this package is
+ * installed rather than from this module's own file, so the path holds in the bundle
+ * `npm start` runs as well as from the sources.
+ */
+export const migrationsDir = join(
+  dirname(createRequire(import.meta.url).resolve('@rapport/schemas')),
+  '../migrations/',
+);
 export * from './profile.js';
 export * from './jobs.js';
 export * from './segments.js';
