@@ -4,14 +4,10 @@ import { createDecodeEventStep } from './steps/decode-event-step.js';
 
 /**
  * The pipeline's handler for one delivered batch: decode and validate each message (the
- * invalid are answered `invalid` with the reason, for the dead-letter queue), drop those of
- * erased customers, then dedup and insert the rest as one write named by the batch's log range.
+ * invalid are answered `invalid` with the reason, for the dead-letter queue), then dedup and
+ * insert the rest as one write named by the batch's log range.
  */
-export function createConsumeBatch(deps: {
-  sink: EventSink;
-  /** Which messages are an erased customer's: those are dropped before the sink. */
-  dropSuppressed?: (messages: BusMessage[]) => Promise<boolean[]>;
-}): BatchHandler {
+export function createConsumeBatch(deps: { sink: EventSink }): BatchHandler {
   const decode = createDecodeEventStep();
   return async function consumeBatch(batch) {
     const outcomes: Outcome[] = [];
@@ -28,16 +24,6 @@ export function createConsumeBatch(deps: {
       }
     });
     if (valid.length === 0) return outcomes;
-    if (deps.dropSuppressed) {
-      const suppressed = await deps.dropSuppressed(valid);
-      for (let index = valid.length - 1; index >= 0; index--) {
-        if (!suppressed[index]) continue;
-        outcomes[positions[index]!] = 'stored';
-        valid.splice(index, 1);
-        positions.splice(index, 1);
-      }
-      if (valid.length === 0) return outcomes;
-    }
     const deliveries = await deps.sink.write(valid, {
       topic: batch.topic,
       partition: batch.partition,

@@ -31,6 +31,11 @@ export interface EventSinkDeps {
    * Default 60 000.
    */
   checkEveryMs?: number;
+  /**
+   * Which messages of a batch are an erased customer's (the suppression list): they are
+   * dropped, not stored. Checked inside the writer, once per insert.
+   */
+  dropSuppressed?: (messages: BusMessage[]) => Promise<boolean[]>;
 }
 
 /** A message waiting for the writer, with where it sits in the bus's log. */
@@ -72,6 +77,8 @@ export interface WriteEventsDeps {
   metrics?: Metrics;
   /** Watches the projections of what is written (see EventSinkDeps.checkEveryMs). */
   watch?: ProjectionWatch;
+  /** Which messages are an erased customer's (see EventSinkDeps.dropSuppressed). */
+  dropSuppressed?: EventSinkDeps['dropSuppressed'];
 }
 
 export interface WriteEventsStep {
@@ -144,10 +151,13 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
     const repeated = await finishUnfinished();
     await deps.watch?.checkIfDue();
     const known = await storedIds(store, [...new Set(messages.map((m) => m.eventId))]);
+    const suppressed = (await deps.dropSuppressed?.(messages)) ?? [];
     const lines: string[] = [];
     const inserted: string[] = [];
     const touched = new Set<string>();
-    const outcomes = messages.map((message): Delivery => {
+    const outcomes = messages.map((message, index): Delivery => {
+      // An erased customer's event is dropped, and answered so that its producer does not retry.
+      if (suppressed[index]) return 'stored';
       if (known.has(message.eventId)) return repeated.has(message.eventId) ? 'stored' : 'duplicate';
       known.add(message.eventId);
       lines.push(message.value);

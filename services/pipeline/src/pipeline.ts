@@ -25,8 +25,8 @@ export async function startPipeline(
     ...deps,
     ...(deps.startupCheckMs === undefined ? {} : { tailMs: deps.startupCheckMs }),
   });
-  const sink = new EventSink(deps);
   const dropSuppressed = createDropSuppressedStep({ store: deps.store, metrics: deps.metrics });
-  await deps.bus.subscribe(createConsumeBatch({ sink, dropSuppressed }));
+  const sink = new EventSink({ dropSuppressed, ...deps });
+  await deps.bus.subscribe(createConsumeBatch({ sink }));
   return { sink, stop: () => sink.close() };
 }
