@@ -3,8 +3,17 @@ import type { Config } from '@rapport/config';
 import type { ReadinessCheck } from '@rapport/http';
 import type { Logger, Metrics } from '@rapport/observability';
 import { lapsedMs } from '@rapport/profiles';
-import { OutboxDispatcher, SegmentOutbox, StreamingSegments, WindowSweep } from '@rapport/segments';
+import {
+  OutboxDispatcher,
+  recentlyReceivedKeys,
+  SegmentOutbox,
+  StreamingSegments,
+  WindowSweep,
+} from '@rapport/segments';
 import type { Store } from '@rapport/store';
+
+/** How far back start-up evaluates again what was received (kept in memory until evaluated). */
+const CATCH_UP_MS = 10 * 60_000;
 
 /**
  * Streaming segment evaluation where committed batches are known, when RAPPORT_STREAMING_SEGMENTS
@@ -60,6 +69,12 @@ export function openStreamingSegments(options: {
     logger: logger.child({ component: 'window-sweep' }),
   });
   sweep.start();
+  // What a killed process stored but had not evaluated: the last 10 minutes, again.
+  recentlyReceivedKeys(store, Date.now() - CATCH_UP_MS)
+    .then((keys) => evaluator.touched(keys))
+    .catch((error: unknown) => {
+      logger.warn({ err: error }, 'recent events not evaluated again at start-up');
+    });
   const close = async () => {
     await sweep.close();
     await evaluator.close();
