@@ -86,7 +86,9 @@ async function checkpoint(label: string) {
   const streamed = await openMembers();
   const run = await runJob(engine, 'segments');
   expect(run.status, label).toBe('succeeded');
-  const summary = run.summary as { corrections: { total: number; segments: object } };
+  const { summary } = run as typeof run & {
+    summary: { corrections: { total: number; segments: object } };
+  };
   expect(summary.corrections, label).toEqual({ total: 0, segments: {} });
   expect(streamed, label).toEqual(await runResults(run.runId));
   return streamed;
