@@ -139,4 +139,26 @@ describe('real-time segments', () => {
       404,
     );
   });
+
+  it('follows a job run: segments reading its results are evaluated for the profiles it changed', async () => {
+    const created = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      payload: {
+        id: 'rfm-scored',
+        name: 'Scored by RFM',
+        rule: { type: 'field', field: 'rfm.r', op: 'gte', value: 1 },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ realtime: true, batchOnlyReason: null });
+    expect((await runJob(engine, 'rfm')).status).toBe('succeeded');
+    const segmentsOf = async (id: string) =>
+      (await engine.app.inject({ url: `/v1/customers/${id}/segments` }))
+        .json<{ segments: { id: string }[] }>()
+        .segments.map((segment) => segment.id);
+    await expect.poll(() => segmentsOf('eve'), { timeout: 30_000 }).toContain('rfm-scored');
+    await expect.poll(() => segmentsOf('gus'), { timeout: 30_000 }).toContain('rfm-scored');
+    await expect.poll(seen, { timeout: 30_000 }).toContain('rfm-scored:entered:fay');
+  });
 });

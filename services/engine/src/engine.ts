@@ -101,6 +101,12 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     // profiles whose membership it changed (below); the others keep theirs.
     onFinished: (run) => {
       latest.invalidate();
+      // Segments reading the run's results follow them for the profiles whose values changed.
+      if (run.status === 'succeeded') {
+        streaming?.evaluator.jobFinished(run.job, run.runId).catch((error: unknown) => {
+          logger.warn({ err: error, job: run.job }, 'segments not evaluated after a job run');
+        });
+      }
       if (run.job === 'segments') profiles.segmentsChanged();
       else cache.clear();
       rows.afterRun(run);

@@ -10,6 +10,7 @@ import {
 } from '../store/evaluation-order.js';
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
 import { currentProfileParams } from './profile-params.js';
+import { isResultJob, profilesChangedByRun, readsResultsOf } from './job-result-changes.js';
 import { touchedProfiles } from './scope-keys.js';
 
 /** What it logs to (a pino logger fits). */
@@ -130,6 +131,22 @@ export class StreamingSegments {
       }
       return changes;
     });
+  }
+
+  /**
+   * An rfm, clv or clusters run succeeded: the profiles whose results changed are evaluated
+   * again, when a segment's rule reads that job's fields. Resolves once they are queued.
+   */
+  async jobFinished(job: string, runId: string): Promise<number> {
+    if (this.closed || !isResultJob(job)) return 0;
+    const definitions = await readEvaluableDefinitions(this.options.store);
+    const read = definitions.some(
+      (d) => !d.deleted && d.rule !== null && readsResultsOf(d.rule, job),
+    );
+    if (!read) return 0;
+    const keys = await profilesChangedByRun(this.options.store, { job, runId });
+    this.touched(keys);
+    return keys.length;
   }
 
   /** Resolves once everything touched so far is evaluated or failed (tests, shutdown). */
