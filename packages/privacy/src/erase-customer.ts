@@ -71,11 +71,18 @@ async function eraseFrom(
  */
 export async function eraseCustomer(
   store: Store,
-  input: { erasureId: string; subject: Required<ErasureSubject>; now: () => number },
+  input: {
+    erasureId: string;
+    subject: Required<ErasureSubject>;
+    now: () => number;
+    /** Once no new event of theirs can be stored: background writers let go of the keys. */
+    onSuppressed?: ((keys: string[]) => Promise<void>) | undefined;
+  },
 ): Promise<ErasureReceipt> {
   const started = performance.now();
   const keys = subjectKeys(input.subject);
   await suppressKeys(store, { keys, erasureId: input.erasureId, at: input.now() });
+  await input.onSuppressed?.(keys);
   const params = { ...subjectParams(input.subject), keyMarks: await keyMarks(store, keys) };
   const removed = new Map<string, number>();
   const add = (table: string, rows: number) => removed.set(table, (removed.get(table) ?? 0) + rows);

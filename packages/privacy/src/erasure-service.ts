@@ -9,6 +9,11 @@ export interface ErasureServiceDeps {
   logger: Logger;
   /** Called with the erased profile keys once their rows are gone (caches drop them). */
   onErased?: (keys: string[]) => void;
+  /**
+   * Called with the profile keys once their new events are refused, before rows are deleted:
+   * whatever writes rows of theirs in the background stops and finishes what is under way.
+   */
+  onSuppressed?: (keys: string[]) => Promise<void>;
   now?: () => number;
 }
 
@@ -118,7 +123,12 @@ export class ErasureService {
         requestedAt,
         at: this.now(),
       });
-      const receipt = await eraseCustomer(store, { erasureId, subject, now: this.now });
+      const receipt = await eraseCustomer(store, {
+        erasureId,
+        subject,
+        now: this.now,
+        onSuppressed: this.deps.onSuppressed,
+      });
       await this.ledger.write({
         erasureId,
         status: 'done',

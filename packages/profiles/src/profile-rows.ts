@@ -66,6 +66,8 @@ export class ProfileRows {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private lastVersion = 0;
+  /** Keys being erased: never written again by this process. */
+  private readonly excluded = new Set<string>();
   /** How long the last rewrite took: the next waits in proportion (REWRITE_SHARE). */
   private lastDrainMs = 0;
   private closed = false;
@@ -119,7 +121,7 @@ export class ProfileRows {
   /** Events were committed under these keys (`c:…`, `a:…`): their profiles are rewritten soon. */
   touched(keys: Iterable<string>): void {
     if (this.closed) return;
-    for (const key of keys) this.touchedKeys.add(key);
+    for (const key of keys) if (!this.excluded.has(key)) this.touchedKeys.add(key);
     this.schedule();
   }
 
@@ -157,6 +159,19 @@ export class ProfileRows {
     if (Number(row?.rows) === 0 && Number(row?.stats) > 0) await this.rebuild();
   }
 
+  /**
+   * Never writes these profile keys again (an erasure has begun for them): what waits for them
+   * is dropped, and a rewrite under way finishes first, so that the erasure removes its rows.
+   */
+  async exclude(keys: Iterable<string>): Promise<void> {
+    for (const key of keys) {
+      this.excluded.add(key);
+      this.touchedKeys.delete(key);
+      this.behindKeys.delete(key);
+    }
+    await this.draining;
+  }
+
   /** Resolves once every rewrite asked for so far is done (or failed). */
   async idle(): Promise<void> {
     while (this.timer !== undefined || this.draining !== undefined) {
@@ -183,7 +198,10 @@ export class ProfileRows {
 
   private missed(key: string, result: 'missing' | 'behind'): undefined {
     this.deps.metrics?.profileRowReads.inc({ result });
-    if (!this.closed) {
+    // Only a row found behind is rewritten: a key with no row may name no one (an unknown or
+    // erased customer), and a row written for it would keep that id in the store. A profile
+    // that has events gets its row when they are committed.
+    if (result === 'behind' && !this.closed) {
       this.behindKeys.add(key);
       this.schedule();
     }
@@ -276,7 +294,8 @@ export class ProfileRows {
    * Rewrites the rows of these profile keys: deleted first, then written from the projections
    * with a newer version, so that a key whose profile holds nothing any more stays deleted.
    */
-  private async rewrite(keys: string[]): Promise<number> {
+  private async rewrite(all: string[]): Promise<number> {
+    const keys = all.filter((key) => !this.excluded.has(key));
     const runs = runParams(await latestRowRuns(this.deps.latest));
     for (let start = 0; start < keys.length; start += KEYS_PER_WRITE) {
       const scope = keys.slice(start, start + KEYS_PER_WRITE);

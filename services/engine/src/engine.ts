@@ -117,9 +117,11 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   const erasures = new ErasureService({
     store,
     logger,
+    // Profile rows of the customer are no longer written once the erasure begins (its own
+    // deletes then remove those there are); nothing is written back for them after it.
+    onSuppressed: (keys) => rows.exclude(keys),
     onErased: (keys) => {
       cache.invalidate(keys);
-      rows.touched(keys);
       latest.invalidate();
     },
   });

@@ -32,7 +32,12 @@ export async function createApiService(options: {
   });
   // Erasures run here: their deletes reach every shard and replica (ON CLUSTER), and the
   // pipelines drop the erased customers' events still in Kafka by the suppression list.
-  const erasures = new ErasureService({ store, logger, onErased: () => latest.invalidate() });
+  const erasures = new ErasureService({
+    store,
+    logger,
+    onSuppressed: (keys) => rows.exclude(keys),
+    onErased: () => latest.invalidate(),
+  });
   const audit = new AuditLog(store);
   const app = await createApp({
     config,
