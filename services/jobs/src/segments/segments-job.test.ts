@@ -349,4 +349,21 @@ describe('segments job', () => {
       (await intervals('gold')).filter((i) => i.open === 1).map((i) => i.profile_key),
     ).toContain('c:dee');
   });
+
+  it('closes the stays streaming evaluation opened in a segment deleted before any run saw it', async () => {
+    await define('fleeting', 1, gold);
+    const evaluator = new StreamingSegments({
+      store,
+      lapsedAfterDays: 90,
+      logger,
+      record: async () => {},
+    });
+    await evaluator.evaluate(['c:ada', 'c:bob']);
+    expect((await intervals('fleeting')).filter((i) => i.open === 1).length).toBeGreaterThan(0);
+    await define('fleeting', 2, null);
+    changes.length = 0;
+    await run();
+    expect((await intervals('fleeting')).filter((i) => i.open === 1)).toEqual([]);
+    expect(flat().filter((change) => change.startsWith('fleeting:'))).not.toEqual([]);
+  });
 });

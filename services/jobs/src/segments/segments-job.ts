@@ -132,6 +132,14 @@ function ownEvaluation(context: JobContext, options: SegmentsJobOptions): Reconc
   return (keys, at) => evaluator.evaluate(keys, at);
 }
 
+/** The segments anyone has an open stay in. */
+async function segmentsWithOpenStays(store: Store): Promise<Set<string>> {
+  const rows = await store.query<{ segment_id: string }>(
+    'SELECT DISTINCT segment_id FROM segment_membership FINAL WHERE exited_at IS NULL',
+  );
+  return new Set(rows.map((row) => row.segment_id));
+}
+
 export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
   return defineJob({
     name: 'segments',
@@ -148,8 +156,14 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       const latest = await readLatestEvaluations(store);
       const definitions = await readEvaluableDefinitions(store);
       const { ordered, skipped } = evaluationOrder(definitions);
+      // A deleted segment is due while someone is still in it (streaming evaluation may have
+      // let members in after its latest evaluation).
+      const stillOpen = await segmentsWithOpenStays(store);
       const due = ordered.filter(
-        (definition) => !definition.deleted || (latest.get(definition.id)?.members ?? 0) > 0,
+        (definition) =>
+          !definition.deleted ||
+          (latest.get(definition.id)?.members ?? 0) > 0 ||
+          stillOpen.has(definition.id),
       );
 
       const profiles = await context.phase('features', async () => {
