@@ -18,14 +18,18 @@ import {
   readLifecycleReport,
   readOverviewReport,
 } from '@rapport/reports';
+import type { QueryGate } from '@rapport/http';
 import type { Store } from '@rapport/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { heavyReports } from './heavy-reports.js';
 
 export interface MarketingRoutesOptions {
   store: Store;
   currency: string;
   /** The lifecycle stages reports show are the ones profiles show. */
   profiles: { lifecycle: { lapsedAfterDays: number } };
+  /** Reports take a turn among the heavy queries (see QueryGate). */
+  heavyQueries?: QueryGate | undefined;
 }
 
 const PERIOD =
@@ -37,8 +41,9 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
   app,
   options,
 ) => {
-  const { store, currency } = options;
-  const errors = { 400: errorResponseSchema };
+  const { currency } = options;
+  const report = heavyReports(options.store, options.heavyQueries);
+  const errors = { 400: errorResponseSchema, 503: errorResponseSchema };
   app.get(
     '/v1/reports/overview',
     {
@@ -52,7 +57,7 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
         response: { 200: overviewReportSchema, ...errors },
       },
     },
-    async (request) => readOverviewReport(store, { ...request.query, currency }),
+    async (request) => report((store) => readOverviewReport(store, { ...request.query, currency })),
   );
   app.get(
     '/v1/reports/lifecycle',
@@ -68,10 +73,12 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
       },
     },
     async (request) =>
-      readLifecycleReport(store, {
-        ...request.query,
-        lapsedAfterDays: options.profiles.lifecycle.lapsedAfterDays,
-      }),
+      report((store) =>
+        readLifecycleReport(store, {
+          ...request.query,
+          lapsedAfterDays: options.profiles.lifecycle.lapsedAfterDays,
+        }),
+      ),
   );
   app.get(
     '/v1/reports/channels',
@@ -86,7 +93,7 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
         response: { 200: channelsReportSchema, ...errors },
       },
     },
-    async (request) => readChannelsReport(store, { ...request.query, currency }),
+    async (request) => report((store) => readChannelsReport(store, { ...request.query, currency })),
   );
   app.get(
     '/v1/reports/campaigns',
@@ -100,7 +107,8 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
         response: { 200: campaignsReportSchema, ...errors },
       },
     },
-    async (request) => readCampaignsReport(store, { ...request.query, currency }),
+    async (request) =>
+      report((store) => readCampaignsReport(store, { ...request.query, currency })),
   );
   app.get(
     '/v1/reports/cohorts',
@@ -116,6 +124,6 @@ export const marketingRoutes: FastifyPluginAsyncZod<MarketingRoutesOptions> = as
         response: { 200: cohortsReportSchema, ...errors },
       },
     },
-    async (request) => readCohortsReport(store, { ...request.query, currency }),
+    async (request) => report((store) => readCohortsReport(store, { ...request.query, currency })),
   );
 };

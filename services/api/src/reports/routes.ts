@@ -13,6 +13,7 @@ import type { LatestRuns } from '@rapport/runs';
 import { readClustersReport } from './clusters-report.js';
 import { readClvReport } from './clv-report.js';
 import { readRfmReport } from './rfm-report.js';
+import { heavyReports } from './heavy-reports.js';
 import { marketingRoutes, type MarketingRoutesOptions } from './marketing-routes.js';
 
 export interface ReportRoutesOptions extends MarketingRoutesOptions {
@@ -23,6 +24,7 @@ export interface ReportRoutesOptions extends MarketingRoutesOptions {
 
 export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (app, options) => {
   await app.register(marketingRoutes, options);
+  const report = heavyReports(options.store, options.heavyQueries);
   app.get(
     '/v1/reports/rfm',
     {
@@ -31,14 +33,21 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
         tags: ['reports'],
         summary: 'RFM: the recency × frequency grid and the named segments of a run',
         querystring: rfmReportQuerySchema,
-        response: { 200: rfmReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+        response: {
+          200: rfmReportSchema,
+          404: errorResponseSchema,
+          409: errorResponseSchema,
+          503: errorResponseSchema,
+        },
       },
     },
     async (request) =>
-      readRfmReport(options.store, options.latest, {
-        currency: options.currency,
-        ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
-      }),
+      report((store) =>
+        readRfmReport(store, options.latest, {
+          currency: options.currency,
+          ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
+        }),
+      ),
   );
   app.get(
     '/v1/reports/clv',
@@ -49,15 +58,22 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
         summary:
           'CLV: distribution, top customers, expected revenue and fit diagnostics of a clv run',
         querystring: clvReportQuerySchema,
-        response: { 200: clvReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+        response: {
+          200: clvReportSchema,
+          404: errorResponseSchema,
+          409: errorResponseSchema,
+          503: errorResponseSchema,
+        },
       },
     },
     async (request) =>
-      readClvReport(options.store, options.latest, {
-        currency: options.currency,
-        top: request.query.top,
-        ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
-      }),
+      report((store) =>
+        readClvReport(store, options.latest, {
+          currency: options.currency,
+          top: request.query.top,
+          ...(request.query.runId === undefined ? {} : { runId: request.query.runId }),
+        }),
+      ),
   );
   app.get(
     '/v1/reports/clusters',
@@ -68,14 +84,21 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportRoutesOptions> = async (a
         summary:
           'Clusters: how k was chosen, the features, each cluster with its size and what sets it apart, and warnings when fewer clusters came out than asked',
         querystring: clustersReportQuerySchema,
-        response: { 200: clustersReportSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+        response: {
+          200: clustersReportSchema,
+          404: errorResponseSchema,
+          409: errorResponseSchema,
+          503: errorResponseSchema,
+        },
       },
     },
     async (request) =>
-      readClustersReport(
-        options.store,
-        options.latest,
-        request.query.runId === undefined ? {} : { runId: request.query.runId },
+      report((store) =>
+        readClustersReport(
+          store,
+          options.latest,
+          request.query.runId === undefined ? {} : { runId: request.query.runId },
+        ),
       ),
   );
 };
