@@ -251,7 +251,8 @@ describe('operations', () => {
     expect((await engine.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await engine.app.inject({ url: '/readyz' })).json()).toEqual({
       status: 'ready',
-      checks: { store: 'ok', migrations: 'ok', bus: 'ok' },
+      // Streaming segment evaluation is shown but never takes the engine out of service.
+      checks: { store: 'ok', migrations: 'ok', bus: 'ok', 'segments-stream': 'ok' },
     });
     const metrics = await engine.app.inject({ url: '/metrics' });
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
