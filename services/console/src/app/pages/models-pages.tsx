@@ -272,8 +272,22 @@ export function ClustersPage() {
           <>
             <p class="muted">
               Run {report.runId}: k = {report.k} (chosen by {report.kChosenBy}), silhouette{' '}
-              {report.silhouette === null ? '—' : formatNumber(report.silhouette)}.
+              {report.silhouette === null ? '—' : formatNumber(report.silhouette)}
+              {report.minClusterShare === null
+                ? ''
+                : `, each cluster at least ${formatShare(report.minClusterShare)} of the profiles`}
+              .
             </p>
+            {report.warnings.length > 0 ? (
+              <div class="warnings" role="status" data-testid="clusters-warnings">
+                <strong>This run has warnings:</strong>
+                <ul>
+                  {report.warnings.map((warning) => (
+                    <li>{warning}</li>
+                  ))}
+                </ul>
+              </div>
+            ) : null}
             <Stats>
               <Stat id="clusters-profiles" label="profiles" value={formatCount(report.profiles)} />
               <Stat id="clusters-k" label="clusters" value={String(report.k)} />
@@ -322,6 +336,35 @@ export function ClustersPage() {
                   },
                 ]}
                 rows={report.clusters}
+              />
+            </Section>
+            <Section title="Numbers of clusters tried">
+              <Table
+                id="clusters-tried"
+                columns={[
+                  { label: 'k', key: 'k', value: (t) => t.k, numeric: true },
+                  {
+                    label: 'silhouette',
+                    key: 'silhouette',
+                    value: (t) => (t.silhouette === null ? '—' : formatNumber(t.silhouette)),
+                    numeric: true,
+                  },
+                  {
+                    label: 'inertia',
+                    key: 'inertia',
+                    value: (t) => formatNumber(t.inertia),
+                    numeric: true,
+                  },
+                  {
+                    label: 'turned down',
+                    key: 'shortfall',
+                    value: (t) =>
+                      t.shortfall
+                        ? `${t.shortfall.clusters} clusters with profiles, the smallest ${formatShare(t.shortfall.smallestShare)}`
+                        : '',
+                  },
+                ]}
+                rows={report.tried}
               />
             </Section>
           </>

@@ -6,6 +6,7 @@ import { formatCount, formatInstant } from '../format.js';
 import { href } from '../router.js';
 import { Loading, Section, Stat, Stats, Table } from '../ui.js';
 import { useApi } from '../use-api.js';
+import { ExplainBox } from './segment-explain.js';
 
 interface MembersPage {
   members: { customerId: string | null; anonymousId: string | null; since: string | null }[];
@@ -16,7 +17,7 @@ interface History {
   days: { day: string; entered: number; exited: number; members: number }[];
 }
 
-function Members(props: { id: string }) {
+function Members(props: { id: string; onExplain: (customerId: string) => void }) {
   const [error, setError] = useState<string | null>(null);
   const state = useApi<MembersPage>(
     `/v1/segments/${encodeURIComponent(props.id)}/members?limit=100`,
@@ -57,6 +58,20 @@ function Members(props: { id: string }) {
                   ),
               },
               { label: 'since', value: (m) => formatInstant(m.since) },
+              {
+                label: 'why',
+                value: (m) =>
+                  m.customerId ? (
+                    <button
+                      type="button"
+                      class="link"
+                      aria-label={`Explain ${m.customerId}`}
+                      onClick={() => props.onExplain(m.customerId!)}
+                    >
+                      Explain
+                    </button>
+                  ) : null,
+              },
             ]}
             rows={page.members}
             empty="No members (or no evaluation yet)."
@@ -70,6 +85,11 @@ function Members(props: { id: string }) {
 export function SegmentPage(props: { id: string }) {
   const segment = useApi<Segment>(`/v1/segments/${encodeURIComponent(props.id)}`);
   const history = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`);
+  const [explained, setExplained] = useState<string | null>(null);
+  const explain = (customerId: string) => {
+    setExplained(customerId);
+    document.getElementById('explain')?.scrollIntoView();
+  };
   return (
     <Loading state={segment}>
       {(s) => (
@@ -111,7 +131,10 @@ export function SegmentPage(props: { id: string }) {
               </Loading>
             </Section>
           </div>
-          <Members id={props.id} />
+          <div id="explain">
+            <ExplainBox segmentId={props.id} customerId={explained} onExplain={explain} />
+          </div>
+          <Members id={props.id} onExplain={explain} />
         </>
       )}
     </Loading>

@@ -1,0 +1,208 @@
+import type { SegmentRule } from '@rapport/schemas';
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { formatInstant } from '../format.js';
+import { href } from '../router.js';
+import { Loading, Section } from '../ui.js';
+import { useApi } from '../use-api.js';
+
+/** One node as `GET /v1/segments/:id/explain/:customerId` answers it. */
+export type ExplainedNode =
+  | { type: 'and' | 'or'; verdict: boolean; rules: ExplainedNode[] }
+  | { type: 'not'; verdict: boolean; rule: ExplainedNode }
+  | {
+      type: 'field' | 'event' | 'segment';
+      verdict: boolean;
+      condition: SegmentRule;
+      value: unknown;
+    };
+
+export interface Explanation {
+  segmentId: string;
+  version: number;
+  customerId: string;
+  evaluatedAt: string;
+  matches: boolean;
+  member: boolean;
+  rule: ExplainedNode;
+}
+
+const show = (value: unknown) =>
+  value === null || value === undefined
+    ? 'missing'
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
+
+/** A condition in words: `orders gte 2`, `order ≥ 1 in the last 30 days`, `in segment vip`. */
+function conditionText(condition: SegmentRule): string {
+  switch (condition.type) {
+    case 'field':
+      return `${condition.field} ${condition.op}${condition.value === undefined ? '' : ` ${show(condition.value)}`}`;
+    case 'event': {
+      const count = condition.count ?? { atLeast: 1 };
+      const times =
+        'atLeast' in count
+          ? `at least ${count.atLeast}`
+          : 'atMost' in count
+            ? `at most ${count.atMost}`
+            : `exactly ${count.exactly}`;
+      const where = (condition.where ?? [])
+        .map((filter) => `${filter.field} ${filter.op} ${show(filter.value)}`)
+        .join(', ');
+      const within = !condition.within
+        ? 'ever'
+        : 'lastDays' in condition.within
+          ? `in the last ${condition.within.lastDays} days`
+          : `from ${condition.within.from} to ${condition.within.to}`;
+      return `${condition.event} events ${times} times ${within}${where ? ` where ${where}` : ''}`;
+    }
+    case 'segment':
+      return `in segment ${condition.segmentId}`;
+    default:
+      return JSON.stringify(condition);
+  }
+}
+
+/** What a leaf found for the profile, in words. */
+function foundText(node: Extract<ExplainedNode, { condition: SegmentRule }>): string {
+  if (node.type === 'event')
+    return `${show(node.value)} matching event${node.value === 1 ? '' : 's'}`;
+  if (node.type === 'segment') return node.value ? 'a member' : 'not a member';
+  return `value: ${show(node.value)}`;
+}
+
+/**
+ * The leaves that decide a node's verdict: for a failed `and` its failed children, for a
+ * passed `or` its passed children, otherwise every child (through `not` unchanged).
+ */
+export function decidingPaths(node: ExplainedNode, path = '/rule'): string[] {
+  if (node.type === 'not') return decidingPaths(node.rule, `${path}/rule`);
+  if ('rules' in node) {
+    const pick = node.type === 'and' ? !node.verdict : node.verdict;
+    return node.rules.flatMap((child, index) =>
+      !pick || child.verdict === node.verdict ? decidingPaths(child, `${path}/rules/${index}`) : [],
+    );
+  }
+  return [path];
+}
+
+function Verdict(props: { verdict: boolean }) {
+  return (
+    <strong class={props.verdict ? 'verdict pass' : 'verdict fail'} data-testid="verdict">
+      {props.verdict ? '✓ true' : '✗ false'}
+    </strong>
+  );
+}
+
+/** One node of the rule, read only, with its verdict and what it found. */
+function ExplainedNodeView(props: { node: ExplainedNode; path: string; deciding: string[] }) {
+  const { node, path } = props;
+  const decides = props.deciding.includes(path);
+  const box = (head: ComponentChildren, body?: ComponentChildren) => (
+    <div
+      class={`rule-node explained${node.verdict ? '' : ' failed'}${decides ? ' deciding' : ''}`}
+      data-path={path}
+      data-verdict={String(node.verdict)}
+    >
+      <div class="group-head">
+        <Verdict verdict={node.verdict} />
+        {head}
+        {decides ? <span class="decides">{node.verdict ? 'decides' : 'fails here'}</span> : null}
+      </div>
+      {body ? <div class="group-body">{body}</div> : null}
+    </div>
+  );
+  if ('rules' in node) {
+    return box(
+      <span>{node.type === 'and' ? 'all of (and)' : 'any of (or)'}</span>,
+      node.rules.map((child, index) => (
+        <ExplainedNodeView node={child} path={`${path}/rules/${index}`} deciding={props.deciding} />
+      )),
+    );
+  }
+  if (node.type === 'not') {
+    return box(
+      <span>not</span>,
+      <ExplainedNodeView node={node.rule} path={`${path}/rule`} deciding={props.deciding} />,
+    );
+  }
+  return box(
+    <>
+      <code>{conditionText(node.condition)}</code>
+      <span class="found" data-testid="found">
+        {foundText(node)}
+      </span>
+    </>,
+  );
+}
+
+function ExplanationView(props: { explanation: Explanation }) {
+  const e = props.explanation;
+  const deciding = decidingPaths(e.rule);
+  return (
+    <div data-testid="explanation">
+      <p>
+        <a href={href(['customers', e.customerId])}>{e.customerId}</a>{' '}
+        <span data-testid="explain-matches">
+          {e.matches ? 'matches the rule' : 'does not match the rule'}
+        </span>{' '}
+        (version {e.version}, evaluated {formatInstant(e.evaluatedAt)}) and is{' '}
+        <span data-testid="explain-member">{e.member ? 'a member' : 'not a member'}</span> now.
+        {e.matches === e.member
+          ? null
+          : ' Membership follows at the next evaluation of the segment.'}
+      </p>
+      <ExplainedNodeView node={e.rule} path="/rule" deciding={deciding} />
+    </div>
+  );
+}
+
+function Explained(props: { segmentId: string; customerId: string }) {
+  const state = useApi<Explanation>(
+    `/v1/segments/${encodeURIComponent(props.segmentId)}/explain/${encodeURIComponent(props.customerId)}`,
+  );
+  return (
+    <Loading state={state}>
+      {(explanation) => <ExplanationView explanation={explanation} />}
+    </Loading>
+  );
+}
+
+/**
+ * "Why / why not?": the segment's rule evaluated for one customer, typed in or chosen from the
+ * members table (`customerId` from the page).
+ */
+export function ExplainBox(props: {
+  segmentId: string;
+  customerId: string | null;
+  onExplain: (customerId: string) => void;
+}) {
+  const [text, setText] = useState('');
+  return (
+    <Section title="Why / why not?">
+      <form
+        class="lookup"
+        aria-label="explain a customer"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (text.trim() !== '') props.onExplain(text.trim());
+        }}
+      >
+        <label>
+          Customer id
+          <input name="explain" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Explain</button>
+      </form>
+      {props.customerId === null ? (
+        <p class="muted">
+          Type a customer id, or choose Explain on a member, to see each condition of the rule with
+          what it found for them.
+        </p>
+      ) : (
+        <Explained segmentId={props.segmentId} customerId={props.customerId} />
+      )}
+    </Section>
+  );
+}
