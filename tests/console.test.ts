@@ -46,12 +46,12 @@ async function api<T>(url: string): Promise<T> {
   return response.json<T>();
 }
 
-async function runJob(name: string) {
+async function runJob(name: string, params: Record<string, unknown> = {}) {
   const started = await engine.app.inject({
     method: 'POST',
     url: `/v1/jobs/${name}/runs`,
     headers: AUTH,
-    payload: {},
+    payload: params,
   });
   expect(started.statusCode).toBe(202);
   const { runId } = started.json<{ runId: string }>();
@@ -115,6 +115,43 @@ interface Queryable<T> {
 interface Cell {
   getAttribute(name: string): string | null;
   innerText: string;
+}
+
+/** An explained rule node as the API answers it. */
+type ExplainedNode =
+  | { type: 'and' | 'or'; verdict: boolean; rules: ExplainedNode[] }
+  | { type: 'not'; verdict: boolean; rule: ExplainedNode }
+  | { type: 'field' | 'event' | 'segment'; verdict: boolean; value: unknown };
+interface Explanation {
+  customerId: string;
+  matches: boolean;
+  member: boolean;
+  rule: ExplainedNode;
+}
+
+/** Each node's verdict by its path in the rule (`/rule/rules/0`), as the console names them. */
+function verdicts(node: ExplainedNode, path = '/rule'): Record<string, string> {
+  const own = { [path]: String(node.verdict) };
+  if (node.type === 'not') return { ...own, ...verdicts(node.rule, `${path}/rule`) };
+  if (node.type === 'and' || node.type === 'or') {
+    for (const [i, r] of node.rules.entries())
+      Object.assign(own, verdicts(r, `${path}/rules/${i}`));
+  }
+  return own;
+}
+
+/** The verdicts the console shows for each node of the explanation on the page. */
+async function shownVerdicts(page: Page): Promise<Record<string, string>> {
+  return page
+    .getByTestId('explanation')
+    .evaluate((box: Queryable<Cell>) =>
+      Object.fromEntries(
+        [...box.querySelectorAll('[data-path]')].map((node) => [
+          node.getAttribute('data-path') ?? '',
+          node.getAttribute('data-verdict') ?? '',
+        ]),
+      ),
+    );
 }
 
 /** The cells of a table's rows, by `data-col`. */
@@ -276,6 +313,68 @@ describe('the console', () => {
     await check(page, 'segment');
   });
 
+  it('segment: explains a member and a non-member as the API does', async () => {
+    const rule = {
+      type: 'and',
+      rules: [
+        { type: 'field', field: 'orders', op: 'gte', value: 2 },
+        { type: 'not', rule: { type: 'field', field: 'orders', op: 'gte', value: 500 } },
+        {
+          type: 'or',
+          rules: [
+            { type: 'event', event: 'purchase', count: { atLeast: 3 } },
+            { type: 'field', field: 'rfm.f', op: 'gte', value: 4 },
+          ],
+        },
+      ],
+    };
+    const saved = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      headers: AUTH,
+      payload: { id: 'frequent-buyers', name: 'Frequent buyers', rule },
+    });
+    expect(saved.statusCode).toBe(201);
+    await runJob('segments');
+    const preview = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments/preview',
+      headers: AUTH,
+      payload: { rule: { type: 'field', field: 'orders', op: 'eq', value: 1 }, sample: 20 },
+    });
+    const outsider = preview
+      .json<{ sample: { customerId: string | null }[] }>()
+      .sample.find((p) => p.customerId !== null)!.customerId!;
+
+    const page = await open('#/segments/frequent-buyers', '[data-testid=members]');
+    const [first] = await tableRows(page, 'members');
+    const member = first!.member!;
+    await page.getByRole('button', { name: `Explain ${member}` }).click();
+    await page.getByTestId('explanation').waitFor();
+    const memberAnswer = await api<Explanation>(`/v1/segments/frequent-buyers/explain/${member}`);
+    expect(memberAnswer).toMatchObject({ matches: true, member: true });
+    expect(await shownVerdicts(page)).toEqual(verdicts(memberAnswer.rule));
+    expect(await text(page, 'explain-matches')).toBe('matches the rule');
+    expect(await text(page, 'explain-member')).toBe('a member');
+
+    await page.getByLabel('Customer id').fill(outsider);
+    await page.getByRole('button', { name: 'Explain', exact: true }).click();
+    await page.getByTestId('explain-matches').filter({ hasText: 'does not match' }).waitFor();
+    const outsiderAnswer = await api<Explanation>(
+      `/v1/segments/frequent-buyers/explain/${outsider}`,
+    );
+    expect(outsiderAnswer).toMatchObject({ matches: false, member: false });
+    const shown = await shownVerdicts(page);
+    expect(shown).toEqual(verdicts(outsiderAnswer.rule));
+    expect(shown['/rule/rules/0']).toBe('false');
+    // The condition that keeps them out is the one marked, with the value it tested.
+    const failing = page.locator('[data-testid=explanation] [data-path="/rule/rules/0"]');
+    expect(await failing.getAttribute('class')).toContain('deciding');
+    expect(await failing.getByTestId('found').innerText()).toBe('value: 1');
+    expect(await page.locator('.deciding').count()).toBeGreaterThan(0);
+    await check(page, 'segment-explain');
+  });
+
   it('segment builder: live count, an error on the node at fault, saved as built', async () => {
     const rule = { type: 'and', rules: [{ type: 'field', field: 'orders', op: 'gte', value: 3 }] };
     const preview = await engine.app.inject({
@@ -379,6 +478,20 @@ describe('the console', () => {
       clusters.clusters.map((c) => [String(c.id), count(c.size)]),
     );
     await check(clustersPage, 'clusters');
+  });
+
+  it('clusters: the warnings of a run that made fewer clusters than asked', async () => {
+    await runJob('clusters', { k: 8, minClusterShare: 0.3 });
+    const clusters = await api<ClustersReport>('/v1/reports/clusters');
+    expect(clusters.warnings.length).toBeGreaterThan(0);
+    const page = await open('#/clusters', '[data-testid=clusters-warnings]');
+    expect(await page.getByTestId('clusters-warnings').locator('li').allInnerTexts()).toEqual(
+      clusters.warnings,
+    );
+    expect((await tableRows(page, 'clusters-tried')).map((r) => r.k)).toEqual(
+      clusters.tried.map((t) => String(t.k)),
+    );
+    await check(page, 'clusters-warnings');
   });
 
   it('jobs: every job with a button to start it', async () => {
