@@ -159,6 +159,13 @@ function ProfileCard(props: { profile: Profile }) {
             columns={[
               { label: 'segment', value: (s) => <a href={href(['segments', s.id])}>{s.name}</a> },
               { label: 'since', value: (s) => formatInstant(s.since) },
+              {
+                label: 'why',
+                value: (s) =>
+                  profile.customerId ? (
+                    <a href={href(['segments', s.id], { explain: profile.customerId })}>Why?</a>
+                  ) : null,
+              },
             ]}
             rows={profile.segments}
             empty="In no segment."

@@ -1,6 +1,6 @@
 import type { SegmentRule } from '@rapport/schemas';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatInstant } from '../format.js';
 import { href } from '../router.js';
 import { Loading, Section } from '../ui.js';
@@ -178,31 +178,39 @@ export function ExplainBox(props: {
   customerId: string | null;
   onExplain: (customerId: string) => void;
 }) {
-  const [text, setText] = useState('');
+  const [text, setText] = useState(props.customerId ?? '');
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (props.customerId === null) return;
+    setText(props.customerId);
+    box.current?.scrollIntoView();
+  }, [props.customerId]);
   return (
-    <Section title="Why / why not?">
-      <form
-        class="lookup"
-        aria-label="explain a customer"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (text.trim() !== '') props.onExplain(text.trim());
-        }}
-      >
-        <label>
-          Customer id
-          <input name="explain" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-        </label>
-        <button type="submit">Explain</button>
-      </form>
-      {props.customerId === null ? (
-        <p class="muted">
-          Type a customer id, or choose Explain on a member, to see each condition of the rule with
-          what it found for them.
-        </p>
-      ) : (
-        <Explained segmentId={props.segmentId} customerId={props.customerId} />
-      )}
-    </Section>
+    <div ref={box}>
+      <Section title="Why / why not?">
+        <form
+          class="lookup"
+          aria-label="explain a customer"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (text.trim() !== '') props.onExplain(text.trim());
+          }}
+        >
+          <label>
+            Customer id
+            <input name="explain" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </label>
+          <button type="submit">Explain</button>
+        </form>
+        {props.customerId === null ? (
+          <p class="muted">
+            Type a customer id, or choose Explain on a member, to see each condition of the rule
+            with what it found for them.
+          </p>
+        ) : (
+          <Explained segmentId={props.segmentId} customerId={props.customerId} />
+        )}
+      </Section>
+    </div>
   );
 }

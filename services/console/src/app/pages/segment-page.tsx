@@ -3,7 +3,7 @@ import type { Segment } from '@rapport/schemas';
 import { download } from '../api.js';
 import { SeriesChart } from '../chart.js';
 import { formatCount, formatInstant } from '../format.js';
-import { href } from '../router.js';
+import { href, navigate } from '../router.js';
 import { Loading, Section, Stat, Stats, Table } from '../ui.js';
 import { useApi } from '../use-api.js';
 import { ExplainBox } from './segment-explain.js';
@@ -82,14 +82,11 @@ function Members(props: { id: string; onExplain: (customerId: string) => void })
   );
 }
 
-export function SegmentPage(props: { id: string }) {
+export function SegmentPage(props: { id: string; explain: string | null }) {
   const segment = useApi<Segment>(`/v1/segments/${encodeURIComponent(props.id)}`);
   const history = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`);
-  const [explained, setExplained] = useState<string | null>(null);
-  const explain = (customerId: string) => {
-    setExplained(customerId);
-    document.getElementById('explain')?.scrollIntoView();
-  };
+  // The customer explained is kept in the address, so that an explanation can be linked to.
+  const explain = (customerId: string) => navigate(['segments', props.id], { explain: customerId });
   return (
     <Loading state={segment}>
       {(s) => (
@@ -131,9 +128,7 @@ export function SegmentPage(props: { id: string }) {
               </Loading>
             </Section>
           </div>
-          <div id="explain">
-            <ExplainBox segmentId={props.id} customerId={explained} onExplain={explain} />
-          </div>
+          <ExplainBox segmentId={props.id} customerId={props.explain} onExplain={explain} />
           <Members id={props.id} onExplain={explain} />
         </>
       )}

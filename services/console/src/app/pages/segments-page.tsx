@@ -76,5 +76,5 @@ export function SegmentsPage(props: { route: Route }) {
   const [, id, action] = props.route.path;
   if (id === 'new') return <SegmentEditorPage id={null} />;
   if (id && action === 'edit') return <SegmentEditorPage id={id} />;
-  return id ? <SegmentPage id={id} /> : <SegmentList />;
+  return id ? <SegmentPage id={id} explain={props.route.params.get('explain')} /> : <SegmentList />;
 }
