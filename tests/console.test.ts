@@ -373,6 +373,21 @@ describe('the console', () => {
     expect(await failing.getByTestId('found').innerText()).toBe('value: 1');
     expect(await page.locator('.deciding').count()).toBeGreaterThan(0);
     await check(page, 'segment-explain');
+
+    // From a customer's page: the segments they are in, each with a link to why.
+    const profile = await open(`#/customers/${member}`, '[data-testid=profile-segments]');
+    await profile
+      .locator('[data-testid=profile-segments] tr', { hasText: 'Frequent buyers' })
+      .getByRole('link', { name: 'Why?' })
+      .click();
+    await profile.getByTestId('explanation').waitFor();
+    expect(profile.url()).toContain(`#/segments/frequent-buyers?explain=${member}`);
+    expect(await shownVerdicts(profile)).toEqual(verdicts(memberAnswer.rule));
+    // A customer no one has sent events for: the API's answer, said on the page.
+    await profile.getByLabel('Customer id').fill('nobody-by-this-id');
+    await profile.getByRole('button', { name: 'Explain', exact: true }).click();
+    await profile.getByText('no customer with id "nobody-by-this-id"').waitFor();
+    await profile.close();
   });
 
   it('segment builder: live count, an error on the node at fault, saved as built', async () => {
