@@ -146,10 +146,30 @@ export const segmentIdSchema = z
   .string()
   .regex(SEGMENT_ID, 'must be 1–64 of a-z 0-9 _ -, starting with a letter or digit');
 
+/** A consent purpose (`marketing`, `analytics`, …), recorded as the trait `consent_<purpose>`. */
+export const CONSENT_PURPOSE = /^[a-z][a-z0-9_]{0,31}$/;
+/** The value of a `consent_<purpose>` trait that gives consent; any other value (or none) does not. */
+export const CONSENT_GRANTED = 'granted';
+/** Consent purposes a segment may require, at most. */
+export const MAX_REQUIRED_CONSENTS = 10;
+
+export const requiresConsentSchema = z
+  .array(
+    z
+      .string()
+      .regex(CONSENT_PURPOSE, 'must be 1–32 of a-z 0-9 _, starting with a letter (e.g. marketing)'),
+  )
+  .max(MAX_REQUIRED_CONSENTS)
+  .refine((purposes) => new Set(purposes).size === purposes.length, 'names a purpose twice')
+  .describe(
+    'consent purposes a member must have granted: the latest `consent_<purpose>` trait of each is "granted"',
+  );
+
 export const segmentInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).default(''),
   rule: z.unknown().describe('a rule tree; see the README for every node type'),
+  requiresConsent: requiresConsentSchema.default([]),
 });
 
 export const createSegmentSchema = segmentInputSchema.extend({
@@ -157,6 +177,11 @@ export const createSegmentSchema = segmentInputSchema.extend({
 });
 
 export const updateSegmentSchema = segmentInputSchema.extend({
+  requiresConsent: requiresConsentSchema
+    .optional()
+    .describe(
+      'consent purposes a member must have granted; absent: those the current version requires',
+    ),
   expectedVersion: z
     .number()
     .int()
@@ -182,6 +207,9 @@ export const segmentSchema = z.object({
   name: z.string(),
   description: z.string(),
   rule: z.unknown(),
+  requiresConsent: z
+    .array(z.string())
+    .describe('consent purposes every member has granted (ANDed into the rule)'),
   createdAt: z.string().describe('when version 1 was saved'),
   updatedAt: z.string().describe('when this version was saved'),
   lastEvaluation: segmentEvaluationSchema.nullable(),
@@ -221,6 +249,7 @@ export const fieldCatalogueSchema = z.object({ fields: z.array(ruleFieldSchema) 
 
 export const previewRequestSchema = z.strictObject({
   rule: z.unknown(),
+  requiresConsent: requiresConsentSchema.default([]),
   sample: z.number().int().min(0).max(100).default(20),
 });
 

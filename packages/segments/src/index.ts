@@ -2,6 +2,7 @@ export { FIELD_CATALOGUE, type FieldSpec, type FieldType } from './field-catalog
 export { parseRule, type ParsedRule } from './parse-rule.js';
 export { InvalidRuleError, type RuleIssue } from './rule-issues.js';
 export { compileRule, type CompiledRule } from './compile-rule.js';
+export { consentCondition, membershipRule } from './consent.js';
 export { matchingProfilesSql } from './matching-profiles-sql.js';
 export {
   DEFAULT_MAX_QUERY_BYTES,

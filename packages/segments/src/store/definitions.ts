@@ -8,6 +8,8 @@ export interface StoredDefinition {
   description: string;
   /** The rule as JSON text. */
   rule: string;
+  /** Consent purposes a member must have granted (see membershipRule); none when absent. */
+  requiresConsent?: readonly string[];
   deleted: boolean;
   /** When version 1 was saved (epoch ms). */
   createdAt: number;
@@ -21,6 +23,7 @@ interface DefinitionRow {
   name: string;
   description: string;
   rule: string;
+  requires_consent: string[];
   deleted: number;
   first_saved: number;
   saved: number;
@@ -32,6 +35,7 @@ const toDefinition = (row: DefinitionRow): StoredDefinition => ({
   name: row.name,
   description: row.description,
   rule: row.rule,
+  requiresConsent: row.requires_consent,
   deleted: Number(row.deleted) === 1,
   createdAt: Number(row.first_saved),
   updatedAt: Number(row.saved),
@@ -44,6 +48,7 @@ const NEWEST = (where: string) => `
 SELECT segment_id AS id, max(version) AS newest,
        argMax(name, version) AS newest_name, argMax(description, version) AS newest_description,
        argMax(rule, version) AS newest_rule, argMax(deleted, version) AS newest_deleted,
+       argMax(requires_consent, version) AS newest_requires_consent,
        toUnixTimestamp64Milli(argMin(created_at, version)) AS first_saved,
        toUnixTimestamp64Milli(argMax(created_at, version)) AS newest_saved
 FROM segment_definitions
@@ -58,6 +63,7 @@ interface NewestRow {
   newest_description: string;
   newest_rule: string;
   newest_deleted: number;
+  newest_requires_consent: string[];
   first_saved: number;
   newest_saved: number;
 }
@@ -68,6 +74,7 @@ const fromNewest = (row: NewestRow): StoredDefinition => ({
   name: row.newest_name,
   description: row.newest_description,
   rule: row.newest_rule,
+  requiresConsent: row.newest_requires_consent,
   deleted: Number(row.newest_deleted) === 1,
   createdAt: Number(row.first_saved),
   updatedAt: Number(row.newest_saved),
@@ -97,7 +104,7 @@ export async function readDefinitionVersion(
   version: number,
 ): Promise<StoredDefinition | undefined> {
   const [row] = await store.query<DefinitionRow>(
-    `SELECT segment_id, version, name, description, rule, deleted,
+    `SELECT segment_id, version, name, description, rule, requires_consent, deleted,
             toUnixTimestamp64Milli(
               (SELECT min(created_at) FROM segment_definitions
                WHERE segment_id = {segmentId:String} AND version = 1)) AS first_saved,
@@ -118,6 +125,7 @@ export async function insertDefinition(store: Store, definition: StoredDefinitio
     name: definition.name,
     description: definition.description,
     rule: definition.rule,
+    requires_consent: definition.requiresConsent ?? [],
     deleted: definition.deleted ? 1 : 0,
     // Epoch milliseconds: what DateTime64(3) reads from a JSON number.
     created_at: definition.updatedAt,

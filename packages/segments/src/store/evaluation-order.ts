@@ -1,10 +1,14 @@
 import type { SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
+import { membershipRule } from '../consent.js';
 import { parseRule } from '../parse-rule.js';
 import { referencedSegments } from '../referenced-segments.js';
 import { readNewestDefinitions } from './definitions.js';
 
-/** A segment as a run evaluates it: the newest version of its definition, parsed. */
+/**
+ * A segment as a run evaluates it: the newest version of its definition, parsed, its rule
+ * being the membership rule (with the consent it requires).
+ */
 export interface EvaluableDefinition {
   id: string;
   version: number;
@@ -37,7 +41,11 @@ export async function readEvaluableDefinitions(store: Store): Promise<EvaluableD
         problem: `the stored rule is invalid: ${first?.path ?? ''} ${first?.message ?? ''}`.trim(),
       };
     }
-    return { ...base, rule: parsed.rule, references: referencedSegments(parsed.rule) };
+    return {
+      ...base,
+      rule: membershipRule(parsed.rule, definition.requiresConsent),
+      references: referencedSegments(parsed.rule),
+    };
   });
 }
 

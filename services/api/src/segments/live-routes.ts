@@ -5,6 +5,7 @@ import { errorResponseSchema, isoOf } from '@rapport/schemas';
 import {
   explainRule,
   liveSegments,
+  membershipRule,
   parseRule,
   profileMatches,
   readNewestDefinition,
@@ -150,7 +151,8 @@ export const liveSegmentRoutes: FastifyPluginAsyncZod<LiveSegmentRoutesOptions> 
         description:
           "Each node with its verdict; each condition with the value it tested (the field's " +
           'value, the number of matching events in the window, membership of the segment ' +
-          'referred to).',
+          'referred to). A segment that requires consent shows a `traits.consent_<purpose>` ' +
+          'condition per purpose, ANDed to its rule.',
         params: z.object({ id: z.string().min(1).max(64), customerId }),
         response: { 200: explainSchema, ...errors },
       },
@@ -162,12 +164,14 @@ export const liveSegmentRoutes: FastifyPluginAsyncZod<LiveSegmentRoutesOptions> 
       }
       const parsed = parseRule(JSON.parse(definition.rule) as unknown);
       if (!parsed.ok) throw new HttpError(400, 'the stored rule of this segment is invalid');
+      // The rule membership follows: with a condition per consent purpose it requires.
+      const rule = membershipRule(parsed.rule, definition.requiresConsent);
       const key = await customerKey(request.params.customerId);
       const at = now();
       const input = { store, profileKey: key, at, profile: await profileParams() };
-      const [rule, matches, open] = await Promise.all([
-        explainRule({ ...input, rule: parsed.rule }),
-        profileMatches({ ...input, rule: parsed.rule }),
+      const [explained, matches, open] = await Promise.all([
+        explainRule({ ...input, rule }),
+        profileMatches({ ...input, rule }),
         openSegments(key),
       ]);
       return {
@@ -177,7 +181,7 @@ export const liveSegmentRoutes: FastifyPluginAsyncZod<LiveSegmentRoutesOptions> 
         evaluatedAt: isoOf(at),
         matches,
         member: open.has(definition.id),
-        rule,
+        rule: explained,
       };
     },
   );

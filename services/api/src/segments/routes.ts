@@ -32,7 +32,12 @@ import { snapshotExists } from './members-query.js';
 import { latestEvaluation, readMembersPage, type MembersPage } from './members.js';
 import { liveSegmentRoutes } from './live-routes.js';
 import { previewRule } from './preview.js';
-import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
+import {
+  checkReferences,
+  checkStatement,
+  membershipRuleOrRefuse,
+  parseRuleOrRefuse,
+} from './rule-checks.js';
 import { SegmentRegistry } from './segment-registry.js';
 
 export interface SegmentRoutesOptions {
@@ -149,12 +154,13 @@ export const segmentRoutes: FastifyPluginAsyncZod<SegmentRoutesOptions> = async 
     },
     async (request) => {
       const rule = parseRuleOrRefuse(request.body.rule);
-      await checkStatement(rule, limits);
+      const membership = membershipRuleOrRefuse(rule, request.body.requiresConsent);
+      await checkStatement(membership, limits);
       checkReferences({ rule, definitions: await readNewestDefinitions(store) });
       return previewRule({
         store,
         latest,
-        rule,
+        rule: membership,
         sample: request.body.sample,
         lapsedAfterDays: options.lapsedAfterDays,
         now: now(),

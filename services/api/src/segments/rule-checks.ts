@@ -1,6 +1,11 @@
 import { HttpError, type HttpIssue } from '@rapport/http';
 import type { SegmentRule } from '@rapport/schemas';
-import { parseRule, referenceIssues, type StatementLimits } from '@rapport/segments';
+import {
+  membershipRule,
+  parseRule,
+  referenceIssues,
+  type StatementLimits,
+} from '@rapport/segments';
 
 /** Issues named in the message; all of them are in `issues`. */
 const SHOWN = 3;
@@ -23,6 +28,23 @@ export function parseRuleOrRefuse(input: unknown): SegmentRule {
     message: issue.message,
   }));
   throw refusal('invalid rule: ', issues);
+}
+
+/**
+ * The rule membership follows (the rule ANDed with the consent it requires), or a 400 when
+ * the added conditions take it past the rule's limits.
+ */
+export function membershipRuleOrRefuse(
+  rule: SegmentRule,
+  requiresConsent: readonly string[],
+): SegmentRule {
+  const parsed = parseRule(membershipRule(rule, requiresConsent));
+  if (parsed.ok) return parsed.rule;
+  const issues = parsed.issues.map((issue) => ({
+    path: '/requiresConsent',
+    message: `with a condition per required purpose, the rule breaks a limit: ${issue.message}`,
+  }));
+  throw refusal('the rule cannot take the consent it requires: ', issues);
 }
 
 /** Refuses (400) a rule whose segment references cannot be used (see referenceIssues). */

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { HttpError } from '@rapport/http';
 import { isoOf, type Segment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { checkReferences, checkStatement, parseRuleOrRefuse } from './rule-checks.js';
+import {
+  checkReferences,
+  checkStatement,
+  membershipRuleOrRefuse,
+  parseRuleOrRefuse,
+} from './rule-checks.js';
 import {
   batchOnlyRule,
   batchOnlySegments,
@@ -27,6 +32,8 @@ export interface SegmentInput {
   name: string;
   description: string;
   rule: unknown;
+  /** Consent purposes every member must have granted. */
+  requiresConsent: string[];
 }
 
 const newId = () => `seg_${randomBytes(6).toString('hex')}`;
@@ -45,6 +52,7 @@ function toSegment(
     name: definition.name,
     description: definition.description,
     rule: JSON.parse(definition.rule) as unknown,
+    requiresConsent: [...(definition.requiresConsent ?? [])],
     createdAt: isoOf(definition.createdAt),
     updatedAt: isoOf(definition.updatedAt),
     lastEvaluation: evaluation ? evaluationAnswer(evaluation) : null,
@@ -118,7 +126,7 @@ export class SegmentRegistry {
 
   async create(input: SegmentInput & { id?: string | undefined }): Promise<Segment> {
     const rule = parseRuleOrRefuse(input.rule);
-    await checkStatement(rule, this.deps.limits);
+    await checkStatement(membershipRuleOrRefuse(rule, input.requiresConsent), this.deps.limits);
     if (input.id !== undefined && RESERVED_IDS.has(input.id)) {
       throw new HttpError(400, `"${input.id}" is reserved; choose another id`, {}, [
         { path: '/id', message: 'reserved' },
@@ -151,6 +159,7 @@ export class SegmentRegistry {
         name: input.name,
         description: input.description,
         rule: JSON.stringify(rule),
+        requiresConsent: input.requiresConsent,
         deleted: false,
         createdAt: now,
         updatedAt: now,
@@ -162,15 +171,20 @@ export class SegmentRegistry {
 
   async update(
     segmentId: string,
-    input: SegmentInput & { expectedVersion?: number | undefined },
+    input: Omit<SegmentInput, 'requiresConsent'> & {
+      /** Absent: the purposes the current version requires. */
+      requiresConsent?: string[] | undefined;
+      expectedVersion?: number | undefined;
+    },
   ): Promise<Segment> {
     const rule = parseRuleOrRefuse(input.rule);
-    await checkStatement(rule, this.deps.limits);
     return this.lock.run(async () => {
       const { store } = this.deps;
       const definitions = await readNewestDefinitions(store);
       const current = definitions.find((definition) => definition.id === segmentId);
       if (!current || current.deleted) throw notFound(segmentId);
+      const requiresConsent = input.requiresConsent ?? [...(current.requiresConsent ?? [])];
+      await checkStatement(membershipRuleOrRefuse(rule, requiresConsent), this.deps.limits);
       if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) {
         throw new HttpError(
           409,
@@ -185,6 +199,7 @@ export class SegmentRegistry {
         name: input.name,
         description: input.description,
         rule: JSON.stringify(rule),
+        requiresConsent,
         updatedAt: this.now(),
       };
       await insertDefinition(store, definition);
