@@ -25,7 +25,15 @@ export interface OutboxDispatcherOptions {
   pollMs?: number;
   /** Pause after a failure, doubling from `min` to `max` ms (default 100 … 30,000). */
   retryMs?: { min: number; max: number };
+  /**
+   * 'all' when several processes record changes (distributed mode): every writer's changes
+   * are read from a cursor of their own and merged by seq. Default 'one': the writer ''.
+   */
+  writers?: 'one' | 'all';
 }
+
+const cursorName = (outlet: string, writer: string) =>
+  writer === '' ? outlet : `${outlet}@${writer}`;
 
 const pause = (ms: number, wake: Promise<void>) =>
   Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), wake]);
@@ -58,15 +66,27 @@ export class OutboxDispatcher {
   async start(): Promise<void> {
     const { outbox, outlets } = this.options;
     const cursors = await Promise.all(outlets.map((outlet) => outbox.cursor(outlet.name)));
-    this.loops = outlets.map((outlet, index) => this.run(outlet, cursors[index]!));
+    this.loops = outlets.map((outlet, index) =>
+      this.options.writers === 'all'
+        ? this.runAll(outlet)
+        : this.run(outlet, { '': cursors[index]! }, () => Promise.resolve([''])),
+    );
   }
 
   /** Resolves once every outlet has taken everything recorded so far (tests). */
   async drained(): Promise<void> {
     const { outbox, outlets } = this.options;
     for (;;) {
+      const writers =
+        this.options.writers === 'all'
+          ? (await outbox.writers()).map((entry) => entry.writer)
+          : [''];
       const behind = await Promise.all(
-        outlets.map(async (outlet) => outbox.pending(await outbox.cursor(outlet.name))),
+        outlets.flatMap((outlet) =>
+          writers.map(async (writer) =>
+            outbox.pending(await outbox.writerCursor(outlet.name, writer), writer),
+          ),
+        ),
       );
       if (behind.every((n) => n === 0)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -91,25 +111,56 @@ export class OutboxDispatcher {
     });
   }
 
-  private async run(outlet: Outlet, from: number): Promise<void> {
+  private runAll(outlet: Outlet): Promise<void> {
+    const { outbox } = this.options;
+    return this.run(outlet, {}, async () => {
+      const writers = await outbox.writers();
+      return writers.map((entry) => entry.writer);
+    });
+  }
+
+  /**
+   * Publishes the changes after the outlet's cursors a page at a time, merged by seq across
+   * writers, then moves each writer's cursor past what it took.
+   */
+  private async run(
+    outlet: Outlet,
+    from: Record<string, number>,
+    writersOf: () => Promise<string[]>,
+  ): Promise<void> {
     const { outbox, logger, metrics } = this.options;
     const pageSize = this.options.pageSize ?? 500;
     const { min, max } = this.options.retryMs ?? { min: 100, max: 30_000 };
+    const cursors = new Map(Object.entries(from));
     let failures = 0;
-    let cursor = from;
     while (!this.closed) {
       const wake = this.wake;
       try {
-        const page = await outbox.page(cursor, pageSize);
-        if (page.length === 0) {
+        const merged: { writer: string; seq: number; change: SegmentChange }[] = [];
+        for (const writer of await writersOf()) {
+          let cursor = cursors.get(writer);
+          if (cursor === undefined) {
+            cursor = await outbox.writerCursor(outlet.name, writer);
+            cursors.set(writer, cursor);
+          }
+          const entries = await outbox.page(cursor, pageSize, writer);
+          merged.push(...entries.map((entry) => ({ writer, ...entry })));
+        }
+        if (merged.length === 0) {
           metrics?.segmentOutboxPending.set({ outlet: outlet.name }, 0);
           await pause(this.options.pollMs ?? 1000, wake);
           continue;
         }
+        const page = merged
+          .sort((a, b) => a.seq - b.seq || a.writer.localeCompare(b.writer))
+          .slice(0, pageSize);
         await outlet.publish(page.map((entry) => entry.change));
-        const last = page[page.length - 1]!.seq;
-        await outbox.advance(outlet.name, last);
-        cursor = last;
+        const last = new Map<string, number>();
+        for (const entry of page) last.set(entry.writer, entry.seq);
+        for (const [writer, seq] of last) {
+          await outbox.advance(cursorName(outlet.name, writer), seq);
+          cursors.set(writer, seq);
+        }
         failures = 0;
         metrics?.segmentOutboxDeliveries.inc({ outlet: outlet.name, outcome: 'delivered' });
       } catch (error) {

@@ -1,20 +1,28 @@
 /**
- * The SQL of the segment change outbox (migration 0014). A page is read one row per seq (a
- * retried append may have written a seq twice).
+ * The SQL of the segment change outbox (migrations 0014, 0015). A page is read one row per
+ * seq (a retried append may have written a seq twice); each writer has seqs of its own.
  */
 export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox';
 
-/** Parameters: after (UInt64, the last seq taken), limit. */
+/** Parameters: writer. */
+export const WRITER_MAX_SEQ_SQL =
+  'SELECT max(seq) AS seq FROM segment_outbox WHERE writer = {writer:String}';
+
+/** Every writer and its last seq. */
+export const WRITERS_SQL = 'SELECT writer, max(seq) AS seq FROM segment_outbox GROUP BY writer';
+
+/** Parameters: writer, after (UInt64, the last seq taken), limit. */
 export const PAGE_SQL = `
 SELECT seq, payload FROM segment_outbox
-WHERE seq > {after:UInt64}
+WHERE writer = {writer:String} AND seq > {after:UInt64}
 ORDER BY seq
 LIMIT 1 BY seq
 LIMIT {limit:UInt32}`;
 
-/** Parameters: after. */
-export const PENDING_SQL =
-  'SELECT uniqExact(seq) AS n FROM segment_outbox WHERE seq > {after:UInt64}';
+/** Parameters: writer, after. */
+export const PENDING_SQL = `
+SELECT uniqExact(seq) AS n FROM segment_outbox
+WHERE writer = {writer:String} AND seq > {after:UInt64}`;
 
 /** Parameters: outlet. */
 export const CURSOR_SQL = `

@@ -99,6 +99,48 @@ describe('segment change outbox', () => {
     expect(again.got).toEqual(['run-1:vip:c:c8']);
   });
 
+  it('with several writers, delivers each from a cursor of its own, one whose clock is behind too', async () => {
+    const now = Date.now();
+    // Two pipeline processes; the second one's clock is 10 s behind the first one's.
+    const ahead = new SegmentOutbox(store, () => now + 10_000, { writer: 'pipeline-a' });
+    const behind = new SegmentOutbox(store, () => now, { writer: 'pipeline-b' });
+    const same = new SegmentOutbox(store, () => now, { writer: 'pipeline-c' });
+    const dispatcherOf = (sink: Outlet) =>
+      new OutboxDispatcher({
+        outbox: new SegmentOutbox(store, Date.now, { writer: 'jobs' }),
+        outlets: [sink],
+        logger,
+        pageSize: 2,
+        pollMs: 20,
+        writers: 'all',
+      });
+    const hook = outlet('webhook:multi');
+    const first = dispatcherOf(hook);
+    await first.start();
+    await ahead.append([change(20), change(21), change(22)]);
+    await first.drained();
+    // Recorded after the outlet took seqs past theirs, and two writers under the same seqs.
+    await behind.append([change(23), change(24)]);
+    await same.append([change(25)]);
+    await first.drained();
+    await first.close();
+    const id = (n: number) => `run-1:vip:c:c${n}`;
+    expect(hook.got.slice(0, 3)).toEqual([20, 21, 22].map(id));
+    expect([...hook.got].sort()).toEqual([20, 21, 22, 23, 24, 25].map(id).sort());
+    // Each writer in its own order.
+    expect(hook.got.filter((g) => g === id(23) || g === id(24))).toEqual([id(23), id(24)]);
+
+    // As after a restart of the dispatcher: only what came since, from every writer.
+    await behind.append([change(26)]);
+    await ahead.append([change(27)]);
+    const again = outlet('webhook:multi');
+    const second = dispatcherOf(again);
+    await second.start();
+    await second.drained();
+    await second.close();
+    expect(again.got).toEqual([26, 27].map(id));
+  });
+
   it('records at start-up the changes written as intervals but never recorded', async () => {
     const outbox = new SegmentOutbox(store);
     await outbox.append([change(9)]);

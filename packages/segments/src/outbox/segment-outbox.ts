@@ -11,6 +11,8 @@ import {
   PENDING_SQL,
   RECENT_INTERVALS_SQL,
   RECORDED_IDS_SQL,
+  WRITER_MAX_SEQ_SQL,
+  WRITERS_SQL,
 } from './outbox-sql.js';
 
 /** A recorded change and its place in the outbox. */
@@ -30,16 +32,24 @@ const keyOf = (change: SegmentChange) =>
 /**
  * The segment change outbox: every entry and exit written as a membership interval is
  * appended in the order written; outlets read it from their own cursor. Appends are
- * serialised by the one writer of a store (the process that evaluates segments).
+ * serialised within a writer (a process that evaluates segments); several writers (the
+ * pipeline processes of distributed mode) append under their own names, each in its own
+ * order, and an outlet keeps a cursor per writer (`outlet@writer`; the writer '' — the
+ * embedded engine — under `outlet`).
  */
 export class SegmentOutbox {
   private lastSeq: number | undefined;
   private readonly listeners = new Set<() => void>();
+  /** The name this process appends under ('' for the one writer of an embedded engine). */
+  readonly writer: string;
 
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
-  ) {}
+    options: { writer?: string } = {},
+  ) {
+    this.writer = options.writer ?? '';
+  }
 
   /** Calls `listener` after each append (outlets wake up at once rather than at their poll). */
   onAppend(listener: () => void): () => void {
@@ -55,13 +65,17 @@ export class SegmentOutbox {
    */
   async append(changes: readonly SegmentChange[]): Promise<void> {
     if (changes.length === 0) return;
-    this.lastSeq ??= Number((await this.store.query<{ seq: number }>(MAX_SEQ_SQL))[0]?.seq ?? 0);
+    this.lastSeq ??= Number(
+      (await this.store.query<{ seq: number }>(WRITER_MAX_SEQ_SQL, { writer: this.writer }))[0]
+        ?.seq ?? 0,
+    );
     const now = this.clock();
     let seq = Math.max(this.lastSeq, now * 1000);
     const lines = changes.map((change) => {
       seq++;
       return JSON.stringify({
         seq,
+        writer: this.writer,
         change_id: change.id,
         profile_key: keyOf(change),
         segment_id: change.segmentId,
@@ -84,13 +98,34 @@ export class SegmentOutbox {
     return start;
   }
 
+  /**
+   * The outlet's cursor in one writer's changes. A writer first seen by this outlet is read
+   * from the outlet's own cursor (where the outlet started: seqs are times in microseconds).
+   */
+  async writerCursor(outlet: string, writer: string): Promise<number> {
+    if (writer === '') return this.cursor(outlet);
+    const name = `${outlet}@${writer}`;
+    const [row] = await this.store.query<{ seq: number; n: number }>(CURSOR_SQL, { outlet: name });
+    if (row && Number(row.n) > 0) return Number(row.seq);
+    const start = await this.cursor(outlet);
+    await this.advance(name, start);
+    return start;
+  }
+
   async advance(outlet: string, seq: number): Promise<void> {
     await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() });
   }
 
-  /** Up to `limit` changes after `after`, in order. */
-  async page(after: number, limit: number): Promise<OutboxEntry[]> {
+  /** Every writer that appended, and its last seq. */
+  async writers(): Promise<{ writer: string; seq: number }[]> {
+    const rows = await this.store.query<{ writer: string; seq: number }>(WRITERS_SQL);
+    return rows.map((row) => ({ writer: row.writer, seq: Number(row.seq) }));
+  }
+
+  /** Up to `limit` changes of a writer (default '') after `after`, in order. */
+  async page(after: number, limit: number, writer = ''): Promise<OutboxEntry[]> {
     const rows = await this.store.query<{ seq: number; payload: string }>(PAGE_SQL, {
+      writer,
       after,
       limit,
     });
@@ -100,8 +135,8 @@ export class SegmentOutbox {
     }));
   }
 
-  async pending(after: number): Promise<number> {
-    const [row] = await this.store.query<{ n: number }>(PENDING_SQL, { after });
+  async pending(after: number, writer = ''): Promise<number> {
+    const [row] = await this.store.query<{ n: number }>(PENDING_SQL, { writer, after });
     return Number(row?.n ?? 0);
   }
 
