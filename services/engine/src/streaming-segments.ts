@@ -26,6 +26,12 @@ export function openStreamingSegments(options: {
   logger: Logger;
   metrics: Metrics;
   outbox: SegmentOutbox;
+  /**
+   * Runs the window sweep and evaluates the keys received in the last 10 minutes again at
+   * start-up (default true). In distributed mode only the one jobs service does: every
+   * pipeline process would otherwise evaluate the same profiles at once.
+   */
+  sweep?: boolean;
 }):
   | {
       evaluator: StreamingSegments;
@@ -68,13 +74,15 @@ export function openStreamingSegments(options: {
     lapsedMs: lapsedMs(config.profiles.lapsedAfterDays),
     logger: logger.child({ component: 'window-sweep' }),
   });
-  sweep.start();
-  // What a killed process stored but had not evaluated: the last 10 minutes, again.
-  recentlyReceivedKeys(store, Date.now() - CATCH_UP_MS)
-    .then((keys) => evaluator.touched(keys))
-    .catch((error: unknown) => {
-      logger.warn({ err: error }, 'recent events not evaluated again at start-up');
-    });
+  if (options.sweep !== false) {
+    sweep.start();
+    // What a killed process stored but had not evaluated: the last 10 minutes, again.
+    recentlyReceivedKeys(store, Date.now() - CATCH_UP_MS)
+      .then((keys) => evaluator.touched(keys))
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'recent events not evaluated again at start-up');
+      });
+  }
   const close = async () => {
     await sweep.close();
     await evaluator.close();
@@ -85,13 +93,17 @@ export function openStreamingSegments(options: {
 /**
  * The segment change outbox of this store: changes written but not recorded when the process
  * last stopped are recorded first; `recordSink` records (the segments job publishes to it).
+ * `writer` names the process when several record changes (distributed mode).
  */
-export async function openOutbox(store: Store): Promise<{
+export async function openOutbox(
+  store: Store,
+  options: { writer?: string } = {},
+): Promise<{
   outbox: SegmentOutbox;
   recordSink: ChangeSink;
   recovered: number;
 }> {
-  const outbox = new SegmentOutbox(store);
+  const outbox = new SegmentOutbox(store, Date.now, options);
   const recovered = await outbox.recover();
   const recordSink: ChangeSink = {
     name: 'outbox',
@@ -107,8 +119,11 @@ export async function startDelivery(options: {
   outlets: readonly ChangeSink[];
   logger: Logger;
   metrics: Metrics;
+  /** 'all': the changes every process recorded (distributed mode); default this one's. */
+  writers?: 'one' | 'all';
 }): Promise<OutboxDispatcher> {
   const dispatcher = new OutboxDispatcher({
+    writers: options.writers ?? 'one',
     outbox: options.outbox,
     outlets: options.outlets,
     logger: options.logger.child({ component: 'segment-outbox' }),

@@ -7,6 +7,7 @@ import { ProfileRows } from '@rapport/profiles';
 import { LatestRuns } from '@rapport/runs';
 import { openChangeOutlets } from '../change-sinks.js';
 import { createJobs } from '../job-registry.js';
+import { openOutbox, openStreamingSegments, startDelivery } from '../streaming-segments.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
 
@@ -22,9 +23,27 @@ export async function createJobsService(options: {
   const { config, logger } = options;
   const metrics = new Metrics();
   const store = await openCheckedStore(config.store);
-  // Segment changes go to Kafka (rapport.segment-changes.v1) and the configured webhooks.
-  const outlets = openChangeOutlets({ config, logger, metrics });
-  const jobs = createJobs({ config, sinks: outlets.sinks });
+  // Segment changes, recorded in the outbox by every pipeline process and by this one, are
+  // delivered from here (the one dispatcher) to Kafka (rapport.segment-changes.v1) and the
+  // configured webhooks, each from its durable cursors.
+  const { outbox, recordSink, recovered } = await openOutbox(store, { writer: 'jobs' });
+  if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
+  // Evaluation here: the window sweep, job results, start-up catch-up and the reconcile step.
+  const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
+  const outlets = openChangeOutlets({ config, logger, metrics, durable: true });
+  const delivery = await startDelivery({
+    outbox,
+    outlets: outlets.sinks,
+    logger,
+    metrics,
+    writers: 'all',
+  });
+  const jobs = createJobs({
+    config,
+    sinks: [recordSink],
+    reconcile: streaming && ((keys, at) => streaming.evaluator.evaluate(keys, at)),
+    metrics,
+  });
   // Profile rows hold the latest results: rewritten after each rfm, clv or clusters run.
   const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
   const runner = new JobRunner({
@@ -32,7 +51,15 @@ export async function createJobsService(options: {
     logger,
     metrics,
     jobs,
-    onFinished: (run) => rows.afterRun(run),
+    onFinished: (run) => {
+      // Segments reading the run's results follow them for the profiles whose values changed.
+      if (run.status === 'succeeded') {
+        streaming?.evaluator.jobFinished(run.job, run.runId).catch((error: unknown) => {
+          logger.warn({ err: error, job: run.job }, 'segments not evaluated after a job run');
+        });
+      }
+      rows.afterRun(run);
+    },
   });
   await runner.runs.failInterrupted(Date.now());
   const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
@@ -45,6 +72,7 @@ export async function createJobsService(options: {
     readiness: [
       { name: 'store', check: () => store.ping() },
       { name: 'migrations', check: () => checkSchema(store) },
+      ...(streaming ? [streaming.readiness] : []),
     ],
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
@@ -56,6 +84,8 @@ export async function createJobsService(options: {
       await scheduler.stop();
       await app.close();
       await runner.drain();
+      await streaming?.close();
+      await delivery.close();
       await outlets.close();
       await rows.close();
       await store.close();

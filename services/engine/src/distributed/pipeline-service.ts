@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '@rapport/config';
 import { createApp } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
@@ -5,6 +6,7 @@ import { startPipeline } from '@rapport/pipeline';
 import { ProfileRows } from '@rapport/profiles';
 import { LatestRuns } from '@rapport/runs';
 import type { Store } from '@rapport/store';
+import { openOutbox, openStreamingSegments } from '../streaming-segments.js';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
@@ -29,6 +31,18 @@ export async function createPipelineService(options: {
   const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
   // The rows of the profiles each committed batch touched are rewritten behind it.
   const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
+  // Streaming segment evaluation of the profiles each committed batch touched: a profile's
+  // events are in one partition, so one process at a time evaluates it. Changes are recorded
+  // in the outbox under this process's own name; the jobs service delivers them.
+  let streaming: ReturnType<typeof openStreamingSegments>;
+  try {
+    const { outbox } = await openOutbox(store, { writer: `pipeline-${randomUUID()}` });
+    streaming = openStreamingSegments({ config, store, logger, metrics, outbox, sweep: false });
+  } catch (error) {
+    await bus.close();
+    await store.close();
+    throw error;
+  }
   let pipeline;
   try {
     pipeline = await startPipeline({
@@ -37,12 +51,16 @@ export async function createPipelineService(options: {
       logger,
       metrics,
       batch: config.batch,
-      onCommitted: (keys) => rows.touched(keys),
+      onCommitted: (keys) => {
+        rows.touched(keys);
+        streaming?.evaluator.touched(keys);
+      },
       // Through a distributed table, an insert succeeds only once every shard has its rows.
       ...(cluster === undefined ? {} : { insertSettings: { distributed_foreground_insert: 1 } }),
     });
   } catch (error) {
     await bus.close();
+    await streaming?.close();
     await store.close();
     throw error;
   }
@@ -55,6 +73,7 @@ export async function createPipelineService(options: {
       { name: 'store', check: () => store.ping() },
       { name: 'migrations', check: () => checkSchema(store) },
       { name: 'kafka', check: () => bus.check() },
+      ...(streaming ? [streaming.readiness] : []),
     ],
   });
   return {
@@ -64,6 +83,9 @@ export async function createPipelineService(options: {
       // Stop fetching, let the batch in hand be written and committed, then flush and close.
       await bus.close();
       await pipeline.stop();
+      // What the last batches touched is evaluated and recorded before the process goes.
+      await streaming?.evaluator.idle();
+      await streaming?.close();
       await app.close();
       await rows.close();
       await store.close();

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findKafka } from '@rapport/bus/testing';
+import { loadConfig } from '@rapport/config';
+import { createLogger } from '@rapport/observability';
+import type { SegmentChange } from '@rapport/schemas';
+import { migrationsDir } from '@rapport/schemas';
+import { migrate, openStore, type Store } from '@rapport/store';
+import { startReceiver } from '@rapport/webhooks/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiService } from './api-service.js';
+import { createIngestService } from './ingest-service.js';
+import { createJobsService } from './jobs-service.js';
+import { createPipelineService } from './pipeline-service.js';
+import type { Service } from './service.js';
+
+/**
+ * Real-time segments in distributed mode: an event goes ingest → Kafka → pipeline, whose
+ * streaming evaluation lets the customer into a segment and records the change in the outbox;
+ * the jobs service, the one dispatcher, delivers it to a webhook once; its segments job, the
+ * reconciler, corrects nothing.
+ */
+const kafka = await findKafka();
+if (kafka.skip) console.info(`distributed real-time segments test skipped: ${kafka.skip}`);
+
+describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mode', () => {
+  const run = randomUUID().slice(0, 8);
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-distributed-segments-'));
+  const services: Service[] = [];
+  const fatal: Error[] = [];
+  let store: Store;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let ingest: Service;
+  let api: Service;
+  let jobs: Service;
+  let pipelines: Service[];
+
+  beforeAll(async () => {
+    receiver = await startReceiver(() => ({ status: 204 }));
+    const config = loadConfig({
+      KAFKA_BROKERS: (await kafka.brokers()).join(','),
+      KAFKA_TOPIC_PARTITIONS: '2',
+      KAFKA_CONSUMER_GROUP: `segments-${run}`,
+      // Topics of their own: other suites publish on the shared broker.
+      KAFKA_EVENTS_TOPIC: `segments-${run}.events`,
+      KAFKA_DEAD_LETTER_TOPIC: `segments-${run}.dlq`,
+      RAPPORT_DATA_DIR: dir,
+      RAPPORT_LOG_LEVEL: 'silent',
+      RAPPORT_WEBHOOK_URLS: receiver.url,
+      RAPPORT_WEBHOOK_SECRET: 'whsec-test-0123456789abcdef',
+      RAPPORT_WEBHOOK_BACKOFF_MS: '10',
+    });
+    const logger = createLogger({ level: 'silent' });
+    store = await openStore(config.store);
+    await migrate(store, migrationsDir);
+    ingest = await createIngestService({ config, logger });
+    api = await createApiService({ config, logger });
+    jobs = await createJobsService({ config, logger });
+    // Two pipeline processes of one consumer group, a partition each.
+    pipelines = [];
+    for (let i = 0; i < 2; i++) {
+      pipelines.push(
+        await createPipelineService({ config, logger, onFatal: (e) => fatal.push(e) }),
+      );
+    }
+    services.push(ingest, api, jobs, ...pipelines);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const service of services.reverse()) await service.close();
+    await store?.close();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const runSegmentsJob = async () => {
+    const started = await jobs.app.inject({ method: 'POST', url: '/v1/jobs/segments/runs' });
+    expect(started.statusCode).toBe(202);
+    const { runId } = started.json<{ runId: string }>();
+    let status = 'running';
+    let body: Record<string, unknown> = {};
+    while (status === 'running') {
+      await sleep(50);
+      body = (await jobs.app.inject({ url: `/v1/jobs/runs/${runId}` })).json();
+      status = String(body.status);
+    }
+    expect(status).toBe('succeeded');
+    return body as { summary: { corrections: { total: number } } };
+  };
+
+  const delivered = (customerId: string): SegmentChange[] =>
+    receiver.received
+      .flatMap((request) => request.payload.changes)
+      .filter((change) => change.customerId === customerId);
+
+  it('lets a customer in from the pipeline and delivers the change to a webhook once', async () => {
+    const segment = `repeat-${run}`;
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      payload: {
+        id: segment,
+        name: 'Repeat buyers',
+        rule: { type: 'field', field: 'orders', op: 'gte', value: 2 },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    // The segment has been evaluated: a change the reconciler makes to it is a correction.
+    await runSegmentsJob();
+
+    const customers = [`eve-${run}`, `gus-${run}`, `ida-${run}`];
+    const purchase = (customerId: string, n: number) => ({
+      type: 'purchase',
+      eventId: `${customerId}-order-${n}`,
+      customerId,
+      timestamp: new Date(Date.now() - n * 60_000).toISOString(),
+      properties: { orderId: `${customerId}-${n}`, revenue: 30 + n, currency: 'USD' },
+    });
+    for (const n of [1, 2]) {
+      const answer = await ingest.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { events: customers.map((customerId) => purchase(customerId, n)) },
+      });
+      expect(answer.statusCode).toBe(200);
+    }
+    // One buyer of a single order: evaluated, not let in.
+    const once = `una-${run}`;
+    await ingest.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { events: [purchase(once, 1)] },
+    });
+
+    for (const customerId of customers) {
+      await expect
+        .poll(() => delivered(customerId).map((c) => `${c.segmentId}:${c.change}`), {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toEqual([`${segment}:entered`]);
+    }
+    // Recorded by the pipeline processes (the partition owners), not by the jobs service.
+    const writers = await store.query<{ writer: string }>(
+      'SELECT DISTINCT writer FROM segment_outbox WHERE segment_id = {segment:String}',
+      { segment },
+    );
+    expect(writers.length).toBeGreaterThan(0);
+    for (const { writer } of writers) expect(writer).toMatch(/^pipeline-/);
+
+    // The reconciler finds nothing to correct, and nothing is delivered twice.
+    const reconciled = await runSegmentsJob();
+    expect(reconciled.summary.corrections.total).toBe(0);
+    await sleep(2_000);
+    for (const customerId of customers) expect(delivered(customerId)).toHaveLength(1);
+    expect(delivered(once)).toEqual([]);
+    const ids = receiver.received.flatMap((request) => request.payload.changes).map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const ready = (await pipelines[0]!.app.inject({ url: '/readyz' })).json<{
+      checks: Record<string, string>;
+    }>();
+    expect(ready.checks['segments-stream']).toBe('ok');
+    expect(fatal).toEqual([]);
+  }, 180_000);
+});
