@@ -347,8 +347,10 @@ describe('the console', () => {
       .sample.find((p) => p.customerId !== null)!.customerId!;
 
     const page = await open('#/segments/frequent-buyers', '[data-testid=members]');
-    const [first] = await tableRows(page, 'members');
-    const member = first!.member!;
+    // The first identified member (an anonymous one is shown as "visitor …", not explained).
+    const member = (await tableRows(page, 'members'))
+      .map((row) => row.member!)
+      .find((name) => !name.startsWith('visitor '))!;
     await page.getByRole('button', { name: `Explain ${member}` }).click();
     await page.getByTestId('explanation').waitFor();
     const memberAnswer = await api<Explanation>(`/v1/segments/frequent-buyers/explain/${member}`);
