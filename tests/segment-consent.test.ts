@@ -75,6 +75,30 @@ describe('a segment that requires consent', () => {
       expect(answer.statusCode, JSON.stringify(requiresConsent)).toBe(400);
       expect(answer.body, JSON.stringify(requiresConsent)).toMatch(/requiresConsent/);
     }
+    // 197 nodes: room for three conditions under the 200-node limit, not for four.
+    const field = { type: 'field', field: 'orders', op: 'gte', value: 1 };
+    const big = {
+      type: 'and',
+      rules: Array.from({ length: 4 }, () => ({
+        type: 'or',
+        rules: Array.from({ length: 48 }, () => field),
+      })),
+    };
+    const tooMany = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      payload: {
+        id: 'big-consent',
+        name: 'Big',
+        rule: big,
+        requiresConsent: ['marketing', 'analytics', 'sms', 'phone'],
+      },
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json()).toMatchObject({
+      message: expect.stringMatching(/cannot take the consent it requires.*200/),
+      issues: [{ path: '/requiresConsent' }],
+    });
   });
 
   it('has in a segments run only the customers who granted it, and sends only them', async () => {
