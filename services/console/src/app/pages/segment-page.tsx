@@ -93,6 +93,13 @@ export function SegmentPage(props: { id: string; explain: string | null }) {
         <>
           <h1>{s.name}</h1>
           <p class="muted">{s.description}</p>
+          {s.requiresConsent.length > 0 ? (
+            <p data-testid="requires-consent">
+              Only customers who granted consent for {s.requiresConsent.join(', ')} are members:
+              membership and explanations test <code>traits.consent_&lt;purpose&gt;</code> with the
+              rule.
+            </p>
+          ) : null}
           <p>
             <a href={href(['segments', s.id, 'edit'])}>Edit the rule</a>
           </p>
