@@ -390,6 +390,33 @@ describe('the console', () => {
     await profile.getByRole('button', { name: 'Explain', exact: true }).click();
     await profile.getByText('no customer with id "nobody-by-this-id"').waitFor();
     await profile.close();
+
+    // A segment that requires consent: the consent condition explained beside the rule.
+    const consenting = await engine.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      headers: AUTH,
+      payload: {
+        id: 'consenting-buyers',
+        name: 'Consenting buyers',
+        rule: { type: 'field', field: 'orders', op: 'gte', value: 2 },
+        requiresConsent: ['marketing'],
+      },
+    });
+    expect(consenting.statusCode).toBe(201);
+    const consentAnswer = await api<Explanation>(
+      `/v1/segments/consenting-buyers/explain/${member}`,
+    );
+    const withConsent = await open(
+      `#/segments/consenting-buyers?explain=${member}`,
+      '[data-testid=explanation]',
+    );
+    expect(await text(withConsent, 'requires-consent')).toContain('marketing');
+    expect(await shownVerdicts(withConsent)).toEqual(verdicts(consentAnswer.rule));
+    expect(await withConsent.getByTestId('explanation').innerText()).toContain(
+      'traits.consent_marketing',
+    );
+    await withConsent.close();
   });
 
   it('segment builder: live count, an error on the node at fault, saved as built', async () => {
