@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findKafka } from '@rapport/bus/testing';
+import { findKafka, groupAssignment, partitionOf } from '@rapport/bus/testing';
 import { loadConfig } from '@rapport/config';
 import { createLogger } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
@@ -37,13 +37,27 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
   let api: Service;
   let jobs: Service;
   let pipelines: Service[];
+  let brokers: string[];
+  const group = `segments-${run}`;
+  /** Waits for the group to be stable with these partition counts per member. */
+  const assigned = (counts: number[]) =>
+    expect
+      .poll(
+        async () => {
+          const { state, members } = await groupAssignment(brokers, group);
+          return [state, Object.values(members).map((p) => p.length)];
+        },
+        { timeout: 90_000, interval: 250 },
+      )
+      .toEqual(['Stable', counts]);
 
   beforeAll(async () => {
     receiver = await startReceiver(() => ({ status: 204 }));
+    brokers = await kafka.brokers();
     const config = loadConfig({
-      KAFKA_BROKERS: (await kafka.brokers()).join(','),
+      KAFKA_BROKERS: brokers.join(','),
       KAFKA_TOPIC_PARTITIONS: '2',
-      KAFKA_CONSUMER_GROUP: `segments-${run}`,
+      KAFKA_CONSUMER_GROUP: group,
       // Topics of their own: other suites publish on the shared broker.
       KAFKA_EVENTS_TOPIC: `segments-${run}.events`,
       KAFKA_DEAD_LETTER_TOPIC: `segments-${run}.dlq`,
@@ -91,6 +105,30 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
     return body as { summary: { corrections: { total: number } } };
   };
 
+  // Two customers on each of the two partitions (events are keyed by customer key).
+  const customers: string[] = [];
+  for (let i = 0, on = [0, 0]; on[0]! < 2 || on[1]! < 2; i++) {
+    const id = `buyer-${i}-${run}`;
+    const partition = partitionOf(`c:${id}`, 2);
+    if (on[partition]! < 2) {
+      on[partition]!++;
+      customers.push(id);
+    }
+  }
+  const writersOf = (segment: string) =>
+    store.query<{ writer: string; profiles: number }>(
+      `SELECT writer, uniqExact(profile_key) AS profiles FROM segment_outbox
+       WHERE segment_id = {segment:String} GROUP BY writer ORDER BY writer`,
+      { segment },
+    );
+  const purchase = (customerId: string, n: number) => ({
+    type: 'purchase',
+    eventId: `${customerId}-order-${n}`,
+    customerId,
+    timestamp: new Date(Date.now() - n * 60_000).toISOString(),
+    properties: { orderId: `${customerId}-${n}`, revenue: 30 + n, currency: 'USD' },
+  });
+
   const delivered = (customerId: string): SegmentChange[] =>
     receiver.received
       .flatMap((request) => request.payload.changes)
@@ -98,6 +136,8 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
 
   it('lets a customer in from the pipeline and delivers the change to a webhook once', async () => {
     const segment = `repeat-${run}`;
+    // A partition each before any event is sent.
+    await assigned([1, 1]);
     const created = await api.app.inject({
       method: 'POST',
       url: '/v1/segments',
@@ -108,17 +148,19 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
       },
     });
     expect(created.statusCode).toBe(201);
-    // The segment has been evaluated: a change the reconciler makes to it is a correction.
+    const third = await api.app.inject({
+      method: 'POST',
+      url: '/v1/segments',
+      payload: {
+        id: `loyal-${run}`,
+        name: 'Three orders or more',
+        rule: { type: 'field', field: 'orders', op: 'gte', value: 3 },
+      },
+    });
+    expect(third.statusCode).toBe(201);
+    // The segments have been evaluated: a change the reconciler makes to it is a correction.
     await runSegmentsJob();
 
-    const customers = [`eve-${run}`, `gus-${run}`, `ida-${run}`];
-    const purchase = (customerId: string, n: number) => ({
-      type: 'purchase',
-      eventId: `${customerId}-order-${n}`,
-      customerId,
-      timestamp: new Date(Date.now() - n * 60_000).toISOString(),
-      properties: { orderId: `${customerId}-${n}`, revenue: 30 + n, currency: 'USD' },
-    });
     for (const n of [1, 2]) {
       const answer = await ingest.app.inject({
         method: 'POST',
@@ -143,13 +185,12 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
         })
         .toEqual([`${segment}:entered`]);
     }
-    // Recorded by the pipeline processes (the partition owners), not by the jobs service.
-    const writers = await store.query<{ writer: string }>(
-      'SELECT DISTINCT writer FROM segment_outbox WHERE segment_id = {segment:String}',
-      { segment },
-    );
-    expect(writers.length).toBeGreaterThan(0);
-    for (const { writer } of writers) expect(writer).toMatch(/^pipeline-/);
+    // Recorded by the two pipeline processes, each for the profiles of its own partition.
+    const writers = await writersOf(segment);
+    expect(writers.map((w) => [w.writer.slice(0, 9), Number(w.profiles)])).toEqual([
+      ['pipeline-', 2],
+      ['pipeline-', 2],
+    ]);
 
     // The reconciler finds nothing to correct, and nothing is delivered twice.
     const reconciled = await runSegmentsJob();
@@ -164,6 +205,46 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
       checks: Record<string, string>;
     }>();
     expect(ready.checks['segments-stream']).toBe('ok');
+    expect(fatal).toEqual([]);
+  }, 180_000);
+
+  it('after a pipeline process leaves and its partitions move, the other one evaluates their profiles', async () => {
+    const segment = `loyal-${run}`;
+    // Graceful: what its last batches touched is evaluated and recorded before it goes.
+    await pipelines[1]!.close();
+    await assigned([2]);
+    const answer = await ingest.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { events: customers.map((customerId) => purchase(customerId, 3)) },
+    });
+    expect(answer.statusCode).toBe(200);
+    for (const customerId of customers) {
+      await expect
+        .poll(
+          () =>
+            delivered(customerId)
+              .filter((c) => c.segmentId === segment)
+              .map((c) => c.change),
+          { timeout: 90_000, interval: 100 },
+        )
+        .toEqual(['entered']);
+    }
+    // One stay open per profile and segment; recorded by the one process left.
+    const doubled = await store.query<{ profile_key: string }>(
+      `SELECT profile_key FROM segment_membership FINAL
+       WHERE exited_at IS NULL GROUP BY segment_id, profile_key HAVING count() > 1`,
+    );
+    expect(doubled).toEqual([]);
+    // Every profile, of both partitions, evaluated by the one process left.
+    const writers = await writersOf(segment);
+    expect(writers.map((w) => [w.writer.slice(0, 9), Number(w.profiles)])).toEqual([
+      ['pipeline-', 4],
+    ]);
+    const reconciled = await runSegmentsJob();
+    expect(reconciled.summary.corrections.total).toBe(0);
+    await sleep(2_000);
+    for (const customerId of customers) expect(delivered(customerId)).toHaveLength(2);
     expect(fatal).toEqual([]);
   }, 180_000);
 });
