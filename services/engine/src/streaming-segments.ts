@@ -47,6 +47,7 @@ export function openStreamingSegments(options: {
     lapsedAfterDays: config.profiles.lapsedAfterDays,
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
+    ...(outbox.writer === '' ? {} : { name: outbox.writer }),
     record: (changes) => outbox.append(changes),
     recover: () => outbox.recover(),
   });

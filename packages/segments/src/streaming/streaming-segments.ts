@@ -44,6 +44,11 @@ export interface StreamingSegmentsOptions {
   recover?: () => Promise<unknown>;
   logger: StreamingLogger;
   metrics?: StreamingMetrics | undefined;
+  /**
+   * Names the process in the run ids of its changes (`stream-<name>-<time>-<n>`) where several
+   * evaluate (distributed mode), so no two of them ever give two changes one id.
+   */
+  name?: string;
   /** Epoch ms now; tests set it. */
   clock?: () => number;
   /** Waits between retries after a failure: doubling from `min` to `max` ms. Default 200–10 000. */
@@ -248,7 +253,8 @@ export class StreamingSegments {
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
     const at = this.nextAt(options.at);
-    const id = options.runId ?? `stream-${at}-${++this.sequence}`;
+    const name = this.options.name === undefined ? '' : `${this.options.name}-`;
+    const id = options.runId ?? `stream-${name}${at}-${++this.sequence}`;
     const profile = await this.profileParams();
     const changes: SegmentChange[] = [];
     const held: { segmentId: string; error: unknown }[] = [];

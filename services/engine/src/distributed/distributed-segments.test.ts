@@ -185,6 +185,10 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
         })
         .toEqual([`${segment}:entered`]);
     }
+    // Named by the process that evaluated them: no two processes give two changes one id.
+    for (const customerId of customers) {
+      expect(delivered(customerId)[0]?.runId).toMatch(/^stream-pipeline-[0-9a-f]{8}-\d+-\d+$/);
+    }
     // Recorded by the two pipeline processes, each for the profiles of its own partition.
     const writers = await writersOf(segment);
     expect(writers.map((w) => [w.writer.slice(0, 9), Number(w.profiles)])).toEqual([

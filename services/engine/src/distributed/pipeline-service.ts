@@ -36,7 +36,7 @@ export async function createPipelineService(options: {
   // in the outbox under this process's own name; the jobs service delivers them.
   let streaming: ReturnType<typeof openStreamingSegments>;
   try {
-    const { outbox } = await openOutbox(store, { writer: `pipeline-${randomUUID()}` });
+    const { outbox } = await openOutbox(store, { writer: `pipeline-${randomUUID().slice(0, 8)}` });
     streaming = openStreamingSegments({ config, store, logger, metrics, outbox, sweep: false });
   } catch (error) {
     await bus.close();
