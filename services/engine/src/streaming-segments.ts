@@ -120,11 +120,15 @@ export async function startDelivery(options: {
   outlets: readonly ChangeSink[];
   logger: Logger;
   metrics: Metrics;
-  /** 'all': the changes every process recorded (distributed mode); default this one's. */
+  /**
+   * 'all': the changes every process recorded (distributed mode), looked for every 250 ms
+   * (appends of this process wake it at once); default this one's.
+   */
   writers?: 'one' | 'all';
 }): Promise<OutboxDispatcher> {
   const dispatcher = new OutboxDispatcher({
     writers: options.writers ?? 'one',
+    ...(options.writers === 'all' ? { pollMs: 250 } : {}),
     outbox: options.outbox,
     outlets: options.outlets,
     logger: options.logger.child({ component: 'segment-outbox' }),

@@ -32,6 +32,9 @@ export interface OutboxDispatcherOptions {
   writers?: 'one' | 'all';
 }
 
+/** How far back, after start, a dispatcher of every writer looks for writers new to it. */
+const WRITERS_LOOK_BACK_MS = 60 * 60_000;
+
 const cursorName = (outlet: string, writer: string) =>
   writer === '' ? outlet : `${outlet}@${writer}`;
 
@@ -111,11 +114,26 @@ export class OutboxDispatcher {
     });
   }
 
+  /**
+   * Every writer's changes: all writers ever seen at start, then those that appended in the
+   * last hour (seqs are microseconds of the writer's clock: a short read of the outbox's key)
+   * and those still behind; a writer gone quiet and fully delivered is dropped.
+   */
   private runAll(outlet: Outlet): Promise<void> {
     const { outbox } = this.options;
-    return this.run(outlet, {}, async () => {
-      const writers = await outbox.writers();
-      return writers.map((entry) => entry.writer);
+    const last = new Map<string, number>();
+    let swept = false;
+    return this.run(outlet, {}, async (cursors) => {
+      const after = swept ? (Date.now() - WRITERS_LOOK_BACK_MS) * 1000 : 0;
+      const recent = await outbox.writers(after);
+      swept = true;
+      for (const { writer, seq } of recent) last.set(writer, seq);
+      const active = new Set(recent.map((entry) => entry.writer));
+      for (const [writer, seq] of last) {
+        const cursor = cursors.get(writer);
+        if (!active.has(writer) && cursor !== undefined && cursor >= seq) last.delete(writer);
+      }
+      return [...last.keys()].sort();
     });
   }
 
@@ -126,7 +144,7 @@ export class OutboxDispatcher {
   private async run(
     outlet: Outlet,
     from: Record<string, number>,
-    writersOf: () => Promise<string[]>,
+    writersOf: (cursors: ReadonlyMap<string, number>) => Promise<string[]>,
   ): Promise<void> {
     const { outbox, logger, metrics } = this.options;
     const pageSize = this.options.pageSize ?? 500;
@@ -137,7 +155,7 @@ export class OutboxDispatcher {
       const wake = this.wake;
       try {
         const merged: { writer: string; seq: number; change: SegmentChange }[] = [];
-        for (const writer of await writersOf()) {
+        for (const writer of await writersOf(cursors)) {
           let cursor = cursors.get(writer);
           if (cursor === undefined) {
             cursor = await outbox.writerCursor(outlet.name, writer);

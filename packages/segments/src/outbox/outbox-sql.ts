@@ -8,8 +8,10 @@ export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox';
 export const WRITER_MAX_SEQ_SQL =
   'SELECT max(seq) AS seq FROM segment_outbox WHERE writer = {writer:String}';
 
-/** Every writer and its last seq. */
-export const WRITERS_SQL = 'SELECT writer, max(seq) AS seq FROM segment_outbox GROUP BY writer';
+/** Every writer with seqs after `{after:UInt64}`, and its last seq. */
+export const WRITERS_SQL = `
+SELECT writer, max(seq) AS last_seq FROM segment_outbox WHERE seq > {after:UInt64}
+GROUP BY writer`;
 
 /** Parameters: writer, after (UInt64, the last seq taken), limit. */
 export const PAGE_SQL = `

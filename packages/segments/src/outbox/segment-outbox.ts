@@ -116,10 +116,12 @@ export class SegmentOutbox {
     await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() });
   }
 
-  /** Every writer that appended, and its last seq. */
-  async writers(): Promise<{ writer: string; seq: number }[]> {
-    const rows = await this.store.query<{ writer: string; seq: number }>(WRITERS_SQL);
-    return rows.map((row) => ({ writer: row.writer, seq: Number(row.seq) }));
+  /** Every writer that appended after seq `after` (default: ever), and its last seq. */
+  async writers(after = 0): Promise<{ writer: string; seq: number }[]> {
+    const rows = await this.store.query<{ writer: string; last_seq: number }>(WRITERS_SQL, {
+      after,
+    });
+    return rows.map((row) => ({ writer: row.writer, seq: Number(row.last_seq) }));
   }
 
   /** Up to `limit` changes of a writer (default '') after `after`, in order. */
