@@ -74,7 +74,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.setSerializerCompiler((route) =>
     isDocumentationOnly(route.schema)
       ? (data: unknown) => JSON.stringify(data)
-      : serializerCompiler(route as Parameters<typeof serializerCompiler>[0]),
+      : serializeFrozenOnce(serializerCompiler(route as Parameters<typeof serializerCompiler>[0])),
   );
   installErrorHandlers(app);
   documentCommonErrors(app);
@@ -118,4 +118,21 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.audit !== undefined) installAudit(app, options.audit);
   registerOpsRoutes(app, { metrics: options.metrics, readiness: options.readiness });
   return app.withTypeProvider<ZodTypeProvider>();
+}
+
+/**
+ * A frozen answer (a cached profile, say) cannot change, so it is checked and serialized once:
+ * a later answer of the same object reuses the text.
+ */
+function serializeFrozenOnce(serialize: (data: unknown) => string): (data: unknown) => string {
+  const serialized = new WeakMap<object, string>();
+  return (data) => {
+    if (typeof data !== 'object' || data === null || !Object.isFrozen(data)) return serialize(data);
+    let text = serialized.get(data);
+    if (text === undefined) {
+      text = serialize(data);
+      serialized.set(data, text);
+    }
+    return text;
+  };
 }

@@ -72,6 +72,8 @@ export class ProfileCache {
   }
 
   private set(customerId: string, profile: Profile) {
+    // Frozen: a cached profile is answered as it is, and its serialized form can be kept.
+    freezeDeep(profile);
     // Rough size: two bytes a character of the JSON, plus bookkeeping.
     const bytes = 2 * JSON.stringify(profile).length + 200;
     this.entries.set(customerId, { profile, bytes });
@@ -104,4 +106,11 @@ export class ProfileCache {
     this.entries.clear();
     this.owners.clear();
   }
+}
+
+/** Freezes a value and everything reachable from it. */
+function freezeDeep(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) freezeDeep(child);
 }

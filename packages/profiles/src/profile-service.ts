@@ -62,7 +62,9 @@ export class ProfileService {
     const profile = await this.deps.cache.load(customerId, () => this.readCustomer(customerId));
     if (!profile || profile.segments.length === 0) return profile;
     // A cached profile's memberships hold until a run changes them; names and times move on.
-    return { ...profile, segments: await this.deps.segments.describe(profile.segments) };
+    const segments = await this.deps.segments.describe(profile.segments);
+    // Unchanged, the cached (frozen) profile itself is answered: its serialization is kept.
+    return sameSegments(segments, profile.segments) ? profile : { ...profile, segments };
   }
 
   /** Definitions changed or a segments run ended: names and evaluation times are read anew. */
@@ -204,4 +206,18 @@ export class ProfileService {
     this.clvShapes.set(runId, shape);
     return shape;
   }
+}
+
+function sameSegments(a: readonly ProfileSegment[], b: readonly ProfileSegment[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (segment, index) =>
+        segment.id === b[index]?.id &&
+        segment.name === b[index].name &&
+        segment.since === b[index].since &&
+        segment.version === b[index].version &&
+        segment.computedAt === b[index].computedAt,
+    )
+  );
 }
