@@ -36,6 +36,7 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
   let ingest: Service;
   let api: Service;
   let jobs: Service;
+  let startJobs: () => Promise<Service>;
   let pipelines: Service[];
   let brokers: string[];
   const group = `segments-${run}`;
@@ -72,7 +73,8 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
     await migrate(store, migrationsDir);
     ingest = await createIngestService({ config, logger });
     api = await createApiService({ config, logger });
-    jobs = await createJobsService({ config, logger });
+    startJobs = () => createJobsService({ config, logger });
+    jobs = await startJobs();
     // Two pipeline processes of one consumer group, a partition each.
     pipelines = [];
     for (let i = 0; i < 2; i++) {
@@ -250,5 +252,50 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
     await sleep(2_000);
     for (const customerId of customers) expect(delivered(customerId)).toHaveLength(2);
     expect(fatal).toEqual([]);
+  }, 180_000);
+
+  it('delivers what was recorded while the jobs service was down once it is back, and nothing twice', async () => {
+    await jobs.close();
+    const before = receiver.received.flatMap((request) => request.payload.changes).length;
+    const late = [`late-a-${run}`, `late-b-${run}`];
+    for (const n of [1, 2]) {
+      const answer = await ingest.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: { events: late.map((customerId) => purchase(customerId, n)) },
+      });
+      expect(answer.statusCode).toBe(200);
+    }
+    // Recorded by the pipeline while no one delivers.
+    await expect
+      .poll(
+        async () =>
+          (
+            await store.query<{ n: number }>(
+              `SELECT count() AS n FROM segment_outbox
+               WHERE segment_id = {segment:String} AND profile_key IN {keys:Array(String)}`,
+              { segment: `repeat-${run}`, keys: late.map((id) => `c:${id}`) },
+            )
+          ).map((row) => Number(row.n)),
+        { timeout: 60_000, interval: 100 },
+      )
+      .toEqual([2]);
+    await sleep(1_000);
+    expect(receiver.received.flatMap((request) => request.payload.changes)).toHaveLength(before);
+
+    jobs = await startJobs();
+    services.push(jobs);
+    for (const customerId of late) {
+      await expect
+        .poll(() => delivered(customerId).map((c) => `${c.segmentId}:${c.change}`), {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toEqual([`repeat-${run}:entered`]);
+    }
+    await sleep(2_000);
+    const ids = receiver.received.flatMap((request) => request.payload.changes).map((c) => c.id);
+    expect(ids).toHaveLength(before + 2);
+    expect(new Set(ids).size).toBe(ids.length);
   }, 180_000);
 });
