@@ -89,7 +89,7 @@ async function checkpoint(label: string) {
   const { summary } = run as typeof run & {
     summary: { corrections: { total: number; segments: object } };
   };
-  expect(summary.corrections, label).toEqual({ total: 0, segments: {} });
+  expect(summary.corrections, label).toEqual({ total: 0, segments: {}, doubledStays: 0 });
   expect(streamed, label).toEqual(await runResults(run.runId));
   return streamed;
 }

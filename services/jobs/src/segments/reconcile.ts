@@ -4,6 +4,7 @@ import {
   type EvaluableDefinition,
   type SegmentEvaluation,
 } from '@rapport/segments';
+import type { Store } from '@rapport/store';
 import type { JobContext } from '../job.js';
 import type { SegmentVerdict } from './evaluate-segment.js';
 
@@ -24,6 +25,21 @@ export interface ReconcileMetrics {
 
 /** Corrections logged one by one at most, per run; the rest are counted. */
 const MAX_LOGGED = 1000;
+
+/**
+ * The profiles with more than one open stay in a segment: two processes evaluated the profile
+ * at the same moment and both let it in (distributed mode, while partitions move).
+ */
+async function doubledStays(store: Store, segments: readonly string[]) {
+  if (segments.length === 0) return [];
+  return store.query<{ segment_id: string; profile_key: string; stays: number }>(
+    `SELECT segment_id, profile_key, count() AS stays FROM segment_membership FINAL
+     WHERE exited_at IS NULL AND segment_id IN {segments:Array(String)}
+     GROUP BY segment_id, profile_key HAVING stays > 1
+     ORDER BY segment_id, profile_key`,
+    { segments },
+  );
+}
 
 const keyOf = (change: SegmentChange) =>
   change.customerId === null ? `a:${change.anonymousId ?? ''}` : `c:${change.customerId}`;
@@ -46,7 +62,12 @@ export async function reconcileStep(input: {
   metrics?: ReconcileMetrics | undefined;
 }): Promise<{
   evaluations: Record<string, SegmentEvaluation>;
-  corrections: { total: number; segments: Record<string, { entered: number; exited: number }> };
+  corrections: {
+    total: number;
+    segments: Record<string, { entered: number; exited: number }>;
+    /** Profiles with two open stays in one segment (membership is right; two entries went). */
+    doubledStays: number;
+  };
 }> {
   const { context, verdicts } = input;
   const disputed = new Set<string>();
@@ -108,5 +129,20 @@ export async function reconcileStep(input: {
       'more segment memberships corrected than logged one by one',
     );
   }
-  return { evaluations, corrections: { total: corrected.length, segments } };
+  const doubled = input.streaming
+    ? await doubledStays(
+        context.store,
+        input.due.filter((d) => !d.deleted).map((d) => d.id),
+      )
+    : [];
+  doubled.slice(0, MAX_LOGGED).forEach((row) => {
+    context.logger.warn(
+      { segment: row.segment_id, profile: row.profile_key, stays: Number(row.stays) },
+      'segment membership has more than one open stay: the profile was let in twice',
+    );
+  });
+  return {
+    evaluations,
+    corrections: { total: corrected.length, segments, doubledStays: doubled.length },
+  };
 }

@@ -348,6 +348,32 @@ describe('segments job', () => {
     expect(
       (await intervals('gold')).filter((i) => i.open === 1).map((i) => i.profile_key),
     ).toContain('c:dee');
+    expect(record.summary).toMatchObject({ corrections: { doubledStays: 0 } });
+
+    // Two processes let dee in at once (distributed mode, while partitions move): a second
+    // open stay. Membership is right, so nothing is corrected, but the run shows it.
+    await insertRows(store, 'segment_membership', [
+      {
+        profile_key: 'c:dee',
+        segment_id: 'gold',
+        entered_at: Date.now() - 500,
+        exited_at: null,
+        version: 1,
+        exited_version: null,
+        entered_run: 'stream-pipeline-b-1',
+        exited_run: '',
+        updated_at: Date.now() - 500,
+      },
+    ]);
+    const doubled = await reconcile();
+    expect(doubled.summary).toMatchObject({ corrections: { total: 0, doubledStays: 1 } });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'segment membership has more than one open stay: the profile was let in twice',
+        segment: 'gold',
+        profile: 'c:dee',
+      }),
+    );
   });
 
   it('closes the stays streaming evaluation opened in a segment deleted before any run saw it', async () => {
