@@ -82,6 +82,10 @@ export async function startEngine(options: {
   onSpawn?: (child: ChildProcess) => void;
 }): Promise<EngineProcess> {
   const env: NodeJS.ProcessEnv = {
+    // Benchmarks measure the engine, not its rate limits (10,000 a second by default, which a
+    // load generator on loopback passes); a limit set in this shell still applies.
+    RAPPORT_RATE_LIMIT_READ: '0',
+    RAPPORT_RATE_LIMIT_INGEST: '0',
     ...process.env,
     RAPPORT_DATA_DIR: options.dataDir,
     RAPPORT_HOST: '127.0.0.1',
