@@ -34,7 +34,8 @@ const MAX_ANONYMOUS_IDS = 10_000;
 /**
  * Rows of every profile, or with `scoped` of the profiles `{scope_keys:Array(String)}` names
  * (profile keys whose owners the caller resolved), stamped `{version:UInt64}` and with the
- * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none). The payload holds what
+ * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none); every profile but
+ * `{excluded_keys:Array(String)}` when not scoped. The payload holds what
  * the profile read shows, and `links`: the length of the link history of its anonymous ids.
  */
 export function profileRowsWriteSql(options: { scoped: boolean }): string {
@@ -69,7 +70,7 @@ LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
 LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
 LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
 LEFT JOIN (${owned}) AS a ON a.profile_key = p.profile_key
-${scoped ? 'WHERE p.profile_key IN {scope_keys:Array(String)}' : ''}
+WHERE ${scoped ? 'p.profile_key IN {scope_keys:Array(String)}' : 'p.profile_key NOT IN {excluded_keys:Array(String)}'}
 SETTINGS join_use_nulls = 0)`;
 }
 

@@ -52,8 +52,8 @@ const payloadSchema = z.looseObject({
 
 /**
  * `profile_rows`: one row per profile, read by key. A row is a cache kept in the store, so a
- * read checks it against the profile's aggregates and link history as they are now (two
- * primary-key reads) and answers nothing when the row is missing or behind: the caller then
+ * read checks it against the profile's aggregates and link history as they are now (one
+ * read by primary keys) and answers nothing when the row is missing or behind: the caller then
  * reads the projections, as it would without rows, and the row is rewritten in the background.
  * Rows are rewritten after events are committed (the keys they touched), after a read found
  * one behind, and all at once after a job run or when the table is empty. A failed rewrite
@@ -237,7 +237,7 @@ export class ProfileRows {
         const runs = runParams(await latestRowRuns(this.deps.latest));
         await this.store.command(
           profileRowsWriteSql({ scoped: false }),
-          { ...runs, version: this.nextVersion() },
+          { ...runs, version: this.nextVersion(), excluded_keys: [...this.excluded] },
           'read',
         );
       });
