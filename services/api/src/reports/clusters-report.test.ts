@@ -267,8 +267,9 @@ describe('GET /v1/reports/clusters', () => {
       >;
     }>();
     const responses = paths['/v1/reports/clusters']?.get?.responses ?? {};
-    // Its own answers (200, 404 no run, 409 a run that did not succeed) and those the app
-    // foundation gives every read route with a query: 400, 401, 403 and 429.
+    // Its own answers (200, 404 no run, 409 a run that did not succeed, 503 while the heavy
+    // queries' queue is full) and those the app foundation gives every read route with a
+    // query: 400, 401, 403 and 429.
     expect(Object.keys(responses).sort()).toEqual([
       '200',
       '400',
@@ -277,6 +278,7 @@ describe('GET /v1/reports/clusters', () => {
       '404',
       '409',
       '429',
+      '503',
     ]);
     const report = responses['200']?.content?.['application/json']?.schema;
     expect(report?.required).toEqual(expect.arrayContaining(['warnings', 'minClusterShare']));
