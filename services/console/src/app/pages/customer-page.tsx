@@ -176,6 +176,8 @@ function ProfileCard(props: { profile: Profile }) {
   );
 }
 
+// EVENT_TYPES of @rapport/schemas, written out: importing the value would bundle zod into the
+// console ('' is "every type").
 const TYPES = [
   '',
   'page_view',
