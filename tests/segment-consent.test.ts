@@ -136,6 +136,7 @@ describe('a segment that requires consent', () => {
     expect(explained.json()).toMatchObject({
       matches: false,
       member: false,
+      requiresConsent: ['marketing'],
       rule: {
         type: 'and',
         verdict: false,
@@ -210,6 +211,10 @@ describe('a segment that requires consent', () => {
     const explained = await engine.app.inject({
       url: '/v1/segments/buyers-marketing/explain/bob',
     });
-    expect(explained.json()).toMatchObject({ matches: true, rule: { type: 'field' } });
+    expect(explained.json()).toMatchObject({
+      matches: true,
+      requiresConsent: [],
+      rule: { type: 'field' },
+    });
   });
 });

@@ -57,6 +57,11 @@ const explainSchema = z.object({
   evaluatedAt: z.string(),
   matches: z.boolean().describe('whether the profile matches the rule now'),
   member: z.boolean().describe('whether the profile is in the segment (current membership)'),
+  requiresConsent: z
+    .array(z.string())
+    .describe(
+      'consent purposes this version requires: the last conditions of the rule explained, one per purpose',
+    ),
   rule: explainedNodeSchema,
 });
 
@@ -181,6 +186,7 @@ export const liveSegmentRoutes: FastifyPluginAsyncZod<LiveSegmentRoutesOptions> 
         evaluatedAt: isoOf(at),
         matches,
         member: open.has(definition.id),
+        requiresConsent: [...(definition.requiresConsent ?? [])],
         rule: explained,
       };
     },
