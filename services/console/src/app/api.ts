@@ -32,13 +32,24 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   return { ...extra, ...(key ? { authorization: `Bearer ${key}` } : {}) };
 }
 
+/**
+ * The issues of a body the API's schema refused, read from its message
+ * (`body.requiresConsent.0: must be …; body.name: is required`), each at its JSON pointer.
+ */
+export function bodyIssues(message: string): { path: string; message: string }[] {
+  return message.split(/; (?=body\.)/).flatMap((part) => {
+    const found = /^body\.([\w.]+): (.*)$/s.exec(part);
+    return found ? [{ path: `/${found[1]!.replaceAll('.', '/')}`, message: found[2]! }] : [];
+  });
+}
+
 async function failure(response: Response): Promise<ApiError> {
   let message = `${response.status} ${response.statusText}`;
   let issues: { path: string; message: string }[] = [];
   try {
     const body = (await response.json()) as { message?: string; issues?: typeof issues };
     if (body.message) message = body.message;
-    issues = body.issues ?? [];
+    issues = body.issues ?? (response.status === 400 ? bodyIssues(message) : []);
   } catch {
     // Not JSON: the status says enough.
   }
