@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Segment } from '@rapport/schemas';
 import { download } from '../api.js';
+import { CONSENT_MEANING } from '../consent.js';
+import { ConsentBadge } from '../consent-badge.js';
 import { SeriesChart } from '../chart.js';
 import { formatCount, formatInstant } from '../format.js';
 import { href, navigate } from '../router.js';
@@ -95,9 +97,8 @@ export function SegmentPage(props: { id: string; explain: string | null }) {
           <p class="muted">{s.description}</p>
           {s.requiresConsent.length > 0 ? (
             <p data-testid="requires-consent">
-              Only customers who granted consent for {s.requiresConsent.join(', ')} are members:
-              membership and explanations test <code>traits.consent_&lt;purpose&gt;</code> with the
-              rule.
+              <ConsentBadge purposes={s.requiresConsent} /> {CONSENT_MEANING} Explanations show a{' '}
+              <code>traits.consent_&lt;purpose&gt;</code> condition per purpose after the rule.
             </p>
           ) : null}
           <p>

@@ -1,5 +1,7 @@
 import type { Segment } from '@rapport/schemas';
 import { Sparkline } from '../chart.js';
+import { CONSENT_MEANING } from '../consent.js';
+import { ConsentBadge } from '../consent-badge.js';
 import { formatCount, formatInstant } from '../format.js';
 import { href, type Route } from '../router.js';
 import { Loading, Table } from '../ui.js';
@@ -36,36 +38,48 @@ function SegmentList() {
       </p>
       <Loading state={state}>
         {({ segments }) => (
-          <Table
-            id="segments"
-            columns={[
-              {
-                label: 'segment',
-                key: 'name',
-                value: (s) => <a href={href(['segments', s.id])}>{s.name}</a>,
-              },
-              { label: 'id', key: 'id', value: (s) => <code>{s.id}</code> },
-              { label: 'version', key: 'version', value: (s) => s.version, numeric: true },
-              {
-                label: 'members',
-                key: 'members',
-                value: (s) => (s.lastEvaluation ? formatCount(s.lastEvaluation.members) : '—'),
-                numeric: true,
-              },
-              {
-                label: 'last 90 days',
-                key: 'history',
-                value: (s) => <MembersSparkline id={s.id} />,
-              },
-              {
-                label: 'evaluated',
-                key: 'evaluated',
-                value: (s) => formatInstant(s.lastEvaluation?.computedAt),
-              },
-            ]}
-            rows={segments}
-            empty="No segment yet: create one with POST /v1/segments."
-          />
+          <>
+            <Table
+              id="segments"
+              columns={[
+                {
+                  label: 'segment',
+                  key: 'name',
+                  value: (s) => <a href={href(['segments', s.id])}>{s.name}</a>,
+                },
+                { label: 'id', key: 'id', value: (s) => <code>{s.id}</code> },
+                {
+                  label: 'consent',
+                  key: 'consent',
+                  value: (s) => <ConsentBadge purposes={s.requiresConsent} />,
+                },
+                { label: 'version', key: 'version', value: (s) => s.version, numeric: true },
+                {
+                  label: 'members',
+                  key: 'members',
+                  value: (s) => (s.lastEvaluation ? formatCount(s.lastEvaluation.members) : '—'),
+                  numeric: true,
+                },
+                {
+                  label: 'last 90 days',
+                  key: 'history',
+                  value: (s) => <MembersSparkline id={s.id} />,
+                },
+                {
+                  label: 'evaluated',
+                  key: 'evaluated',
+                  value: (s) => formatInstant(s.lastEvaluation?.computedAt),
+                },
+              ]}
+              rows={segments}
+              empty="No segment yet: create one with POST /v1/segments."
+            />
+            {segments.some((s) => s.requiresConsent.length > 0) ? (
+              <p class="muted" data-testid="consent-meaning">
+                Requires consent: {CONSENT_MEANING}
+              </p>
+            ) : null}
+          </>
         )}
       </Loading>
     </>
