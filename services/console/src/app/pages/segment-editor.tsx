@@ -1,6 +1,7 @@
 import type { Segment } from '@rapport/schemas';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, sendJson } from '../api.js';
+import { CONSENT_MEANING, parsePurposes } from '../consent.js';
 import { formatCount } from '../format.js';
 import { navigate } from '../router.js';
 import { Loading, Section } from '../ui.js';
@@ -14,6 +15,10 @@ interface Preview {
 
 const EMPTY_RULE: RuleNode = { type: 'and', rules: [] };
 
+const CONSENT_PATH = '/requiresConsent';
+const atConsent = (issue: RuleIssue) =>
+  issue.path === CONSENT_PATH || issue.path.startsWith(`${CONSENT_PATH}/`);
+
 /** Errors of a refused rule: each issue at its node, or the message when none points anywhere. */
 function issuesOf(error: unknown): { issues: RuleIssue[]; message: string } {
   if (error instanceof ApiError) return { issues: error.issues, message: error.message };
@@ -25,12 +30,17 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
   const { segment } = props;
   const [id, setId] = useState('');
   const [name, setName] = useState(segment?.name ?? '');
+  const [consentText, setConsentText] = useState(segment?.requiresConsent.join(', ') ?? '');
+  const consent = parsePurposes(consentText);
+  // The purposes as a key: the preview runs again when they change, not at every keystroke.
+  const purposesKey = consent.error === null ? consent.purposes.join(',') : null;
   const [rule, setRule] = useState<RuleNode>((segment?.rule as RuleNode | undefined) ?? EMPTY_RULE);
   const [json, setJson] = useState(JSON.stringify(rule, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [problem, setProblem] = useState<{ issues: RuleIssue[]; message: string } | null>(null);
   const [saving, setSaving] = useState(false);
+  const consentInput = useRef<HTMLInputElement>(null);
 
   const update = (next: RuleNode) => {
     setRule(next);
@@ -39,8 +49,14 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
   };
 
   useEffect(() => {
+    // Purposes the API would refuse: their error is shown at the field, and no count.
+    if (purposesKey === null) {
+      setPreview(null);
+      return;
+    }
+    const requiresConsent = purposesKey === '' ? [] : purposesKey.split(',');
     const timer = setTimeout(() => {
-      sendJson<Preview>('POST', '/v1/segments/preview', { rule, sample: 10 }).then(
+      sendJson<Preview>('POST', '/v1/segments/preview', { rule, requiresConsent, sample: 10 }).then(
         (answer) => {
           setPreview(answer);
           setProblem(null);
@@ -52,9 +68,13 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
       );
     }, 300);
     return () => clearTimeout(timer);
-  }, [rule]);
+  }, [rule, purposesKey]);
 
   const save = async () => {
+    if (consent.error !== null) {
+      consentInput.current?.focus();
+      return;
+    }
     setSaving(true);
     try {
       const saved = segment
@@ -62,9 +82,15 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
             name,
             description: segment.description,
             rule,
+            requiresConsent: consent.purposes,
             expectedVersion: segment.version,
           })
-        : await sendJson<Segment>('POST', '/v1/segments', { ...(id ? { id } : {}), name, rule });
+        : await sendJson<Segment>('POST', '/v1/segments', {
+            ...(id ? { id } : {}),
+            name,
+            rule,
+            requiresConsent: consent.purposes,
+          });
       navigate(['segments', saved.id]);
     } catch (error) {
       setProblem(issuesOf(error));
@@ -72,6 +98,14 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
       setSaving(false);
     }
   };
+
+  const consentError =
+    consent.error ??
+    (problem?.issues
+      .filter(atConsent)
+      .map((issue) => issue.message)
+      .join('; ') ||
+      null);
 
   return (
     <>
@@ -97,11 +131,33 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
             onInput={(event) => setName(event.currentTarget.value)}
           />
         </label>
+        <div class="consent-field">
+          <label>
+            Requires consent (optional)
+            <input
+              ref={consentInput}
+              name="requiresConsent"
+              placeholder="e.g. marketing"
+              aria-describedby={consentError ? 'consent-help consent-error' : 'consent-help'}
+              aria-invalid={consentError ? 'true' : undefined}
+              value={consentText}
+              onInput={(event) => setConsentText(event.currentTarget.value)}
+            />
+          </label>
+          <p id="consent-help" class="muted">
+            Purposes, comma-separated; empty for none. {CONSENT_MEANING}
+          </p>
+          {consentError ? (
+            <p id="consent-error" class="error" role="alert" data-testid="consent-error">
+              {consentError}
+            </p>
+          ) : null}
+        </div>
         <button type="submit" disabled={saving}>
           {segment ? `Save version ${segment.version + 1}` : 'Save segment'}
         </button>
       </form>
-      {problem ? (
+      {problem && !(problem.issues.length > 0 && problem.issues.every(atConsent)) ? (
         <p class="error" role="alert" data-testid="rule-error">
           {problem.message}
         </p>
@@ -115,7 +171,7 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
             node={rule}
             path="/rule"
             fields={props.fields}
-            issues={problem?.issues ?? []}
+            issues={problem?.issues.filter((issue) => !atConsent(issue)) ?? []}
             onChange={(next) => update(next ?? EMPTY_RULE)}
           />
         </Section>
