@@ -1,6 +1,7 @@
 import type { SegmentRule } from '@rapport/schemas';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CONSENT_GRANTED } from '../consent.js';
 import { formatInstant } from '../format.js';
 import { href } from '../router.js';
 import { Loading, Section } from '../ui.js';
@@ -24,7 +25,37 @@ export interface Explanation {
   evaluatedAt: string;
   matches: boolean;
   member: boolean;
+  /** The consent purposes the version explained requires: the rule's last conditions. */
+  requiresConsent?: string[];
   rule: ExplainedNode;
+}
+
+/**
+ * The consent conditions membership adds after the segment's own rule, one per purpose (the
+ * last children of the top-level `and`), by path; and whether the rest of the rule matches.
+ */
+export function consentNodes(e: Explanation): {
+  purposes: Map<string, { purpose: string; verdict: boolean }>;
+  ruleMatches: boolean;
+} {
+  const purposes = new Map<string, { purpose: string; verdict: boolean }>();
+  const wanted = e.requiresConsent ?? [];
+  const top = e.rule;
+  if (wanted.length === 0 || !('rules' in top) || top.type !== 'and')
+    return { purposes, ruleMatches: e.matches };
+  const first = top.rules.length - wanted.length;
+  wanted.forEach((purpose, index) => {
+    const node = top.rules[first + index];
+    if (
+      node &&
+      'condition' in node &&
+      node.condition.type === 'field' &&
+      node.condition.field === `traits.consent_${purpose}`
+    ) {
+      purposes.set(`/rule/rules/${first + index}`, { purpose, verdict: node.verdict });
+    }
+  });
+  return { purposes, ruleMatches: top.rules.slice(0, first).every((node) => node.verdict) };
 }
 
 const show = (value: unknown) =>
@@ -96,8 +127,14 @@ function Verdict(props: { verdict: boolean }) {
 }
 
 /** One node of the rule, read only, with its verdict and what it found. */
-function ExplainedNodeView(props: { node: ExplainedNode; path: string; deciding: string[] }) {
+function ExplainedNodeView(props: {
+  node: ExplainedNode;
+  path: string;
+  deciding: string[];
+  consent: Map<string, { purpose: string }>;
+}) {
   const { node, path } = props;
+  const purpose = props.consent.get(path)?.purpose;
   const decides = props.deciding.includes(path);
   const box = (head: ComponentChildren, body?: ComponentChildren) => (
     <div
@@ -117,18 +154,33 @@ function ExplainedNodeView(props: { node: ExplainedNode; path: string; deciding:
     return box(
       <span>{node.type === 'and' ? 'all of (and)' : 'any of (or)'}</span>,
       node.rules.map((child, index) => (
-        <ExplainedNodeView node={child} path={`${path}/rules/${index}`} deciding={props.deciding} />
+        <ExplainedNodeView
+          node={child}
+          path={`${path}/rules/${index}`}
+          deciding={props.deciding}
+          consent={props.consent}
+        />
       )),
     );
   }
   if (node.type === 'not') {
     return box(
       <span>not</span>,
-      <ExplainedNodeView node={node.rule} path={`${path}/rule`} deciding={props.deciding} />,
+      <ExplainedNodeView
+        node={node.rule}
+        path={`${path}/rule`}
+        deciding={props.deciding}
+        consent={props.consent}
+      />,
     );
   }
   return box(
     <>
+      {purpose === undefined ? null : (
+        <span class="badge" data-testid="consent-condition">
+          required consent: {purpose}
+        </span>
+      )}
       <code>{conditionText(node.condition)}</code>
       <span class="found" data-testid="found">
         {foundText(node)}
@@ -140,6 +192,9 @@ function ExplainedNodeView(props: { node: ExplainedNode; path: string; deciding:
 function ExplanationView(props: { explanation: Explanation }) {
   const e = props.explanation;
   const deciding = decidingPaths(e.rule);
+  const consent = consentNodes(e);
+  const required = [...consent.purposes.values()];
+  const withheld = required.filter((c) => !c.verdict).map((c) => c.purpose);
   return (
     <div data-testid="explanation">
       <p>
@@ -153,7 +208,21 @@ function ExplanationView(props: { explanation: Explanation }) {
           ? null
           : ' Membership follows at the next evaluation of the segment.'}
       </p>
-      <ExplainedNodeView node={e.rule} path="/rule" deciding={deciding} />
+      {required.length === 0 ? null : (
+        <p data-testid="explain-consent">
+          {withheld.length === 0
+            ? `Has granted consent for ${required.map((c) => c.purpose).join(', ')}, which the segment requires.`
+            : consent.ruleMatches
+              ? `Matches the segment's own rule but has not granted consent for ${withheld.join(', ')} (consent_<purpose> is not "${CONSENT_GRANTED}"): that alone keeps them out.`
+              : `Has not granted consent for ${withheld.join(', ')}, and does not match the segment's own rule either.`}
+        </p>
+      )}
+      <ExplainedNodeView
+        node={e.rule}
+        path="/rule"
+        deciding={deciding}
+        consent={consent.purposes}
+      />
     </div>
   );
 }
