@@ -163,6 +163,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookChangesWithheld = new Counter({
+    name: 'rapport_webhook_changes_withheld_total',
+    help: 'Segment changes not sent to a webhook because their customer was erased after the change was made, by endpoint origin',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
   readonly segmentStreamEvaluations = new Counter({
     name: 'rapport_segment_stream_evaluations_total',
     help: 'Streaming segment evaluations of the profiles batches touched, by outcome: ok, or failed (retried)',

@@ -3,6 +3,7 @@ import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookOutlet } from './webhook-outlet.js';
+import type { WithholdChanges } from './withhold.js';
 
 /**
  * The sinks a process hands segment changes to: the feeds it was given (Kafka in distributed
@@ -22,8 +23,10 @@ export function createChangeSinks(options: {
    * one dispatcher queueing in memory.
    */
   durable?: boolean;
+  /** Which changes of a batch are erased customers': asked by the webhooks before every attempt. */
+  withhold?: WithholdChanges | undefined;
 }): ChangeSink[] {
-  const { config, logger, metrics, kafka, inProcess } = options;
+  const { config, logger, metrics, kafka, inProcess, withhold } = options;
   const sinks: ChangeSink[] = [];
   if (kafka) sinks.push(kafka);
   if (inProcess) sinks.push(inProcess);
@@ -38,6 +41,7 @@ export function createChangeSinks(options: {
           timeoutMs: webhooks.timeoutMs,
           logger: logger.child({ component: 'webhooks' }),
           metrics,
+          withhold,
         }),
       );
     }
@@ -52,6 +56,7 @@ export function createChangeSinks(options: {
         batchSize: webhooks.batchSize,
         logger: logger.child({ component: 'webhooks' }),
         metrics,
+        ...(withhold ? { withhold } : {}),
       }),
     );
   }

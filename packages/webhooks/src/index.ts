@@ -13,3 +13,4 @@ export {
 export type { WebhookLogger } from './webhook-endpoint.js';
 export { createChangeSinks } from './create-change-sinks.js';
 export { WebhookOutlet, type WebhookOutletOptions } from './webhook-outlet.js';
+export type { WithholdChanges } from './withhold.js';

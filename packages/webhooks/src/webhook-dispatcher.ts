@@ -3,6 +3,7 @@ import type { Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
 import type { Backoff } from './retry-policy.js';
 import { WebhookEndpoint, type WebhookLogger } from './webhook-endpoint.js';
+import type { WithholdChanges } from './withhold.js';
 
 export interface WebhookDispatcherOptions {
   /** Receivers, http(s) URLs; each gets every change, on its own queue. */
@@ -27,6 +28,11 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
   logger?: WebhookLogger;
   metrics?: Metrics;
+  /**
+   * Asked before every attempt: the changes it marks (an erased customer's) are taken out of
+   * the batch, counted in rapport_webhook_changes_withheld_total; a batch left empty is done.
+   */
+  withhold?: WithholdChanges;
 }
 
 /** Thrown by publish() once close() was called: the changes were not (all) queued. */
@@ -78,6 +84,7 @@ export class WebhookDispatcher implements ChangeSink {
       random: options.random ?? Math.random,
       logger: options.logger,
       metrics: options.metrics,
+      withhold: options.withhold,
     };
     this.closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
     this.endpoints = options.urls.map((url) => {

@@ -4,9 +4,10 @@ import type { Logger, Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
 import { postBatch, type AttemptResult } from './post-batch.js';
 import { jitteredDelay, type Backoff } from './retry-policy.js';
+import { changeScreen, type Screened, type WithholdChanges } from './withhold.js';
 
 /** The logger calls the dispatcher makes (a pino logger fits). */
-export type WebhookLogger = Pick<Logger, 'error' | 'warn' | 'debug'>;
+export type WebhookLogger = Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
 
 /** A Retry-After beyond this is cut to it, so one answer cannot stall an endpoint for hours. */
 export const MAX_RETRY_AFTER_MS = 5 * 60 * 1000;
@@ -23,6 +24,7 @@ export interface EndpointSettings {
   random: () => number;
   logger?: WebhookLogger | undefined;
   metrics?: Metrics | undefined;
+  withhold?: WithholdChanges | undefined;
 }
 
 const counts = (changes: readonly SegmentChange[]) => ({
@@ -34,7 +36,9 @@ const counts = (changes: readonly SegmentChange[]) => ({
 /**
  * One receiver: a FIFO queue of changes and a worker that POSTs them in batches, one batch
  * at a time. A batch is retried until it is delivered or given up, and only then does the next
- * one go (head-of-line), so the receiver sees changes in the order they were published.
+ * one go (head-of-line), so the receiver sees changes in the order they were published. Before
+ * every attempt the changes of customers erased meanwhile are taken out of the batch
+ * (`withhold`); a batch left empty is done.
  */
 export class WebhookEndpoint {
   /** The URL's origin: the metric label and what logs show (the path may hold a token). */
@@ -43,6 +47,7 @@ export class WebhookEndpoint {
   private inFlight = 0;
   private worker: Promise<void> | undefined;
   private readonly waiters = new Set<() => void>();
+  private readonly screen: (changes: readonly SegmentChange[], id: string) => Promise<Screened>;
 
   constructor(
     private readonly settings: EndpointSettings,
@@ -50,6 +55,12 @@ export class WebhookEndpoint {
     private readonly stop: AbortSignal,
   ) {
     this.origin = new URL(settings.url).origin;
+    this.screen = changeScreen({
+      withhold: settings.withhold,
+      endpoint: this.origin,
+      logger: settings.logger,
+      metrics: settings.metrics,
+    });
   }
 
   /** Changes queued or being delivered. */
@@ -117,29 +128,42 @@ export class WebhookEndpoint {
       this.settings;
     const endpoint = this.origin;
     const deliveryId = randomUUID();
-    const body = JSON.stringify({ deliveryId, changes });
+    let batch: readonly SegmentChange[] = changes;
+    let body = JSON.stringify({ deliveryId, changes: batch });
     for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      const result = await postBatch({
-        url,
-        body,
-        deliveryId,
-        secret,
-        userAgent,
-        timeoutMs,
-        stop: this.stop,
-      });
-      metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
+      const screened = await this.screen(batch, deliveryId);
+      let result: AttemptResult;
+      if ('reason' in screened) {
+        result = { verdict: 'retry', reason: screened.reason };
+      } else {
+        // Every change was an erased customer's: nothing is left to send.
+        if (screened.changes.length === 0) return;
+        if (screened.changes !== batch) {
+          batch = screened.changes;
+          body = JSON.stringify({ deliveryId, changes: batch });
+        }
+        const started = performance.now();
+        result = await postBatch({
+          url,
+          body,
+          deliveryId,
+          secret,
+          userAgent,
+          timeoutMs,
+          stop: this.stop,
+        });
+        metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
+      }
       if (result.verdict === 'delivered') {
         metrics?.webhookDeliveries.inc({ endpoint, outcome: 'delivered' });
         logger?.debug(
-          { endpoint, deliveryId, attempt, changes: changes.length },
+          { endpoint, deliveryId, attempt, changes: batch.length },
           'webhook batch delivered',
         );
         return;
       }
       if (result.verdict === 'fail' || attempt >= maxAttempts || this.stop.aborted) {
-        this.giveUp({ deliveryId, changes, attempts: attempt, result });
+        this.giveUp({ deliveryId, changes: batch, attempts: attempt, result });
         return;
       }
       metrics?.webhookDeliveries.inc({ endpoint, outcome: 'retried' });
@@ -163,7 +187,7 @@ export class WebhookEndpoint {
       } catch {
         this.giveUp({
           deliveryId,
-          changes,
+          changes: batch,
           attempts: attempt,
           result: { ...result, reason: `${result.reason}; stopped before the next attempt` },
         });

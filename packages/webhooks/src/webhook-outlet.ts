@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeSink } from '@rapport/bus';
 import type { Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
-import { postBatch } from './post-batch.js';
+import { postBatch, type AttemptResult } from './post-batch.js';
 import { jitteredDelay, type Backoff } from './retry-policy.js';
 import type { WebhookLogger } from './webhook-endpoint.js';
+import { changeScreen, type Screened, type WithholdChanges } from './withhold.js';
 
 export interface WebhookOutletOptions {
   url: string;
@@ -17,6 +18,8 @@ export interface WebhookOutletOptions {
   random?: () => number;
   logger?: WebhookLogger | undefined;
   metrics?: Metrics | undefined;
+  /** Asked before every attempt: the changes of erased customers are taken out of the batch. */
+  withhold?: WithholdChanges | undefined;
 }
 
 /**
@@ -25,12 +28,15 @@ export interface WebhookOutletOptions {
  * that is down holds up only its own cursor). A receiver that refuses a batch for good (a
  * 4xx other than 408 and 429, a redirect) has it logged and counted as failed, and the next
  * batch goes. The delivery id is made of the batch's change ids, so a batch sent again after
- * a restart carries the same one; each change's `id` is its own idempotency key.
+ * a restart carries the same one; each change's `id` is its own idempotency key. Before every
+ * attempt the changes of customers erased meanwhile are taken out (`withhold`); a batch left
+ * empty counts as delivered, so the outbox cursor moves past it.
  */
 export class WebhookOutlet implements ChangeSink {
   readonly name: string;
   private readonly origin: string;
   private readonly stop = new AbortController();
+  private readonly screen: (changes: readonly SegmentChange[], id: string) => Promise<Screened>;
 
   constructor(private readonly options: WebhookOutletOptions) {
     const parsed = URL.canParse(options.url) ? new URL(options.url) : undefined;
@@ -40,6 +46,12 @@ export class WebhookOutlet implements ChangeSink {
     this.origin = parsed.origin;
     // The URL may hold a token: the cursor is named by its hash.
     this.name = `webhook:${createHash('sha256').update(options.url).digest('hex').slice(0, 16)}`;
+    this.screen = changeScreen({
+      withhold: options.withhold,
+      endpoint: this.origin,
+      logger: options.logger,
+      metrics: options.metrics,
+    });
   }
 
   async publish(changes: readonly SegmentChange[]): Promise<void> {
@@ -49,20 +61,32 @@ export class WebhookOutlet implements ChangeSink {
       .update(changes.map((change) => change.id).join('\n'))
       .digest('hex')
       .slice(0, 32);
-    const body = JSON.stringify({ deliveryId, changes });
+    let batch = changes;
+    let body = JSON.stringify({ deliveryId, changes: batch });
     for (let attempt = 1; ; attempt++) {
       this.stop.signal.throwIfAborted();
-      const started = performance.now();
-      const result = await postBatch({
-        url,
-        body,
-        deliveryId,
-        secret,
-        userAgent: this.options.userAgent ?? 'Rapport-Webhooks/1.0',
-        timeoutMs,
-        stop: this.stop.signal,
-      });
-      metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
+      const screened = await this.screen(batch, deliveryId);
+      let result: AttemptResult;
+      if ('reason' in screened) {
+        result = { verdict: 'retry', reason: screened.reason };
+      } else {
+        if (screened.changes.length === 0) return;
+        if (screened.changes !== batch) {
+          batch = screened.changes;
+          body = JSON.stringify({ deliveryId, changes: batch });
+        }
+        const started = performance.now();
+        result = await postBatch({
+          url,
+          body,
+          deliveryId,
+          secret,
+          userAgent: this.options.userAgent ?? 'Rapport-Webhooks/1.0',
+          timeoutMs,
+          stop: this.stop.signal,
+        });
+        metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
+      }
       if (result.verdict === 'delivered') {
         metrics?.webhookDeliveries.inc({ endpoint, outcome: 'delivered' });
         return;
@@ -74,7 +98,7 @@ export class WebhookOutlet implements ChangeSink {
           {
             endpoint,
             deliveryId,
-            changes: changes.length,
+            changes: batch.length,
             status: result.status,
             reason: result.reason,
           },

@@ -21,7 +21,7 @@ export function segmentChanges(count: number, from = 0): SegmentChange[] {
 }
 
 export interface LogEntry {
-  level: 'error' | 'warn' | 'debug';
+  level: 'error' | 'warn' | 'info' | 'debug';
   fields: Record<string, unknown>;
   message: string;
 }
@@ -34,7 +34,7 @@ export function recordingLogger(): WebhookLogger & { entries: LogEntry[] } {
     (fields: unknown, message?: string): void => {
       entries.push({ level, fields: fields as Record<string, unknown>, message: message ?? '' });
     };
-  return { entries, error: at('error'), warn: at('warn'), debug: at('debug') };
+  return { entries, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
 /** The value of rapport_webhook_deliveries_total for one endpoint and outcome. */
