@@ -1,5 +1,10 @@
 export { ErasureService, type ErasureServiceDeps } from './erasure-service.js';
 export type { ErasureRecord, ErasureReceipt, ErasureStatus } from './erasure-ledger.js';
-export { keyHash, suppressedEvents, type SuppressibleEvent } from './suppression.js';
+export {
+  keyHash,
+  suppressedChanges,
+  suppressedEvents,
+  type SuppressibleEvent,
+} from './suppression.js';
 export { exportCustomer, type ExportLine } from './export-customer.js';
 export { AuditLog, type AuditEntry, type AuditRecord } from './audit-log.js';

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { profileKey } from '@rapport/profiles';
+import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, formatDateTime64, insertRowsOf, type Store } from './store-access.js';
 
 /** SHA-256 (hex) of a profile key (`c:<customerId>`, `a:<anonymousId>`): what the list holds. */
@@ -63,4 +65,25 @@ export async function suppressedEvents(
   const suppressed = await suppressedAmong(store, new Set(events.flatMap(keysOf)));
   if (suppressed.size === 0) return events.map(() => false);
   return events.map((event) => keysOf(event).some((key) => suppressed.has(key)));
+}
+
+/**
+ * For one batch of segment changes, which are an erased customer's: the change's customer id
+ * or anonymous id is on the suppression list. What webhooks ask before every attempt.
+ */
+export function suppressedChanges(
+  store: Store,
+  changes: readonly Pick<SegmentChange, 'customerId' | 'anonymousId'>[],
+): Promise<boolean[]> {
+  return suppressedEvents(
+    store,
+    changes.map((change) =>
+      change.customerId === null
+        ? { key: profileKey({ anonymousId: change.anonymousId ?? '' }) }
+        : {
+            key: profileKey({ customerId: change.customerId }),
+            anonymousId: change.anonymousId ?? undefined,
+          },
+    ),
+  );
 }
