@@ -1,6 +1,8 @@
 import { KafkaChangeFeed, type ChangeSink, type InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
+import { suppressedChanges } from '@rapport/privacy';
+import type { Store } from '@rapport/store';
 import { createChangeSinks } from '@rapport/webhooks';
 
 /** Where a process that runs the segments job sends entries and exits. */
@@ -12,17 +14,20 @@ export interface ChangeOutlets {
 /**
  * The in-process feed when given (the embedded engine), else Kafka (topic
  * rapport.segment-changes.v1) when KAFKA_BROKERS is set; plus the webhooks
- * RAPPORT_WEBHOOK_URLS lists.
+ * RAPPORT_WEBHOOK_URLS lists, which leave out the changes of customers erased before each
+ * attempt (the suppression list of `store`).
  */
 export function openChangeOutlets(options: {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  /** The store whose suppression list the webhooks check. */
+  store: Store;
   inProcess?: InProcessChangeFeed;
   /** Webhook sinks resolve once delivered (outlets of the segment change outbox). */
   durable?: boolean;
 }): ChangeOutlets {
-  const { config, logger, metrics, inProcess } = options;
+  const { config, logger, metrics, inProcess, store } = options;
   const kafka =
     config.kafka && !inProcess
       ? new KafkaChangeFeed({
@@ -43,6 +48,7 @@ export function openChangeOutlets(options: {
     kafka,
     inProcess,
     durable: options.durable === true,
+    withhold: (changes) => suppressedChanges(store, changes),
   });
   return {
     sinks,

@@ -83,6 +83,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     config,
     logger,
     metrics,
+    store,
     inProcess: changes,
     durable: true,
   });

@@ -132,7 +132,7 @@ async function runLocally(
   context: { config: Config; logger: Logger },
 ) {
   const store = await openLocalStore(context.config);
-  const outlets = openChangeOutlets({ ...context, metrics: new Metrics() });
+  const outlets = openChangeOutlets({ ...context, metrics: new Metrics(), store });
   try {
     await migrate(store, migrationsDir, context.logger);
     const jobs = createJobs({ config: context.config, sinks: outlets.sinks });
