@@ -131,31 +131,32 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
             onInput={(event) => setName(event.currentTarget.value)}
           />
         </label>
-        <div class="consent-field">
-          <label>
-            Requires consent (optional)
-            <input
-              ref={consentInput}
-              name="requiresConsent"
-              placeholder="e.g. marketing"
-              aria-describedby={consentError ? 'consent-help consent-error' : 'consent-help'}
-              aria-invalid={consentError ? 'true' : undefined}
-              value={consentText}
-              onInput={(event) => setConsentText(event.currentTarget.value)}
-            />
-          </label>
-          <p id="consent-help" class="muted">
-            Purposes, comma-separated; empty for none. {CONSENT_MEANING}
-          </p>
-          {consentError ? (
-            <p id="consent-error" class="error" role="alert" data-testid="consent-error">
-              {consentError}
-            </p>
-          ) : null}
-        </div>
+        <label>
+          Requires consent (optional)
+          <input
+            ref={consentInput}
+            class="purposes"
+            name="requiresConsent"
+            placeholder="e.g. marketing"
+            aria-describedby={consentError ? 'consent-help consent-error' : 'consent-help'}
+            aria-invalid={consentError ? 'true' : undefined}
+            value={consentText}
+            onInput={(event) => setConsentText(event.currentTarget.value)}
+          />
+        </label>
         <button type="submit" disabled={saving}>
           {segment ? `Save version ${segment.version + 1}` : 'Save segment'}
         </button>
+        <div class="field-notes">
+          <p id="consent-help" class="muted">
+            Consent purposes, comma-separated; empty for none. {CONSENT_MEANING}
+          </p>
+          {consentError ? (
+            <p id="consent-error" class="error" role="alert" data-testid="consent-error">
+              Requires consent: {consentError}
+            </p>
+          ) : null}
+        </div>
       </form>
       {problem && !(problem.issues.length > 0 && problem.issues.every(atConsent)) ? (
         <p class="error" role="alert" data-testid="rule-error">
