@@ -32,7 +32,8 @@ function Editor(props: { fields: RuleField[]; segment: Segment | null }) {
   const [name, setName] = useState(segment?.name ?? '');
   const [consentText, setConsentText] = useState(segment?.requiresConsent.join(', ') ?? '');
   const consent = parsePurposes(consentText);
-  // The purposes as a key: the preview runs again when they change, not at every keystroke.
+  // The purposes as one string, so the preview runs again when they change (an array would be
+  // a new value at every render); null while they are wrong.
   const purposesKey = consent.error === null ? consent.purposes.join(',') : null;
   const [rule, setRule] = useState<RuleNode>((segment?.rule as RuleNode | undefined) ?? EMPTY_RULE);
   const [json, setJson] = useState(JSON.stringify(rule, null, 2));
