@@ -61,6 +61,16 @@ async function snapshot(store: Store) {
     index: await store.query(
       'SELECT DISTINCT * FROM trait_index ORDER BY trait, value, customer_id',
     ),
+    reportTotals: await store.query(`
+      SELECT day, type, channel, sum(events) AS events, sum(amount) AS amount
+      FROM report_totals GROUP BY ALL ORDER BY ALL`),
+    reportDaily: await store.query(`
+      SELECT day, channel, customer_key, sum(events) AS events, sum(visits) AS visits,
+             sum(orders) AS orders, sum(revenue) AS revenue, min(first_order_at) AS first_order,
+             min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+             min(first_event) AS first_event, min(first_tag) AS first_tag
+      FROM report_daily GROUP BY day, channel, customer_key ORDER BY ALL`),
+    reportTouches: await store.query('SELECT * FROM report_touches ORDER BY ALL'),
   };
 }
 
@@ -108,6 +118,9 @@ describe('replay', () => {
       'customer_stats',
       'customer_traits',
       'identity_links',
+      'report_daily',
+      'report_totals',
+      'report_touches',
       'trait_index',
     ]);
     expect(await snapshot(store)).toEqual(streamed);
