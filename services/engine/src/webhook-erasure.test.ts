@@ -165,6 +165,7 @@ describe('webhook deliveries and erasure', () => {
     const { receiver, erasureStatus } = await receiverDownDuringErasure();
     const { config, logger, metrics } = engineParts(receiver.url);
     const { outbox, recordSink } = await openOutbox(test.store);
+    const lastRecorded = async () => Math.max(...(await outbox.writers()).map((w) => w.seq));
     const outlets = openChangeOutlets({
       config,
       logger,
@@ -179,7 +180,7 @@ describe('webhook deliveries and erasure', () => {
     cleanups.push(() => delivery.close());
 
     await recordSink.publish(batch);
-    const [{ seq: lastSeq }] = (await outbox.writers()) as [{ seq: number }];
+    const lastSeq = await lastRecorded();
     await until('the outbox cursor past the batch', async () => {
       return (await outbox.cursor(outletName)) >= lastSeq;
     });
@@ -192,7 +193,7 @@ describe('webhook deliveries and erasure', () => {
     // Changes of the erased customer recorded late (a run that began before the erasure):
     // the page is left empty, counts as delivered, and the cursor moves past it.
     await recordSink.publish([change(8, { customerId: ERASED }, 'exited')]);
-    const [{ seq: lateSeq }] = (await outbox.writers()) as [{ seq: number }];
+    const lateSeq = await lastRecorded();
     await until('the outbox cursor past the late change', async () => {
       return (await outbox.cursor(outletName)) >= lateSeq;
     });
