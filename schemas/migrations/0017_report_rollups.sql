@@ -25,7 +25,8 @@ SETTINGS non_replicated_deduplication_window = 10000;
 --   VISIT_TYPES in packages/reports); orders and revenue: purchases.
 -- - first_event: the earliest event as `<ms + 10^13, 14 digits><event_id>\t<channel>\t<source>\t<medium>`,
 --   so that min() orders by (timestamp, event_id) like the log (ids hold no control character)
---   and carries the first touch's channel and campaign tags along.
+--   and carries the first touch's channel and campaign tags along (base64, as a tag may hold
+--   a tab).
 -- - first_tag: the same for the earliest visit event whose context names a campaign
 --   (`…\t<source>\t<medium>\t<name>`), NULL when none does.
 CREATE TABLE IF NOT EXISTS report_daily
@@ -79,9 +80,9 @@ SELECT toDate(timestamp) AS day, channel, customer_key,
     min(timestamp) AS first_seen,
     max(timestamp) AS last_seen,
     min(concat(leftPad(toString(toUnixTimestamp64Milli(timestamp) + 10000000000000), 14, '0'),
-        event_id, '\t', toString(channel), '\t', tag.1, '\t', tag.2)) AS first_event,
+        event_id, '\t', toString(channel), '\t', base64Encode(tag.1), '\t', base64Encode(tag.2))) AS first_event,
     minIf(toNullable(concat(leftPad(toString(toUnixTimestamp64Milli(timestamp) + 10000000000000), 14, '0'),
-            event_id, '\t', tag.1, '\t', tag.2, '\t', tag.3)),
+            event_id, '\t', base64Encode(tag.1), '\t', base64Encode(tag.2), '\t', base64Encode(tag.3))),
         type IN ('page_view', 'click', 'search', 'purchase', 'interaction', 'track')
             AND (tag.1 != '' OR tag.2 != '' OR tag.3 != '')) AS first_tag
 FROM (
@@ -131,9 +132,9 @@ SELECT toDate(timestamp) AS day, channel, customer_key,
     min(timestamp) AS first_seen,
     max(timestamp) AS last_seen,
     min(concat(leftPad(toString(toUnixTimestamp64Milli(timestamp) + 10000000000000), 14, '0'),
-        event_id, '\t', toString(channel), '\t', tag.1, '\t', tag.2)) AS first_event,
+        event_id, '\t', toString(channel), '\t', base64Encode(tag.1), '\t', base64Encode(tag.2))) AS first_event,
     minIf(toNullable(concat(leftPad(toString(toUnixTimestamp64Milli(timestamp) + 10000000000000), 14, '0'),
-            event_id, '\t', tag.1, '\t', tag.2, '\t', tag.3)),
+            event_id, '\t', base64Encode(tag.1), '\t', base64Encode(tag.2), '\t', base64Encode(tag.3))),
         type IN ('page_view', 'click', 'search', 'purchase', 'interaction', 'track')
             AND (tag.1 != '' OR tag.2 != '' OR tag.3 != '')) AS first_tag
 FROM (
