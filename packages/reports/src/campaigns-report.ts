@@ -1,7 +1,7 @@
 import type { CampaignFunnel, CampaignsReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { profiledEventsSql } from './profiled-events-sql.js';
 import { DAY_MS, FROM, num, ratio, resolveRange, round2, TO } from './report-range.js';
+import { profiledTouchesSql } from './report-sources.js';
 
 export interface CampaignsReportInput {
   from?: string | undefined;
@@ -13,13 +13,6 @@ export interface CampaignsReportInput {
 
 const ACTIONS = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'];
 
-/** Email events: their profile, campaign and action, the properties parsed once each. */
-const EMAILS = `(SELECT profile, tupleElement(p, 'campaignId') AS campaign,
-        tupleElement(p, 'action') AS action, timestamp
-    FROM (SELECT profile, timestamp,
-            JSONExtract(properties, 'Tuple(campaignId String, action String)') AS p
-        FROM (${profiledEventsSql("e.type = 'email'")})))`;
-
 /**
  * Campaigns whose first send falls in [`{from:Int64}`, `{to:Int64}`) (only
  * `{campaign:String}` unless ''), with the recipients who reached each step of the funnel, at
@@ -28,8 +21,9 @@ const EMAILS = `(SELECT profile, tupleElement(p, 'campaignId') AS campaign,
 const FUNNEL_SQL = `
     SELECT campaign, toUnixTimestamp64Milli(minIf(timestamp, action = 'sent')) AS first_sent,
         ${ACTIONS.map((action) => `uniqExactIf(profile, action = '${action}') AS ${action}`).join(', ')}
-    FROM ${EMAILS}
-    WHERE {campaign:String} = '' OR campaign = {campaign:String}
+    FROM (${profiledTouchesSql(
+      "t.type = 'email' AND ({campaign:String} = '' OR t.campaign = {campaign:String})",
+    )})
     GROUP BY campaign
     HAVING countIf(action = 'sent') > 0
         AND minIf(timestamp, action = 'sent') >= ${FROM} AND minIf(timestamp, action = 'sent') < ${TO}
@@ -42,9 +36,10 @@ const FUNNEL_SQL = `
 const ATTRIBUTED_SQL = `
     SELECT c.campaign AS campaign, uniqExact(p.profile) AS ordered, count() AS orders,
         toFloat64(sum(p.amount)) AS revenue
-    FROM (SELECT profile, timestamp, amount FROM (${profiledEventsSql("e.type = 'purchase'")})) AS p
+    FROM (SELECT profile, timestamp, amount FROM (${profiledTouchesSql("t.type = 'purchase'")})) AS p
     ASOF INNER JOIN (
-        SELECT profile, campaign, timestamp FROM ${EMAILS} WHERE action = 'clicked'
+        SELECT profile, campaign, timestamp
+        FROM (${profiledTouchesSql("t.type = 'email' AND t.action = 'clicked'")})
     ) AS c ON p.profile = c.profile AND p.timestamp >= c.timestamp
     WHERE p.timestamp <= c.timestamp + toIntervalMillisecond({windowMs:Int64})
         AND c.campaign IN {campaigns:Array(String)}

@@ -1,7 +1,7 @@
 import { LIFECYCLE_STAGES, type LifecycleReport, type LifecycleStage } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { profiledEventsSql } from './profiled-events-sql.js';
-import { DAY_MS, FROM, num, resolveRange, TO } from './report-range.js';
+import { DAY_MS, FROM, num, resolveRange, TO, type ReportRange } from './report-range.js';
+import { BEFORE_TO, partsOf, profiledDailySql } from './report-sources.js';
 
 export interface LifecycleReportInput {
   from?: string | undefined;
@@ -23,43 +23,94 @@ const stageAt = (at: string, suffix: string) => `multiIf(
         'repeat')`;
 
 /**
- * One row per profile seen before `{to:Int64}`: its stage at `{from:Int64}` ('new' when first
- * seen in the period) and at `to`, whether it was active in the period, and the channel and
- * campaign tags of its first event.
+ * Profiles seen before `{to:Int64}`, counted by their stage at `{from:Int64}` ('new' when first
+ * seen in the period) and at `to`, whether they were active in the period, and the channel and
+ * campaign tags (source, medium) of their first event: flows and prospects from one pass.
  */
-const PROFILE_STAGES_SQL = `
-    SELECT profile,
-        if(first_seen >= ${FROM}, 'new', ${stageAt(FROM, 'start')}) AS stage_start,
-        ${stageAt(TO, 'end')} AS stage_end,
-        last_seen_end >= ${FROM} AS active,
-        first_touch.1 AS channel,
-        JSONExtractString(first_touch.2, 'campaign', 'source') AS source,
-        JSONExtractString(first_touch.2, 'campaign', 'medium') AS medium
+function stagesSql(range: ReportRange): string {
+  const touch = partsOf('first_touch');
+  return `
+    SELECT stage_start, stage_end, active, channel, source, medium, count() AS profiles
     FROM (
-        SELECT profile,
-            min(timestamp) AS first_seen,
-            minIf(toNullable(timestamp), startsWith(customer_key, 'c:')) AS identified_at,
-            maxIf(timestamp, timestamp < ${FROM}) AS last_seen_start,
-            max(timestamp) AS last_seen_end,
-            countIf(type = 'purchase' AND timestamp < ${FROM}) AS orders_start,
-            countIf(type = 'purchase') AS orders_end,
-            -- The context is parsed once per profile, not once per event.
-            argMin((toString(channel), context), (timestamp, event_id)) AS first_touch
-        FROM (${profiledEventsSql(`e.timestamp < ${TO}`)})
-        GROUP BY profile
-    )`;
+        SELECT if(seen_first >= ${FROM}, 'new', ${stageAt(FROM, 'start')}) AS stage_start,
+            ${stageAt(TO, 'end')} AS stage_end,
+            last_seen_end >= ${FROM} AS active,
+            ${touch}[2] AS channel,
+            base64Decode(${touch}[3]) AS source,
+            base64Decode(${touch}[4]) AS medium
+        FROM (
+            SELECT profile,
+                min(first_seen) AS seen_first,
+                minIf(toNullable(first_seen), startsWith(customer_key, 'c:')) AS identified_at,
+                maxIf(last_seen, last_seen < ${FROM}) AS last_seen_start,
+                max(last_seen) AS last_seen_end,
+                sumIf(orders, last_seen < ${FROM}) AS orders_start,
+                sum(orders) AS orders_end,
+                min(first_event) AS first_touch
+            FROM (${profiledDailySql(range, BEFORE_TO)})
+            GROUP BY profile
+        )
+    )
+    GROUP BY stage_start, stage_end, active, channel, source, medium`;
+}
 
-const FLOWS_SQL = `
-    SELECT stage_start, stage_end, count() AS profiles FROM (${PROFILE_STAGES_SQL})
-    GROUP BY stage_start, stage_end`;
+interface StageRow {
+  stage_start: string;
+  stage_end: string;
+  active: unknown;
+  channel: string;
+  source: string;
+  medium: string;
+  profiles: unknown;
+}
 
-const PROSPECTS_SQL = `
-    SELECT channel, source, medium,
-        countIf(stage_end = 'visitor') AS visitors, countIf(stage_end = 'lead') AS leads
-    FROM (${PROFILE_STAGES_SQL})
-    WHERE active AND stage_end IN ('visitor', 'lead')
-    GROUP BY channel, source, medium
-    ORDER BY visitors + leads DESC, channel, source, medium`;
+/** Byte order, as the store sorts strings. */
+const bytewise = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Visitors and leads active in the period, by the channel and tags they came from. */
+function prospectsOf(rows: StageRow[]) {
+  const sources = new Map<
+    string,
+    { channel: string; source: string; medium: string; visitors: number; leads: number }
+  >();
+  for (const row of rows) {
+    if (!num(row.active) || (row.stage_end !== 'visitor' && row.stage_end !== 'lead')) continue;
+    const key = JSON.stringify([row.channel, row.source, row.medium]);
+    const entry = sources.get(key) ?? {
+      channel: row.channel,
+      source: row.source,
+      medium: row.medium,
+      visitors: 0,
+      leads: 0,
+    };
+    if (row.stage_end === 'visitor') entry.visitors += num(row.profiles);
+    else entry.leads += num(row.profiles);
+    sources.set(key, entry);
+  }
+  return [...sources.values()].sort(
+    (a, b) =>
+      b.visitors + b.leads - (a.visitors + a.leads) ||
+      bytewise(a.channel, b.channel) ||
+      bytewise(a.source, b.source) ||
+      bytewise(a.medium, b.medium),
+  );
+}
+
+/** Profiles per stage at the start and at the end of the period. */
+function flowsOf(rows: StageRow[]) {
+  const flows = new Map<string, { stage_start: string; stage_end: string; profiles: number }>();
+  for (const row of rows) {
+    const key = `${row.stage_start}>${row.stage_end}`;
+    const flow = flows.get(key) ?? {
+      stage_start: row.stage_start,
+      stage_end: row.stage_end,
+      profiles: 0,
+    };
+    flow.profiles += num(row.profiles);
+    flows.set(key, flow);
+  }
+  return [...flows.values()];
+}
 
 /** Profiles by lifecycle stage at the start and end of the period, the flows, and prospects. */
 export async function readLifecycleReport(
@@ -68,25 +119,11 @@ export async function readLifecycleReport(
 ): Promise<LifecycleReport> {
   const range = await resolveRange(store, input);
   const params = { ...range, lapsedMs: input.lapsedAfterDays * DAY_MS };
-  const [flows, prospects] = await Promise.all([
-    store.query<{ stage_start: string; stage_end: string; profiles: unknown }>(FLOWS_SQL, params),
-    store.query<{
-      channel: string;
-      source: string;
-      medium: string;
-      visitors: unknown;
-      leads: unknown;
-    }>(PROSPECTS_SQL, params),
-  ]);
+  const rows = await store.query<StageRow>(stagesSql(range), params);
+  const flows = flowsOf(rows);
+  const sources = prospectsOf(rows);
   const count = (pick: (row: (typeof flows)[number]) => boolean) =>
     flows.filter(pick).reduce((total, row) => total + num(row.profiles), 0);
-  const sources = prospects.map((row) => ({
-    channel: row.channel,
-    source: row.source,
-    medium: row.medium,
-    visitors: num(row.visitors),
-    leads: num(row.leads),
-  }));
   return {
     from: new Date(range.from).toISOString(),
     to: new Date(range.to).toISOString(),

@@ -1,7 +1,7 @@
 import type { OverviewReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { profiledEventsSql } from './profiled-events-sql.js';
-import { daysOf, FROM, num, resolveRange, round2, TO, type ReportRange } from './report-range.js';
+import { daysOf, FROM, num, resolveRange, round2, type ReportRange } from './report-range.js';
+import { IN_PERIOD, profiledDailySql, totalsSql } from './report-sources.js';
 
 export interface OverviewReportInput {
   from?: string | undefined;
@@ -10,60 +10,58 @@ export interface OverviewReportInput {
   currency: string;
 }
 
-/**
- * Parameters of every query below: `{from:Int64}`, `{to:Int64}` (epoch ms, `to` excluded) and
- * `{channel:String}` ('' for every channel).
- */
-const IN_RANGE = `e.timestamp >= ${FROM} AND e.timestamp < ${TO}
-    AND ({channel:String} = '' OR e.channel = {channel:String})`;
-
-const EVENTS_SQL = `
-    SELECT toString(toDate(e.timestamp)) AS day, toString(e.type) AS type,
-        toString(e.channel) AS channel, count() AS events
-    FROM events AS e
-    WHERE e.type != 'identity_unlink' AND ${IN_RANGE}
-    GROUP BY day, type, channel ORDER BY day, type, channel`;
+const CHANNEL = "({channel:String} = '' OR channel = {channel:String})";
+const D_CHANNEL = "({channel:String} = '' OR d.channel = {channel:String})";
 
 /**
- * Distinct profiles per day, Monday-started week and month, and over the whole period, in one
- * pass over the period's events.
+ * The queries of a period. Parameters: `{from:Int64}`, `{to:Int64}` (epoch ms, `to` excluded)
+ * and `{channel:String}` ('' for every channel).
  */
-const ACTIVE_SQL = `
+function overviewSql(range: ReportRange) {
+  const totals = totalsSql(range);
+  return {
+    events: `
+    SELECT toString(day) AS day, toString(type) AS type, toString(channel) AS channel,
+        sum(events) AS events
+    FROM (${totals})
+    WHERE ${CHANNEL}
+    GROUP BY day, type, channel ORDER BY day, type, channel`,
+    // Distinct profiles per day, Monday-started week and month, and over the whole period, in
+    // one pass over the period's days.
+    active: `
     SELECT g.1 AS grain, g.2 AS period, uniqExact(profile) AS profiles
-    FROM (SELECT DISTINCT toDate(timestamp) AS day, profile FROM (${profiledEventsSql(IN_RANGE)}))
+    FROM (SELECT DISTINCT day, profile FROM (${profiledDailySql(range, `${IN_PERIOD} AND ${D_CHANNEL}`)}))
     ARRAY JOIN [('day', toString(day)), ('week', toString(toMonday(day))),
         ('month', toString(toStartOfMonth(day))), ('all', '')] AS g
-    GROUP BY grain, period`;
-
-const ORDERS_SQL = `
-    SELECT toString(toDate(e.timestamp)) AS day,
-        countIf(e.type = 'purchase') AS orders,
-        toFloat64(sumIf(e.amount, e.type = 'purchase')) AS revenue,
-        toFloat64(sumIf(e.amount, e.type = 'refund')) AS refunded
-    FROM events AS e
-    WHERE e.type IN ('purchase', 'refund') AND ${IN_RANGE}
-    GROUP BY day`;
-
-/**
- * Customers ordering each day, new (their first order ever, on any channel, was that day) or
- * returning; and over the period (`day` ''): new (first order in it) or returning (ordered
- * before it).
- */
-const CUSTOMERS_SQL = `
+    GROUP BY grain, period`,
+    orders: `
+    SELECT toString(day) AS day,
+        sumIf(events, type = 'purchase') AS orders,
+        toFloat64(sumIf(amount, type = 'purchase')) AS revenue,
+        toFloat64(sumIf(amount, type = 'refund')) AS refunded
+    FROM (${totals})
+    WHERE type IN ('purchase', 'refund') AND ${CHANNEL}
+    GROUP BY day`,
+    // Customers ordering each day, new (their first order ever, on any channel, was that day)
+    // or returning; and over the period (`day` ''): new (first order in it) or returning
+    // (ordered before it).
+    customers: `
     SELECT g.1 AS period,
         uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
     FROM (
-        SELECT DISTINCT toDate(timestamp) AS day, profile
-        FROM (${profiledEventsSql(`e.type = 'purchase' AND ${IN_RANGE}`)})
+        SELECT DISTINCT day, profile
+        FROM (${profiledDailySql(range, `d.orders > 0 AND ${IN_PERIOD} AND ${D_CHANNEL}`)})
     ) AS o
     INNER JOIN (
-        SELECT profile, min(timestamp) AS first_order
-        FROM (${profiledEventsSql("e.type = 'purchase'")}) GROUP BY profile
+        SELECT profile, min(assumeNotNull(first_order_at)) AS first_order
+        FROM (${profiledDailySql(range, 'd.orders > 0')}) GROUP BY profile
     ) AS f ON f.profile = o.profile
     ARRAY JOIN [
         (toString(o.day), toDate(f.first_order) = o.day, toDate(f.first_order) < o.day),
         ('', f.first_order >= ${FROM}, f.first_order < ${FROM})] AS g
-    GROUP BY period`;
+    GROUP BY period`,
+  };
+}
 
 /** Activity, orders and customers of a period, per day. */
 export async function readOverviewReport(
@@ -72,17 +70,18 @@ export async function readOverviewReport(
 ): Promise<OverviewReport> {
   const range = await resolveRange(store, input);
   const params = { ...range, channel: input.channel ?? '' };
+  const sql = overviewSql(range);
   const [events, active, orders, customers] = await Promise.all([
     store.query<{ day: string; type: string; channel: string; events: unknown }>(
-      EVENTS_SQL,
+      sql.events,
       params,
     ),
-    store.query<{ grain: string; period: string; profiles: unknown }>(ACTIVE_SQL, params),
+    store.query<{ grain: string; period: string; profiles: unknown }>(sql.active, params),
     store.query<{ day: string; orders: unknown; revenue: unknown; refunded: unknown }>(
-      ORDERS_SQL,
+      sql.orders,
       params,
     ),
-    store.query<{ period: string; new: unknown; returning: unknown }>(CUSTOMERS_SQL, params),
+    store.query<{ period: string; new: unknown; returning: unknown }>(sql.customers, params),
   ]);
   const dailyOrders = ordersByDay(range, orders);
   const sum = (pick: (row: (typeof dailyOrders)[number]) => number) =>

@@ -1,0 +1,99 @@
+import { anonymousIdSql, ownersSql, profileKeySql } from '@rapport/profiles';
+import { DAY_MS, FROM, TO, type ReportRange } from './report-range.js';
+
+/** What the customer does on a visit; email deliveries, identifies and refunds are not visits. */
+export const VISIT_TYPES = ['page_view', 'click', 'search', 'purchase', 'interaction', 'track'];
+
+/**
+ * Whether the rollups (migration 0017) hold the period exactly: they count per UTC day, so
+ * both bounds must fall on midnight. Otherwise the same rows are made from the event log, one
+ * per event, and every report gives the same figures, only more slowly.
+ */
+export const onWholeDays = (range: ReportRange) =>
+  range.from % DAY_MS === 0 && range.to % DAY_MS === 0;
+
+const VISIT = `type IN (${VISIT_TYPES.map((type) => `'${type}'`).join(', ')})`;
+/** Sorts like (timestamp, event_id) once event_id follows: see report_daily.first_event. */
+const ORDER = `concat(leftPad(toString(toUnixTimestamp64Milli(timestamp) + 10000000000000), 14, '0'), event_id)`;
+
+/** report_daily's columns, one row per event (amounts as the view sums them). */
+const DAILY_FROM_EVENTS = `(
+    SELECT toDate(timestamp) AS day, channel, customer_key, toUInt64(1) AS events,
+        toUInt64(${VISIT}) AS visits, toUInt64(type = 'purchase') AS orders,
+        if(type = 'purchase', toDecimal128(amount, 4), toDecimal128(0, 4)) AS revenue,
+        if(type = 'purchase', toNullable(timestamp), NULL) AS first_order_at,
+        timestamp AS first_seen, timestamp AS last_seen,
+        concat(${ORDER}, '\\t', toString(channel), '\\t', base64Encode(tag.1), '\\t',
+            base64Encode(tag.2)) AS first_event,
+        if(${VISIT} AND (tag.1 != '' OR tag.2 != '' OR tag.3 != ''),
+            toNullable(concat(${ORDER}, '\\t', base64Encode(tag.1), '\\t', base64Encode(tag.2),
+                '\\t', base64Encode(tag.3))),
+            NULL) AS first_tag
+    FROM (
+        SELECT timestamp, event_id, type, channel, customer_key, amount,
+            if(position(context, 'campaign') > 0,
+                (JSONExtractString(context, 'campaign', 'source'),
+                 JSONExtractString(context, 'campaign', 'medium'),
+                 JSONExtractString(context, 'campaign', 'name')),
+                ('', '', '')) AS tag
+        FROM events
+        WHERE type != 'identity_unlink'
+    ))`;
+
+/**
+ * SQL conditions on daily rows (alias `d`): the row lies in [`{from:Int64}`, `{to:Int64}`), or
+ * before `to`. Exact on rollup rows of whole-day periods and on per-event rows alike; the `day`
+ * bounds let the rollup skip other days.
+ */
+export const IN_PERIOD = `d.day >= toDate(${FROM}) AND d.day <= toDate(${TO})
+    AND d.first_seen >= ${FROM} AND d.last_seen < ${TO}`;
+export const BEFORE_TO = `d.day <= toDate(${TO}) AND d.last_seen < ${TO}`;
+
+/**
+ * SQL: a customer key's activity per day and channel (report_daily's columns, aggregated
+ * only in part: read them with sum, min and max), each row with the profile it belongs to now
+ * (`profile`: `c:<customerId>`, an anonymous id's owner merged in, or `a:<anonymousId>` for a visitor no one owns, the same merge the profile API makes). `where`
+ * filters the rows (alias `d`).
+ */
+export function profiledDailySql(range: ReportRange, where: string): string {
+  const source = onWholeDays(range) ? 'report_daily' : DAILY_FROM_EVENTS;
+  return `
+    SELECT ${profileKeySql('d.customer_key', 'o.owner')} AS profile,
+        d.customer_key AS customer_key, d.day AS day, d.channel AS channel, d.events AS events,
+        d.visits AS visits, d.orders AS orders, d.revenue AS revenue,
+        d.first_order_at AS first_order_at, d.first_seen AS first_seen, d.last_seen AS last_seen,
+        d.first_event AS first_event, d.first_tag AS first_tag
+    FROM ${source} AS d
+    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('d.customer_key')}
+    WHERE ${where}`;
+}
+
+/**
+ * SQL: events and amounts per day, type and channel in [`{from:Int64}`, `{to:Int64}`), read
+ * with sum(): from report_totals for whole days, else from the log.
+ */
+export function totalsSql(range: ReportRange): string {
+  return onWholeDays(range)
+    ? `SELECT day, type, channel, events, amount FROM report_totals
+        WHERE day >= toDate(${FROM}) AND day < toDate(${TO})`
+    : `SELECT toDate(timestamp) AS day, type, channel, toUInt64(1) AS events,
+            toDecimal128(amount, 4) AS amount
+        FROM events
+        WHERE type != 'identity_unlink' AND timestamp >= ${FROM} AND timestamp < ${TO}`;
+}
+
+/**
+ * SQL: email events (campaign, action) and purchases (amount), one row each, with the profile
+ * each belongs to now. `where` filters report_touches (alias `t`).
+ */
+export function profiledTouchesSql(where: string): string {
+  return `
+    SELECT ${profileKeySql('t.customer_key', 'o.owner')} AS profile, t.type AS type,
+        t.action AS action, t.campaign AS campaign, t.timestamp AS timestamp, t.amount AS amount
+    FROM report_touches AS t
+    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('t.customer_key')}
+    WHERE ${where}`;
+}
+
+/** SQL: the parts of a first_event or first_tag value: [order, …fields], tags base64. */
+export const partsOf = (column: string) => `splitByChar('\\t', ${column})`;
