@@ -40,12 +40,16 @@ const FIGURES = `count() AS visits, uniqExact(profile) AS profiles,
         sum(visit_orders) AS orders, toFloat64(sum(visit_revenue)) AS revenue,
         countIf(visit_orders > 0) AS converted`;
 
-const byChannelSql = (visits: string) => `
-    SELECT channel, ${FIGURES} FROM (${visits}) GROUP BY channel ORDER BY visits DESC, channel`;
-
-const byCampaignSql = (visits: string) => `
-    SELECT tag.1 AS source, tag.2 AS medium, tag.3 AS name, ${FIGURES}
-    FROM (${visits}) GROUP BY source, medium, name ORDER BY visits DESC, source, medium, name`;
+/**
+ * The figures per channel (`by` 'channel') and per campaign tag (`by` 'tag') from one pass over
+ * the visits; grouping() marks the columns a row is not grouped by.
+ */
+const figuresSql = (visits: string) => `
+    SELECT if(grouping(channel, source, medium, name) = 7, 'channel', 'tag') AS by,
+        channel, source, medium, name, ${FIGURES}
+    FROM (SELECT *, tag.1 AS source, tag.2 AS medium, tag.3 AS name FROM (${visits}))
+    GROUP BY GROUPING SETS ((channel), (source, medium, name))
+    ORDER BY visits DESC, channel, source, medium, name`;
 
 interface FigureRow {
   visits: unknown;
@@ -76,14 +80,11 @@ export async function readChannelsReport(
     channel: input.channel ?? '',
     campaign: input.campaign ?? '',
   };
-  const visits = taggedVisitsSql(range);
-  const [channels, campaigns] = await Promise.all([
-    store.query<FigureRow & { channel: string }>(byChannelSql(visits), params),
-    store.query<FigureRow & { source: string; medium: string; name: string }>(
-      byCampaignSql(visits),
-      params,
-    ),
-  ]);
+  const rows = await store.query<
+    FigureRow & { by: string; channel: string; source: string; medium: string; name: string }
+  >(figuresSql(taggedVisitsSql(range)), params);
+  const channels = rows.filter((row) => row.by === 'channel');
+  const campaigns = rows.filter((row) => row.by === 'tag');
   return {
     from: new Date(range.from).toISOString(),
     to: new Date(range.to).toISOString(),
