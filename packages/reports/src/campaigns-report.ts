@@ -14,32 +14,51 @@ export interface CampaignsReportInput {
 const ACTIONS = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained'];
 
 /**
- * Campaigns whose first send falls in [`{from:Int64}`, `{to:Int64}`) (only
- * `{campaign:String}` unless ''), with the recipients who reached each step of the funnel, at
- * whatever time they did.
+ * Campaigns whose first send falls in [`{from:Int64}`, `{to:Int64}`) (only `{campaign:String}`
+ * unless ''), oldest first: the funnels below read only these.
  */
-const FUNNEL_SQL = `
-    SELECT campaign, toUnixTimestamp64Milli(minIf(timestamp, action = 'sent')) AS first_sent,
-        ${ACTIONS.map((action) => `uniqExactIf(profile, action = '${action}') AS ${action}`).join(', ')}
-    FROM (${profiledTouchesSql(
-      "t.type = 'email' AND ({campaign:String} = '' OR t.campaign = {campaign:String})",
-    )})
+const CAMPAIGNS_SQL = `
+    SELECT campaign, toUnixTimestamp64Milli(min(timestamp)) AS first_sent
+    FROM report_touches
+    WHERE type = 'email' AND action = 'sent'
+        AND ({campaign:String} = '' OR campaign = {campaign:String})
     GROUP BY campaign
-    HAVING countIf(action = 'sent') > 0
-        AND minIf(timestamp, action = 'sent') >= ${FROM} AND minIf(timestamp, action = 'sent') < ${TO}
+    HAVING min(timestamp) >= ${FROM} AND min(timestamp) < ${TO}
     ORDER BY first_sent, campaign`;
 
 /**
+ * The recipients who reached each step of the funnel of the `{campaigns:Array(String)}`, at
+ * whatever time they did.
+ */
+const FUNNEL_SQL = `
+    SELECT campaign,
+        ${ACTIONS.map((action) => `uniqExactIf(profile, action = '${action}') AS ${action}`).join(', ')}
+    FROM (${profiledTouchesSql("t.type = 'email' AND t.campaign IN {campaigns:Array(String)}")})
+    GROUP BY campaign`;
+
+/**
  * Last-click attribution: each order goes to the campaign whose email the customer clicked
- * last at or before it, if that click is at most `{windowMs:Int64}` older.
+ * last at or before it, if that click is at most `{windowMs:Int64}` older. Only orders and
+ * clicks from the first click on one of the `{campaigns:Array(String)}` to the window's end
+ * after the last one are read: a click before that span can only be followed by one of them
+ * or by none that counts, and a later one can be no order's.
  */
 const ATTRIBUTED_SQL = `
+    WITH (SELECT (min(timestamp), max(timestamp) + toIntervalMillisecond({windowMs:Int64}))
+        FROM report_touches
+        WHERE type = 'email' AND action = 'clicked' AND campaign IN {campaigns:Array(String)}
+    ) AS span
     SELECT c.campaign AS campaign, uniqExact(p.profile) AS ordered, count() AS orders,
         toFloat64(sum(p.amount)) AS revenue
-    FROM (SELECT profile, timestamp, amount FROM (${profiledTouchesSql("t.type = 'purchase'")})) AS p
+    FROM (
+        SELECT profile, timestamp, amount
+        FROM (${profiledTouchesSql("t.type = 'purchase' AND t.timestamp BETWEEN span.1 AND span.2")})
+    ) AS p
     ASOF INNER JOIN (
         SELECT profile, campaign, timestamp
-        FROM (${profiledTouchesSql("t.type = 'email' AND t.action = 'clicked'")})
+        FROM (${profiledTouchesSql(
+          "t.type = 'email' AND t.action = 'clicked' AND t.timestamp BETWEEN span.1 AND span.2",
+        )})
     ) AS c ON p.profile = c.profile AND p.timestamp >= c.timestamp
     WHERE p.timestamp <= c.timestamp + toIntervalMillisecond({windowMs:Int64})
         AND c.campaign IN {campaigns:Array(String)}
@@ -69,25 +88,29 @@ export async function readCampaignsReport(
   input: CampaignsReportInput,
 ): Promise<CampaignsReport> {
   const range = await resolveRange(store, input);
-  const rows = await store.query<Record<string, unknown> & { campaign: string }>(FUNNEL_SQL, {
+  const sent = await store.query<{ campaign: string; first_sent: unknown }>(CAMPAIGNS_SQL, {
     ...range,
     campaign: input.campaign ?? '',
   });
-  const attributed =
-    rows.length === 0
-      ? []
-      : await store.query<{
-          campaign: string;
-          ordered: unknown;
-          orders: unknown;
-          revenue: unknown;
-        }>(ATTRIBUTED_SQL, {
-          windowMs: input.attributionDays * DAY_MS,
-          campaigns: rows.map((row) => row.campaign),
-        });
+  const params = {
+    campaigns: sent.map((row) => row.campaign),
+    windowMs: input.attributionDays * DAY_MS,
+  };
+  const [funnels, attributed] =
+    sent.length === 0
+      ? [[], []]
+      : await Promise.all([
+          store.query<Record<string, unknown> & { campaign: string }>(FUNNEL_SQL, params),
+          store.query<{ campaign: string; ordered: unknown; orders: unknown; revenue: unknown }>(
+            ATTRIBUTED_SQL,
+            params,
+          ),
+        ]);
+  const funnelOf = new Map(funnels.map((row) => [row.campaign, row]));
   const byCampaign = new Map(attributed.map((row) => [row.campaign, row]));
-  const campaigns = rows.map((row) => {
-    const orders = byCampaign.get(row.campaign);
+  const campaigns = sent.map(({ campaign, first_sent }) => {
+    const row: Record<string, unknown> = funnelOf.get(campaign) ?? {};
+    const orders = byCampaign.get(campaign);
     const counts: Counts = {
       sent: num(row.sent),
       delivered: num(row.delivered),
@@ -101,8 +124,8 @@ export async function readCampaignsReport(
       revenue: round2(num(orders?.revenue)),
     };
     return {
-      campaignId: row.campaign,
-      firstSentAt: new Date(num(row.first_sent)).toISOString(),
+      campaignId: campaign,
+      firstSentAt: new Date(num(first_sent)).toISOString(),
       ...withRates(counts),
     };
   });
