@@ -1,7 +1,7 @@
 import type { CohortsReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { FROM, num, ratio, resolveRange, round2, type ReportRange } from './report-range.js';
-import { BEFORE_TO, profiledDailySql } from './report-sources.js';
+import { FROM, num, ratio, resolveRange, round2, TO } from './report-range.js';
+import { profiledTouchesSql } from './report-sources.js';
 
 export type CohortGranularity = 'month' | 'week';
 
@@ -25,20 +25,20 @@ const OFFSET: Record<CohortGranularity, (from: string, to: string) => string> = 
  * Customers whose first order ever falls in [`{from:Int64}`, `{to:Int64}`), by the period of
  * that order; for each later period up to `to`, how many of them ordered and for how much.
  */
-function cohortsSql(range: ReportRange, granularity: CohortGranularity): string {
+function cohortsSql(granularity: CohortGranularity): string {
   const period = PERIOD_START[granularity];
   return `
     WITH orders AS (
-        SELECT profile, day, revenue, first_order_at
-        FROM (${profiledDailySql(range, `d.orders > 0 AND ${BEFORE_TO}`)})
+        SELECT profile, timestamp, amount
+        FROM (${profiledTouchesSql(`t.type = 'purchase' AND t.timestamp < ${TO}`)})
     ), members AS (
-        SELECT profile, ${period('toDate(min(assumeNotNull(first_order_at)))')} AS cohort
+        SELECT profile, ${period('toDate(min(timestamp))')} AS cohort
         FROM orders GROUP BY profile
-        HAVING min(assumeNotNull(first_order_at)) >= ${FROM}
+        HAVING min(timestamp) >= ${FROM}
     )
     SELECT toString(m.cohort) AS cohort,
-        ${OFFSET[granularity]('m.cohort', period('o.day'))} AS offset,
-        uniqExact(o.profile) AS customers, toFloat64(sum(o.revenue)) AS revenue
+        ${OFFSET[granularity]('m.cohort', period('toDate(o.timestamp)'))} AS offset,
+        uniqExact(o.profile) AS customers, toFloat64(sum(o.amount)) AS revenue
     FROM orders AS o INNER JOIN members AS m ON m.profile = o.profile
     GROUP BY cohort, offset ORDER BY cohort, offset`;
 }
@@ -70,7 +70,7 @@ export async function readCohortsReport(
     offset: unknown;
     customers: unknown;
     revenue: unknown;
-  }>(cohortsSql(range, input.granularity), { ...range });
+  }>(cohortsSql(input.granularity), { ...range });
   const cohorts = new Map<string, Map<number, { customers: number; revenue: number }>>();
   for (const row of rows) {
     const periods =

@@ -1,7 +1,7 @@
 import type { OverviewReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { daysOf, FROM, num, resolveRange, round2, type ReportRange } from './report-range.js';
-import { IN_PERIOD, profiledDailySql, totalsSql } from './report-sources.js';
+import { IN_PERIOD, profiledDailySql, profiledTouchesSql, totalsSql } from './report-sources.js';
 
 export interface OverviewReportInput {
   from?: string | undefined;
@@ -59,8 +59,8 @@ function overviewSql(range: ReportRange) {
         FROM (${profiledDailySql(range, `d.orders > 0 AND ${IN_PERIOD} AND ${D_CHANNEL}`)})
     ) AS o
     INNER JOIN (
-        SELECT profile, min(assumeNotNull(first_order_at)) AS first_order
-        FROM (${profiledDailySql(range, 'd.orders > 0')}) GROUP BY profile
+        SELECT profile, min(timestamp) AS first_order
+        FROM (${profiledTouchesSql("t.type = 'purchase'")}) GROUP BY profile
     ) AS f ON f.profile = o.profile
     ARRAY JOIN [
         (toString(o.day), toDate(f.first_order) = o.day, toDate(f.first_order) < o.day),

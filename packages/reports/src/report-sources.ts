@@ -41,6 +41,15 @@ const DAILY_FROM_EVENTS = `(
     ))`;
 
 /**
+ * SQL: the anonymous ids of the rows `where` picks from `source` (as `alias`). Owners are
+ * looked up for these only (identity_links is ordered by anonymous id): the full owner table
+ * costs about as much as a report's own reading at 100,000 people.
+ */
+const ownedWithin = (source: string, alias: string, where: string) => `
+    SELECT substring(${alias}.customer_key, 3) FROM ${source} AS ${alias}
+    WHERE startsWith(${alias}.customer_key, 'a:') AND ${where}`;
+
+/**
  * SQL conditions on daily rows (alias `d`): the row lies in [`{from:Int64}`, `{to:Int64}`), or
  * before `to`. Exact on rollup rows of whole-day periods and on per-event rows alike; the `day`
  * bounds let the rollup skip other days.
@@ -64,7 +73,8 @@ export function profiledDailySql(range: ReportRange, where: string): string {
         d.first_order_at AS first_order_at, d.first_seen AS first_seen, d.last_seen AS last_seen,
         d.first_event AS first_event, d.first_tag AS first_tag
     FROM ${source} AS d
-    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('d.customer_key')}
+    LEFT JOIN (${ownersSql({ within: ownedWithin(source, 'd', where) })}) AS o
+        ON o.anonymous_id = ${anonymousIdSql('d.customer_key')}
     WHERE ${where}`;
 }
 
@@ -91,7 +101,8 @@ export function profiledTouchesSql(where: string): string {
     SELECT ${profileKeySql('t.customer_key', 'o.owner')} AS profile, t.type AS type,
         t.action AS action, t.campaign AS campaign, t.timestamp AS timestamp, t.amount AS amount
     FROM report_touches AS t
-    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('t.customer_key')}
+    LEFT JOIN (${ownersSql({ within: ownedWithin('report_touches', 't', where) })}) AS o
+        ON o.anonymous_id = ${anonymousIdSql('t.customer_key')}
     WHERE ${where}`;
 }
 
