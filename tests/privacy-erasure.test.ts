@@ -215,6 +215,8 @@ describe('exporting and erasing a customer', () => {
       'segment_results',
       'segment_membership',
       'cluster_assignments',
+      'report_daily',
+      'report_touches',
     ]) {
       expect(held[table], table).toBeGreaterThan(0);
     }

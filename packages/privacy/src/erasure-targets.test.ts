@@ -30,6 +30,8 @@ describe('erasureTargets', () => {
       'segment_results',
       'segment_membership',
       'cluster_assignments',
+      'report_daily',
+      'report_touches',
     ]) {
       expect(tables).toContain(table);
     }
