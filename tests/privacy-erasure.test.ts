@@ -216,6 +216,7 @@ describe('exporting and erasing a customer', () => {
       'segment_membership',
       'cluster_assignments',
       'report_daily',
+      'report_keys',
       'report_touches',
     ]) {
       expect(held[table], table).toBeGreaterThan(0);

@@ -71,6 +71,9 @@ async function snapshot(store: Store) {
              min(first_event) AS first_event, min(first_tag) AS first_tag
       FROM report_daily GROUP BY day, channel, customer_key ORDER BY ALL`),
     reportTouches: await store.query('SELECT * FROM report_touches ORDER BY ALL'),
+    reportKeys: await store.query(`
+      SELECT customer_key, min(first_seen) AS first_seen, min(first_event) AS first_event
+      FROM report_keys GROUP BY customer_key ORDER BY customer_key`),
   };
 }
 
@@ -119,6 +122,7 @@ describe('replay', () => {
       'customer_traits',
       'identity_links',
       'report_daily',
+      'report_keys',
       'report_totals',
       'report_touches',
       'trait_index',

@@ -31,6 +31,7 @@ describe('erasureTargets', () => {
       'segment_membership',
       'cluster_assignments',
       'report_daily',
+      'report_keys',
       'report_touches',
     ]) {
       expect(tables).toContain(table);

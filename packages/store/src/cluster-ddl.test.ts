@@ -88,6 +88,7 @@ describe('migrations rendered for a cluster', () => {
       'customer_traits_local',
       'identity_links_local',
       'report_daily_local',
+      'report_keys_local',
       'report_totals_local',
       'report_touches_local',
       'trait_index_local',
