@@ -1,7 +1,8 @@
 import { LIFECYCLE_STAGES, type LifecycleReport, type LifecycleStage } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { DAY_MS, FROM, num, resolveRange, TO, type ReportRange } from './report-range.js';
-import { BEFORE_TO, partsOf, profiledDailySql } from './report-sources.js';
+import { anonymousIdSql, ownersSql, profileKeySql } from '@rapport/profiles';
+import { BEFORE_TO, onWholeDays, partsOf, profiledDailySql } from './report-sources.js';
 
 export interface LifecycleReportInput {
   from?: string | undefined;
@@ -48,6 +49,69 @@ function stagesSql(range: ReportRange): string {
                 sum(orders) AS orders_end,
                 min(first_event) AS first_touch
             FROM (${profiledDailySql(range, BEFORE_TO)})
+            GROUP BY profile
+        )
+    )
+    GROUP BY stage_start, stage_end, active, channel, source, medium`;
+}
+
+const LAPSE = 'toIntervalMillisecond({lapsedMs:Int64})';
+
+/**
+ * stagesSql for whole days and a lapse of whole days, from one row per customer key rather
+ * than one per key and day: first activity and first touch from report_keys; activity in
+ * the lapse before each bound (whether the profile had lapsed there) and in the period from the
+ * days between `from` minus the lapse and `to`; orders from the purchases.
+ */
+function stagesFromKeysSql(): string {
+  const stage = (at: string, recent: string, orders: string) => `multiIf(
+        startsWith(profile, 'a:') OR identified_at IS NULL OR identified_at >= ${at}, 'visitor',
+        ${recent} = 0, 'lapsed',
+        ${orders} = 0, 'lead',
+        ${orders} = 1, 'customer',
+        'repeat')`;
+  const touch = partsOf('first_touch');
+  return `
+    SELECT stage_start, stage_end, active, channel, source, medium, count() AS profiles
+    FROM (
+        SELECT if(seen_first >= ${FROM}, 'new', ${stage(FROM, 'recent_start', 'orders_start')}) AS stage_start,
+            ${stage(TO, 'recent_end', 'orders_end')} AS stage_end,
+            active,
+            ${touch}[2] AS channel,
+            base64Decode(${touch}[3]) AS source,
+            base64Decode(${touch}[4]) AS medium
+        FROM (
+            SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile,
+                min(k.seen) AS seen_first,
+                minIf(toNullable(k.seen), startsWith(k.customer_key, 'c:')) AS identified_at,
+                max(w.recent_start) AS recent_start,
+                max(w.recent_end) AS recent_end,
+                max(w.active) AS active,
+                sum(p.orders_start) AS orders_start,
+                sum(p.orders_end) AS orders_end,
+                min(k.first) AS first_touch
+            FROM (
+                -- FINAL merges each key's rows in key order: much cheaper than GROUP BY here.
+                SELECT customer_key, first_seen AS seen, first_event AS first
+                FROM report_keys FINAL WHERE first_seen < ${TO}
+            ) AS k
+            LEFT JOIN (
+                SELECT customer_key,
+                    max(day < toDate(${FROM})) AS recent_start,
+                    max(day >= toDate(${TO} - ${LAPSE})) AS recent_end,
+                    max(day >= toDate(${FROM})) AS active
+                FROM report_daily
+                WHERE day >= toDate(${FROM} - ${LAPSE}) AND day < toDate(${TO})
+                GROUP BY customer_key
+            ) AS w ON w.customer_key = k.customer_key
+            LEFT JOIN (
+                SELECT customer_key, countIf(timestamp < ${FROM}) AS orders_start,
+                    count() AS orders_end
+                FROM report_touches
+                WHERE type = 'purchase' AND timestamp < ${TO}
+                GROUP BY customer_key
+            ) AS p ON p.customer_key = k.customer_key
+            LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
             GROUP BY profile
         )
     )
@@ -119,7 +183,11 @@ export async function readLifecycleReport(
 ): Promise<LifecycleReport> {
   const range = await resolveRange(store, input);
   const params = { ...range, lapsedMs: input.lapsedAfterDays * DAY_MS };
-  const rows = await store.query<StageRow>(stagesSql(range), params);
+  const fromKeys = onWholeDays(range) && params.lapsedMs % DAY_MS === 0;
+  const rows = await store.query<StageRow>(
+    fromKeys ? stagesFromKeysSql() : stagesSql(range),
+    params,
+  );
   const flows = flowsOf(rows);
   const sources = prospectsOf(rows);
   const count = (pick: (row: (typeof flows)[number]) => boolean) =>
