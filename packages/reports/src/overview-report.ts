@@ -28,16 +28,20 @@ function overviewSql(range: ReportRange) {
     GROUP BY day, type, channel ORDER BY day, type, channel`,
     // Distinct profiles per day, Monday-started week and month, and over the whole period, in
     // one pass over the period's rows (grouping sets: 4 to 6 times faster than distinct days
-    // and profiles first). grouping() marks the columns a row is not grouped by: 3 = by day,
-    // 5 = by week, 6 = by month, 7 = the whole period.
+    // and profiles first). Profiles are counted by their 128-bit SipHash, as uniqExact does for
+    // a string itself, hashed once rather than once per set. grouping() marks the columns a row
+    // is not grouped by: 3 = by day, 5 = by week, 6 = by month, 7 = the whole period.
     active: `
     SELECT multiIf(g = 3, 'day', g = 5, 'week', g = 6, 'month', 'all') AS grain,
         multiIf(g = 3, toString(day), g = 5, toString(week), g = 6, toString(month), '') AS period,
         profiles
     FROM (
         SELECT day, toMonday(day) AS week, toStartOfMonth(day) AS month,
-            grouping(day, week, month) AS g, uniqExact(profile) AS profiles
-        FROM (${profiledDailySql(range, `${IN_PERIOD} AND ${D_CHANNEL}`)})
+            grouping(day, week, month) AS g, uniqExact(profile_hash) AS profiles
+        FROM (
+            SELECT day, sipHash128(profile) AS profile_hash
+            FROM (${profiledDailySql(range, `${IN_PERIOD} AND ${D_CHANNEL}`)})
+        )
         GROUP BY GROUPING SETS ((day), (week), (month), ())
     )`,
     orders: `
