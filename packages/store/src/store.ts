@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@c
 import type { Config } from '@rapport/config';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { StoreError, toStoreError } from './errors.js';
+import { inlineParams } from './inline-params.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -61,6 +62,18 @@ async function runCommand(client: ClickHouseClient, sql: string, params?: QueryP
   }
 }
 
+/** The SQL text the embedded engine parses (`max_query_size`, ClickHouse's default 256 KiB). */
+const EMBEDDED_MAX_QUERY_BYTES = 262_144;
+
+/**
+ * A statement for the embedded engine: its parameters written into the SQL where they can be
+ * (the engine runs statements with bound parameters one at a time; see inline-params.ts).
+ */
+function written(sql: string, params?: QueryParams): [string, QueryParams | undefined] {
+  const inlined = inlineParams(sql, params, EMBEDDED_MAX_QUERY_BYTES);
+  return inlined === undefined ? [sql, params] : [inlined, undefined];
+}
+
 class EmbeddedStore implements Store {
   readonly mode = 'embedded';
   private closed = false;
@@ -83,11 +96,11 @@ class EmbeddedStore implements Store {
   }
 
   query<T>(sql: string, params?: QueryParams, lane: Lane = 'read') {
-    return runQuery<T>(this.client(lane), sql, params);
+    return runQuery<T>(this.client(lane), ...written(sql, params));
   }
 
   command(sql: string, params?: QueryParams, lane: Lane = 'write') {
-    return runCommand(this.client(lane), sql, params);
+    return runCommand(this.client(lane), ...written(sql, params));
   }
 
   async insertJsonLines(table: string, body: Buffer, options: InsertOptions = {}) {
