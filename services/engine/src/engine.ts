@@ -68,6 +68,9 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       streaming?.evaluator.touched(keys);
     },
   });
+  // The pipeline started once blocks cut short by a crash were inserted again: now what the
+  // last process stored without evaluating is read whole.
+  streaming?.catchUp();
 
   const changes = new InProcessChangeFeed();
   changes.subscribe((page) => {

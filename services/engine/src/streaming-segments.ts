@@ -27,15 +27,21 @@ export function openStreamingSegments(options: {
   metrics: Metrics;
   outbox: SegmentOutbox;
   /**
-   * Runs the window sweep and evaluates the keys received in the last 10 minutes again at
-   * start-up (default true). In distributed mode only the one jobs service does: every
-   * pipeline process would otherwise evaluate the same profiles at once.
+   * Runs the window sweep (default true). In distributed mode only the one jobs service does,
+   * and it alone calls `catchUp`: every pipeline process would otherwise evaluate the same
+   * profiles at once.
    */
   sweep?: boolean;
 }):
   | {
       evaluator: StreamingSegments;
       readiness: ReadinessCheck;
+      /**
+       * Evaluates again the keys received in the last 10 minutes: what a killed process
+       * stored but had not evaluated. Called once the projections are recovered (blocks cut
+       * short inserted again, views repaired), or the evaluation would read them short.
+       */
+      catchUp(): void;
       /** Stops the window sweep, then the evaluation (what runs finishes). */
       close(): Promise<void>;
     }
@@ -75,20 +81,19 @@ export function openStreamingSegments(options: {
     lapsedMs: lapsedMs(config.profiles.lapsedAfterDays),
     logger: logger.child({ component: 'window-sweep' }),
   });
-  if (options.sweep !== false) {
-    sweep.start();
-    // What a killed process stored but had not evaluated: the last 10 minutes, again.
+  if (options.sweep !== false) sweep.start();
+  const catchUp = () => {
     recentlyReceivedKeys(store, Date.now() - CATCH_UP_MS)
       .then((keys) => evaluator.touched(keys))
       .catch((error: unknown) => {
         logger.warn({ err: error }, 'recent events not evaluated again at start-up');
       });
-  }
+  };
   const close = async () => {
     await sweep.close();
     await evaluator.close();
   };
-  return { evaluator, readiness, close };
+  return { evaluator, readiness, catchUp, close };
 }
 
 /**

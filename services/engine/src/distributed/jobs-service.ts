@@ -30,6 +30,7 @@ export async function createJobsService(options: {
   if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
   // Evaluation here: the window sweep, job results, start-up catch-up and the reconcile step.
   const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
+  streaming?.catchUp();
   const outlets = openChangeOutlets({ config, logger, metrics, store, durable: true });
   const delivery = await startDelivery({
     outbox,
