@@ -77,11 +77,23 @@ export function staleReason(dir: string, spec: DatasetSpec): string | undefined 
 const CHANGES_ROWS = /\b(MATERIALIZED\s+VIEW|ALTER\s+TABLE|INSERT\s+INTO|DROP\s+TABLE)\b/i;
 
 /**
+ * A migration's own statement that it fills what it adds from the rows already there (its
+ * `INSERT … SELECT` makes an upgraded store equal to one built under it): applied on top.
+ */
+const BACKFILLS = /^--\s*backfills:\s*complete\b/m;
+
+function backfillsCompletely(migration: { version: number; name: string }): boolean {
+  const file = `${String(migration.version).padStart(4, '0')}_${migration.name}.sql`;
+  return BACKFILLS.test(readFileSync(join(migrationsDir, file), 'utf8'));
+}
+
+/**
  * Why a data set built with `applied` migrations differs from this checkout's schema; undefined
  * when it does not. Every migration it was built with must be unchanged. A newer migration that
- * only adds tables (a job's, say) is applied when the engine opens the store, as it would be on
- * an upgrade; one that adds a materialized view or alters a table would leave the built rows
- * behind the schema, so the data set is rebuilt.
+ * only adds tables (a job's, say), or says it backfills what it adds (`-- backfills: complete`),
+ * is applied when the engine opens the store, as it would be on an upgrade; one that adds a
+ * materialized view or alters a table otherwise would leave the built rows behind the schema,
+ * so the data set is rebuilt.
  */
 export function schemaDrift(applied: DatasetMarker['migrations']): string | undefined {
   const current = loadMigrations(migrationsDir);
@@ -92,6 +104,7 @@ export function schemaDrift(applied: DatasetMarker['migrations']): string | unde
     }
   }
   for (const migration of current.slice(applied.length)) {
+    if (backfillsCompletely(migration)) continue;
     if (migration.statements.some((statement) => CHANGES_ROWS.test(statement))) {
       return `migration ${migration.version}_${migration.name} is newer and changes what the rows hold`;
     }
