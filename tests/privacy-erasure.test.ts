@@ -218,6 +218,7 @@ describe('exporting and erasing a customer', () => {
       'report_daily',
       'report_keys',
       'report_touches',
+      'report_types',
     ]) {
       expect(held[table], table).toBeGreaterThan(0);
     }

@@ -61,9 +61,9 @@ async function snapshot(store: Store) {
     index: await store.query(
       'SELECT DISTINCT * FROM trait_index ORDER BY trait, value, customer_id',
     ),
-    reportTotals: await store.query(`
-      SELECT day, type, channel, sum(events) AS events, sum(amount) AS amount
-      FROM report_totals GROUP BY ALL ORDER BY ALL`),
+    reportTypes: await store.query(`
+      SELECT day, type, channel, customer_key, sum(events) AS events, sum(amount) AS amount
+      FROM report_types GROUP BY ALL ORDER BY ALL`),
     reportDaily: await store.query(`
       SELECT day, channel, customer_key, sum(events) AS events, sum(visits) AS visits,
              sum(orders) AS orders, sum(revenue) AS revenue, min(first_order_at) AS first_order,
@@ -123,8 +123,8 @@ describe('replay', () => {
       'identity_links',
       'report_daily',
       'report_keys',
-      'report_totals',
       'report_touches',
+      'report_types',
       'trait_index',
     ]);
     expect(await snapshot(store)).toEqual(streamed);

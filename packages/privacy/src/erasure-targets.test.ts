@@ -33,6 +33,7 @@ describe('erasureTargets', () => {
       'report_daily',
       'report_keys',
       'report_touches',
+      'report_types',
     ]) {
       expect(tables).toContain(table);
     }

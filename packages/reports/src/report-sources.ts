@@ -80,11 +80,11 @@ export function profiledDailySql(range: ReportRange, where: string): string {
 
 /**
  * SQL: events and amounts per day, type and channel in [`{from:Int64}`, `{to:Int64}`), read
- * with sum(): from report_totals for whole days, else from the log.
+ * with sum(): from report_types for whole days, else from the log.
  */
 export function totalsSql(range: ReportRange): string {
   return onWholeDays(range)
-    ? `SELECT day, type, channel, events, amount FROM report_totals
+    ? `SELECT day, type, channel, events, amount FROM report_types
         WHERE day >= toDate(${FROM}) AND day < toDate(${TO})`
     : `SELECT toDate(timestamp) AS day, type, channel, toUInt64(1) AS events,
             toDecimal128(amount, 4) AS amount

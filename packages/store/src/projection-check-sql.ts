@@ -20,6 +20,18 @@ const IDENTIFY_TRAITS = `(SELECT customer_id, timestamp, event_id, properties FR
       WHERE customer_key IN {keys:Array(String)} AND type = 'identify')
     ARRAY JOIN JSONExtractKeysAndValuesRaw(properties, 'traits') AS kv`;
 
+/**
+ * Events per key in the log (those `where` keeps) against `counted` per key in a rollup keyed by
+ * customer_key: a block its view missed or got twice changes the count.
+ */
+const countsCheck = (table: string, counted: string, where: string) => `SELECT key FROM (
+        SELECT customer_key AS key, toInt64(count()) AS n FROM events
+        WHERE customer_key IN {keys:Array(String)} AND ${where} GROUP BY key
+        UNION ALL
+        SELECT customer_key AS key, -toInt64(${counted}) AS n FROM ${table}
+        WHERE customer_key IN {keys:Array(String)} GROUP BY key
+      ) GROUP BY key HAVING sum(n) != 0`;
+
 export const PROJECTION_CHECKS: readonly ProjectionCheck[] = [
   {
     table: 'customer_stats',
@@ -71,5 +83,35 @@ export const PROJECTION_CHECKS: readonly ProjectionCheck[] = [
         SELECT DISTINCT customer_id AS key, trait, value, -1 AS side
         FROM trait_index WHERE customer_id IN {ids:Array(String)}
       ) GROUP BY key, trait, value HAVING sum(side) != 0`,
+  },
+  // The report rollups (migrations 0017–0019), keyed by customer like their events.
+  {
+    table: 'report_types',
+    key: 'customer_key',
+    sql: countsCheck('report_types', 'sum(events)', "type != 'identity_unlink'"),
+  },
+  {
+    table: 'report_daily',
+    key: 'customer_key',
+    sql: countsCheck('report_daily', 'sum(events)', "type != 'identity_unlink'"),
+  },
+  {
+    table: 'report_touches',
+    key: 'customer_key',
+    sql: countsCheck('report_touches', 'count()', "type IN ('email', 'purchase')"),
+  },
+  {
+    table: 'report_keys',
+    key: 'customer_key',
+    // A key's first activity: a missed block holding its first event moves it, and a key the
+    // view never saw is missing.
+    sql: `SELECT DISTINCT key FROM (
+        SELECT customer_key AS key, min(timestamp) AS first, 1 AS side FROM events
+        WHERE customer_key IN {keys:Array(String)} AND type != 'identity_unlink'
+        GROUP BY key
+        UNION ALL
+        SELECT customer_key AS key, min(first_seen) AS first, -1 AS side FROM report_keys
+        WHERE customer_key IN {keys:Array(String)} GROUP BY key
+      ) GROUP BY key, first HAVING sum(side) != 0`,
   },
 ];
