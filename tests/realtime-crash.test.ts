@@ -19,18 +19,24 @@ const SEGMENTS = {
 };
 let dataDir: string;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+/** The engine last started: stopped after the test whatever it found. */
+let running: SpawnedEngine | undefined;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rapport-rt-crash-'));
   receiver = await startReceiver(() => ({ status: 204 }));
 });
 afterAll(async () => {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) {
+    signal(running, 'SIGKILL', { group: true });
+    await running.exited;
+  }
   await receiver.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const start = () =>
-  spawnEngine({
+const start = async () => {
+  running = await spawnEngine({
     dataDir,
     env: {
       RAPPORT_WEBHOOK_URLS: receiver.url,
@@ -39,6 +45,8 @@ const start = () =>
       RAPPORT_SCHEDULE_SEGMENTS: 'off',
     },
   });
+  return running;
+};
 
 async function call(engine: SpawnedEngine, path: string, body?: unknown) {
   const response = await fetch(`${engine.url}${path}`, {
