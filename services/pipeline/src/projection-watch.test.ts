@@ -47,7 +47,12 @@ describe('projection watch', () => {
     now += 60_000;
     await watch.checkIfDue();
     expect(await countsOf(store, ids, 'c:watched')).toEqual({ rows: 3, distinct: 3, projected: 3 });
-    expect(await divergence(metrics)).toEqual([[{ table: 'customer_stats', repaired: 'true' }, 1]]);
+    // The profile projection and the report rollups (the stored events are purchases).
+    expect(await divergence(metrics)).toEqual(
+      ['customer_stats', 'report_types', 'report_daily', 'report_touches', 'report_keys'].map(
+        (table) => [{ table, repaired: 'true' }, 1],
+      ),
+    );
     // Checked keys are not checked again until they are written again.
     now += 60_000;
     await watch.checkIfDue();
@@ -64,9 +69,11 @@ describe('projection watch', () => {
       // The test events were received in 2023: look back far enough.
       tailMs: Date.now(),
     });
-    expect(recovered.check.diverged.map((d) => [d.table, d.keys])).toEqual([
-      ['customer_stats', ['c:restarted']],
-    ]);
+    expect(recovered.check.diverged.map((d) => [d.table, d.keys])).toEqual(
+      ['customer_stats', 'report_types', 'report_daily', 'report_touches', 'report_keys'].map(
+        (table) => [table, ['c:restarted']],
+      ),
+    );
     expect(await countsOf(store, ids, 'c:restarted')).toEqual({
       rows: 2,
       distinct: 2,
