@@ -130,7 +130,16 @@ describe('projections equal the log after a store fault between events and a vie
         lost: 0,
         duplicated: 0,
         profileMismatches: 0,
-        mismatches: { customer_stats: 0, customer_traits: 0, identity_links: 0, trait_index: 0 },
+        mismatches: {
+          customer_stats: 0,
+          customer_traits: 0,
+          identity_links: 0,
+          trait_index: 0,
+          report_types: 0,
+          report_daily: 0,
+          report_touches: 0,
+          report_keys: 0,
+        },
       });
     }
     await current.bus.close();

@@ -11,7 +11,7 @@ export interface ProjectionDiff {
   /** Profiles (customer keys) whose stats differ from the replay's. */
   profileMismatches: number;
   profiles: number;
-  /** Keys that differ, per projection (customer_stats, customer_traits, identity_links, trait_index). */
+  /** Keys that differ, per projection (customer_stats, customer_traits, identity_links, trait_index, the report rollups). */
   mismatches: Record<string, number>;
 }
 
@@ -31,6 +31,18 @@ const CANONICAL: Record<string, string> = {
     FROM {db}.identity_links GROUP BY anonymous_id, event_id`,
   trait_index: `SELECT DISTINCT concat(trait, '/', value, '/', customer_id) AS k, '' AS v
     FROM {db}.trait_index`,
+  report_types: `SELECT concat(toString(day), '/', type, '/', channel, '/', customer_key) AS k,
+      toString((sum(events), sum(amount))) AS v
+    FROM {db}.report_types GROUP BY day, type, channel, customer_key`,
+  report_daily: `SELECT concat(toString(day), '/', channel, '/', customer_key) AS k,
+      toString((sum(events), sum(visits), sum(orders), sum(revenue), min(first_order_at),
+        min(first_seen), max(last_seen), min(first_event), min(first_tag))) AS v
+    FROM {db}.report_daily GROUP BY day, channel, customer_key`,
+  report_touches: `SELECT concat(customer_key, '/', toString(timestamp), '/', type, '/', action, '/',
+      campaign, '/', toString(amount)) AS k, toString(count()) AS v
+    FROM {db}.report_touches GROUP BY ALL`,
+  report_keys: `SELECT customer_key AS k, toString((min(first_seen), min(first_event))) AS v
+    FROM {db}.report_keys GROUP BY customer_key`,
 };
 
 /**
