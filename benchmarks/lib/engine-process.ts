@@ -77,6 +77,8 @@ const ERROR_LINE = /^\{"level":[56]\d\b/;
  */
 export async function startEngine(options: {
   dataDir: string;
+  /** The command line's entry point (default the TypeScript sources; `npm start` runs a bundle). */
+  entry?: string;
   env?: Record<string, string>;
   startTimeoutMs?: number;
   onSpawn?: (child: ChildProcess) => void;
@@ -97,7 +99,7 @@ export async function startEngine(options: {
   delete env.CLICKHOUSE_URL;
   delete env.RAPPORT_API_KEYS;
 
-  const child = spawn(process.execPath, [ENGINE_BIN, 'start'], {
+  const child = spawn(process.execPath, [options.entry ?? ENGINE_BIN, 'start'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
