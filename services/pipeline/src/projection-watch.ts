@@ -39,7 +39,7 @@ export function createProjectionWatch(deps: {
   now?: () => number;
 }): ProjectionWatch {
   const now = deps.now ?? Date.now;
-  const keys = new Set<string>();
+  let keys = new Set<string>();
   let last = now();
   let warnedUnchecked = false;
   return {
@@ -48,13 +48,16 @@ export function createProjectionWatch(deps: {
       for (const key of written) {
         keys.delete(key);
         keys.add(key);
-        if (keys.size > MAX_KEYS_PER_CHECK) keys.delete(keys.values().next().value!);
       }
+      // The newest keys are kept. Trimmed in one pass once twice over the cap: dropping the
+      // oldest key one at a time walks past every key deleted before it (a set keeps them in
+      // order until it is rebuilt), which cost as much as the rest of the writer's work.
+      if (keys.size > 2 * MAX_KEYS_PER_CHECK) keys = new Set([...keys].slice(-MAX_KEYS_PER_CHECK));
     },
     async checkIfDue() {
       if (deps.everyMs <= 0 || keys.size === 0 || now() - last < deps.everyMs) return;
       last = now();
-      const checking = [...keys];
+      const checking = [...keys].slice(-MAX_KEYS_PER_CHECK);
       keys.clear();
       try {
         const result = await checkProjections(deps.store, checking, {
