@@ -68,6 +68,14 @@ function exited(child: ChildProcess): Promise<number | string> {
   return once(child, 'exit').then(([code, signal]) => (code as number | null) ?? String(signal));
 }
 
+/**
+ * Node options for the engine alone, from BENCH_ENGINE_NODE_ARGS (space-separated): to profile
+ * it, say `--cpu-prof --cpu-prof-dir=/tmp/engine-profile` (NODE_OPTIONS refuses `--cpu-prof`).
+ */
+function engineNodeArgs(): string[] {
+  return (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+}
+
 /** Log lines at error level or above, as pino writes them: `{"level":50,…` or 60. */
 const ERROR_LINE = /^\{"level":[56]\d\b/;
 
@@ -99,11 +107,15 @@ export async function startEngine(options: {
   delete env.CLICKHOUSE_URL;
   delete env.RAPPORT_API_KEYS;
 
-  const child = spawn(process.execPath, [options.entry ?? ENGINE_BIN, 'start'], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...engineNodeArgs(), options.entry ?? ENGINE_BIN, 'start'],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   options.onSpawn?.(child);
   const output = tail(30);
   const errors = tail(5);
