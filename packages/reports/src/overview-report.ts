@@ -1,7 +1,14 @@
 import type { OverviewReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { daysOf, FROM, num, resolveRange, round2, type ReportRange } from './report-range.js';
-import { IN_PERIOD, profiledDailySql, profiledTouchesSql, totalsSql } from './report-sources.js';
+import {
+  dailySourceSql,
+  IN_PERIOD,
+  profiledDailySql,
+  profiledKeysSql,
+  profiledTouchesSql,
+  totalsSql,
+} from './report-sources.js';
 
 export interface OverviewReportInput {
   from?: string | undefined;
@@ -19,6 +26,8 @@ const D_CHANNEL = "({channel:String} = '' OR d.channel = {channel:String})";
  */
 function overviewSql(range: ReportRange) {
   const totals = totalsSql(range);
+  const source = dailySourceSql(range);
+  const active = `${IN_PERIOD} AND ${D_CHANNEL}`;
   return {
     events: `
     SELECT toString(day) AS day, toString(type) AS type, toString(channel) AS channel,
@@ -26,24 +35,31 @@ function overviewSql(range: ReportRange) {
     FROM (${totals})
     WHERE ${CHANNEL}
     GROUP BY day, type, channel ORDER BY day, type, channel`,
-    // Distinct profiles per day, Monday-started week and month, and over the whole period, in
-    // one pass over the period's rows (grouping sets: 4 to 6 times faster than distinct days
-    // and profiles first). Profiles are counted by their 128-bit SipHash, as uniqExact does for
-    // a string itself, hashed once rather than once per set. grouping() marks the columns a row
-    // is not grouped by: 3 = by day, 5 = by week, 6 = by month, 7 = the whole period.
+    // Distinct profiles per day, Monday-started week and month, and over the period: each
+    // customer key's days first (one row per key), then each profile's (the owner merge
+    // applied to those rows), each profile counted once per day, week and month it was active
+    // in. Grouping by key and by profile is exact; at a million people over a year this takes
+    // a third of the time of uniqExact over every row in grouping sets.
     active: `
-    SELECT multiIf(g = 3, 'day', g = 5, 'week', g = 6, 'month', 'all') AS grain,
-        multiIf(g = 3, toString(day), g = 5, toString(week), g = 6, toString(month), '') AS period,
-        profiles
+    SELECT g.1 AS grain, g.2 AS period, count() AS profiles
     FROM (
-        SELECT day, toMonday(day) AS week, toStartOfMonth(day) AS month,
-            grouping(day, week, month) AS g, uniqExact(profile_hash) AS profiles
-        FROM (
-            SELECT day, sipHash128(profile) AS profile_hash
-            FROM (${profiledDailySql(range, `${IN_PERIOD} AND ${D_CHANNEL}`)})
-        )
-        GROUP BY GROUPING SETS ((day), (week), (month), ())
-    )`,
+        SELECT arrayDistinct(arrayFlatten(groupArray(days))) AS days
+        FROM (${profiledKeysSql(
+          range,
+          `SELECT d.customer_key AS customer_key, groupArray(d.day) AS days
+            FROM ${source} AS d WHERE ${active} GROUP BY d.customer_key`,
+          'k.days AS days',
+          source,
+          active,
+        )})
+        GROUP BY profile
+    )
+    ARRAY JOIN arrayConcat(
+        arrayMap(d -> ('day', toString(d)), days),
+        arrayMap(w -> ('week', toString(w)), arrayDistinct(arrayMap(d -> toMonday(d), days))),
+        arrayMap(m -> ('month', toString(m)), arrayDistinct(arrayMap(d -> toStartOfMonth(d), days))),
+        [('all', '')]) AS g
+    GROUP BY g`,
     orders: `
     SELECT toString(day) AS day,
         sumIf(events, type = 'purchase') AS orders,

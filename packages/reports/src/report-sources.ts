@@ -78,6 +78,37 @@ export function profiledDailySql(range: ReportRange, where: string): string {
     WHERE ${where}`;
 }
 
+/** SQL: report_daily for whole-day periods, else the same columns from the log, per event. */
+export const dailySourceSql = (range: ReportRange) =>
+  onWholeDays(range) ? 'report_daily' : DAILY_FROM_EVENTS;
+
+/** Periods longer than this read the whole owner table rather than look up the ids they hold. */
+const OWNER_TABLE_AFTER_MS = 62 * DAY_MS;
+
+/**
+ * SQL: `keyed` (rows with a `customer_key` column, one per key, alias `k`) with the profile
+ * each key belongs to now (`profile`) and `columns`. Owners are looked up for the anonymous ids
+ * among the rows `where` picks from `source` (alias `d`) when the period is short; over a long
+ * one, most anonymous ids are among them and the whole owner table is cheaper (at a million
+ * people: 0.15 s, against 0.6 s to find a year's anonymous ids first).
+ */
+export function profiledKeysSql(
+  range: ReportRange,
+  keyed: string,
+  columns: string,
+  source: string,
+  where: string,
+): string {
+  const owners =
+    range.to - range.from > OWNER_TABLE_AFTER_MS
+      ? ownersSql()
+      : ownersSql({ within: ownedWithin(source, 'd', where) });
+  return `
+    SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile, ${columns}
+    FROM (${keyed}) AS k
+    LEFT JOIN (${owners}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}`;
+}
+
 /**
  * SQL: events and amounts per day, type and channel in [`{from:Int64}`, `{to:Int64}`), read
  * with sum(): from report_types for whole days, else from the log.
