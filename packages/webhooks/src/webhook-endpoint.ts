@@ -4,7 +4,13 @@ import type { Logger, Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
 import { postBatch, type AttemptResult } from './post-batch.js';
 import { jitteredDelay, type Backoff } from './retry-policy.js';
-import { changeScreen, type Screened, type WithholdChanges } from './withhold.js';
+import {
+  changeScreen,
+  postedBatch,
+  screenedAttempt,
+  type Screened,
+  type WithholdChanges,
+} from './withhold.js';
 
 /** The logger calls the dispatcher makes (a pino logger fits). */
 export type WebhookLogger = Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
@@ -128,42 +134,31 @@ export class WebhookEndpoint {
       this.settings;
     const endpoint = this.origin;
     const deliveryId = randomUUID();
-    let batch: readonly SegmentChange[] = changes;
-    let body = JSON.stringify({ deliveryId, changes: batch });
+    let batch = postedBatch(deliveryId, changes);
     for (let attempt = 1; ; attempt++) {
-      const screened = await this.screen(batch, deliveryId);
-      let result: AttemptResult;
-      if ('reason' in screened) {
-        result = { verdict: 'retry', reason: screened.reason };
-      } else {
-        // Every change was an erased customer's: nothing is left to send.
-        if (screened.changes.length === 0) return;
-        if (screened.changes !== batch) {
-          batch = screened.changes;
-          body = JSON.stringify({ deliveryId, changes: batch });
-        }
-        const started = performance.now();
-        result = await postBatch({
-          url,
-          body,
-          deliveryId,
-          secret,
-          userAgent,
-          timeoutMs,
-          stop: this.stop,
-        });
-        metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
-      }
+      const attempted = await screenedAttempt({
+        screen: this.screen,
+        batch,
+        deliveryId,
+        post: (body) =>
+          postBatch({ url, body, deliveryId, secret, userAgent, timeoutMs, stop: this.stop }),
+        endpoint,
+        metrics,
+      });
+      // Every change was an erased customer's: nothing is left to send.
+      if (attempted === undefined) return;
+      batch = attempted.batch;
+      const { result } = attempted;
       if (result.verdict === 'delivered') {
         metrics?.webhookDeliveries.inc({ endpoint, outcome: 'delivered' });
         logger?.debug(
-          { endpoint, deliveryId, attempt, changes: batch.length },
+          { endpoint, deliveryId, attempt, changes: batch.changes.length },
           'webhook batch delivered',
         );
         return;
       }
       if (result.verdict === 'fail' || attempt >= maxAttempts || this.stop.aborted) {
-        this.giveUp({ deliveryId, changes: batch, attempts: attempt, result });
+        this.giveUp({ deliveryId, changes: batch.changes, attempts: attempt, result });
         return;
       }
       metrics?.webhookDeliveries.inc({ endpoint, outcome: 'retried' });
@@ -187,7 +182,7 @@ export class WebhookEndpoint {
       } catch {
         this.giveUp({
           deliveryId,
-          changes: batch,
+          changes: batch.changes,
           attempts: attempt,
           result: { ...result, reason: `${result.reason}; stopped before the next attempt` },
         });

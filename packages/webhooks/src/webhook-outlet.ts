@@ -3,10 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeSink } from '@rapport/bus';
 import type { Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
-import { postBatch, type AttemptResult } from './post-batch.js';
+import { postBatch } from './post-batch.js';
 import { jitteredDelay, type Backoff } from './retry-policy.js';
 import type { WebhookLogger } from './webhook-endpoint.js';
-import { changeScreen, type Screened, type WithholdChanges } from './withhold.js';
+import {
+  changeScreen,
+  postedBatch,
+  screenedAttempt,
+  type Screened,
+  type WithholdChanges,
+} from './withhold.js';
 
 export interface WebhookOutletOptions {
   url: string;
@@ -61,32 +67,30 @@ export class WebhookOutlet implements ChangeSink {
       .update(changes.map((change) => change.id).join('\n'))
       .digest('hex')
       .slice(0, 32);
-    let batch = changes;
-    let body = JSON.stringify({ deliveryId, changes: batch });
+    let batch = postedBatch(deliveryId, changes);
     for (let attempt = 1; ; attempt++) {
       this.stop.signal.throwIfAborted();
-      const screened = await this.screen(batch, deliveryId);
-      let result: AttemptResult;
-      if ('reason' in screened) {
-        result = { verdict: 'retry', reason: screened.reason };
-      } else {
-        if (screened.changes.length === 0) return;
-        if (screened.changes !== batch) {
-          batch = screened.changes;
-          body = JSON.stringify({ deliveryId, changes: batch });
-        }
-        const started = performance.now();
-        result = await postBatch({
-          url,
-          body,
-          deliveryId,
-          secret,
-          userAgent: this.options.userAgent ?? 'Rapport-Webhooks/1.0',
-          timeoutMs,
-          stop: this.stop.signal,
-        });
-        metrics?.webhookDeliverySeconds.observe({ endpoint }, (performance.now() - started) / 1000);
-      }
+      const attempted = await screenedAttempt({
+        screen: this.screen,
+        batch,
+        deliveryId,
+        post: (body) =>
+          postBatch({
+            url,
+            body,
+            deliveryId,
+            secret,
+            userAgent: this.options.userAgent ?? 'Rapport-Webhooks/1.0',
+            timeoutMs,
+            stop: this.stop.signal,
+          }),
+        endpoint,
+        metrics,
+      });
+      // Every change was an erased customer's: nothing is left to send.
+      if (attempted === undefined) return;
+      batch = attempted.batch;
+      const { result } = attempted;
       if (result.verdict === 'delivered') {
         metrics?.webhookDeliveries.inc({ endpoint, outcome: 'delivered' });
         return;
@@ -98,7 +102,7 @@ export class WebhookOutlet implements ChangeSink {
           {
             endpoint,
             deliveryId,
-            changes: batch.length,
+            changes: batch.changes.length,
             status: result.status,
             reason: result.reason,
           },

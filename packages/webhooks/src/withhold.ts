@@ -1,5 +1,6 @@
 import type { Metrics } from '@rapport/observability';
 import type { SegmentChange } from '@rapport/schemas';
+import type { AttemptResult } from './post-batch.js';
 import type { WebhookLogger } from './webhook-endpoint.js';
 
 /**
@@ -46,4 +47,43 @@ export function changeScreen(options: {
     );
     return { changes: kept };
   };
+}
+
+/** A batch as it is posted: its changes and their body, written again only when they change. */
+export interface PostedBatch {
+  changes: readonly SegmentChange[];
+  body: string;
+}
+
+export const postedBatch = (deliveryId: string, changes: readonly SegmentChange[]) => ({
+  changes,
+  body: JSON.stringify({ deliveryId, changes }),
+});
+
+/**
+ * One attempt at a batch: screened first (the changes of customers erased since are left out,
+ * the body written again), then posted, its time observed. Undefined when every change was an
+ * erased customer's and nothing is left to send; a failed screen is an attempt to retry.
+ */
+export async function screenedAttempt(options: {
+  screen: (changes: readonly SegmentChange[], deliveryId: string) => Promise<Screened>;
+  batch: PostedBatch;
+  deliveryId: string;
+  post: (body: string) => Promise<AttemptResult>;
+  endpoint: string;
+  metrics?: Metrics | undefined;
+}): Promise<{ batch: PostedBatch; result: AttemptResult } | undefined> {
+  const { batch, deliveryId } = options;
+  const screened = await options.screen(batch.changes, deliveryId);
+  if ('reason' in screened) return { batch, result: { verdict: 'retry', reason: screened.reason } };
+  if (screened.changes.length === 0) return undefined;
+  const next =
+    screened.changes === batch.changes ? batch : postedBatch(deliveryId, screened.changes);
+  const started = performance.now();
+  const result = await options.post(next.body);
+  options.metrics?.webhookDeliverySeconds.observe(
+    { endpoint: options.endpoint },
+    (performance.now() - started) / 1000,
+  );
+  return { batch: next, result };
 }
