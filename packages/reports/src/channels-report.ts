@@ -15,14 +15,15 @@ export interface ChannelsReportInput {
 
 /**
  * A visit is a profile's UTC day of activity on one channel, tagged with the first campaign
- * tag (source, medium, name) seen on it, '' for untagged. Parameters: `{from:Int64}`,
- * `{to:Int64}`, `{channel:String}` and `{campaign:String}` ('' for all).
+ * tag seen on it: `tag_key` is that tag's source, medium and name, base64 and tab-separated as
+ * report_daily.first_tag holds them ('' for untagged), so visits are grouped by it and only
+ * the few distinct tags are decoded. Parameters: `{from:Int64}`, `{to:Int64}`,
+ * `{channel:String}` and `{campaign:String}` ('' for all).
  */
-function taggedVisitsSql(range: ReportRange): string {
-  const tag = partsOf("ifNull(tag_order, '')");
+function visitsSql(range: ReportRange): string {
   return `
-    SELECT profile, day, channel, visit_orders, visit_revenue,
-        (base64Decode(${tag}[2]), base64Decode(${tag}[3]), base64Decode(${tag}[4])) AS tag
+    SELECT profile, channel, visit_orders, visit_revenue,
+        if(tag_order IS NULL, '', substring(tag_order, position(tag_order, '\\t') + 1)) AS tag_key
     FROM (
         SELECT profile, day, toString(channel) AS channel, sum(orders) AS visit_orders,
             sum(revenue) AS visit_revenue, min(first_tag) AS tag_order
@@ -32,29 +33,32 @@ function taggedVisitsSql(range: ReportRange): string {
         )})
         GROUP BY profile, day, channel
     )
-    WHERE {campaign:String} = '' OR tag.3 = {campaign:String}`;
+    WHERE {campaign:String} = ''
+        OR ${partsOf("ifNull(tag_order, '')")}[4] = base64Encode({campaign:String})`;
 }
-
-// Distinct profiles are counted by their 128-bit SipHash, as uniqExact does for a string
-// itself: hashed once per visit rather than once per grouping set.
-const FIGURES = `count() AS visits, uniqExact(profile_hash) AS profiles,
-        uniqExactIf(profile_hash, startsWith(profile, 'c:')) AS identified,
-        sum(visit_orders) AS orders, toFloat64(sum(visit_revenue)) AS revenue,
-        countIf(visit_orders > 0) AS converted`;
 
 /**
  * The figures per channel (`by` 'channel') and per campaign tag (`by` 'tag') from one pass over
- * the visits; grouping() marks the columns a row is not grouped by.
+ * the visits: each profile's visits per channel and per tag first (grouping() marks the column
+ * a row is not grouped by: 1 = by channel), so that distinct profiles are counted exactly as
+ * rows, then summed per channel and per tag.
  */
 const figuresSql = (visits: string) => `
-    SELECT if(grouping(channel, source, medium, name) = 7, 'channel', 'tag') AS by,
-        channel, source, medium, name, ${FIGURES}
+    SELECT if(g = 1, 'channel', 'tag') AS by, channel,
+        base64Decode(${partsOf('tag_key')}[1]) AS source,
+        base64Decode(${partsOf('tag_key')}[2]) AS medium,
+        base64Decode(${partsOf('tag_key')}[3]) AS name,
+        sum(profile_visits) AS visits, count() AS profiles,
+        countIf(startsWith(profile, 'c:')) AS identified, sum(profile_orders) AS orders,
+        toFloat64(sum(profile_revenue)) AS revenue, sum(profile_converted) AS converted
     FROM (
-        SELECT *, sipHash128(profile) AS profile_hash, tag.1 AS source, tag.2 AS medium,
-            tag.3 AS name
+        SELECT profile, channel, tag_key, grouping(channel, tag_key) AS g,
+            count() AS profile_visits, sum(visit_orders) AS profile_orders,
+            sum(visit_revenue) AS profile_revenue, countIf(visit_orders > 0) AS profile_converted
         FROM (${visits})
+        GROUP BY GROUPING SETS ((profile, channel), (profile, tag_key))
     )
-    GROUP BY GROUPING SETS ((channel), (source, medium, name))
+    GROUP BY g, channel, tag_key
     ORDER BY visits DESC, channel, source, medium, name`;
 
 interface FigureRow {
@@ -88,7 +92,7 @@ export async function readChannelsReport(
   };
   const rows = await store.query<
     FigureRow & { by: string; channel: string; source: string; medium: string; name: string }
-  >(figuresSql(taggedVisitsSql(range)), params);
+  >(figuresSql(visitsSql(range)), params);
   const channels = rows.filter((row) => row.by === 'channel');
   const campaigns = rows.filter((row) => row.by === 'tag');
   return {
