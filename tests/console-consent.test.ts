@@ -1,11 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Segment } from '@rapport/schemas';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.js';
+import {
+  screenshotAndAxe as check,
+  shownVerdicts,
+  verdicts,
+  type Cell,
+  type ExplainedNode,
+  type Queryable,
+} from './support/console-page.js';
 import { runJob, sendAll } from './support/send-events.js';
 import { startTestEngine, type TestEngine } from './support/test-engine.js';
 
@@ -13,12 +17,6 @@ import { startTestEngine, type TestEngine } from './support/test-engine.js';
 // editor and stored as typed, refused at its field as the API refuses it, shown in the list,
 // on the segment's page and in explain, and cleared again.
 
-/** Screenshots, kept as test artifacts (not committed). */
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'console');
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
 const RULE = { type: 'field', field: 'orders', op: 'gte', value: 2 };
 const ID = 'buyers-consenting';
 
@@ -70,26 +68,6 @@ async function open(hash: string, selector: string): Promise<Page> {
 
 const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();
 
-/** Saves a screenshot and checks the page with axe: no serious or critical violation. */
-async function check(page: Page, name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate<{ id: string; impact: string; nodes: number }[]>(
-    `axe.run().then((result) =>
-      result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))`,
-  );
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
-}
-
-/** What the page functions below touch of the DOM (the tests compile without its library). */
-interface Queryable<T> {
-  querySelectorAll(selector: string): Iterable<T>;
-}
-interface Cell {
-  getAttribute(name: string): string | null;
-  innerText: string;
-}
-
 /** The consent cell of each row of the segment list, by segment id. */
 async function consentColumn(page: Page): Promise<Record<string, string>> {
   const rows = await page
@@ -107,37 +85,7 @@ async function consentColumn(page: Page): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((row) => [row.id ?? '', row.consent ?? '']));
 }
 
-type ExplainedNode =
-  | { type: 'and' | 'or'; verdict: boolean; rules: ExplainedNode[] }
-  | { type: 'not'; verdict: boolean; rule: ExplainedNode }
-  | { type: 'field' | 'event' | 'segment'; verdict: boolean; value: unknown };
-
-/** Each node's verdict by its path in the rule (`/rule/rules/0`), as the console names them. */
-function verdicts(node: ExplainedNode, path = '/rule'): Record<string, string> {
-  const own = { [path]: String(node.verdict) };
-  if (node.type === 'not') return { ...own, ...verdicts(node.rule, `${path}/rule`) };
-  if (node.type === 'and' || node.type === 'or') {
-    for (const [i, r] of node.rules.entries())
-      Object.assign(own, verdicts(r, `${path}/rules/${i}`));
-  }
-  return own;
-}
-
-async function shownVerdicts(page: Page): Promise<Record<string, string>> {
-  return page
-    .getByTestId('explanation')
-    .evaluate((box: Queryable<Cell>) =>
-      Object.fromEntries(
-        [...box.querySelectorAll('[data-path]')].map((node) => [
-          node.getAttribute('data-path') ?? '',
-          node.getAttribute('data-verdict') ?? '',
-        ]),
-      ),
-    );
-}
-
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   engine = await startTestEngine();
   // ann and bob bought twice, ann granted marketing and bob denied it; cat granted it and
   // bought once; dan bought twice and never said.

@@ -1,7 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type {
   CampaignsReport,
   ChannelsReport,
@@ -18,17 +15,19 @@ import { generateEvents } from '@rapport/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.js';
+import {
+  screenshotAndAxe,
+  shownVerdicts,
+  verdicts,
+  type Cell,
+  type ExplainedNode,
+  type Queryable,
+} from './support/console-page.js';
 import { startTestEngine, type TestEngine } from './support/test-engine.js';
 
 const ADMIN_KEY = 'console-admin-key-0001';
 const READ_KEY = 'console-read-key-00001';
 const AUTH = { authorization: `Bearer ${ADMIN_KEY}` };
-/** Screenshots of every page, kept as test artifacts (not committed). */
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'console');
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
 
 let engine: TestEngine;
 let browser: Browser;
@@ -96,62 +95,17 @@ async function open(hash: string, selector: string): Promise<Page> {
 
 const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();
 
-/** Saves a screenshot and checks the page with axe: no serious or critical violation. */
+/** Saves a screenshot, checks the page with axe, and closes it. */
 async function check(page: Page, name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate<{ id: string; impact: string; nodes: number }[]>(
-    `axe.run().then((result) =>
-      result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))`,
-  );
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+  await screenshotAndAxe(page, name);
   await page.close();
 }
 
-/** What the page functions below touch of the DOM (the tests compile without its library). */
-interface Queryable<T> {
-  querySelectorAll(selector: string): Iterable<T>;
-}
-interface Cell {
-  getAttribute(name: string): string | null;
-  innerText: string;
-}
-
-/** An explained rule node as the API answers it. */
-type ExplainedNode =
-  | { type: 'and' | 'or'; verdict: boolean; rules: ExplainedNode[] }
-  | { type: 'not'; verdict: boolean; rule: ExplainedNode }
-  | { type: 'field' | 'event' | 'segment'; verdict: boolean; value: unknown };
 interface Explanation {
   customerId: string;
   matches: boolean;
   member: boolean;
   rule: ExplainedNode;
-}
-
-/** Each node's verdict by its path in the rule (`/rule/rules/0`), as the console names them. */
-function verdicts(node: ExplainedNode, path = '/rule'): Record<string, string> {
-  const own = { [path]: String(node.verdict) };
-  if (node.type === 'not') return { ...own, ...verdicts(node.rule, `${path}/rule`) };
-  if (node.type === 'and' || node.type === 'or') {
-    for (const [i, r] of node.rules.entries())
-      Object.assign(own, verdicts(r, `${path}/rules/${i}`));
-  }
-  return own;
-}
-
-/** The verdicts the console shows for each node of the explanation on the page. */
-async function shownVerdicts(page: Page): Promise<Record<string, string>> {
-  return page
-    .getByTestId('explanation')
-    .evaluate((box: Queryable<Cell>) =>
-      Object.fromEntries(
-        [...box.querySelectorAll('[data-path]')].map((node) => [
-          node.getAttribute('data-path') ?? '',
-          node.getAttribute('data-verdict') ?? '',
-        ]),
-      ),
-    );
 }
 
 /** The cells of a table's rows, by `data-col`. */
@@ -171,7 +125,6 @@ async function tableRows(page: Page, testId: string): Promise<Record<string, str
 }
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   engine = await startTestEngine({ RAPPORT_API_KEYS: `${ADMIN_KEY}:admin,${READ_KEY}:read` });
   await sendEvents();
   for (const job of ['rfm', 'clv', 'clusters']) await runJob(job);
