@@ -15,6 +15,7 @@ import { generateEvents } from '@rapport/testkit';
 import { trackChildren } from '../lib/child-process.js';
 import { startEngine, type EngineProcess } from '../lib/engine-process.js';
 import { loadAverage1m, machineOf, round } from '../lib/machine.js';
+import { fetchMetrics, metricValue } from '../lib/metrics.js';
 import { runBenchmark } from '../lib/main.js';
 import { parseIntegerOptions, usageOf } from '../lib/options.js';
 import { writeReport } from '../lib/report-file.js';
@@ -187,6 +188,13 @@ async function run(options: { customers: number; seconds: number; seed: number }
       return arrived === undefined ? [] : [arrived - at];
     });
     const lost = on.sent.size - latencies.length;
+    // How the evaluation kept up: how many it made and how long each took, on average.
+    const metrics = await fetchMetrics(engine.origin);
+    const evaluations = metricValue(metrics, 'rapport_segment_stream_seconds_count');
+    const evaluationSeconds = metricValue(metrics, 'rapport_segment_stream_seconds_sum');
+    log(
+      `  streaming evaluations: ${evaluations}, ${(evaluationSeconds / Math.max(1, evaluations)).toFixed(3)} s each on average`,
+    );
     const reconcile = await segmentsRun(engine);
     log(
       `  segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
@@ -212,6 +220,11 @@ async function run(options: { customers: number; seconds: number; seed: number }
         p95: ms(95),
         p99: ms(99),
         max: round(Math.max(...latencies), 0),
+      },
+      streamingEvaluations: {
+        count: evaluations,
+        meanSeconds: round(evaluationSeconds / Math.max(1, evaluations), 3),
+        busySeconds: round(evaluationSeconds, 1),
       },
       reconcile: { corrections: reconcile.corrections, seconds: round(reconcile.seconds, 2) },
       segmentsRunStreamingOff: { seconds: round(today.seconds, 2), changes: today.changes },
