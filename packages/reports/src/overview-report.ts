@@ -80,7 +80,7 @@ function overviewSql(range: ReportRange) {
         uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
     FROM (
         SELECT DISTINCT day, profile
-        FROM (${profiledDailySql(range, `d.orders > 0 AND ${IN_PERIOD} AND ${D_CHANNEL}`)})
+        FROM (${profiledDailySql(range, `d.orders > 0 AND ${IN_PERIOD} AND ${D_CHANNEL}`, true)})
     ) AS o
     INNER JOIN (
         SELECT profile, min(timestamp) AS first_order
