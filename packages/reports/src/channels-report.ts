@@ -1,7 +1,7 @@
 import type { ChannelsReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { num, ratio, resolveRange, round2, type ReportRange } from './report-range.js';
-import { IN_PERIOD, partsOf, profiledDailySql } from './report-sources.js';
+import { inPeriod, partsOf, profiledDailySql } from './report-sources.js';
 
 export { VISIT_TYPES } from './report-sources.js';
 
@@ -29,7 +29,7 @@ function visitsSql(range: ReportRange): string {
             sum(revenue) AS visit_revenue, min(first_tag) AS tag_order
         FROM (${profiledDailySql(
           range,
-          `d.visits > 0 AND ${IN_PERIOD} AND ({channel:String} = '' OR d.channel = {channel:String})`,
+          `d.visits > 0 AND ${inPeriod(range)} AND ({channel:String} = '' OR d.channel = {channel:String})`,
         )})
         GROUP BY profile, day, channel
     )

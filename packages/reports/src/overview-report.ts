@@ -3,7 +3,7 @@ import type { Store } from '@rapport/store';
 import { daysOf, FROM, num, resolveRange, round2, type ReportRange } from './report-range.js';
 import {
   dailySourceSql,
-  IN_PERIOD,
+  inPeriod,
   profiledDailySql,
   profiledKeysSql,
   profiledTouchesSql,
@@ -27,7 +27,7 @@ const D_CHANNEL = "({channel:String} = '' OR d.channel = {channel:String})";
 function overviewSql(range: ReportRange) {
   const totals = totalsSql(range);
   const source = dailySourceSql(range);
-  const active = `${IN_PERIOD} AND ${D_CHANNEL}`;
+  const active = `${inPeriod(range)} AND ${D_CHANNEL}`;
   return {
     events: `
     SELECT toString(day) AS day, toString(type) AS type, toString(channel) AS channel,
@@ -80,7 +80,7 @@ function overviewSql(range: ReportRange) {
         uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
     FROM (
         SELECT DISTINCT day, profile
-        FROM (${profiledDailySql(range, `d.orders > 0 AND ${IN_PERIOD} AND ${D_CHANNEL}`, true)})
+        FROM (${profiledDailySql(range, `d.orders > 0 AND ${inPeriod(range)} AND ${D_CHANNEL}`, true)})
     ) AS o
     INNER JOIN (
         SELECT profile, min(timestamp) AS first_order

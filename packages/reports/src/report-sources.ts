@@ -54,8 +54,16 @@ const ownedWithin = (source: string, alias: string, where: string) => `
  * before `to`. Exact on rollup rows of whole-day periods and on per-event rows alike; the `day`
  * bounds let the rollup skip other days.
  */
-export const IN_PERIOD = `d.day >= toDate(${FROM}) AND d.day <= toDate(${TO})
+const IN_PERIOD = `d.day >= toDate(${FROM}) AND d.day <= toDate(${TO})
     AND d.first_seen >= ${FROM} AND d.last_seen < ${TO}`;
+
+/**
+ * SQL: IN_PERIOD for `range`. On whole days the rollup's rows lie in the period exactly when
+ * their day does, so their first and last activity are not read (at a million people over a
+ * year, a tenth of reading the keys' days).
+ */
+export const inPeriod = (range: ReportRange) =>
+  onWholeDays(range) ? `d.day >= toDate(${FROM}) AND d.day < toDate(${TO})` : IN_PERIOD;
 export const BEFORE_TO = `d.day <= toDate(${TO}) AND d.last_seen < ${TO}`;
 
 /**
