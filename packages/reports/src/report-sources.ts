@@ -139,16 +139,23 @@ export function totalsSql(range: ReportRange): string {
 
 /**
  * SQL: email events (campaign, action) and purchases (amount), one row each, with the profile
- * each belongs to now. `where` filters report_touches (alias `t`).
+ * each belongs to now. `where` filters report_touches (alias `t`). A customer key is its own
+ * profile: only the anonymous keys' rows are joined with their owners (at a million people the
+ * join over a year's email rows cost a fifth of the campaigns' funnels).
  */
 export function profiledTouchesSql(where: string): string {
+  const columns = `t.type AS type, t.action AS action, t.campaign AS campaign,
+        t.timestamp AS timestamp, t.amount AS amount`;
   return `
-    SELECT ${profileKeySql('t.customer_key', 'o.owner')} AS profile, t.type AS type,
-        t.action AS action, t.campaign AS campaign, t.timestamp AS timestamp, t.amount AS amount
+    SELECT t.customer_key AS profile, ${columns}
+    FROM report_touches AS t
+    WHERE NOT startsWith(t.customer_key, 'a:') AND (${where})
+    UNION ALL
+    SELECT ${profileKeySql('t.customer_key', 'o.owner')} AS profile, ${columns}
     FROM report_touches AS t
     LEFT JOIN (${ownersSql({ within: ownedWithin('report_touches', 't', where) })}) AS o
         ON o.anonymous_id = ${anonymousIdSql('t.customer_key')}
-    WHERE ${where}`;
+    WHERE startsWith(t.customer_key, 'a:') AND (${where})`;
 }
 
 /** SQL: the parts of a first_event or first_tag value: [order, …fields], tags base64. */
