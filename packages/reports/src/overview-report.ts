@@ -20,6 +20,66 @@ export interface OverviewReportInput {
 const CHANNEL = "({channel:String} = '' OR channel = {channel:String})";
 const D_CHANNEL = "({channel:String} = '' OR d.channel = {channel:String})";
 
+/** Periods of up to this many days keep a key's days as bits (words of 64) rather than a list. */
+const BIT_DAYS = 512;
+
+/**
+ * SQL: distinct profiles per day, Monday-started week and month, and over the period: each
+ * customer key's days first (one row per key), then each profile's (the owner merge applied to
+ * those rows), each profile counted once per day, week and month it was active in. Grouping by
+ * key and by profile is exact. The days are kept as bits of the day's number in the period
+ * (groupBitOr over words of 64 days) for periods up to BIT_DAYS, else as a list of days: at a
+ * million people over a year, the bits took a fifth less time than the list, which took a
+ * third of the time of uniqExact over every row in grouping sets.
+ */
+function activeSql(range: ReportRange, source: string, where: string): string {
+  const words = Math.ceil(daysOf(range).length / 64);
+  const start = `toDate(${FROM})`;
+  const each = (make: (word: number) => string) =>
+    Array.from({ length: words }, (_, word) => make(word)).join(', ');
+  const [keyDays, keyColumns, profileDays] =
+    words * 64 <= BIT_DAYS
+      ? [
+          each(
+            (word) => `groupBitOr(if(intDiv(dateDiff('day', ${start}, d.day), 64) = ${word},
+                bitShiftLeft(toUInt64(1), dateDiff('day', ${start}, d.day) % 64), 0)) AS w${word}`,
+          ),
+          each((word) => `k.w${word} AS w${word}`),
+          `arrayMap(n -> ${start} + n, arrayConcat(${each(
+            (word) => `arrayMap(n -> n + ${word * 64}, bitPositionsToArray(groupBitOr(w${word})))`,
+          )})) AS days`,
+        ]
+      : [
+          'groupArray(d.day) AS days',
+          'k.days AS days',
+          'arrayDistinct(arrayFlatten(groupArray(days))) AS days',
+        ];
+  return `
+    SELECT ['day', 'week', 'month', 'all'][intDiv(code, 100000) + 1] AS grain,
+        if(code >= 300000, '', toString(toDate(code % 100000))) AS period, count() AS profiles
+    FROM (
+        SELECT ${profileDays}
+        FROM (${profiledKeysSql(
+          range,
+          `SELECT d.customer_key AS customer_key, ${keyDays}
+            FROM ${source} AS d WHERE ${where} GROUP BY d.customer_key`,
+          keyColumns,
+          source,
+          where,
+        )})
+        GROUP BY profile
+    )
+    -- Each profile once per day, week and month it was active in, and once for the period,
+    -- coded as one number: the grain times 100,000 plus the day number of the period's start
+    -- (a quarter cheaper than (grain, period) strings at a million people).
+    ARRAY JOIN arrayConcat(
+        arrayMap(d -> toUInt32(d), days),
+        arrayMap(w -> 100000 + toUInt32(w), arrayDistinct(arrayMap(d -> toMonday(d), days))),
+        arrayMap(m -> 200000 + toUInt32(m), arrayDistinct(arrayMap(d -> toStartOfMonth(d), days))),
+        [300000]) AS code
+    GROUP BY code`;
+}
+
 /**
  * The queries of a period. Parameters: `{from:Int64}`, `{to:Int64}` (epoch ms, `to` excluded)
  * and `{channel:String}` ('' for every channel).
@@ -35,35 +95,7 @@ function overviewSql(range: ReportRange) {
     FROM (${totals})
     WHERE ${CHANNEL}
     GROUP BY day, type, channel ORDER BY day, type, channel`,
-    // Distinct profiles per day, Monday-started week and month, and over the period: each
-    // customer key's days first (one row per key), then each profile's (the owner merge
-    // applied to those rows), each profile counted once per day, week and month it was active
-    // in. Grouping by key and by profile is exact; at a million people over a year this takes
-    // a third of the time of uniqExact over every row in grouping sets.
-    active: `
-    SELECT ['day', 'week', 'month', 'all'][intDiv(code, 100000) + 1] AS grain,
-        if(code >= 300000, '', toString(toDate(code % 100000))) AS period, count() AS profiles
-    FROM (
-        SELECT arrayDistinct(arrayFlatten(groupArray(days))) AS days
-        FROM (${profiledKeysSql(
-          range,
-          `SELECT d.customer_key AS customer_key, groupArray(d.day) AS days
-            FROM ${source} AS d WHERE ${active} GROUP BY d.customer_key`,
-          'k.days AS days',
-          source,
-          active,
-        )})
-        GROUP BY profile
-    )
-    -- Each profile once per day, week and month it was active in, and once for the period,
-    -- coded as one number: the grain times 100,000 plus the day number of the period's start
-    -- (a quarter cheaper than (grain, period) strings at a million people).
-    ARRAY JOIN arrayConcat(
-        arrayMap(d -> toUInt32(d), days),
-        arrayMap(w -> 100000 + toUInt32(w), arrayDistinct(arrayMap(d -> toMonday(d), days))),
-        arrayMap(m -> 200000 + toUInt32(m), arrayDistinct(arrayMap(d -> toStartOfMonth(d), days))),
-        [300000]) AS code
-    GROUP BY code`,
+    active: activeSql(range, source, active),
     orders: `
     SELECT toString(day) AS day,
         sumIf(events, type = 'purchase') AS orders,

@@ -77,6 +77,23 @@ describe('an anonymous id owned by a customer', () => {
     expect(customers('2024-03-10')).toEqual({ day: '2024-03-10', new: 0, returning: 1 });
   });
 
+  it('counts the same profiles over two years, where days are kept as a list', async () => {
+    const answer = await readOverviewReport(test.store, {
+      from: '2023-01-01',
+      to: '2025-01-01',
+      currency: 'USD',
+    });
+    expect(answer.totals.activeProfiles).toBe(2);
+    expect(answer.activeProfiles.daily.filter((row) => row.profiles > 0)).toEqual([
+      { period: '2024-03-04', profiles: 2 },
+      { period: '2024-03-05', profiles: 1 },
+      { period: '2024-03-07', profiles: 1 },
+      { period: '2024-03-10', profiles: 1 },
+    ]);
+    expect(answer.activeProfiles.weekly).toEqual([{ period: '2024-03-04', profiles: 2 }]);
+    expect(answer.activeProfiles.monthly).toEqual([{ period: '2024-03-01', profiles: 2 }]);
+  });
+
   it('makes one visit with its owner on the same day and channel', async () => {
     const answer = await readChannelsReport(test.store, { ...MARCH, currency: 'USD' });
     const web = answer.channels.find((row) => row.channel === 'web');
