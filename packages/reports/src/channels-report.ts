@@ -25,7 +25,7 @@ function visitsSql(range: ReportRange): string {
     SELECT profile, channel, visit_orders, visit_revenue,
         if(tag_order IS NULL, '', substring(tag_order, position(tag_order, '\\t') + 1)) AS tag_key
     FROM (
-        SELECT profile, day, toString(channel) AS channel, sum(orders) AS visit_orders,
+        SELECT profile, day, channel, sum(orders) AS visit_orders,
             sum(revenue) AS visit_revenue, min(first_tag) AS tag_order
         FROM (${profiledDailySql(
           range,
@@ -44,7 +44,7 @@ function visitsSql(range: ReportRange): string {
  * rows, then summed per channel and per tag.
  */
 const figuresSql = (visits: string) => `
-    SELECT if(g = 1, 'channel', 'tag') AS by, channel,
+    SELECT if(g = 1, 'channel', 'tag') AS by, toString(channel) AS channel,
         base64Decode(${partsOf('tag_key')}[1]) AS source,
         base64Decode(${partsOf('tag_key')}[2]) AS medium,
         base64Decode(${partsOf('tag_key')}[3]) AS name,
