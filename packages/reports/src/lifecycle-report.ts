@@ -70,16 +70,18 @@ function stagesFromKeysSql(): string {
         ${orders} = 0, 'lead',
         ${orders} = 1, 'customer',
         'repeat')`;
-  const touch = partsOf('first_touch');
+  // The first touch's channel and tags as stored (after the order), decoded once per group.
+  const touch = partsOf('touch');
   return `
-    SELECT stage_start, stage_end, active, channel, source, medium, count() AS profiles
+    SELECT stage_start, stage_end, active, ${touch}[1] AS channel,
+        base64Decode(${touch}[2]) AS source, base64Decode(${touch}[3]) AS medium, profiles
+    FROM (
+    SELECT stage_start, stage_end, active, touch, count() AS profiles
     FROM (
         SELECT if(seen_first >= ${FROM}, 'new', ${stage(FROM, 'recent_start', 'orders_start')}) AS stage_start,
             ${stage(TO, 'recent_end', 'orders_end')} AS stage_end,
             active,
-            ${touch}[2] AS channel,
-            base64Decode(${touch}[3]) AS source,
-            base64Decode(${touch}[4]) AS medium
+            substring(first_touch, position(first_touch, '\\t') + 1) AS touch
         FROM (
             SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile,
                 min(k.seen) AS seen_first,
@@ -115,7 +117,8 @@ function stagesFromKeysSql(): string {
             GROUP BY profile
         )
     )
-    GROUP BY stage_start, stage_end, active, channel, source, medium`;
+    GROUP BY stage_start, stage_end, active, touch
+    )`;
 }
 
 interface StageRow {
