@@ -166,7 +166,7 @@ describe('real-time segments across kill -9', () => {
       expect(new Set(entered)).toEqual(members);
       expect(members.size).toBeGreaterThan(0);
       const recorded = await store.query<{ change_id: string }>(
-        'SELECT DISTINCT change_id FROM segment_outbox',
+        'SELECT DISTINCT change_id FROM segment_outbox_by_writer',
       );
       expect(recorded.filter((row) => !byId.has(row.change_id))).toEqual([]);
     } finally {

@@ -1,21 +1,21 @@
 /**
- * The SQL of the segment change outbox (migrations 0014, 0015). A page is read one row per
+ * The SQL of the segment change outbox (migration 0021; cursors: 0014). A page is read one row per
  * seq (a retried append may have written a seq twice); each writer has seqs of its own.
  */
-export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox';
+export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox_by_writer';
 
 /** Parameters: writer. */
 export const WRITER_MAX_SEQ_SQL =
-  'SELECT max(seq) AS seq FROM segment_outbox WHERE writer = {writer:String}';
+  'SELECT max(seq) AS seq FROM segment_outbox_by_writer WHERE writer = {writer:String}';
 
 /** Every writer with seqs after `{after:UInt64}`, and its last seq. */
 export const WRITERS_SQL = `
-SELECT writer, max(seq) AS last_seq FROM segment_outbox WHERE seq > {after:UInt64}
+SELECT writer, max(seq) AS last_seq FROM segment_outbox_by_writer WHERE seq > {after:UInt64}
 GROUP BY writer`;
 
 /** Parameters: writer, after (UInt64, the last seq taken), limit. */
 export const PAGE_SQL = `
-SELECT seq, payload FROM segment_outbox
+SELECT seq, payload FROM segment_outbox_by_writer
 WHERE writer = {writer:String} AND seq > {after:UInt64}
 ORDER BY seq
 LIMIT 1 BY seq
@@ -23,7 +23,7 @@ LIMIT {limit:UInt32}`;
 
 /** Parameters: writer, after. */
 export const PENDING_SQL = `
-SELECT uniqExact(seq) AS n FROM segment_outbox
+SELECT uniqExact(seq) AS n FROM segment_outbox_by_writer
 WHERE writer = {writer:String} AND seq > {after:UInt64}`;
 
 /** Parameters: outlet. */
@@ -38,7 +38,7 @@ SELECT {outlet:String}, {seq:UInt64}, fromUnixTimestamp64Milli({at:Int64}, 'UTC'
 
 /** The newest recorded change's time (epoch ms), 0 when none. */
 export const NEWEST_SQL =
-  'SELECT toUnixTimestamp64Milli(max(recorded_at)) AS at, count() AS n FROM segment_outbox';
+  'SELECT toUnixTimestamp64Milli(max(recorded_at)) AS at, count() AS n FROM segment_outbox_by_writer';
 
 /**
  * Intervals opened or closed since `{since:Int64}` (epoch ms): at start-up, the changes they
@@ -53,5 +53,5 @@ WHERE updated_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
 
 /** Change ids recorded since a time (epoch ms). */
 export const RECORDED_IDS_SQL = `
-SELECT DISTINCT change_id FROM segment_outbox
+SELECT DISTINCT change_id FROM segment_outbox_by_writer
 WHERE recorded_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;

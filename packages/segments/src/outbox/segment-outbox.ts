@@ -83,7 +83,7 @@ export class SegmentOutbox {
         payload: JSON.stringify(change),
       });
     });
-    await this.store.insertJsonLines('segment_outbox', Buffer.from(lines.join('\n')));
+    await this.store.insertJsonLines('segment_outbox_by_writer', Buffer.from(lines.join('\n')));
     this.lastSeq = seq;
     for (const listener of this.listeners) listener();
   }

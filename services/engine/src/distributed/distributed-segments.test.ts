@@ -119,7 +119,7 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
   }
   const writersOf = (segment: string) =>
     store.query<{ writer: string; profiles: number }>(
-      `SELECT writer, uniqExact(profile_key) AS profiles FROM segment_outbox
+      `SELECT writer, uniqExact(profile_key) AS profiles FROM segment_outbox_by_writer
        WHERE segment_id = {segment:String} GROUP BY writer ORDER BY writer`,
       { segment },
     );
@@ -272,7 +272,7 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
         async () =>
           (
             await store.query<{ n: number }>(
-              `SELECT count() AS n FROM segment_outbox
+              `SELECT count() AS n FROM segment_outbox_by_writer
                WHERE segment_id = {segment:String} AND profile_key IN {keys:Array(String)}`,
               { segment: `repeat-${run}`, keys: late.map((id) => `c:${id}`) },
             )
