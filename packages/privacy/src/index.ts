@@ -1,5 +1,6 @@
 export { ErasureService, type ErasureServiceDeps } from './erasure-service.js';
 export type { ErasureRecord, ErasureReceipt, ErasureStatus } from './erasure-ledger.js';
+export { SuppressionMemo } from './suppression-memo.js';
 export {
   keyHash,
   suppressedChanges,

@@ -67,23 +67,24 @@ export async function suppressedEvents(
   return events.map((event) => keysOf(event).some((key) => suppressed.has(key)));
 }
 
+/** The profile keys a segment change names: its customer's or device's, and its device's. */
+export function changeKeys(change: Pick<SegmentChange, 'customerId' | 'anonymousId'>): string[] {
+  if (change.customerId === null) return [profileKey({ anonymousId: change.anonymousId ?? '' })];
+  const key = profileKey({ customerId: change.customerId });
+  return change.anonymousId ? [key, `a:${change.anonymousId}`] : [key];
+}
+
 /**
  * For one batch of segment changes, which are an erased customer's: the change's customer id
  * or anonymous id is on the suppression list. What webhooks ask before every attempt.
  */
-export function suppressedChanges(
+export async function suppressedChanges(
   store: Store,
   changes: readonly Pick<SegmentChange, 'customerId' | 'anonymousId'>[],
 ): Promise<boolean[]> {
-  return suppressedEvents(
-    store,
-    changes.map((change) =>
-      change.customerId === null
-        ? { key: profileKey({ anonymousId: change.anonymousId ?? '' }) }
-        : {
-            key: profileKey({ customerId: change.customerId }),
-            anonymousId: change.anonymousId ?? undefined,
-          },
-    ),
-  );
+  if (changes.length === 0) return [];
+  const keys = changes.map(changeKeys);
+  const suppressed = await suppressedAmong(store, new Set(keys.flat()));
+  if (suppressed.size === 0) return changes.map(() => false);
+  return keys.map((ofChange) => ofChange.some((key) => suppressed.has(key)));
 }

@@ -2,6 +2,7 @@ import { KafkaChangeFeed, type ChangeSink, type InProcessChangeFeed } from '@rap
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import { suppressedChanges } from '@rapport/privacy';
+import type { SegmentChange } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { createChangeSinks } from '@rapport/webhooks';
 
@@ -26,6 +27,11 @@ export function openChangeOutlets(options: {
   inProcess?: InProcessChangeFeed;
   /** Webhook sinks resolve once delivered (outlets of the segment change outbox). */
   durable?: boolean;
+  /**
+   * Which changes are erased customers' (default: the suppression list of `store`, read at
+   * every attempt); the embedded engine answers from memory (SuppressionMemo).
+   */
+  withhold?: (changes: readonly SegmentChange[]) => Promise<readonly boolean[]>;
 }): ChangeOutlets {
   const { config, logger, metrics, inProcess, store } = options;
   const kafka =
@@ -48,7 +54,7 @@ export function openChangeOutlets(options: {
     kafka,
     inProcess,
     durable: options.durable === true,
-    withhold: (changes) => suppressedChanges(store, changes),
+    withhold: options.withhold ?? ((changes) => suppressedChanges(store, changes)),
   });
   return {
     sinks,

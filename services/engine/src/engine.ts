@@ -2,7 +2,13 @@ import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
-import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
+import {
+  findByTrait,
+  openRowMirror,
+  profileKey,
+  type ProfileCache,
+  type ProfileService,
+} from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, QueryGate, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
@@ -10,7 +16,7 @@ import { createJobs } from './job-registry.js';
 import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
-import { AuditLog, ErasureService } from '@rapport/privacy';
+import { AuditLog, ErasureService, SuppressionMemo } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
 import { openOutbox, openStreamingSegments, startDelivery } from './streaming-segments.js';
@@ -37,12 +43,18 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   const { config, logger } = options;
   const metrics = new Metrics();
   const store = await openStore(config.store);
+  let migrated: { applied: number[] };
   try {
-    await migrate(store, migrationsDir, logger);
+    migrated = await migrate(store, migrationsDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
+  // This process writes every event of an embedded store: it can keep its rows' copy exact.
+  const mirror =
+    store.opening && config.profiles.mirror
+      ? await openRowMirror(store.opening, { fresh: migrated.applied.length > 0 })
+      : undefined;
   const bus = new InProcessBus();
   const { cache, latest, rows, profiles } = createProfiles({
     store,
@@ -50,6 +62,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     metrics,
     logger,
     cacheBytes: config.profiles.cacheBytes,
+    ...(mirror ? { mirror } : {}),
   });
   // Segment changes are recorded in the outbox, delivered from there to the outlets below.
   const { outbox, recordSink, recovered } = await openOutbox(store);
@@ -82,6 +95,8 @@ export async function createEngine(options: { config: Config; logger: Logger }):
       ),
     );
   });
+  // Every erasure of this store runs in this process (below): the list is held in memory.
+  const suppressions = new SuppressionMemo(store);
   const outlets = openChangeOutlets({
     config,
     logger,
@@ -89,6 +104,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     store,
     inProcess: changes,
     durable: true,
+    withhold: (page) => suppressions.suppressedChanges(page),
   });
   const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
   const runner = new JobRunner({
@@ -123,7 +139,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     logger,
     // Profile rows of the customer are no longer written once the erasure begins (its own
     // deletes then remove those there are); nothing is written back for them after it.
-    onSuppressed: (keys) => rows.exclude(keys),
+    onSuppressed: (keys) => {
+      suppressions.changed();
+      return rows.exclude(keys);
+    },
     onErased: (keys) => {
       cache.invalidate(keys);
       latest.invalidate();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@rapport/config';
 import { createLogger, Metrics } from '@rapport/observability';
-import { ErasureService } from '@rapport/privacy';
+import { ErasureService, SuppressionMemo } from '@rapport/privacy';
 import type { SegmentChange } from '@rapport/schemas';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { verifySignature } from '@rapport/webhooks';
@@ -81,9 +81,13 @@ afterEach(async () => {
  * The receiver answers its first request only once the customer's erasure is done, then 503
  * to it and to the next one, and 200 from then on.
  */
-async function receiverDownDuringErasure() {
+async function receiverDownDuringErasure(memo?: SuppressionMemo) {
   const logger = createLogger({ level: 'silent' });
-  const erasures = new ErasureService({ store: test.store, logger });
+  const erasures = new ErasureService({
+    store: test.store,
+    logger,
+    ...(memo ? { onSuppressed: () => Promise.resolve(memo.changed()) } : {}),
+  });
   let erasure: Promise<string> | undefined;
   const erase = async () => {
     const record = await erasures.request(ERASED);
@@ -161,50 +165,59 @@ function expectLogsWithoutIds() {
 }
 
 describe('webhook deliveries and erasure', () => {
-  it('the outbox outlet drops an erased customer’s changes from the batch it is retrying', async () => {
-    const { receiver, erasureStatus } = await receiverDownDuringErasure();
-    const { config, logger, metrics } = engineParts(receiver.url);
-    const { outbox, recordSink } = await openOutbox(test.store);
-    const lastRecorded = async () => Math.max(...(await outbox.writers()).map((w) => w.seq));
-    const outlets = openChangeOutlets({
-      config,
-      logger,
-      metrics,
-      store: test.store,
-      durable: true,
-    });
-    cleanups.push(() => outlets.close());
-    expect(outlets.sinks).toHaveLength(1);
-    const outletName = outlets.sinks[0]!.name;
-    const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
-    cleanups.push(() => delivery.close());
+  it.each([
+    ['reading the suppression list at each attempt', false],
+    ['answering from the list held in memory, as the engine does', true],
+  ])(
+    'the outbox outlet drops an erased customer’s changes from the batch it is retrying, %s',
+    async (_how, inMemory) => {
+      const memo = inMemory ? new SuppressionMemo(test.store) : undefined;
+      const { receiver, erasureStatus } = await receiverDownDuringErasure(memo);
+      const { config, logger, metrics } = engineParts(receiver.url);
+      const { outbox, recordSink } = await openOutbox(test.store);
+      const lastRecorded = async () => Math.max(...(await outbox.writers()).map((w) => w.seq));
+      const outlets = openChangeOutlets({
+        config,
+        logger,
+        metrics,
+        store: test.store,
+        durable: true,
+        ...(memo ? { withhold: (page) => memo.suppressedChanges(page) } : {}),
+      });
+      cleanups.push(() => outlets.close());
+      expect(outlets.sinks).toHaveLength(1);
+      const outletName = outlets.sinks[0]!.name;
+      const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
+      cleanups.push(() => delivery.close());
 
-    await recordSink.publish(batch);
-    const lastSeq = await lastRecorded();
-    await until('the outbox cursor past the batch', async () => {
-      return (await outbox.cursor(outletName)) >= lastSeq;
-    });
+      await recordSink.publish(batch);
+      const lastSeq = await lastRecorded();
+      await until('the outbox cursor past the batch', async () => {
+        return (await outbox.cursor(outletName)) >= lastSeq;
+      });
 
-    expect(await erasureStatus()).toBe('done');
-    expect(receiver.received).toHaveLength(3);
-    expectErasedNeverDelivered(receiver.received);
-    expect(await withheld(metrics)).toBe(batch.length - others.length);
+      expect(await erasureStatus()).toBe('done');
+      expect(receiver.received).toHaveLength(3);
+      expectErasedNeverDelivered(receiver.received);
+      expect(await withheld(metrics)).toBe(batch.length - others.length);
 
-    // Changes of the erased customer recorded late (a run that began before the erasure):
-    // the page is left empty, counts as delivered, and the cursor moves past it.
-    await recordSink.publish([change(8, { customerId: ERASED }, 'exited')]);
-    const lateSeq = await lastRecorded();
-    await until('the outbox cursor past the late change', async () => {
-      return (await outbox.cursor(outletName)) >= lateSeq;
-    });
-    expect(receiver.received).toHaveLength(3);
-    const next = change(9, { customerId: 'cust-b' }, 'exited');
-    await recordSink.publish([next]);
-    await until('the next change delivered', () => receiver.received.length === 4);
-    expect(receiver.received[3]!.payload.changes).toEqual([next]);
-    expect(await withheld(metrics)).toBe(batch.length - others.length + 1);
-    expectLogsWithoutIds();
-  }, 300_000);
+      // Changes of the erased customer recorded late (a run that began before the erasure):
+      // the page is left empty, counts as delivered, and the cursor moves past it.
+      await recordSink.publish([change(8, { customerId: ERASED }, 'exited')]);
+      const lateSeq = await lastRecorded();
+      await until('the outbox cursor past the late change', async () => {
+        return (await outbox.cursor(outletName)) >= lateSeq;
+      });
+      expect(receiver.received).toHaveLength(3);
+      const next = change(9, { customerId: 'cust-b' }, 'exited');
+      await recordSink.publish([next]);
+      await until('the next change delivered', () => receiver.received.length === 4);
+      expect(receiver.received[3]!.payload.changes).toEqual([next]);
+      expect(await withheld(metrics)).toBe(batch.length - others.length + 1);
+      expectLogsWithoutIds();
+    },
+    300_000,
+  );
 
   it('the in-memory dispatcher drops an erased customer’s queued changes before each attempt', async () => {
     const { receiver, erasureStatus } = await receiverDownDuringErasure();
