@@ -1,5 +1,19 @@
 import { profileRowsSql } from '@rapport/profiles';
 
+const SCOPE_KEYS = '{scope_keys:Array(String)}';
+
+/**
+ * The scope's keys bound once, at the top, and read through an alias wherever the statement
+ * names them (a WITH alias reaches every subquery, and the primary key still serves `IN` it).
+ * Written in place, the list came once per event condition and profile table (33 times for
+ * the segments benchmark's rules), so a few hundred profiles passed the engine's
+ * `max_query_size` and the statement was bound by the engine, which runs bound statements one
+ * at a time for the whole process.
+ */
+function scopeKeysOnce(sql: string): string {
+  return `WITH ${SCOPE_KEYS} AS rapport_scope_keys\n${sql.replaceAll(SCOPE_KEYS, 'rapport_scope_keys')}`;
+}
+
 /**
  * The profile keys a compiled rule matches.
  * - `snapshot`: the rows of a stored profile snapshot; bind `{featuresRun:String}` to its run.
@@ -19,8 +33,8 @@ export function matchingProfilesSql(
 ): string {
   if (source === 'live') {
     if (options.scoped) {
-      return `SELECT profile_key FROM (${profileRowsSql({ scoped: true })})
-WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`;
+      return scopeKeysOnce(`SELECT profile_key FROM (${profileRowsSql({ scoped: true })})
+WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`);
     }
     return `SELECT profile_key FROM (${profileRowsSql()}) WHERE (${where})`;
   }
@@ -34,7 +48,7 @@ WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`;
  */
 export function profileVerdictsSql(wheres: readonly string[]): string {
   const columns = wheres.map((where, i) => `toUInt8(${where}) AS v${i}`).join(',\n       ');
-  return `SELECT profile_key, ${columns}
+  return scopeKeysOnce(`SELECT profile_key, ${columns}
 FROM (${profileRowsSql({ scoped: true })})
-WHERE profile_key IN {scope_keys:Array(String)}`;
+WHERE profile_key IN {scope_keys:Array(String)}`);
 }
