@@ -24,6 +24,21 @@ export interface OutboxEntry {
 /** How far back, before the newest recorded change, start-up looks for unrecorded ones. */
 const RECOVERY_MARGIN_MS = 10 * 60_000;
 
+/** Changes of its own a writer keeps in memory for its outlets, at most (see page()). */
+const TAIL_ENTRIES = 20_000;
+
+/** The first index of `entries` (ordered by seq) whose seq is past `after`. */
+function firstAfter(entries: readonly OutboxEntry[], after: number): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (entries[mid]!.seq <= after) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 const keyOf = (change: SegmentChange) =>
   change.customerId === null
     ? profileKey({ anonymousId: change.anonymousId ?? '' })
@@ -39,6 +54,14 @@ const keyOf = (change: SegmentChange) =>
  */
 export class SegmentOutbox {
   private lastSeq: number | undefined;
+  /**
+   * What this process appended lately, in order: every change of its writer with a seq past
+   * `from` is in `entries`, so outlets at or past `from` read pages here, not from the store.
+   * Dropped when an append fails (it may have left rows the tail does not hold).
+   */
+  private tail: { from: number; entries: OutboxEntry[] } | undefined;
+  /** Appends run one at a time, so that seqs are stored in the order they are given. */
+  private appending: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   /** The name this process appends under ('' for the one writer of an embedded engine). */
   readonly writer: string;
@@ -63,16 +86,29 @@ export class SegmentOutbox {
    * are written again under new seqs only if the first write left nothing (readers take one
    * row per seq, and outlets deliver by change id to receivers that drop repeats).
    */
-  async append(changes: readonly SegmentChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    this.lastSeq ??= Number(
-      (await this.store.query<{ seq: number }>(WRITER_MAX_SEQ_SQL, { writer: this.writer }))[0]
-        ?.seq ?? 0,
-    );
+  append(changes: readonly SegmentChange[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
+    const done = this.appending.then(() => this.appendNow(changes));
+    this.appending = done.catch(() => undefined);
+    return done;
+  }
+
+  private async appendNow(changes: readonly SegmentChange[]): Promise<void> {
+    if (this.lastSeq === undefined) {
+      this.lastSeq = Number(
+        (await this.store.query<{ seq: number }>(WRITER_MAX_SEQ_SQL, { writer: this.writer }))[0]
+          ?.seq ?? 0,
+      );
+      this.tail = { from: this.lastSeq, entries: [] };
+    }
     const now = this.clock();
     let seq = Math.max(this.lastSeq, now * 1000);
+    const entries: OutboxEntry[] = [];
     const lines = changes.map((change) => {
       seq++;
+      const payload = JSON.stringify(change);
+      // As a reader of the store gets it back.
+      entries.push({ seq, change: segmentChangeSchema.parse(JSON.parse(payload)) });
       return JSON.stringify({
         seq,
         writer: this.writer,
@@ -80,12 +116,30 @@ export class SegmentOutbox {
         profile_key: keyOf(change),
         segment_id: change.segmentId,
         recorded_at: now,
-        payload: JSON.stringify(change),
+        payload,
       });
     });
-    await this.store.insertJsonLines('segment_outbox_by_writer', Buffer.from(lines.join('\n')));
+    try {
+      await this.store.insertJsonLines('segment_outbox_by_writer', Buffer.from(lines.join('\n')));
+    } catch (error) {
+      // The rows may be stored or not: the next append starts after what the store holds.
+      this.lastSeq = undefined;
+      this.tail = undefined;
+      throw error;
+    }
     this.lastSeq = seq;
+    this.keep(entries);
     for (const listener of this.listeners) listener();
+  }
+
+  private keep(entries: readonly OutboxEntry[]): void {
+    if (this.tail === undefined) return;
+    this.tail.entries.push(...entries);
+    const over = this.tail.entries.length - TAIL_ENTRIES;
+    if (over > 0) {
+      this.tail.from = this.tail.entries[over - 1]!.seq;
+      this.tail.entries.splice(0, over);
+    }
   }
 
   /** The outlet's cursor: the last seq it took. A new outlet starts at the end. */
@@ -112,8 +166,9 @@ export class SegmentOutbox {
     return start;
   }
 
+  /** Not on the write lane, where it would wait behind (and hold up) ingest's inserts. */
   async advance(outlet: string, seq: number): Promise<void> {
-    await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() });
+    await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() }, 'read');
   }
 
   /** Every writer that appended after seq `after` (default: ever), and its last seq. */
@@ -124,8 +179,17 @@ export class SegmentOutbox {
     return rows.map((row) => ({ writer: row.writer, seq: Number(row.last_seq) }));
   }
 
-  /** Up to `limit` changes of a writer (default '') after `after`, in order. */
+  /**
+   * Up to `limit` changes of a writer (default '') after `after`, in order. This process's own
+   * recent changes are read from memory (what it appended is durable by then); the store is
+   * read for older ones and other writers'.
+   */
   async page(after: number, limit: number, writer = ''): Promise<OutboxEntry[]> {
+    const tail = this.tail;
+    if (writer === this.writer && tail !== undefined && after >= tail.from) {
+      const start = firstAfter(tail.entries, after);
+      return tail.entries.slice(start, start + limit);
+    }
     const rows = await this.store.query<{ seq: number; payload: string }>(PAGE_SQL, {
       writer,
       after,
