@@ -169,12 +169,13 @@ async function writeLevel(
     }
     return { segments, profiles };
   };
+  // Not on the write lane: that one is the batch writer's, and ingest would wait behind these.
   const exits = pairs('exited');
   if (exits.segments.length > 0)
-    await input.store.command(CLOSE_PAIRS_SQL, { ...params, ...exits });
+    await input.store.command(CLOSE_PAIRS_SQL, { ...params, ...exits }, 'read');
   const entries = pairs('entered');
   if (entries.segments.length > 0) {
-    await input.store.command(OPEN_PAIRS_SQL, { ...params, ...entries });
+    await input.store.command(OPEN_PAIRS_SQL, { ...params, ...entries }, 'read');
   }
 }
 
