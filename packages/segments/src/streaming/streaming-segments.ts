@@ -1,4 +1,3 @@
-import { RunStore } from '@rapport/runs';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
@@ -53,6 +52,16 @@ export interface StreamingSegmentsOptions {
   clock?: () => number;
   /** Waits between retries after a failure: doubling from `min` to `max` ms. Default 200–10 000. */
   retryMs?: { min: number; max: number };
+  /**
+   * After an evaluation that took t ms, the next one starts no sooner than `rest` × t ms later
+   * (at most `maxRestMs`, default 1,000); what arrives meanwhile is evaluated together. Under a
+   * light load evaluations are short and so are the rests; under a heavy one each evaluation
+   * takes more profiles at once, paying its fixed costs (definitions, memberships, queries)
+   * once for all of them, and leaves the store to ingest part of the time. Default 1 (at most
+   * half of the time evaluating); 0 starts the next one at once.
+   */
+  rest?: number;
+  maxRestMs?: number;
 }
 
 /** Where streaming evaluation stands, for /readyz. */
@@ -84,6 +93,10 @@ export class StreamingSegments {
   private tail: Promise<void> = Promise.resolve();
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** No evaluation starts before this time (performance.now()): the rest after the last. */
+  private restUntil = 0;
+  /** An evaluation of touched keys runs: it schedules the next one when it ends. */
+  private draining = false;
   private failures = 0;
   private lastError: string | null = null;
   private closed = false;
@@ -91,13 +104,11 @@ export class StreamingSegments {
   private recoverDue = false;
   private sequence = 0;
   private readonly clock: () => number;
-  private readonly runs: RunStore;
   private readonly limits: StatementLimits;
   private readonly fits = new Map<string, boolean>();
 
   constructor(private readonly options: StreamingSegmentsOptions) {
     this.clock = options.clock ?? Date.now;
-    this.runs = new RunStore(options.store);
     this.limits = new StatementLimits(options.store);
   }
 
@@ -106,7 +117,7 @@ export class StreamingSegments {
     if (this.closed) return;
     for (const key of customerKeys) this.pending.add(key);
     this.options.metrics?.segmentStreamPending.set(this.pending.size);
-    this.schedule(0);
+    if (!this.draining) this.schedule(this.restMs());
   }
 
   /**
@@ -158,8 +169,12 @@ export class StreamingSegments {
   async idle(): Promise<void> {
     while (this.scheduled || this.pending.size > 0) {
       await this.tail;
-      if (this.timer !== undefined) return;
-      await new Promise((resolve) => setImmediate(resolve));
+      // Waiting to retry after a failure: idle as far as it goes.
+      if (this.timer !== undefined && this.failures > 0) return;
+      const rest = this.restMs();
+      await new Promise((resolve) =>
+        rest > 0 ? setTimeout(resolve, rest) : setImmediate(resolve),
+      );
     }
     await this.tail;
   }
@@ -207,6 +222,7 @@ export class StreamingSegments {
   private async drain(): Promise<void> {
     this.scheduled = false;
     if (this.closed) return;
+    this.draining = true;
     const taken = this.pending;
     this.pending = new Set();
     const started = performance.now();
@@ -231,9 +247,20 @@ export class StreamingSegments {
       this.options.metrics?.segmentStreamEvaluations.inc({ outcome: 'failed' });
       this.options.logger.warn({ err: error }, 'streaming segment evaluation failed; retrying');
     }
-    this.options.metrics?.segmentStreamSeconds.observe((performance.now() - started) / 1000);
+    const took = performance.now() - started;
+    this.options.metrics?.segmentStreamSeconds.observe(took / 1000);
     this.options.metrics?.segmentStreamPending.set(this.pending.size);
-    if (this.pending.size > 0 || this.owed.size > 0) this.schedule(this.backoff());
+    const { rest = 1, maxRestMs = 1000 } = this.options;
+    this.restUntil = performance.now() + Math.min(maxRestMs, rest * took);
+    this.draining = false;
+    if (this.pending.size > 0 || this.owed.size > 0) {
+      this.schedule(Math.max(this.backoff(), this.restMs()));
+    }
+  }
+
+  /** How long until the rest after the last evaluation is over. */
+  private restMs(): number {
+    return Math.max(0, Math.ceil(this.restUntil - performance.now()));
   }
 
   private backoff(): number {
@@ -332,6 +359,6 @@ export class StreamingSegments {
   }
 
   private profileParams(): Promise<ProfileRowParams> {
-    return currentProfileParams(this.runs, this.options.lapsedAfterDays);
+    return currentProfileParams(this.options.store, this.options.lapsedAfterDays);
   }
 }
