@@ -217,6 +217,7 @@ describe('exporting and erasing a customer', () => {
       'cluster_assignments',
       'report_daily',
       'report_keys',
+      'report_months',
       'report_touches',
       'report_types',
     ]) {

@@ -89,6 +89,7 @@ describe('migrations rendered for a cluster', () => {
       'identity_links_local',
       'report_daily_local',
       'report_keys_local',
+      'report_months_local',
       'report_totals_local',
       'report_touches_local',
       'report_types_local',
