@@ -199,6 +199,40 @@ describe('lifecycle', () => {
   });
 });
 
+describe('lifecycle over long periods', () => {
+  // A period and lapse past 240 days read the keys' days per month (report_months): bounds
+  // inside a month must mask its days on both sides.
+  for (const period of [
+    { from: '2024-03-17', to: '2024-12-13' },
+    { from: '2024-01-01', to: '2025-01-01' },
+  ]) {
+    it(`matches the stages, flows and prospects rebuilt from the events, ${period.from} to ${period.to}`, async () => {
+      const lapsedAfterDays = engine.profiles.lifecycle.lapsedAfterDays;
+      const answer = await report<LifecycleReport>(
+        `/v1/reports/lifecycle?from=${period.from}&to=${period.to}`,
+      );
+      const range = {
+        from: Date.parse(`${period.from}T00:00:00Z`),
+        to: Date.parse(`${period.to}T00:00:00Z`),
+      };
+      const expected = lifecycleModel(model, range, lapsedAfterDays);
+      expect(answer.stages).toEqual(expected.stages);
+      expect(new Map(answer.flows.map((f) => [`${f.from}>${f.to}`, f.profiles]))).toEqual(
+        expected.flows,
+      );
+      expect(
+        new Map(
+          answer.prospects.sources.map((s) => [
+            `${s.channel}|${s.source}|${s.medium}`,
+            { visitors: s.visitors, leads: s.leads },
+          ]),
+        ),
+      ).toEqual(expected.prospects);
+      expect(answer.stages.find((s) => s.stage === 'lapsed')!.start).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe('channels', () => {
   it('matches visits rebuilt from the events, tagged and untagged', async () => {
     const answer = await report<ChannelsReport>(`/v1/reports/channels?from=${Q4.from}&to=${Q4.to}`);
