@@ -88,6 +88,8 @@ export function buildReport(input: {
   identifiedCustomers: number;
   /** Customers chosen for the working set; fewer were read if the warm-up ran out of time. */
   requestedWorkingSet: number;
+  /** Rows in the engine's local copy once filled, and the seconds from start to that. */
+  mirror: { rows: number; seconds: number };
   warmup: {
     probe: FetchRound;
     concurrent: FetchRound;
@@ -156,6 +158,7 @@ export function buildReport(input: {
       /** Identified customers in the store, whom the cold run reads. */
       identifiedCustomers: input.identifiedCustomers,
     },
+    mirror: { rows: input.mirror.rows, secondsAfterStart: round(input.mirror.seconds, 1) },
     warmup: {
       requests: warmup.probe.requests + warmup.concurrent.requests,
       seconds: round(warmup.probe.seconds + warmup.concurrent.seconds, 2),
@@ -238,6 +241,12 @@ export function formatReport(report: ProfilesBenchReport): string {
     }
   }
   rows.push(
+    [
+      'profile rows mirror',
+      report.mirror.rows > 0
+        ? `${count(report.mirror.rows)} rows, filled ${report.mirror.secondsAfterStart} s after start`
+        : 'off or not filled in time: misses read the store',
+    ],
     [
       'cache warm-up',
       `${count(warmup.requests)} profiles` +

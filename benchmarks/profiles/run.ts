@@ -128,6 +128,12 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
     });
     let stopped = false;
     try {
+      const mirror = await waitForMirror(engine.origin, options.warmupSeconds);
+      log(
+        mirror.rows > 0
+          ? `  profile rows copied to the local mirror: ${mirror.rows} in ${mirror.seconds.toFixed(1)} s`
+          : '  the profile rows mirror is off or not filled: misses are read from the store',
+      );
       const rssBefore = currentRssBytes(engine.pid);
       const cacheBefore = await cacheCounters(engine.origin);
       log(`  warming the cache: ${workingSet.length} profiles…`);
@@ -187,6 +193,7 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
         replay,
         identifiedCustomers: counts.all,
         requestedWorkingSet: workingSet.length,
+        mirror,
         warmup: {
           probe,
           concurrent: warm,
@@ -212,6 +219,23 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits (at most `seconds`) until the engine serves profile rows from its local copy: after
+ * another process opened the store (the customer ids were chosen in one), it rebuilds the rows
+ * and copies them first. How many it holds and how long that took.
+ */
+async function waitForMirror(origin: string, seconds: number) {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  for (;;) {
+    const rows = metricValue(await fetchMetrics(origin), 'rapport_profile_rows_mirrored');
+    const waited = (performance.now() - started) / 1000;
+    if (rows > 0 || performance.now() > deadline) return { rows, seconds: waited };
+    if (process.env.RAPPORT_PROFILE_MIRROR === 'off') return { rows: 0, seconds: 0 };
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

@@ -66,6 +66,8 @@ export interface Config {
   readonly profiles: {
     readonly lapsedAfterDays: number;
     readonly cacheBytes: number;
+    /** A local copy of the profile rows, embedded store only (RAPPORT_PROFILE_MIRROR). */
+    readonly mirror: boolean;
   };
   readonly segments: {
     /** Segments follow each committed batch (RAPPORT_STREAMING_SEGMENTS, default on). */
@@ -192,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     profiles: {
       lapsedAfterDays: e.RAPPORT_LAPSED_AFTER_DAYS,
       cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
+      mirror: e.RAPPORT_PROFILE_MIRROR === 'on',
     },
     segments: { streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on' },
     jobs: {

@@ -125,6 +125,11 @@ export const envSchema = z.object({
   RAPPORT_STREAMING_SEGMENTS: z.enum(['on', 'off']).default('on'),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
+  /**
+   * `on`: the embedded engine keeps a copy of the stored profile rows on its disk (LMDB),
+   * read by key without a statement; `off`: every uncached profile read goes to the store.
+   */
+  RAPPORT_PROFILE_MIRROR: z.enum(['on', 'off']).default('on'),
   /** Number of clusters the clusters job fits; unset, it picks k by silhouette (2–8). */
   RAPPORT_CLUSTERS_K: int(2, 20).optional(),
   /** A ClickHouse server (http://host:8123); when unset the embedded store is used. */

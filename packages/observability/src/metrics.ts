@@ -101,7 +101,7 @@ export class Metrics {
 
   readonly profileRowReads = new Counter({
     name: 'rapport_profile_rows_reads_total',
-    help: 'Profile reads from profile_rows: current (served), behind (the projections moved on) or missing',
+    help: 'Profile reads from profile_rows: mirrored (served from the local copy), current (served from the store), behind (the projections moved on) or missing',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -110,6 +110,12 @@ export class Metrics {
     name: 'rapport_profile_rows_written_total',
     help: 'Profile rows rewritten, by why: touched (events committed), read (found behind), rebuild',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly profileRowsMirrored = new Gauge({
+    name: 'rapport_profile_rows_mirrored',
+    help: 'Profile rows held in the local copy, served without a statement (0 while it is filled)',
     registers: [this.registry],
   });
 

@@ -35,3 +35,5 @@ export {
 } from './profile-service.js';
 export { findByTrait } from './trait-lookup.js';
 export { ProfileRows, type RowRuns, type StoredRow } from './profile-rows.js';
+export { RowMirror } from './row-mirror.js';
+export { openRowMirror } from './row-mirror-fill.js';

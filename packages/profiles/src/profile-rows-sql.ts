@@ -29,7 +29,7 @@ const RESULT_EXTRAS = `
     k.label AS cluster_label`;
 
 /** Most anonymous ids a row lists, as a profile read does. */
-const MAX_ANONYMOUS_IDS = 10_000;
+export const MAX_ANONYMOUS_IDS = 10_000;
 
 /**
  * Rows of every profile, or with `scoped` of the profiles `{scope_keys:Array(String)}` names
@@ -99,3 +99,38 @@ FROM customer_stats WHERE customer_key IN {keys:Array(String)}
 UNION ALL
 SELECT 'links' AS part, count() AS n, 0 AS last_ms
 FROM identity_links WHERE anonymous_id IN {ids:Array(String)}`;
+
+/** Marks deleted, at `{version:UInt64}`, every row older than `{rebuilt:UInt64}` (a rebuild's). */
+export const PROFILE_ROWS_STALE_SQL = `
+INSERT INTO profile_rows (profile_key, version, deleted)
+SELECT profile_key, {version:UInt64}, 1
+FROM profile_rows FINAL
+WHERE version < {rebuilt:UInt64}`;
+
+/** The at-read fields at the time `{<param>:Int64}`, with a lapse of `{lapsedMs:Int64}`. */
+const atReadAt = (param: string) =>
+  AT_READ.map(
+    (field) =>
+      `${field.sql.replaceAll('{now:Int64}', `{${param}:Int64}`)} AS ${param}_${field.column}`,
+  ).join(', ');
+
+/**
+ * Rows as a local copy keeps them (see row-mirror.ts): the payload, and each at-read field both
+ * before and after the profile's lapse, computed here by the same SQL as a read (`{active:Int64}`
+ * a time before any activity, `{lapsed:Int64}` one after all, `{lapsedMs:Int64}` 0), with the
+ * last activity that separates them. Either `{scope_keys:Array(String)}`, or a page of
+ * `{limit:UInt32}` rows in key order after `{after:String}`.
+ */
+export function profileRowsMirrorSql(options: { scoped: boolean }): string {
+  return `
+SELECT profile_key, version, payload,
+       if(p.events = 0, NULL, toUnixTimestamp64Milli(p.last_seen)) AS last_seen_ms,
+       ${atReadAt('active')}, ${atReadAt('lapsed')}
+FROM profile_rows AS p FINAL
+WHERE ${options.scoped ? 'profile_key IN {scope_keys:Array(String)}' : 'profile_key > {after:String}'}
+ORDER BY profile_key
+${options.scoped ? '' : 'LIMIT {limit:UInt32}'}`;
+}
+
+/** The at-read columns a mirrored row holds, by their name in a read. */
+export const AT_READ_COLUMNS = AT_READ.map((field) => field.column);

@@ -5,11 +5,15 @@ import { z } from 'zod';
 import { ownersSql } from './identity.js';
 import { parseProfileKey, profileKey } from './profile-key.js';
 import {
+  MAX_ANONYMOUS_IDS,
   PROFILE_ROW_CHECK_SQL,
   PROFILE_ROW_READ_SQL,
   PROFILE_ROWS_DELETE_SQL,
+  PROFILE_ROWS_STALE_SQL,
   profileRowsWriteSql,
 } from './profile-rows-sql.js';
+import type { RowMirror } from './row-mirror.js';
+import { atReadOf, mirrorAllRows, mirrorRows } from './row-mirror-fill.js';
 
 /** The job runs whose results a row holds ('' where the job had none). */
 export interface RowRuns {
@@ -58,6 +62,11 @@ const payloadSchema = z.looseObject({
  * Rows are rewritten after events are committed (the keys they touched), after a read found
  * one behind, and all at once after a job run or when the table is empty. A failed rewrite
  * costs speed, never a wrong answer.
+ *
+ * With a mirror (the embedded engine: this process writes every event), the rows are trusted
+ * once rebuilt here or handed over by a clean stop: the process then knows which ones are
+ * behind (keys touched and not yet rewritten, or whose rewrite failed) and serves the others
+ * without a check, from the mirror where it holds them — no statement at all.
  */
 export class ProfileRows {
   private readonly touchedKeys = new Set<string>();
@@ -71,6 +80,10 @@ export class ProfileRows {
   /** How long the last rewrite took: the next waits in proportion (REWRITE_SHARE). */
   private lastDrainMs = 0;
   private closed = false;
+  /** Keys a drain under way rewrites: behind until it is done. */
+  private readonly inFlight = new Set<string>();
+  /** Rows (and the mirror) hold every profile as the projections do, but for keys known behind. */
+  private trusted: boolean;
 
   constructor(
     private readonly store: Store,
@@ -79,20 +92,42 @@ export class ProfileRows {
       latest: LatestRuns;
       logger?: Logger;
       metrics?: Metrics;
+      /** The local copy of the rows, for a process that writes every event of its store. */
+      mirror?: RowMirror;
     },
-  ) {}
+  ) {
+    const { mirror } = deps;
+    this.trusted = mirror?.trusted ?? false;
+    if (mirror?.trusted) deps.metrics?.profileRowsMirrored.set(mirror.size());
+    // What the last process owed is rewritten first; an untrusted copy waits for a rebuild.
+    if (mirror && !mirror.trusted) void this.rebuild();
+    if (mirror?.trusted && mirror.pending.length > 0) this.touched(mirror.pending);
+  }
 
   /**
    * The row of `key` when it is current, else undefined (and it is rewritten soon).
    * `now` and `lapsedMs` stage the lifecycle at the time of the read.
    */
   async read(key: string, at: { now: number; lapsedMs: number }): Promise<StoredRow | undefined> {
+    const mirrored = this.trusted ? this.deps.mirror?.get(key) : undefined;
+    if (mirrored) {
+      const columns = this.columnsOf(key, mirrored.payload, atReadOf(mirrored, at));
+      if (columns) {
+        this.deps.metrics?.profileRowReads.inc({ result: 'mirrored' });
+        return storedRowOf(columns);
+      }
+    }
     const [found] = await this.store.query<Record<string, unknown> & { payload: string }>(
       PROFILE_ROW_READ_SQL,
       { profileKey: key, now: at.now, lapsedMs: at.lapsedMs },
     );
     if (!found) return this.missed(key, 'missing');
     const { payload, ...atRead } = found;
+    const trusted = this.columnsOf(key, payload, atRead);
+    if (trusted) {
+      this.deps.metrics?.profileRowReads.inc({ result: 'current' });
+      return storedRowOf(trusted);
+    }
     const columns = { ...payloadSchema.parse(JSON.parse(payload)), ...atRead };
     const anonymousIds = columns.anonymous_ids;
     const { customerId } = parseProfileKey(key);
@@ -110,12 +145,26 @@ export class ProfileRows {
       Number(links?.n ?? 0) === columns.links;
     if (!current) return this.missed(key, 'behind');
     this.deps.metrics?.profileRowReads.inc({ result: 'current' });
-    return {
-      columns,
-      traits: columns.traits,
-      anonymousIds,
-      runs: { rfm: columns.rfm_run, clv: columns.clv_run, clusters: columns.clusters_run },
-    };
+    return storedRowOf(columns);
+  }
+
+  /**
+   * A row's columns when it can be served unchecked: the rows are trusted and neither the key
+   * nor any of its anonymous ids is known behind (a row listing the most ids may list fewer
+   * than the profile has: always checked). Else undefined.
+   */
+  private columnsOf(key: string, payload: string, atRead: Record<string, unknown>) {
+    if (!this.trusted) return undefined;
+    const columns = { ...payloadSchema.parse(JSON.parse(payload)), ...atRead };
+    const ids = columns.anonymous_ids;
+    if (ids.length >= MAX_ANONYMOUS_IDS || this.isBehind(key)) return undefined;
+    const { customerId } = parseProfileKey(key);
+    if (customerId !== null && ids.some((id) => this.isBehind(anonymousKey(id)))) return undefined;
+    return columns;
+  }
+
+  private isBehind(key: string): boolean {
+    return this.touchedKeys.has(key) || this.behindKeys.has(key) || this.inFlight.has(key);
   }
 
   /** Events were committed under these keys (`c:…`, `a:…`): their profiles are rewritten soon. */
@@ -164,11 +213,32 @@ export class ProfileRows {
    * is dropped, and a rewrite under way finishes first, so that the erasure removes its rows.
    */
   async exclude(keys: Iterable<string>): Promise<void> {
-    for (const key of keys) {
+    const list = [...keys];
+    for (const key of list) {
       this.excluded.add(key);
       this.touchedKeys.delete(key);
       this.behindKeys.delete(key);
     }
+    await this.draining;
+    const { mirror } = this.deps;
+    if (!mirror) return;
+    // Out of the mirror, and out of its file: no rewrite runs meanwhile.
+    await this.exclusively(async () => {
+      await mirror.delete(list);
+      await mirror.compact();
+    });
+  }
+
+  /** Runs `work` with no rewrite under way or starting until it is done. */
+  private async exclusively(work: () => Promise<void>): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+    const done = work();
+    this.draining = done.finally(() => {
+      this.draining = undefined;
+      if (this.touchedKeys.size > 0 || this.behindKeys.size > 0 || this.rebuildWanted) {
+        this.schedule();
+      }
+    });
     await this.draining;
   }
 
@@ -189,11 +259,15 @@ export class ProfileRows {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    const owed = new Set([...this.touchedKeys, ...this.behindKeys]);
     this.touchedKeys.clear();
     this.behindKeys.clear();
     await this.draining;
     this.rebuildWanted?.resolve();
     this.rebuildWanted = undefined;
+    // Keys a failed rewrite left behind came back to the touched keys.
+    for (const key of this.touchedKeys) owed.add(key);
+    await this.deps.mirror?.close(this.trusted ? owed : undefined);
   }
 
   private missed(key: string, result: 'missing' | 'behind'): undefined {
@@ -233,34 +307,67 @@ export class ProfileRows {
     const rebuild = this.rebuildWanted;
     this.rebuildWanted = undefined;
     if (rebuild) {
-      await this.attempt('rebuild', async () => {
-        const runs = runParams(await latestRowRuns(this.deps.latest));
-        await this.store.command(
-          profileRowsWriteSql({ scoped: false }),
-          { ...runs, version: this.nextVersion(), excluded_keys: [...this.excluded] },
-          'read',
-        );
-      });
+      await this.attempt('rebuild', () => this.rebuildAll());
       rebuild.resolve();
     }
     const touched = [...this.touchedKeys];
     this.touchedKeys.clear();
     const behind = [...this.behindKeys];
     this.behindKeys.clear();
-    if (touched.length > 0) await this.attempt('touched', () => this.rewriteTouched(touched));
-    if (behind.length > 0) await this.attempt('read', () => this.rewrite(behind));
+    for (const key of [...touched, ...behind]) this.inFlight.add(key);
+    try {
+      if (touched.length > 0) {
+        const done = await this.attempt('touched', () => this.rewriteTouched(touched));
+        // Trusted rows stay behind until rewritten: the keys are tried again.
+        if (!done && !this.closed) for (const key of touched) this.touchedKeys.add(key);
+      }
+      if (behind.length > 0) {
+        const done = await this.attempt('read', () => this.rewrite(behind));
+        if (!done && !this.closed) for (const key of behind) this.touchedKeys.add(key);
+      }
+    } finally {
+      this.inFlight.clear();
+    }
   }
 
-  private async attempt(reason: string, work: () => Promise<unknown>): Promise<void> {
+  /**
+   * Every profile's row written anew, rows of profiles that hold nothing any more deleted, and
+   * the mirror filled from them: the rows are then trusted (keys touched meanwhile are behind).
+   */
+  private async rebuildAll(): Promise<number> {
+    const runs = runParams(await latestRowRuns(this.deps.latest));
+    const rebuilt = this.nextVersion();
+    await this.store.command(
+      profileRowsWriteSql({ scoped: false }),
+      { ...runs, version: rebuilt, excluded_keys: [...this.excluded] },
+      'read',
+    );
+    const { mirror } = this.deps;
+    if (!mirror) return 0;
+    await this.store.command(
+      PROFILE_ROWS_STALE_SQL,
+      { rebuilt, version: this.nextVersion() },
+      'read',
+    );
+    const copied = await mirrorAllRows(this.store, mirror, this.excluded);
+    this.trusted = true;
+    this.deps.metrics?.profileRowsMirrored.set(mirror.size());
+    return copied;
+  }
+
+  /** Whether `work` succeeded; a failure is counted and logged. */
+  private async attempt(reason: string, work: () => Promise<unknown>): Promise<boolean> {
     try {
       const written = await work();
       if (typeof written === 'number') {
         this.deps.metrics?.profileRowsWritten.inc({ reason }, written);
       }
+      return true;
     } catch (error) {
-      // Reads check every row, so a row left behind only costs the next read its speed.
+      // A row left behind is checked (or known behind) when read: it costs speed, not truth.
       this.deps.metrics?.profileRowsFailures.inc();
       this.deps.logger?.warn({ err: error, reason }, 'profile rows were not rewritten');
+      return false;
     }
   }
 
@@ -285,6 +392,7 @@ export class ProfileRows {
         // An owned anonymous id's own row (from when it was a visitor) goes too.
         if (owner !== undefined) profiles.add(profileKey({ customerId: owner }));
         profiles.add(profileKey({ anonymousId }));
+        if (owner !== undefined) this.inFlight.add(profileKey({ customerId: owner }));
       }
     }
     return this.rewrite([...profiles]);
@@ -309,6 +417,7 @@ export class ProfileRows {
         { ...runs, scope_keys: scope, version: this.nextVersion() },
         'read',
       );
+      if (this.deps.mirror) await mirrorRows(this.store, this.deps.mirror, scope, this.excluded);
     }
     return keys.length;
   }
@@ -324,6 +433,15 @@ export class ProfileRows {
 const RESULT_JOBS = new Set(['rfm', 'clv', 'clusters']);
 
 const anonymousKey = (anonymousId: string) => profileKey({ anonymousId });
+
+function storedRowOf(columns: z.infer<typeof payloadSchema> & Record<string, unknown>): StoredRow {
+  return {
+    columns,
+    traits: columns.traits,
+    anonymousIds: columns.anonymous_ids,
+    runs: { rfm: columns.rfm_run, clv: columns.clv_run, clusters: columns.clusters_run },
+  };
+}
 
 const runParams = (runs: RowRuns) => ({
   rfmRun: runs.rfm,

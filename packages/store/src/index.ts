@@ -1,4 +1,11 @@
-export { openStore, type Store, type Lane, type QueryParams, type InsertOptions } from './store.js';
+export {
+  openStore,
+  type Store,
+  type StoreOpening,
+  type Lane,
+  type QueryParams,
+  type InsertOptions,
+} from './store.js';
 export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
 export { migrate, pendingMigrations, loadMigrations, type Migration } from './migrations.js';
 export {

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '@rapport/config';
@@ -36,6 +39,20 @@ export interface Store {
   insertJsonLines(table: string, body: Buffer, options?: InsertOptions): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Embedded only: this opening of the data directory and the one before it, by any process.
+   * State kept beside the store (say, a copy of some of its rows) was written by the process
+   * of `previous` if it recorded that token: then nobody opened the store in between.
+   */
+  readonly opening?: StoreOpening;
+}
+
+export interface StoreOpening {
+  /** The data directory the store lives in. */
+  dataDir: string;
+  token: string;
+  /** The token of the opening before this one; null for a store never opened before. */
+  previous: string | null;
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -83,6 +100,7 @@ class EmbeddedStore implements Store {
     readonly database: string,
     private readonly writer: { client: ClickHouseClient; connection: ChdbConnection },
     private readonly readers: ClickHouseClient[],
+    readonly opening: StoreOpening,
   ) {}
 
   private client(lane: Lane): ClickHouseClient {
@@ -200,7 +218,20 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
     config.database,
     writer,
     readers.map((reader) => reader.client),
+    await recordOpening(config.dataDir),
   );
+}
+
+/** Marks the data directory as opened now (the engine holds it: one process at a time). */
+async function recordOpening(dataDir: string): Promise<StoreOpening> {
+  const file = join(dataDir, 'rapport-opening');
+  const previous = await readFile(file, 'utf8').then(
+    (text) => text.trim() || null,
+    () => null,
+  );
+  const token = randomUUID();
+  await writeFile(file, token);
+  return { dataDir, token, previous };
 }
 
 /** Settings of every statement sent to a ClickHouse server (or cluster). */

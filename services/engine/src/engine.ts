@@ -2,7 +2,13 @@ import { InProcessBus, InProcessChangeFeed } from '@rapport/bus';
 import type { Config } from '@rapport/config';
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
-import { findByTrait, profileKey, type ProfileCache, type ProfileService } from '@rapport/profiles';
+import {
+  findByTrait,
+  openRowMirror,
+  profileKey,
+  type ProfileCache,
+  type ProfileService,
+} from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, QueryGate, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
@@ -37,12 +43,18 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   const { config, logger } = options;
   const metrics = new Metrics();
   const store = await openStore(config.store);
+  let migrated: { applied: number[] };
   try {
-    await migrate(store, migrationsDir, logger);
+    migrated = await migrate(store, migrationsDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
+  // This process writes every event of an embedded store: it can keep its rows' copy exact.
+  const mirror =
+    store.opening && config.profiles.mirror
+      ? await openRowMirror(store.opening, { fresh: migrated.applied.length > 0 })
+      : undefined;
   const bus = new InProcessBus();
   const { cache, latest, rows, profiles } = createProfiles({
     store,
@@ -50,6 +62,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     metrics,
     logger,
     cacheBytes: config.profiles.cacheBytes,
+    ...(mirror ? { mirror } : {}),
   });
   // Segment changes are recorded in the outbox, delivered from there to the outlets below.
   const { outbox, recordSink, recovered } = await openOutbox(store);

@@ -1,6 +1,6 @@
 import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
-import { ProfileCache, ProfileRows, ProfileService } from '@rapport/profiles';
+import { ProfileCache, ProfileRows, ProfileService, type RowMirror } from '@rapport/profiles';
 import { LatestRuns, RunStore } from '@rapport/runs';
 import { SegmentDirectory } from '@rapport/segments';
 import type { Store } from '@rapport/store';
@@ -16,6 +16,8 @@ export function createProfiles(options: {
   logger?: Logger;
   /** Memory for the cache; 0 where nothing in the process keeps it exact. */
   cacheBytes: number;
+  /** A local copy of the rows, where the process writes every event of its store. */
+  mirror?: RowMirror;
 }) {
   const { store, config, metrics, logger } = options;
   const cache = new ProfileCache({ maxBytes: options.cacheBytes, metrics });
@@ -24,6 +26,7 @@ export function createProfiles(options: {
     latest,
     metrics,
     ...(logger ? { logger } : {}),
+    ...(options.mirror ? { mirror: options.mirror } : {}),
   });
   const profiles = new ProfileService({
     store,

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LatestRuns, RunStore } from '@rapport/runs';
+import type { Store, StoreOpening } from '@rapport/store';
+import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProfileCache } from './profile-cache.js';
+import { ProfileRows } from './profile-rows.js';
+import { ProfileService } from './profile-service.js';
+import { lapsedMs } from './profile-sql.js';
+import { openRowMirror } from './row-mirror-fill.js';
+
+// Profile rows with their local copy: served without a statement while this process knows them
+// current, never when it knows them behind, and equal to the projections either way.
+
+let test: TestStore;
+let opening: StoreOpening;
+/** Statements the rows sent to the store. */
+let statements = 0;
+let counted: Store;
+let rows: ProfileRows;
+const NOW = Date.UTC(2024, 11, 31);
+const DAY = 86_400_000;
+const AT = { now: NOW, lapsedMs: lapsedMs(90) };
+
+function service(withRows: ProfileRows | undefined, now = NOW): ProfileService {
+  return new ProfileService({
+    store: test.store,
+    cache: new ProfileCache({ maxBytes: 0 }),
+    latest: new LatestRuns(test.store, 0),
+    runs: new RunStore(test.store),
+    segments: { ofProfile: async () => [], describe: async () => [], invalidate: () => {} },
+    currency: 'USD',
+    lifecycle: { lapsedAfterDays: 90 },
+    now: () => now,
+    ...(withRows ? { rows: withRows } : {}),
+  });
+}
+
+async function openRows(at: StoreOpening): Promise<ProfileRows> {
+  const mirror = await openRowMirror(at, { fresh: false });
+  return new ProfileRows(counted, { latest: new LatestRuns(test.store, 0), mirror });
+}
+
+/** The profiles through the rows equal the projections', at each of these times. */
+async function expectSameProfiles(customers: string[], times = [NOW]) {
+  for (const now of times) {
+    const stored = service(rows, now);
+    const projected = service(undefined, now);
+    for (const id of customers) {
+      expect(await stored.customer(id), `${id} at ${now}`).toEqual(await projected.customer(id));
+    }
+  }
+}
+
+/** Statements sent to the store while reading these keys' rows. */
+async function statementsToRead(keys: string[]): Promise<number> {
+  const before = statements;
+  for (const key of keys) await rows.read(key, AT);
+  return statements - before;
+}
+
+beforeAll(async () => {
+  test = await openTestStore();
+  if (!test.store.opening) throw new Error('an embedded test store has an opening');
+  opening = test.store.opening;
+  counted = new Proxy(test.store, {
+    get(target, property, receiver) {
+      if (property === 'query' || property === 'command') statements++;
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+  await insertRows(test.store, 'events', [
+    eventRow({ type: 'page_view', customerId: 'ada', at: NOW - 5 * DAY }),
+    eventRow({ type: 'page_view', anonymousId: 'dev-1', at: NOW - 3 * DAY }),
+    eventRow({ type: 'identify', customerId: 'ada', anonymousId: 'dev-1', at: NOW - 3 * DAY }),
+    eventRow({
+      type: 'identify',
+      customerId: 'ada',
+      at: NOW - 3 * DAY,
+      // A value no other bytes of the row repeat (rows are compressed).
+      properties: { traits: { email: 'ada@example.com', code: 'Kq7Zp2Xw9Rm4Vb8N' } },
+    }),
+    eventRow({ type: 'page_view', customerId: 'quiet', at: NOW - 120 * DAY }),
+    eventRow({
+      type: 'purchase',
+      customerId: 'quiet',
+      at: NOW - 120 * DAY,
+      orderId: 'q-1',
+      amount: 20,
+      currency: 'USD',
+    }),
+  ]);
+  // A new mirror is not trusted: the rows are rebuilt and copied first.
+  rows = await openRows(opening);
+  await rows.idle();
+});
+afterAll(async () => {
+  await rows.close();
+  await test.dispose();
+});
+
+describe('ProfileRows with a mirror', () => {
+  it('serves current rows without a statement, the lifecycle taken at the read', async () => {
+    expect(await statementsToRead(['c:ada', 'c:quiet'])).toBe(0);
+    expect(await rows.read('c:ada', AT)).toMatchObject({
+      anonymousIds: ['dev-1'],
+      columns: { events: 4, lifecycle: 'lead' },
+    });
+    // quiet's last activity is 120 days back: lapsed now, a customer 40 days ago.
+    expect((await rows.read('c:quiet', AT))?.columns.lifecycle).toBe('lapsed');
+    const earlier = { ...AT, now: NOW - 40 * DAY };
+    expect((await rows.read('c:quiet', earlier))?.columns.lifecycle).toBe('customer');
+    await expectSameProfiles(['ada', 'quiet', 'nobody'], [NOW, NOW - 40 * DAY, NOW - 31 * DAY]);
+  });
+
+  it('never serves a row known behind: touched keys, and an owner through its devices', async () => {
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'click', customerId: 'ada', at: NOW - DAY }),
+    ]);
+    rows.touched(['c:ada']);
+    await expectSameProfiles(['ada']);
+    await rows.idle();
+    expect(await statementsToRead(['c:ada'])).toBe(0);
+    expect(await rows.read('c:ada', AT)).toMatchObject({ columns: { events: 5, clicks: 1 } });
+
+    // An event under ada's device: her row is behind though her own key was not touched.
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'search', anonymousId: 'dev-1', at: NOW - DAY / 2 }),
+    ]);
+    rows.touched(['a:dev-1']);
+    expect(await statementsToRead(['c:ada'])).toBeGreaterThan(0);
+    await expectSameProfiles(['ada']);
+    await rows.idle();
+    expect(await rows.read('c:ada', AT)).toMatchObject({ columns: { searches: 1 } });
+    expect(await statementsToRead(['c:ada'])).toBe(0);
+  });
+
+  it('hands its rows to the next opening at a clean stop, with the keys still owed', async () => {
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'page_view', customerId: 'quiet', at: NOW - DAY }),
+    ]);
+    rows.touched(['c:quiet']);
+    await rows.close();
+    // The next process (here, the same one again) opens after this one.
+    const next = { dataDir: opening.dataDir, token: 'next', previous: opening.token };
+    rows = await openRows(next);
+    expect(await statementsToRead(['c:ada'])).toBe(0);
+    // quiet was owed a rewrite: checked until it is done, then served again.
+    await expectSameProfiles(['quiet']);
+    await rows.idle();
+    expect((await rows.read('c:quiet', AT))?.columns.lifecycle).toBe('customer');
+    expect(await statementsToRead(['c:quiet'])).toBe(0);
+    opening = next;
+  });
+
+  it('removes an excluded profile from the mirror and from its file', async () => {
+    const file = join(opening.dataDir, 'profile-mirror.mdb');
+    expect(readFileSync(file).includes('Kq7Zp2Xw9Rm4Vb8N')).toBe(true);
+    await rows.exclude(['c:ada']);
+    expect(readFileSync(file).includes('Kq7Zp2Xw9Rm4Vb8N')).toBe(false);
+    // What the store still holds is read (and checked) from the store.
+    expect(await statementsToRead(['c:ada'])).toBeGreaterThan(0);
+    expect(await statementsToRead(['c:quiet'])).toBe(0);
+  });
+});
