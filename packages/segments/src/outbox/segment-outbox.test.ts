@@ -23,6 +23,30 @@ const change = (n: number, customerId = `c${n}`): SegmentChange => ({
   runId: 'run-1',
 });
 
+/** The store, counting page reads of the outbox and failing the next insert after it wrote. */
+function watched(target: Store) {
+  const counts = { pageReads: 0, failNextInsert: false };
+  const wrapped: Store = {
+    mode: target.mode,
+    database: target.database,
+    query: (sql, params, lane) => {
+      if (sql.includes('SELECT seq, payload FROM segment_outbox_by_writer')) counts.pageReads++;
+      return target.query(sql, params, lane);
+    },
+    command: (sql, params, lane) => target.command(sql, params, lane),
+    insertJsonLines: async (table, body, options) => {
+      await target.insertJsonLines(table, body, options);
+      if (counts.failNextInsert) {
+        counts.failNextInsert = false;
+        throw new Error('the connection dropped before the answer');
+      }
+    },
+    ping: () => target.ping(),
+    close: () => target.close(),
+  };
+  return { store: wrapped, counts };
+}
+
 /** An outlet that records what it is given and fails while `failing` says so. */
 function outlet(name: string) {
   const got: string[] = [];
@@ -171,5 +195,37 @@ describe('segment change outbox', () => {
       },
       expect.objectContaining({ id: 'stream-x:vip:c:lost2' }),
     ]);
+  });
+
+  it('reads its own recent changes from memory, as the store holds them, and the store after a failed append', async () => {
+    const writer = 'tail-test';
+    const { store: counted, counts } = watched(store);
+    const outbox = new SegmentOutbox(counted, Date.now, { writer });
+    const fresh = () => new SegmentOutbox(store, Date.now, { writer }).page(0, 100, writer);
+    await outbox.append([30, 31, 32].map((n) => change(n)));
+    await outbox.append([33].map((n) => change(n)));
+    // What a process started afresh reads from the store.
+    const stored = await fresh();
+    expect(stored.map((entry) => entry.change.id)).toEqual(
+      [30, 31, 32, 33].map((n) => `run-1:vip:c:c${n}`),
+    );
+    const [third, last] = [stored[2]!.seq, stored[3]!.seq];
+    expect([
+      await outbox.page(0, 3, writer),
+      await outbox.page(0, 100, writer),
+      await outbox.page(third, 100, writer),
+      await outbox.page(last, 100, writer),
+    ]).toEqual([stored.slice(0, 3), stored, stored.slice(3), []]);
+    expect(counts.pageReads).toBe(0);
+
+    // The insert wrote its rows but failed to say so: they are read from the store, and the
+    // changes appended again after them.
+    counts.failNextInsert = true;
+    await expect(outbox.append([change(34)])).rejects.toThrow('dropped');
+    await outbox.append([change(34)]);
+    const after = await outbox.page(stored.at(-1)!.seq, 100, writer);
+    expect(counts.pageReads).toBe(1);
+    expect(after.map((entry) => entry.change.id)).toEqual(['run-1:vip:c:c34', 'run-1:vip:c:c34']);
+    expect(await fresh()).toEqual([...stored, ...after]);
   });
 });

@@ -248,4 +248,76 @@ describe('streaming segment evaluation', () => {
     await expectEqualToFullEvaluation();
     await evaluator.close();
   });
+
+  it('evaluates together what arrives while it rests after an evaluation', async () => {
+    const evaluations: number[] = [];
+    const evaluator = new StreamingSegments({
+      store,
+      lapsedAfterDays: 90,
+      record: async (changes) => {
+        recorded.push(...changes);
+      },
+      logger,
+      clock: () => NOW,
+      // Rests of 5 s whatever an evaluation took: far longer than the wait below.
+      rest: 1e9,
+      maxRestMs: 5_000,
+      metrics: {
+        segmentStreamEvaluations: { inc: () => undefined },
+        segmentStreamSegmentFailures: { inc: () => undefined },
+        segmentStreamChanges: { inc: () => undefined },
+        segmentStreamPending: { set: () => undefined },
+        segmentStreamSeconds: { observe: (seconds) => evaluations.push(seconds) },
+      },
+    });
+    evaluator.touched(await store_([{ type: 'page_view', customerId: 'rest-1', daysAgo: 1 }]));
+    await evaluator.idle();
+    expect(evaluations).toHaveLength(1);
+    evaluator.touched(await store_([{ type: 'page_view', customerId: 'rest-2', daysAgo: 1 }]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    evaluator.touched(await store_([{ type: 'page_view', customerId: 'rest-3', daysAgo: 1 }]));
+    await evaluator.idle();
+    expect(evaluations).toHaveLength(2);
+    expect(await members('recent-viewers')).toEqual(
+      expect.arrayContaining(['c:rest-1', 'c:rest-2', 'c:rest-3']),
+    );
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  }, 60_000);
+
+  it('evaluates thousands of profiles at once, their keys named once in each statement', async () => {
+    const statements: string[] = [];
+    const watching = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name === 'query') {
+          return (sql: string, params?: Record<string, unknown>) => {
+            if (Array.isArray(params?.scope_keys) && params.scope_keys.length > 1000) {
+              statements.push(sql);
+            }
+            return target.query(sql, params);
+          };
+        }
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const evaluator = streaming(watching);
+    const many = Array.from({ length: 2_000 }, (_, i) => ({
+      type: 'purchase' as const,
+      customerId: `many-${i}`,
+      daysAgo: 1 + (i % 5),
+      amount: 60 + (i % 90),
+    }));
+    evaluator.touched(await store_(many));
+    await evaluator.idle();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of statements) {
+      expect(sql.split('{scope_keys:Array(String)}')).toHaveLength(2);
+    }
+    expect((await members('buyers')).filter((key) => key.startsWith('c:many-'))).toHaveLength(
+      2_000,
+    );
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  }, 120_000);
 });
