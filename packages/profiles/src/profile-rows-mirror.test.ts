@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatestRuns, RunStore } from '@rapport/runs';
+import type { ProfileSegment } from '@rapport/schemas';
 import type { Store, StoreOpening } from '@rapport/store';
 import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,9 +38,30 @@ function service(withRows: ProfileRows | undefined, now = NOW): ProfileService {
   });
 }
 
+/** Open memberships as the segment store holds them; the rows ask for them by key. */
+const memberships = new Map<string, ProfileSegment[]>();
+let membershipReads = 0;
+async function membershipsOf(keys: readonly string[]) {
+  membershipReads++;
+  return new Map(
+    keys.flatMap((key) => (memberships.has(key) ? [[key, memberships.get(key)!]] : [])),
+  );
+}
+const member = (id: string): ProfileSegment => ({
+  id,
+  name: '',
+  since: '2024-12-01T00:00:00.000Z',
+  version: 1,
+  computedAt: '',
+});
+
 async function openRows(at: StoreOpening): Promise<ProfileRows> {
   const mirror = await openRowMirror(at, { fresh: false });
-  return new ProfileRows(counted, { latest: new LatestRuns(test.store, 0), mirror });
+  return new ProfileRows(counted, {
+    latest: new LatestRuns(test.store, 0),
+    mirror,
+    membershipsOf,
+  });
 }
 
 /** The profiles through the rows equal the projections', at each of these times. */
@@ -133,6 +155,19 @@ describe('ProfileRows with a mirror', () => {
     await expectSameProfiles(['ada']);
     await rows.idle();
     expect(await rows.read('c:ada', AT)).toMatchObject({ columns: { searches: 1 } });
+    expect(await statementsToRead(['c:ada'])).toBe(0);
+  });
+
+  it('keeps memberships beside the rows, and reads them again once told they changed', async () => {
+    expect((await rows.read('c:ada', AT))?.segments).toEqual([]);
+    memberships.set('c:ada', [member('vip')]);
+    rows.segmentsChanged(['c:ada']);
+    // Until the mirror has read them again, the caller reads them from the store.
+    expect((await rows.read('c:ada', AT))?.segments).toBeUndefined();
+    const reads = membershipReads;
+    await rows.idle();
+    expect(membershipReads).toBeGreaterThan(reads);
+    expect((await rows.read('c:ada', AT))?.segments).toEqual([member('vip')]);
     expect(await statementsToRead(['c:ada'])).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import type { Logger, Metrics } from '@rapport/observability';
 import type { LatestRuns } from '@rapport/runs';
+import type { ProfileSegment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { z } from 'zod';
 import { ownersSql } from './identity.js';
@@ -13,7 +14,7 @@ import {
   profileRowsWriteSql,
 } from './profile-rows-sql.js';
 import type { RowMirror } from './row-mirror.js';
-import { atReadOf, mirrorAllRows, mirrorRows } from './row-mirror-fill.js';
+import { atReadOf, mirrorAllRows, mirrorRows, type MembershipsOf } from './row-mirror-fill.js';
 
 /** The job runs whose results a row holds ('' where the job had none). */
 export interface RowRuns {
@@ -29,6 +30,8 @@ export interface StoredRow {
   traits: Record<string, string>;
   anonymousIds: string[];
   runs: RowRuns;
+  /** Its open segment memberships (names and times blank), when the mirror held them current. */
+  segments?: ProfileSegment[];
 }
 
 /** Profile keys rewritten per statement: a scope parameter stays far below a URL's limit. */
@@ -82,6 +85,9 @@ export class ProfileRows {
   private closed = false;
   /** Keys a drain under way rewrites: behind until it is done. */
   private readonly inFlight = new Set<string>();
+  /** Profiles whose memberships changed since the mirror read them, and those being read. */
+  private readonly segmentsBehind = new Set<string>();
+  private readonly segmentsInFlight = new Set<string>();
   /** Rows (and the mirror) hold every profile as the projections do, but for keys known behind. */
   private trusted: boolean;
 
@@ -94,6 +100,8 @@ export class ProfileRows {
       metrics?: Metrics;
       /** The local copy of the rows, for a process that writes every event of its store. */
       mirror?: RowMirror;
+      /** Memberships the mirror keeps beside each row (told of changes: `segmentsChanged`). */
+      membershipsOf?: MembershipsOf;
     },
   ) {
     const { mirror } = deps;
@@ -114,7 +122,14 @@ export class ProfileRows {
       const columns = this.columnsOf(key, mirrored.payload, atReadOf(mirrored, at));
       if (columns) {
         this.deps.metrics?.profileRowReads.inc({ result: 'mirrored' });
-        return storedRowOf(columns);
+        const segmentsCurrent =
+          mirrored.segments !== undefined &&
+          !this.segmentsBehind.has(key) &&
+          !this.segmentsInFlight.has(key);
+        return {
+          ...storedRowOf(columns),
+          ...(segmentsCurrent ? { segments: mirrored.segments } : {}),
+        };
       }
     }
     const [found] = await this.store.query<Record<string, unknown> & { payload: string }>(
@@ -165,6 +180,21 @@ export class ProfileRows {
 
   private isBehind(key: string): boolean {
     return this.touchedKeys.has(key) || this.behindKeys.has(key) || this.inFlight.has(key);
+  }
+
+  /** Whether reads of current rows come from the mirror (with their memberships, if kept). */
+  get mirrored(): boolean {
+    return this.trusted && this.deps.mirror !== undefined;
+  }
+
+  /**
+   * Memberships of these profiles changed (recorded): the mirror reads them again soon, and
+   * until then a read of those profiles reads its memberships from the store.
+   */
+  segmentsChanged(keys: Iterable<string>): void {
+    if (this.closed || !this.deps.mirror || !this.deps.membershipsOf) return;
+    for (const key of keys) if (!this.excluded.has(key)) this.segmentsBehind.add(key);
+    this.schedule();
   }
 
   /** Events were committed under these keys (`c:…`, `a:…`): their profiles are rewritten soon. */
@@ -218,6 +248,7 @@ export class ProfileRows {
       this.excluded.add(key);
       this.touchedKeys.delete(key);
       this.behindKeys.delete(key);
+      this.segmentsBehind.delete(key);
     }
     await this.draining;
     const { mirror } = this.deps;
@@ -235,9 +266,7 @@ export class ProfileRows {
     const done = work();
     this.draining = done.finally(() => {
       this.draining = undefined;
-      if (this.touchedKeys.size > 0 || this.behindKeys.size > 0 || this.rebuildWanted) {
-        this.schedule();
-      }
+      if (this.hasWork()) this.schedule();
     });
     await this.draining;
   }
@@ -259,7 +288,8 @@ export class ProfileRows {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const owed = new Set([...this.touchedKeys, ...this.behindKeys]);
+    const owed = new Set([...this.touchedKeys, ...this.behindKeys, ...this.segmentsBehind]);
+    this.segmentsBehind.clear();
     this.touchedKeys.clear();
     this.behindKeys.clear();
     await this.draining;
@@ -282,6 +312,15 @@ export class ProfileRows {
     return undefined;
   }
 
+  private hasWork(): boolean {
+    return (
+      this.touchedKeys.size > 0 ||
+      this.behindKeys.size > 0 ||
+      this.segmentsBehind.size > 0 ||
+      this.rebuildWanted !== undefined
+    );
+  }
+
   private schedule(): void {
     if (this.timer !== undefined || this.draining !== undefined) return;
     const rest = Math.max(GATHER_MS, (this.lastDrainMs * (1 - REWRITE_SHARE)) / REWRITE_SHARE);
@@ -297,9 +336,7 @@ export class ProfileRows {
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
       this.lastDrainMs = performance.now() - started;
-      if (this.touchedKeys.size > 0 || this.behindKeys.size > 0 || this.rebuildWanted) {
-        this.schedule();
-      }
+      if (this.hasWork()) this.schedule();
     });
   }
 
@@ -328,6 +365,27 @@ export class ProfileRows {
     } finally {
       this.inFlight.clear();
     }
+    await this.refreshSegments();
+  }
+
+  /** The mirror reads again the memberships that changed; a failure leaves them behind. */
+  private async refreshSegments(): Promise<void> {
+    const { mirror, membershipsOf } = this.deps;
+    if (!mirror || !membershipsOf || this.segmentsBehind.size === 0) return;
+    const keys = [...this.segmentsBehind];
+    this.segmentsBehind.clear();
+    for (const key of keys) this.segmentsInFlight.add(key);
+    try {
+      for (let start = 0; start < keys.length; start += KEYS_PER_WRITE) {
+        const scope = keys.slice(start, start + KEYS_PER_WRITE);
+        const done = await this.attempt('segments', async () => {
+          await mirror.putSegments(await membershipsOf(scope), scope);
+        });
+        if (!done && !this.closed) for (const key of scope) this.segmentsBehind.add(key);
+      }
+    } finally {
+      this.segmentsInFlight.clear();
+    }
   }
 
   /**
@@ -349,7 +407,7 @@ export class ProfileRows {
       { rebuilt, version: this.nextVersion() },
       'read',
     );
-    const copied = await mirrorAllRows(this.store, mirror, this.excluded);
+    const copied = await mirrorAllRows(this.store, mirror, this.fillOptions());
     this.trusted = true;
     this.deps.metrics?.profileRowsMirrored.set(mirror.size());
     return copied;
@@ -417,9 +475,15 @@ export class ProfileRows {
         { ...runs, scope_keys: scope, version: this.nextVersion() },
         'read',
       );
-      if (this.deps.mirror) await mirrorRows(this.store, this.deps.mirror, scope, this.excluded);
+      if (this.deps.mirror) {
+        await mirrorRows(this.store, this.deps.mirror, scope, this.fillOptions());
+      }
     }
     return keys.length;
+  }
+
+  private fillOptions() {
+    return { excluded: this.excluded, membershipsOf: this.deps.membershipsOf };
   }
 
   /** Increasing versions, in microseconds of the clock: a later rewrite always wins. */

@@ -155,13 +155,18 @@ export class ProfileService {
     const key = profileKey(ids);
     const now = this.now();
     const lapsed = lapsedMs(this.deps.lifecycle.lapsedAfterDays);
-    // The memberships are read beside the row: a row found behind wastes that read.
-    const [stored, runs, segments] = await Promise.all([
+    // The memberships are read beside the row (a row found behind wastes that read), unless
+    // the mirror holds them with the row.
+    const prefetched = rows.mirrored ? undefined : this.deps.segments.ofProfile(key);
+    prefetched?.catch(() => undefined);
+    const [stored, runs] = await Promise.all([
       rows.read(key, { now, lapsedMs: lapsed }),
       this.latestRuns(),
-      this.deps.segments.ofProfile(key),
     ]);
     if (!stored) return undefined;
+    const segments = stored.segments
+      ? await this.deps.segments.describe(stored.segments)
+      : await (prefetched ?? this.deps.segments.ofProfile(key));
     const row = await profileRowOfStored(this.deps.store, stored, {
       profileKey: key,
       customerId: 'customerId' in ids ? ids.customerId : '',

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { ProfileSegment } from '@rapport/schemas';
 import type { Store, StoreOpening } from '@rapport/store';
 import { AT_READ_COLUMNS, profileRowsMirrorSql, profileRowsWriteSql } from './profile-rows-sql.js';
 import { RowMirror, type MirroredRow } from './row-mirror.js';
+
+/** The open segment memberships of profiles, as stored (see ProfileSegments). */
+export type MembershipsOf = (keys: readonly string[]) => Promise<Map<string, ProfileSegment[]>>;
 
 /** Rows exported from the store per statement when the whole mirror is filled. */
 const PAGE_ROWS = 10_000;
@@ -16,7 +20,10 @@ type MirrorSqlRow = Record<string, unknown> & {
   last_seen_ms: unknown;
 };
 
-function mirroredOf(row: MirrorSqlRow): MirroredRow {
+function mirroredOf(
+  row: MirrorSqlRow,
+  memberships: Map<string, ProfileSegment[]> | undefined,
+): MirroredRow {
   const active: Record<string, unknown> = {};
   const lapsed: Record<string, unknown> = {};
   for (const column of AT_READ_COLUMNS) {
@@ -29,6 +36,7 @@ function mirroredOf(row: MirrorSqlRow): MirroredRow {
     lastSeenMs: row.last_seen_ms === null ? null : Number(row.last_seen_ms),
     active,
     lapsed,
+    ...(memberships ? { segments: memberships.get(row.profile_key) ?? [] } : {}),
   };
 }
 
@@ -45,18 +53,21 @@ export async function mirrorRows(
   store: Store,
   mirror: RowMirror,
   keys: readonly string[],
-  excluded: ReadonlySet<string>,
+  options: { excluded: ReadonlySet<string>; membershipsOf: MembershipsOf | undefined },
 ): Promise<void> {
-  const rows = await store.query<MirrorSqlRow>(
-    profileRowsMirrorSql({ scoped: true }),
-    { ...TIMES, scope_keys: keys },
-    'read',
-  );
+  const [rows, memberships] = await Promise.all([
+    store.query<MirrorSqlRow>(
+      profileRowsMirrorSql({ scoped: true }),
+      { ...TIMES, scope_keys: keys },
+      'read',
+    ),
+    options.membershipsOf?.(keys),
+  ]);
   const found = new Set(rows.map((row) => row.profile_key));
   await mirror.delete(keys.filter((key) => !found.has(key)));
   await mirror.put(
-    rows.map((row) => [row.profile_key, mirroredOf(row)]),
-    excluded,
+    rows.map((row) => [row.profile_key, mirroredOf(row, memberships)]),
+    options.excluded,
   );
 }
 
@@ -64,7 +75,7 @@ export async function mirrorRows(
 export async function mirrorAllRows(
   store: Store,
   mirror: RowMirror,
-  excluded: ReadonlySet<string>,
+  options: { excluded: ReadonlySet<string>; membershipsOf: MembershipsOf | undefined },
 ): Promise<number> {
   let after = '';
   let copied = 0;
@@ -74,9 +85,10 @@ export async function mirrorAllRows(
       { ...TIMES, after, limit: PAGE_ROWS },
       'read',
     );
+    const memberships = await options.membershipsOf?.(page.map((row) => row.profile_key));
     await mirror.put(
-      page.map((row) => [row.profile_key, mirroredOf(row)]),
-      excluded,
+      page.map((row) => [row.profile_key, mirroredOf(row, memberships)]),
+      options.excluded,
     );
     copied += page.length;
     const last = page.at(-1);

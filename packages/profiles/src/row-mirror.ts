@@ -1,5 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ProfileSegment } from '@rapport/schemas';
 import type { StoreOpening } from '@rapport/store';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -14,6 +15,8 @@ export interface MirroredRow {
   active: Record<string, unknown>;
   /** …and once its last activity is further back than the lapse. */
   lapsed: Record<string, unknown>;
+  /** Its open segment memberships as stored (names and times blank), when they were read. */
+  segments?: ProfileSegment[];
 }
 
 /** What the last process to hold the mirror left: the opening it closed as, and rows it owed. */
@@ -106,6 +109,18 @@ export class RowMirror {
         if (excluded.has(key)) continue;
         const held = db.get(key);
         if (held === undefined || held.version < row.version) void db.put(key, row);
+      }
+    });
+  }
+
+  /** Replaces the memberships of rows it holds (a key it does not hold is left out). */
+  async putSegments(memberships: ReadonlyMap<string, ProfileSegment[]>, keys: Iterable<string>) {
+    const db = this.rows;
+    if (!db) return;
+    await db.transaction(() => {
+      for (const key of keys) {
+        const held = db.get(key);
+        if (held) void db.put(key, { ...held, segments: memberships.get(key) ?? [] });
       }
     });
   }

@@ -87,13 +87,13 @@ export async function createEngine(options: { config: Config; logger: Logger }):
 
   const changes = new InProcessChangeFeed();
   changes.subscribe((page) => {
-    cache.invalidate(
-      page.map((change) =>
-        change.customerId === null
-          ? profileKey({ anonymousId: change.anonymousId ?? '' })
-          : profileKey({ customerId: change.customerId }),
-      ),
+    const keys = page.map((change) =>
+      change.customerId === null
+        ? profileKey({ anonymousId: change.anonymousId ?? '' })
+        : profileKey({ customerId: change.customerId }),
     );
+    cache.invalidate(keys);
+    rows.segmentsChanged(keys);
   });
   // Every erasure of this store runs in this process (below): the list is held in memory.
   const suppressions = new SuppressionMemo(store);

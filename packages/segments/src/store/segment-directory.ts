@@ -38,28 +38,42 @@ export class SegmentDirectory implements ProfileSegments {
    * is ordered by profile key), named and timed, deleted ones left out, in id order.
    */
   async ofProfile(profileKey: string): Promise<ProfileSegment[]> {
+    const open = await this.openMemberships([profileKey]);
+    return this.describe(open.get(profileKey) ?? []);
+  }
+
+  /**
+   * The open memberships of each of these profiles as stored, in segment id order (names and
+   * evaluation times blank: `describe` fills them in when they are shown).
+   */
+  async openMemberships(profileKeys: readonly string[]): Promise<Map<string, ProfileSegment[]>> {
     const open = await this.store.query<{
+      profile_key: string;
       segment_id: string;
       since: number;
       entered_version: number;
     }>(
-      `SELECT segment_id, toUnixTimestamp64Milli(min(entered_at)) AS since,
+      `SELECT profile_key, segment_id, toUnixTimestamp64Milli(min(entered_at)) AS since,
               argMin(version, entered_at) AS entered_version
        FROM segment_membership FINAL
-       WHERE profile_key = {profileKey:String} AND exited_at IS NULL
-       GROUP BY segment_id
-       ORDER BY segment_id`,
-      { profileKey },
+       WHERE profile_key IN {profileKeys:Array(String)} AND exited_at IS NULL
+       GROUP BY profile_key, segment_id
+       ORDER BY profile_key, segment_id`,
+      { profileKeys },
     );
-    return this.describe(
-      open.map((row) => ({
+    const memberships = new Map<string, ProfileSegment[]>();
+    for (const row of open) {
+      const list = memberships.get(row.profile_key) ?? [];
+      list.push({
         id: row.segment_id,
         name: '',
         since: isoOf(Number(row.since)),
         version: Number(row.entered_version),
         computedAt: '',
-      })),
-    );
+      });
+      memberships.set(row.profile_key, list);
+    }
+    return memberships;
   }
 
   /** The profile's segments with current names and times; deleted or unevaluated ones left out. */

@@ -22,11 +22,14 @@ export function createProfiles(options: {
   const { store, config, metrics, logger } = options;
   const cache = new ProfileCache({ maxBytes: options.cacheBytes, metrics });
   const latest = new LatestRuns(store);
+  const segments = new SegmentDirectory(store);
   const rows = new ProfileRows(store, {
     latest,
     metrics,
     ...(logger ? { logger } : {}),
-    ...(options.mirror ? { mirror: options.mirror } : {}),
+    ...(options.mirror
+      ? { mirror: options.mirror, membershipsOf: (keys) => segments.openMemberships(keys) }
+      : {}),
   });
   const profiles = new ProfileService({
     store,
@@ -34,7 +37,7 @@ export function createProfiles(options: {
     latest,
     rows,
     runs: new RunStore(store),
-    segments: new SegmentDirectory(store),
+    segments,
     currency: config.ingest.reportingCurrency,
     lifecycle: { lapsedAfterDays: config.profiles.lapsedAfterDays },
   });
