@@ -84,7 +84,8 @@ export function openStreamingSegments(options: {
   if (options.sweep !== false) sweep.start();
   const catchUp = () => {
     recentlyReceivedKeys(store, Date.now() - CATCH_UP_MS)
-      .then((keys) => evaluator.touched(keys))
+      // After new events: a catch-up of thousands of profiles never holds them up.
+      .then((keys) => evaluator.touched(keys, { later: true }))
       .catch((error: unknown) => {
         logger.warn({ err: error }, 'recent events not evaluated again at start-up');
       });

@@ -320,4 +320,30 @@ describe('streaming segment evaluation', () => {
     await expectEqualToFullEvaluation();
     await evaluator.close();
   }, 120_000);
+
+  it('evaluates new events first when a catch-up of thousands of profiles waits', async () => {
+    const waitingAtEachRecord: number[] = [];
+    const firstRecorded: SegmentChange[] = [];
+    const evaluator = streaming(store, async (changes) => {
+      if (waitingAtEachRecord.length === 0) firstRecorded.push(...changes);
+      waitingAtEachRecord.push(evaluator.status().pendingKeys);
+      recorded.push(...changes);
+    });
+    const catchUp = Array.from({ length: 2_500 }, (_, i) => `c:catch-up-${i}`);
+    const fresh = await store_([
+      { type: 'purchase', customerId: 'fresh', daysAgo: 0.1, amount: 20 },
+    ]);
+    evaluator.touched(catchUp, { later: true });
+    evaluator.touched(fresh);
+    await evaluator.idle();
+    // The first evaluation recorded the new customer's entries while most of the catch-up
+    // still waited; the rest of it followed.
+    expect(firstRecorded.filter((c) => c.customerId === 'fresh').map((c) => c.segmentId)).toEqual(
+      expect.arrayContaining(['buyers']),
+    );
+    expect(waitingAtEachRecord[0]).toBeGreaterThanOrEqual(1_000);
+    expect(evaluator.status().pendingKeys).toBe(0);
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  }, 120_000);
 });

@@ -73,6 +73,9 @@ export interface StreamingStatus {
   lastError: string | null;
 }
 
+/** Keys of the backlog an evaluation takes along with new events', at most. */
+const BACKLOG_SLICE = 1000;
+
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -86,6 +89,12 @@ const reasonOf = (error: unknown) => (error instanceof Error ? error.message : S
  */
 export class StreamingSegments {
   private pending = new Set<string>();
+  /**
+   * Keys to evaluate again that no event is waiting on (start-up catch-up, job results): each
+   * evaluation takes a slice of them along with what is pending, so that a large catch-up
+   * never holds up the evaluation of new events.
+   */
+  private backlog = new Set<string>();
   /** Profiles each failing segment still owes an evaluation, and why it failed last. */
   private readonly owed = new Map<string, { keys: Set<string>; reason: string }>();
   /** Changes written as intervals and not yet recorded. */
@@ -112,11 +121,16 @@ export class StreamingSegments {
     this.limits = new StatementLimits(options.store);
   }
 
-  /** Customer keys (`c:…`, `a:…`) a committed batch stored events under. */
-  touched(customerKeys: Iterable<string>): void {
+  /**
+   * Customer keys (`c:…`, `a:…`) a committed batch stored events under. With `later`, keys
+   * to evaluate again that no new event waits on (a catch-up): they go after new events,
+   * BACKLOG_SLICE keys with each evaluation.
+   */
+  touched(customerKeys: Iterable<string>, options: { later?: boolean } = {}): void {
     if (this.closed) return;
-    for (const key of customerKeys) this.pending.add(key);
-    this.options.metrics?.segmentStreamPending.set(this.pending.size);
+    const into = options.later === true ? this.backlog : this.pending;
+    for (const key of customerKeys) into.add(key);
+    this.options.metrics?.segmentStreamPending.set(this.waiting());
     if (!this.draining) this.schedule(this.restMs());
   }
 
@@ -161,13 +175,13 @@ export class StreamingSegments {
     );
     if (!read) return 0;
     const keys = await profilesChangedByRun(this.options.store, { job, runId });
-    this.touched(keys);
+    this.touched(keys, { later: true });
     return keys.length;
   }
 
   /** Resolves once everything touched so far is evaluated or failed (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.scheduled || this.pending.size > 0) {
+    while (this.scheduled || this.waiting() > 0) {
       await this.tail;
       // Waiting to retry after a failure: idle as far as it goes.
       if (this.timer !== undefined && this.failures > 0) return;
@@ -181,7 +195,7 @@ export class StreamingSegments {
 
   status(): StreamingStatus {
     return {
-      pendingKeys: this.pending.size,
+      pendingKeys: this.waiting(),
       failing: [...this.owed].map(([segmentId, { keys, reason }]) => ({
         segmentId,
         profiles: keys.size,
@@ -225,6 +239,12 @@ export class StreamingSegments {
     this.draining = true;
     const taken = this.pending;
     this.pending = new Set();
+    let slice = 0;
+    for (const key of this.backlog) {
+      if (slice++ >= BACKLOG_SLICE) break;
+      taken.add(key);
+      this.backlog.delete(key);
+    }
     const started = performance.now();
     try {
       await this.flushUnrecorded();
@@ -249,13 +269,17 @@ export class StreamingSegments {
     }
     const took = performance.now() - started;
     this.options.metrics?.segmentStreamSeconds.observe(took / 1000);
-    this.options.metrics?.segmentStreamPending.set(this.pending.size);
+    this.options.metrics?.segmentStreamPending.set(this.waiting());
     const { rest = 1, maxRestMs = 1000 } = this.options;
     this.restUntil = performance.now() + Math.min(maxRestMs, rest * took);
     this.draining = false;
-    if (this.pending.size > 0 || this.owed.size > 0) {
+    if (this.waiting() > 0 || this.owed.size > 0) {
       this.schedule(Math.max(this.backoff(), this.restMs()));
     }
+  }
+
+  private waiting(): number {
+    return this.pending.size + this.backlog.size;
   }
 
   /** How long until the rest after the last evaluation is over. */
