@@ -57,11 +57,13 @@ const member = (id: string): ProfileSegment => ({
 
 async function openRows(at: StoreOpening): Promise<ProfileRows> {
   const mirror = await openRowMirror(at, { fresh: false });
-  return new ProfileRows(counted, {
+  const opened = new ProfileRows(counted, {
     latest: new LatestRuns(test.store, 0),
     mirror,
     membershipsOf,
   });
+  await opened.start();
+  return opened;
 }
 
 /** The profiles through the rows equal the projections', at each of these times. */
@@ -156,6 +158,20 @@ describe('ProfileRows with a mirror', () => {
     await rows.idle();
     expect(await rows.read('c:ada', AT)).toMatchObject({ columns: { searches: 1 } });
     expect(await statementsToRead(['c:ada'])).toBe(0);
+  });
+
+  it('stops serving the row of a customer whose device moved to another, once rewritten too', async () => {
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'identify', customerId: 'bob', anonymousId: 'dev-1', at: NOW - DAY / 4 }),
+    ]);
+    // The pipeline reports the event's keys: bob's and the device's, not ada's.
+    rows.touched(['c:bob', 'a:dev-1']);
+    await expectSameProfiles(['ada', 'bob']);
+    await rows.idle();
+    expect((await rows.read('c:ada', AT))?.anonymousIds).toEqual([]);
+    expect((await rows.read('c:bob', AT))?.anonymousIds).toEqual(['dev-1']);
+    expect(await statementsToRead(['c:ada', 'c:bob'])).toBe(0);
+    await expectSameProfiles(['ada', 'bob']);
   });
 
   it('keeps memberships beside the rows, and reads them again once told they changed', async () => {

@@ -3,12 +3,12 @@ import type { LatestRuns } from '@rapport/runs';
 import type { ProfileSegment } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { z } from 'zod';
-import { ownersSql } from './identity.js';
 import { parseProfileKey, profileKey } from './profile-key.js';
 import {
   MAX_ANONYMOUS_IDS,
   PROFILE_ROW_CHECK_SQL,
   PROFILE_ROW_READ_SQL,
+  LINKED_CUSTOMERS_SQL,
   PROFILE_ROWS_DELETE_SQL,
   PROFILE_ROWS_STALE_SQL,
   profileRowsWriteSql,
@@ -90,6 +90,7 @@ export class ProfileRows {
   private readonly segmentsInFlight = new Set<string>();
   /** Rows (and the mirror) hold every profile as the projections do, but for keys known behind. */
   private trusted: boolean;
+  private started = false;
 
   constructor(
     private readonly store: Store,
@@ -107,9 +108,31 @@ export class ProfileRows {
     const { mirror } = deps;
     this.trusted = mirror?.trusted ?? false;
     if (mirror?.trusted) deps.metrics?.profileRowsMirrored.set(mirror.size());
-    // What the last process owed is rewritten first; an untrusted copy waits for a rebuild.
-    if (mirror && !mirror.trusted) void this.rebuild();
+    // What the last process owed is rewritten first; an untrusted copy waits for `start`.
     if (mirror?.trusted && mirror.pending.length > 0) this.touched(mirror.pending);
+  }
+
+  /**
+   * At start-up, once the projections are recovered (blocks a crash cut short inserted again):
+   * rebuilds the rows (and fills the mirror) if the mirror is not trusted, or if the table has
+   * none while profiles exist.
+   */
+  async start(): Promise<void> {
+    this.started = true;
+    if (this.deps.mirror && !this.trusted) await this.rebuild();
+    else await this.rebuildIfEmpty();
+  }
+
+  /**
+   * The projections changed under profiles not known (blocks inserted again): the rows are
+   * served checked until rebuilt.
+   */
+  distrust(): void {
+    if (!this.deps.mirror || this.closed || !this.trusted) return;
+    this.trusted = false;
+    this.deps.metrics?.profileRowsMirrored.set(0);
+    // Before `start`, the rebuild is left to it.
+    if (this.started) this.rebuild().catch(() => undefined);
   }
 
   /**
@@ -429,7 +452,11 @@ export class ProfileRows {
     }
   }
 
-  /** The profiles events under these keys belong to: an owned anonymous id's is its owner's. */
+  /**
+   * The profiles events under these keys belong to: an owned anonymous id's is its owner's, and
+   * every customer it was ever linked to is rewritten too (a device that moved leaves the row
+   * of its last owner, which lists it).
+   */
   private async rewriteTouched(keys: string[]): Promise<number> {
     const profiles = new Set<string>();
     const anonymous: string[] = [];
@@ -440,19 +467,16 @@ export class ProfileRows {
     }
     for (let start = 0; start < anonymous.length; start += KEYS_PER_WRITE) {
       const within = anonymous.slice(start, start + KEYS_PER_WRITE);
-      const owners = await this.store.query<{ anonymous_id: string; owner: string }>(
-        `SELECT anonymous_id, owner FROM (${ownersSql({ within: '{ids:Array(String)}' })})`,
-        { ids: within },
-      );
-      const ownerOf = new Map(owners.map((row) => [row.anonymous_id, row.owner]));
-      for (const anonymousId of within) {
-        const owner = ownerOf.get(anonymousId);
-        // An owned anonymous id's own row (from when it was a visitor) goes too.
-        if (owner !== undefined) profiles.add(profileKey({ customerId: owner }));
-        profiles.add(profileKey({ anonymousId }));
-        if (owner !== undefined) this.inFlight.add(profileKey({ customerId: owner }));
+      const linked = await this.store.query<{ customers: string[] }>(LINKED_CUSTOMERS_SQL, {
+        ids: within,
+      });
+      for (const { customers } of linked) {
+        for (const customerId of customers) profiles.add(profileKey({ customerId }));
       }
+      // An owned anonymous id's own row (from when it was a visitor) goes too.
+      for (const anonymousId of within) profiles.add(profileKey({ anonymousId }));
     }
+    for (const key of profiles) this.inFlight.add(key);
     return this.rewrite([...profiles]);
   }
 

@@ -65,7 +65,8 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     ...(mirror ? { mirror } : {}),
   });
   // Segment changes are recorded in the outbox, delivered from there to the outlets below.
-  const { outbox, recordSink, recovered } = await openOutbox(store);
+  // Every erasure runs in this process and forgets the outbox's tail: it may be kept.
+  const { outbox, recordSink, recovered } = await openOutbox(store, { tail: true });
   if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
   const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
   const pipeline = await startPipeline({
@@ -76,6 +77,17 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     batch: config.batch,
     // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
     onCommitted: (keys) => {
+      cache.invalidate(keys);
+      rows.touched(keys);
+      streaming?.evaluator.touched(keys);
+    },
+    // Projections rebuilt from the log: what was read of those profiles is read again.
+    onRepaired: (keys) => {
+      if (keys === undefined) {
+        cache.clear();
+        rows.distrust();
+        return;
+      }
       cache.invalidate(keys);
       rows.touched(keys);
       streaming?.evaluator.touched(keys);
@@ -141,6 +153,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     // deletes then remove those there are); nothing is written back for them after it.
     onSuppressed: (keys) => {
       suppressions.changed();
+      outbox.forgetTail();
       return rows.exclude(keys);
     },
     onErased: (keys) => {
@@ -199,8 +212,9 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   scheduler.start();
   // An erasure cut short by a crash or a store error is finished now.
   await erasures.resume();
-  // A store that has profiles but no rows yet (new, or upgraded) gets them in the background.
-  rows.rebuildIfEmpty().catch((error: unknown) => {
+  // Profile rows are rebuilt in the background where the store has none (new, or upgraded) or
+  // the mirror of them is not trusted (a crash, or another process opened the store since).
+  rows.start().catch((error: unknown) => {
     logger.warn({ err: error }, 'profile rows were not built; profiles are read from projections');
   });
 

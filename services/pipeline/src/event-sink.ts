@@ -23,6 +23,12 @@ export interface EventSinkDeps {
    * their producers are answered, so caches can drop what the batch changed.
    */
   onCommitted?: (customerKeys: Set<string>) => void;
+  /**
+   * Called when the projections of these profiles were rebuilt from the log (a check found them
+   * short), or with undefined when blocks cut short by a crash were inserted again at start-up
+   * (profiles not known): what was read of them before is stale.
+   */
+  onRepaired?: (customerKeys: Set<string> | undefined) => void;
   /** Settings for every insert, e.g. `distributed_foreground_insert` on a cluster. */
   insertSettings?: Record<string, string | number>;
   /**
@@ -219,6 +225,7 @@ export class EventSink {
       logger: deps.logger,
       metrics: deps.metrics,
       everyMs: deps.checkEveryMs ?? 60_000,
+      ...(deps.onRepaired ? { onRepaired: deps.onRepaired } : {}),
     });
     this.writeEvents = createWriteEventsStep({ ...deps, watch });
     this.writer = new BatchWriter<SinkItem, Outcome>({

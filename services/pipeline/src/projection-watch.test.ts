@@ -34,12 +34,14 @@ describe('projection watch', () => {
     const ids = await insertPastTheViews('watched', 3);
     let now = 1_000;
     const metrics = new Metrics({ processMetrics: false });
+    const repaired: Set<string>[] = [];
     const watch = createProjectionWatch({
       store,
       logger: pino({ level: 'silent' }),
       metrics,
       everyMs: 60_000,
       now: () => now,
+      onRepaired: (keys) => repaired.push(keys),
     });
     watch.wrote(['c:watched']);
     await watch.checkIfDue();
@@ -47,6 +49,8 @@ describe('projection watch', () => {
     now += 60_000;
     await watch.checkIfDue();
     expect(await countsOf(store, ids, 'c:watched')).toEqual({ rows: 3, distinct: 3, projected: 3 });
+    // What was read of the profile (cached, its stored row) is told to be read again.
+    expect(repaired).toEqual([new Set(['c:watched'])]);
     // The profile projection and the report rollups (the stored events are purchases).
     expect(await divergence(metrics)).toEqual(
       [
@@ -67,10 +71,12 @@ describe('projection watch', () => {
   it('at start-up, rebuilds the profiles of recently received events that differ', async () => {
     const ids = await insertPastTheViews('restarted', 2);
     const metrics = new Metrics({ processMetrics: false });
+    const repaired: (Set<string> | undefined)[] = [];
     const recovered = await recoverProjections({
       store,
       logger: pino({ level: 'silent' }),
       metrics,
+      onRepaired: (keys) => repaired.push(keys),
       // The test events were received in 2023: look back far enough.
       tailMs: Date.now(),
     });
@@ -89,5 +95,6 @@ describe('projection watch', () => {
       distinct: 2,
       projected: 2,
     });
+    expect(repaired).toEqual([new Set(['c:restarted'])]);
   });
 });

@@ -30,6 +30,11 @@ function record(metrics: Metrics, when: 'startup' | 'periodic', result: Projecti
   }
 }
 
+/** The profiles whose projections a check rebuilt. */
+function repairedKeys(result: ProjectionCheckResult): Set<string> {
+  return new Set(result.diverged.flatMap((d) => (d.repaired ? d.keys : [])));
+}
+
 export function createProjectionWatch(deps: {
   store: Store;
   logger: Logger;
@@ -37,6 +42,7 @@ export function createProjectionWatch(deps: {
   /** 0 turns the periodic check off. */
   everyMs: number;
   now?: () => number;
+  onRepaired?: (keys: Set<string>) => void;
 }): ProjectionWatch {
   const now = deps.now ?? Date.now;
   let keys = new Set<string>();
@@ -65,6 +71,8 @@ export function createProjectionWatch(deps: {
           logger: deps.logger,
         });
         record(deps.metrics, 'periodic', result);
+        const repaired = repairedKeys(result);
+        if (repaired.size > 0) deps.onRepaired?.(repaired);
         if (result.unchecked.length > 0 && !warnedUnchecked) {
           warnedUnchecked = true;
           deps.logger.warn({ tables: result.unchecked }, 'projections no check covers');
@@ -88,6 +96,7 @@ export async function recoverProjections(deps: {
   insertSettings?: Record<string, string | number>;
   tailMs?: number;
   now?: () => number;
+  onRepaired?: (keys: Set<string> | undefined) => void;
 }): Promise<{ blocks: number; rows: number; abandoned: number; check: ProjectionCheckResult }> {
   const { store, logger, metrics } = deps;
   const finished = await finishEventBlocks(store, {
@@ -102,6 +111,9 @@ export async function recoverProjections(deps: {
     logger,
   });
   record(metrics, 'startup', check);
+  const repaired = repairedKeys(check);
+  if (finished.blocks > 0) deps.onRepaired?.(undefined);
+  else if (repaired.size > 0) deps.onRepaired?.(repaired);
   if (finished.blocks > 0 || check.diverged.length > 0) {
     logger.warn(
       {

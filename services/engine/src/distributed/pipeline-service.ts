@@ -55,6 +55,12 @@ export async function createPipelineService(options: {
         rows.touched(keys);
         streaming?.evaluator.touched(keys);
       },
+      // Rows are checked when read here: rebuilt projections only make some due a rewrite.
+      onRepaired: (keys) => {
+        if (keys === undefined) return;
+        rows.touched(keys);
+        streaming?.evaluator.touched(keys);
+      },
       // Through a distributed table, an insert succeeds only once every shard has its rows.
       ...(cluster === undefined ? {} : { insertSettings: { distributed_foreground_insert: 1 } }),
     });
