@@ -217,7 +217,6 @@ describe('exporting and erasing a customer', () => {
       'cluster_assignments',
       'report_daily',
       'report_keys',
-      'report_months',
       'report_touches',
       'report_types',
     ]) {

@@ -141,7 +141,6 @@ describe('projections equal the log after any crash, without a replay', () => {
             report_daily: 0,
             report_touches: 0,
             report_keys: 0,
-            report_months: 0,
           },
         });
       }

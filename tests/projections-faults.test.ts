@@ -139,7 +139,6 @@ describe('projections equal the log after a store fault between events and a vie
           report_daily: 0,
           report_touches: 0,
           report_keys: 0,
-          report_months: 0,
         },
       });
     }

@@ -74,9 +74,6 @@ async function snapshot(store: Store) {
     reportKeys: await store.query(`
       SELECT customer_key, min(first_seen) AS first_seen, min(first_event) AS first_event
       FROM report_keys GROUP BY customer_key ORDER BY customer_key`),
-    reportMonths: await store.query(`
-      SELECT customer_key, month, channel, groupBitOr(days) AS days
-      FROM report_months GROUP BY customer_key, month, channel ORDER BY ALL`),
   };
 }
 
@@ -126,7 +123,6 @@ describe('replay', () => {
       'identity_links',
       'report_daily',
       'report_keys',
-      'report_months',
       'report_touches',
       'report_types',
       'trait_index',

@@ -200,8 +200,8 @@ describe('lifecycle', () => {
 });
 
 describe('lifecycle over long periods', () => {
-  // A period and lapse past 240 days read the keys' days per month (report_months): bounds
-  // inside a month must mask its days on both sides.
+  // Bounds inside months and a whole year, each with the lapse before it reaching back past
+  // the period's start.
   for (const period of [
     { from: '2024-03-17', to: '2024-12-13' },
     { from: '2024-01-01', to: '2025-01-01' },

@@ -43,9 +43,6 @@ const CANONICAL: Record<string, string> = {
     FROM {db}.report_touches GROUP BY ALL`,
   report_keys: `SELECT customer_key AS k, toString((min(first_seen), min(first_event))) AS v
     FROM {db}.report_keys GROUP BY customer_key`,
-  report_months: `SELECT concat(customer_key, '/', toString(month), '/', channel) AS k,
-      toString(groupBitOr(days)) AS v
-    FROM {db}.report_months GROUP BY customer_key, month, channel`,
 };
 
 /**

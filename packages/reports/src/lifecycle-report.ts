@@ -58,56 +58,12 @@ function stagesSql(range: ReportRange): string {
 const LAPSE = 'toIntervalMillisecond({lapsedMs:Int64})';
 
 /**
- * SQL: whether a report_months row (a key's active days of `month` and a channel as bits, bit
- * n - 1 for day n) holds a day in [`from`, `to`) (instants at midnight): its bits masked by the
- * days of the month in the window.
- */
-function activeWithin(from: string, to: string): string {
-  // Day numbers in the month from 0, clamped to [0, 31]: shifts must not be negative.
-  const clamp = (at: string) => `least(greatest(dateDiff('day', month, toDate(${at})), 0), 31)`;
-  const [low, high] = [clamp(from), clamp(to)];
-  return `(${high} > ${low} AND bitAnd(toUInt64(days),
-        toUInt64(bitShiftLeft(toUInt64(1), ${high}) - bitShiftLeft(toUInt64(1), ${low}))) != 0)`;
-}
-
-/**
- * SQL: per customer key active in [`from` minus the lapse, `to`), whether it was active in the
- * lapse before `from` (`recent_start`) and before `to` (`recent_end`) and in the period
- * (`active`). `monthly`: from report_months (a key's days of a month and channel as bits), for
- * long windows; else from report_daily. At a million people, a window of a year and the lapse
- * took 0.6 s of CPU from the months against 0.8 from the days, 120 days 0.2 against 0.1, and
- * seven months about the same.
- */
-function windowSql(monthly: boolean): string {
-  return monthly
-    ? `
-                SELECT customer_key,
-                    max(${activeWithin(`${FROM} - ${LAPSE}`, FROM)}) AS recent_start,
-                    max(${activeWithin(`${TO} - ${LAPSE}`, TO)}) AS recent_end,
-                    max(${activeWithin(FROM, TO)}) AS active
-                FROM report_months
-                WHERE month >= toStartOfMonth(toDate(${FROM} - ${LAPSE})) AND month < toDate(${TO})
-                GROUP BY customer_key`
-    : `
-                SELECT customer_key,
-                    max(day < toDate(${FROM})) AS recent_start,
-                    max(day >= toDate(${TO} - ${LAPSE})) AS recent_end,
-                    max(day >= toDate(${FROM})) AS active
-                FROM report_daily
-                WHERE day >= toDate(${FROM} - ${LAPSE}) AND day < toDate(${TO})
-                GROUP BY customer_key`;
-}
-
-/** Windows (the period and the lapse before it) longer than this read report_months. */
-const MONTHLY_AFTER_MS = 240 * DAY_MS;
-
-/**
  * stagesSql for whole days and a lapse of whole days, from one row per customer key rather
  * than one per key and day: first activity and first touch from report_keys; activity in
  * the lapse before each bound (whether the profile had lapsed there) and in the period from the
  * days between `from` minus the lapse and `to`; orders from the purchases.
  */
-function stagesFromKeysSql(monthly: boolean): string {
+function stagesFromKeysSql(): string {
   const stage = (at: string, recent: string, orders: string) => `multiIf(
         startsWith(profile, 'a:') OR identified_at IS NULL OR identified_at >= ${at}, 'visitor',
         ${recent} = 0, 'lapsed',
@@ -141,7 +97,14 @@ function stagesFromKeysSql(monthly: boolean): string {
                 SELECT customer_key, first_seen AS seen, first_event AS first
                 FROM report_keys FINAL WHERE first_seen < ${TO}
             ) AS k
-            LEFT JOIN (${windowSql(monthly)}
+            LEFT JOIN (
+                SELECT customer_key,
+                    max(day < toDate(${FROM})) AS recent_start,
+                    max(day >= toDate(${TO} - ${LAPSE})) AS recent_end,
+                    max(day >= toDate(${FROM})) AS active
+                FROM report_daily
+                WHERE day >= toDate(${FROM} - ${LAPSE}) AND day < toDate(${TO})
+                GROUP BY customer_key
             ) AS w ON w.customer_key = k.customer_key
             LEFT JOIN (
                 SELECT customer_key, countIf(timestamp < ${FROM}) AS orders_start,
@@ -224,9 +187,8 @@ export async function readLifecycleReport(
   const range = await resolveRange(store, input);
   const params = { ...range, lapsedMs: input.lapsedAfterDays * DAY_MS };
   const fromKeys = onWholeDays(range) && params.lapsedMs % DAY_MS === 0;
-  const monthly = range.to - range.from + params.lapsedMs > MONTHLY_AFTER_MS;
   const rows = await store.query<StageRow>(
-    fromKeys ? stagesFromKeysSql(monthly) : stagesSql(range),
+    fromKeys ? stagesFromKeysSql() : stagesSql(range),
     params,
   );
   const flows = flowsOf(rows);

@@ -89,6 +89,7 @@ describe('migrations rendered for a cluster', () => {
       'identity_links_local',
       'report_daily_local',
       'report_keys_local',
+      // Made by 0020 and dropped by 0022.
       'report_months_local',
       'report_totals_local',
       'report_touches_local',

@@ -84,7 +84,7 @@ export const PROJECTION_CHECKS: readonly ProjectionCheck[] = [
         FROM trait_index WHERE customer_id IN {ids:Array(String)}
       ) GROUP BY key, trait, value HAVING sum(side) != 0`,
   },
-  // The report rollups (migrations 0017–0020), keyed by customer like their events.
+  // The report rollups (migrations 0017–0019), keyed by customer like their events.
   {
     table: 'report_types',
     key: 'customer_key',
@@ -113,22 +113,5 @@ export const PROJECTION_CHECKS: readonly ProjectionCheck[] = [
         SELECT customer_key AS key, min(first_seen) AS first, -1 AS side FROM report_keys
         WHERE customer_key IN {keys:Array(String)} GROUP BY key
       ) GROUP BY key, first HAVING sum(side) != 0`,
-  },
-  {
-    table: 'report_months',
-    key: 'customer_key',
-    // A key's days per month and channel as bits: a missed block holding a day no other block
-    // holds leaves its bit out, and a key the view never saw is missing. A block counted twice
-    // sets the same bits, which stay right.
-    sql: `SELECT DISTINCT key FROM (
-        SELECT customer_key AS key, toStartOfMonth(timestamp) AS month, toString(channel) AS channel,
-          groupBitOr(bitShiftLeft(toUInt32(1), toDayOfMonth(timestamp) - 1)) AS days, 1 AS side
-        FROM events WHERE customer_key IN {keys:Array(String)} AND type != 'identity_unlink'
-        GROUP BY key, month, channel
-        UNION ALL
-        SELECT customer_key AS key, month, toString(channel) AS channel, groupBitOr(days) AS days,
-          -1 AS side
-        FROM report_months WHERE customer_key IN {keys:Array(String)} GROUP BY key, month, channel
-      ) GROUP BY key, month, channel, days HAVING sum(side) != 0`,
   },
 ];
