@@ -2,6 +2,7 @@ import type { FieldOperator, RuleValue, SegmentRule } from '@rapport/schemas';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRule } from './compile-rule.js';
+import { matchingProfilesSql } from './matching-profiles-sql.js';
 import { FIELD_CATALOGUE, type FieldSpec } from './field-catalogue.js';
 import { readLatestEvaluations } from './store/evaluations.js';
 import { InvalidRuleError } from './rule-issues.js';
@@ -422,6 +423,45 @@ describe('segment conditions', () => {
     const latest = (await readLatestEvaluations(test.store, ['tied'])).get('tied');
     expect(latest?.runId).toBe('s-4');
     await expectMatches({ type: 'segment', segmentId: 'tied' }, ['c:bob']);
+  });
+});
+
+describe('segment conditions compiled in place (streaming evaluation)', () => {
+  /** The scoped rule over every profile, `inline` giving the rules of segments in place. */
+  async function scopedMatches(
+    rule: SegmentRule,
+    inline: (segmentId: string) => SegmentRule | undefined,
+  ) {
+    const compiled = compileRule(rule, { now: NOW, scoped: true, inline });
+    const rows = await test.store.query<{ profile_key: string }>(
+      matchingProfilesSql(compiled.where, 'live', { scoped: true }),
+      { ...featuresParams('', RUNS), ...compiled.params, scope_keys: EVERYONE },
+    );
+    return { sql: compiled.where, keys: rows.map((row) => row.profile_key).sort() };
+  }
+
+  it('reads the referred segment’s rule, not its membership (none is written here)', async () => {
+    const gold = field('traits.plan', 'eq', 'gold');
+    const { sql, keys } = await scopedMatches(
+      { type: 'and', rules: [{ type: 'segment', segmentId: 'gold' }, field('orders', 'gte', 1)] },
+      (id) => (id === 'gold' ? gold : undefined),
+    );
+    expect(sql).not.toContain('segment_membership');
+    expect(keys).toEqual(await matchingLive(test.store, gold, featuresParams('', RUNS)));
+    expect(keys).toEqual(['c:ada']);
+  });
+
+  it('reads membership for a segment it is not given, and for one that refers back to itself', async () => {
+    const loop: SegmentRule = { type: 'not', rule: { type: 'segment', segmentId: 'loop' } };
+    const { sql, keys } = await scopedMatches({ type: 'segment', segmentId: 'loop' }, (id) =>
+      id === 'loop' ? loop : undefined,
+    );
+    // loop in place, then its own reference read from (empty) membership: everyone.
+    expect(sql.match(/segment_membership/g)).toHaveLength(1);
+    expect(keys).toEqual(EVERYONE);
+    const other = await scopedMatches({ type: 'segment', segmentId: 'other' }, () => undefined);
+    expect(other.sql).toContain('segment_membership');
+    expect(other.keys).toEqual([]);
   });
 });
 

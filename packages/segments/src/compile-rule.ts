@@ -14,7 +14,28 @@ export interface CompiledRule {
   params: Record<string, unknown>;
 }
 
-function compileSegment(node: SegmentCondition, params: SqlParams): string {
+/**
+ * Streaming evaluation: the rule of a segment evaluated in the same query, or undefined when
+ * its membership is to be read (see compileRule's `inline`).
+ */
+type InlineSegments = (segmentId: string) => SegmentRule | undefined;
+
+interface Context {
+  params: SqlParams;
+  inline?: InlineSegments | undefined;
+  /** The segments being inlined, outermost first (a cycle reads membership instead). */
+  within: readonly string[];
+}
+
+function compileSegment(node: SegmentCondition, context: Context): string {
+  const { params } = context;
+  const rule = context.within.includes(node.segmentId)
+    ? undefined
+    : context.inline?.(node.segmentId);
+  const parsed = rule === undefined ? undefined : parseRule(rule);
+  if (parsed?.ok) {
+    return compileNode(parsed.rule, { ...context, within: [...context.within, node.segmentId] });
+  }
   const id = params.bind('String', node.segmentId);
   // Streaming evaluation reads the membership it keeps; it evaluates the referred segment first.
   if (params.scoped) {
@@ -23,20 +44,21 @@ function compileSegment(node: SegmentCondition, params: SqlParams): string {
   return `profile_key IN (SELECT profile_key FROM segment_results WHERE segment_id = ${id} AND run_id = ${latestEvaluationRunSql(id)})`;
 }
 
-function compileNode(node: SegmentRule, params: SqlParams): string {
+function compileNode(node: SegmentRule, context: Context): string {
+  const { params } = context;
   switch (node.type) {
     case 'and':
-      return `(${node.rules.map((rule) => compileNode(rule, params)).join(' AND ')})`;
+      return `(${node.rules.map((rule) => compileNode(rule, context)).join(' AND ')})`;
     case 'or':
-      return `(${node.rules.map((rule) => compileNode(rule, params)).join(' OR ')})`;
+      return `(${node.rules.map((rule) => compileNode(rule, context)).join(' OR ')})`;
     case 'not':
-      return `(NOT ${compileNode(node.rule, params)})`;
+      return `(NOT ${compileNode(node.rule, context)})`;
     case 'field':
       return compileField(node, params);
     case 'event':
       return compileEvent(node, params);
     case 'segment':
-      return compileSegment(node, params);
+      return compileSegment(node, context);
     default:
       return assertNever(node);
   }
@@ -62,12 +84,20 @@ export function compileRule(
     scoped?: boolean;
     /** Put in the placeholders' names (`rule_<prefix>p0`), for several rules in one query. */
     paramPrefix?: string;
+    /**
+     * `scoped` only: a `segment` condition on a segment for which this returns a rule (its
+     * membership rule) is that rule compiled in place, rather than a read of its membership.
+     * For segments evaluated in the same statement: their membership, once written, is their
+     * rule's verdict, so the answer is the same with one query fewer.
+     */
+    inline?: InlineSegments;
   },
 ): CompiledRule {
   // Re-checked here so that no caller can compile a rule that skipped validation.
   const parsed = parseRule(rule);
   if (!parsed.ok) throw new InvalidRuleError(parsed.issues);
   const params = new SqlParams(options.now, options.scoped === true, options.paramPrefix ?? '');
-  const where = compileNode(parsed.rule, params);
+  const inline = options.scoped === true ? options.inline : undefined;
+  const where = compileNode(parsed.rule, { params, inline, within: [] });
   return { where, params: params.values };
 }

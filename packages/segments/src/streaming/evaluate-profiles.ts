@@ -1,5 +1,5 @@
 import { parseProfileKey } from '@rapport/profiles';
-import { isoOf, type SegmentChange } from '@rapport/schemas';
+import { isoOf, type SegmentChange, type SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { compileRule } from '../compile-rule.js';
 import { matchingProfilesSql, profileVerdictsSql } from '../matching-profiles-sql.js';
@@ -36,6 +36,9 @@ export interface HeldSegment {
 /** SQL text one query of several rules may take, well within max_query_size (256 KiB). */
 const GROUP_SQL_BYTES = 160_000;
 
+/** A rule with the rules of the segments it refers to compiled in place, at most. */
+const INLINED_SQL_BYTES = 32_000;
+
 const rowParams = (input: EvaluateProfilesInput) => ({
   ...input.profile,
   runId: '',
@@ -44,25 +47,80 @@ const rowParams = (input: EvaluateProfilesInput) => ({
 });
 
 /**
+ * The segments whose references can be compiled in place (compileRule's `inline`): every
+ * segment they refer to, directly or not, is evaluated here too, and the whole stays small.
+ * Returns the rule to put in place of each segment so referred to.
+ */
+function inlinable(input: EvaluateProfilesInput): {
+  inlined: Set<string>;
+  ruleOf: (segmentId: string) => SegmentRule | undefined;
+} {
+  const rules = new Map<string, SegmentRule>();
+  for (const definition of input.ordered) {
+    if (!definition.deleted && definition.rule !== null) rules.set(definition.id, definition.rule);
+  }
+  const ruleOf = (segmentId: string) => rules.get(segmentId);
+  const inlined = new Set<string>();
+  // In evaluation order: a segment's references come before it.
+  for (const definition of input.ordered) {
+    if (definition.rule === null || definition.references.length === 0) continue;
+    const whole = definition.references.every(
+      (id) =>
+        rules.has(id) &&
+        (inlined.has(id) || input.ordered.find((d) => d.id === id)?.references.length === 0),
+    );
+    if (!whole) continue;
+    const { where } = compileRule(definition.rule, {
+      now: input.at,
+      scoped: true,
+      inline: ruleOf,
+    });
+    if (where.length <= INLINED_SQL_BYTES) inlined.add(definition.id);
+  }
+  return { inlined, ruleOf };
+}
+
+/**
  * Segments in levels: a segment comes in the level after the deepest segment it refers to,
  * so that every segment of a level can be evaluated in one query once the levels before are
- * written.
+ * written; one whose references are compiled in place comes in the first.
  */
-function levelsOf(ordered: readonly EvaluableDefinition[]): EvaluableDefinition[][] {
+function levelsOf(
+  ordered: readonly EvaluableDefinition[],
+  inlined: ReadonlySet<string>,
+): EvaluableDefinition[][] {
   const level = new Map<string, number>();
   const levels: EvaluableDefinition[][] = [];
   for (const definition of ordered) {
-    const depth = Math.max(-1, ...definition.references.map((id) => level.get(id) ?? -1)) + 1;
+    const depth = inlined.has(definition.id)
+      ? 0
+      : Math.max(-1, ...definition.references.map((id) => level.get(id) ?? -1)) + 1;
     level.set(definition.id, depth);
     (levels[depth] ??= []).push(definition);
   }
   return levels;
 }
 
+/** How a definition's rule is compiled here: scoped, its references in place if so decided. */
+function compileFor(
+  input: EvaluateProfilesInput & { inline: ReturnType<typeof inlinable> },
+  definition: EvaluableDefinition & { rule: SegmentRule },
+  paramPrefix = '',
+) {
+  return compileRule(definition.rule, {
+    now: input.at,
+    scoped: true,
+    paramPrefix,
+    ...(input.inline.inlined.has(definition.id) ? { inline: input.inline.ruleOf } : {}),
+  });
+}
+
+type Evaluation = EvaluateProfilesInput & { inline: ReturnType<typeof inlinable> };
+
 /** The members of one segment among the keys, by the rule the segments job compiles. */
-async function matchingOne(input: EvaluateProfilesInput, definition: EvaluableDefinition) {
+async function matchingOne(input: Evaluation, definition: EvaluableDefinition) {
   if (definition.deleted || definition.rule === null) return new Set<string>();
-  const compiled = compileRule(definition.rule, { now: input.at, scoped: true });
+  const compiled = compileFor(input, { ...definition, rule: definition.rule });
   const rows = await input.store.query<{ profile_key: string }>(
     matchingProfilesSql(compiled.where, 'live', { scoped: true }),
     { ...compiled.params, ...rowParams(input) },
@@ -75,7 +133,7 @@ async function matchingOne(input: EvaluateProfilesInput, definition: EvaluableDe
  * one the segments job compiles, a column of one select over the profiles' rows.
  */
 async function matchingMany(
-  input: EvaluateProfilesInput,
+  input: Evaluation,
   definitions: readonly EvaluableDefinition[],
 ): Promise<Map<string, Set<string>>> {
   const found = new Map<string, Set<string>>(definitions.map((d) => [d.id, new Set<string>()]));
@@ -85,11 +143,7 @@ async function matchingMany(
       : [
           {
             id: definition.id,
-            ...compileRule(definition.rule, {
-              now: input.at,
-              scoped: true,
-              paramPrefix: `s${i}_`,
-            }),
+            ...compileFor(input, { ...definition, rule: definition.rule }, `s${i}_`),
           },
         ],
   );
@@ -196,7 +250,8 @@ export async function evaluateProfiles(
   const changes: SegmentChange[] = [];
   const blocked = new Set(input.held ?? []);
   const open = await openMemberships(input);
-  for (const level of levelsOf(input.ordered)) {
+  const evaluation: Evaluation = { ...input, inline: inlinable(input) };
+  for (const level of levelsOf(input.ordered, evaluation.inline.inlined)) {
     const due = level.filter((definition) => {
       if (blocked.has(definition.id) || definition.references.some((id) => blocked.has(id))) {
         blocked.add(definition.id);
@@ -207,12 +262,12 @@ export async function evaluateProfiles(
     });
     let members: Map<string, Set<string>>;
     try {
-      members = await matchingMany(input, due);
+      members = await matchingMany(evaluation, due);
     } catch {
       members = new Map();
       for (const definition of due) {
         try {
-          members.set(definition.id, await matchingOne(input, definition));
+          members.set(definition.id, await matchingOne(evaluation, definition));
         } catch (error) {
           blocked.add(definition.id);
           held.push({ segmentId: definition.id, error });
