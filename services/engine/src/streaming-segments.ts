@@ -104,7 +104,8 @@ export function openStreamingSegments(options: {
  */
 export async function openOutbox(
   store: Store,
-  options: { writer?: string } = {},
+  /** `tail`: outlets read this process's recent changes from memory (see SegmentOutbox). */
+  options: { writer?: string; tail?: boolean } = {},
 ): Promise<{
   outbox: SegmentOutbox;
   recordSink: ChangeSink;

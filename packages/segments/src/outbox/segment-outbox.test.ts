@@ -200,7 +200,7 @@ describe('segment change outbox', () => {
   it('reads its own recent changes from memory, as the store holds them, and the store after a failed append', async () => {
     const writer = 'tail-test';
     const { store: counted, counts } = watched(store);
-    const outbox = new SegmentOutbox(counted, Date.now, { writer });
+    const outbox = new SegmentOutbox(counted, Date.now, { writer, tail: true });
     const fresh = () => new SegmentOutbox(store, Date.now, { writer }).page(0, 100, writer);
     await outbox.append([30, 31, 32].map((n) => change(n)));
     await outbox.append([33].map((n) => change(n)));
@@ -227,5 +227,21 @@ describe('segment change outbox', () => {
     expect(counts.pageReads).toBe(1);
     expect(after.map((entry) => entry.change.id)).toEqual(['run-1:vip:c:c34', 'run-1:vip:c:c34']);
     expect(await fresh()).toEqual([...stored, ...after]);
+
+    // An erasure began: what was recorded is read from the store again (where the erasure
+    // deletes the customer's rows); what is recorded after it, from memory.
+    outbox.forgetTail();
+    await store.command(
+      'ALTER TABLE segment_outbox_by_writer DELETE WHERE profile_key = {key:String} SETTINGS mutations_sync = 2',
+      { key: 'c:c34' },
+    );
+    expect(await outbox.page(stored.at(-1)!.seq, 100, writer)).toEqual([]);
+    expect(counts.pageReads).toBe(2);
+    await outbox.append([change(35)]);
+    const tail = await outbox.page(stored.at(-1)!.seq, 100, writer);
+    expect(tail.map((entry) => entry.change.id)).toEqual(['run-1:vip:c:c35']);
+    expect(counts.pageReads).toBe(3);
+    expect(await outbox.page(after.at(-1)!.seq, 100, writer)).toEqual(tail);
+    expect(counts.pageReads).toBe(3);
   });
 });

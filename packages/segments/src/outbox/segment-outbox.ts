@@ -60,6 +60,7 @@ export class SegmentOutbox {
    * Dropped when an append fails (it may have left rows the tail does not hold).
    */
   private tail: { from: number; entries: OutboxEntry[] } | undefined;
+  private readonly keepsTail: boolean;
   /** Appends run one at a time, so that seqs are stored in the order they are given. */
   private appending: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
@@ -69,9 +70,28 @@ export class SegmentOutbox {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
-    options: { writer?: string } = {},
+    options: {
+      writer?: string;
+      /**
+       * Keep this process's recent changes in memory for its outlets (see page()). Only where
+       * every erasure of the store is known to call forgetTail() (the embedded engine): what
+       * waits in memory would otherwise outlive an erasure that removes it from the store.
+       */
+      tail?: boolean;
+    } = {},
   ) {
     this.writer = options.writer ?? '';
+    this.keepsTail = options.tail === true;
+  }
+
+  /**
+   * Changes recorded so far are read from the store again, where an erasure removes a
+   * customer's: called once the customer's keys are suppressed, before their rows go.
+   */
+  forgetTail(): void {
+    if (this.tail !== undefined && this.lastSeq !== undefined) {
+      this.tail = { from: this.lastSeq, entries: [] };
+    }
   }
 
   /** Calls `listener` after each append (outlets wake up at once rather than at their poll). */
@@ -99,7 +119,7 @@ export class SegmentOutbox {
         (await this.store.query<{ seq: number }>(WRITER_MAX_SEQ_SQL, { writer: this.writer }))[0]
           ?.seq ?? 0,
       );
-      this.tail = { from: this.lastSeq, entries: [] };
+      if (this.keepsTail) this.tail = { from: this.lastSeq, entries: [] };
     }
     const now = this.clock();
     let seq = Math.max(this.lastSeq, now * 1000);
