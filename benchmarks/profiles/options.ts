@@ -23,6 +23,12 @@ export interface ProfilesBenchOptions {
   cacheMb: number;
   /** 1 times `rapport replay` on the data set first; 0 skips it. */
   replay: number;
+  /** Customers with many devices added through the API and read once each; 0 skips them. */
+  heavy: number;
+  /** Devices (anonymous ids) of each heavy customer. */
+  heavyDevices: number;
+  /** Events of each of their devices, beside its identify. */
+  heavyEvents: number;
 }
 
 const SPEC = {
@@ -70,6 +76,24 @@ const SPEC = {
     min: 0,
     help: 'time `rapport replay` on the data set first (0 skips it)',
   },
+  heavy: {
+    env: 'BENCH_HEAVY',
+    fallback: 20,
+    min: 0,
+    help: 'customers with many devices added and read once each (0 skips them)',
+  },
+  'heavy-devices': {
+    env: 'BENCH_HEAVY_DEVICES',
+    fallback: 300,
+    min: 1,
+    help: 'anonymous ids of each heavy customer',
+  },
+  'heavy-events': {
+    env: 'BENCH_HEAVY_EVENTS',
+    fallback: 10,
+    min: 1,
+    help: 'events of each device of a heavy customer',
+  },
 } as const;
 
 export const USAGE = usageOf('npm run bench:profiles', SPEC);
@@ -92,5 +116,8 @@ export function parseOptions(
     connections: values.connections,
     cacheMb: values['cache-mb'],
     replay: values.replay,
+    heavy: values.heavy,
+    heavyDevices: values['heavy-devices'],
+    heavyEvents: values['heavy-events'],
   };
 }

@@ -6,6 +6,7 @@ import { checkoutOf, machineOf, migrationFiles, round } from '../lib/machine.js'
 import type { ReplayResult } from '../lib/replay.js';
 import { percentile, toMiB } from '../lib/stats.js';
 import type { LoadResult } from './load.js';
+import type { HeavyProfiles } from './heavy.js';
 import type { ProfilesBenchOptions } from './options.js';
 import type { FetchRound } from './warmup.js';
 
@@ -90,6 +91,7 @@ export function buildReport(input: {
   requestedWorkingSet: number;
   /** Rows in the engine's local copy once filled, and the seconds from start to that. */
   mirror: { rows: number; seconds: number };
+  heavy: HeavyProfiles | undefined;
   warmup: {
     probe: FetchRound;
     concurrent: FetchRound;
@@ -159,6 +161,19 @@ export function buildReport(input: {
       identifiedCustomers: input.identifiedCustomers,
     },
     mirror: { rows: input.mirror.rows, secondsAfterStart: round(input.mirror.seconds, 1) },
+    heavy:
+      input.heavy === undefined
+        ? undefined
+        : {
+            customers: input.heavy.customers,
+            devicesEach: input.heavy.devicesEach,
+            eventsEach: input.heavy.eventsEach,
+            writeSeconds: round(input.heavy.writeSeconds, 1),
+            settleSeconds: round(input.heavy.settleSeconds, 1),
+            /** Each read once, one at a time, uncached. */
+            latencyMs: latencyOf(input.heavy.reads.latenciesMs),
+            wrongAnswers: input.heavy.wrong,
+          },
     warmup: {
       requests: warmup.probe.requests + warmup.concurrent.requests,
       seconds: round(warmup.probe.seconds + warmup.concurrent.seconds, 2),
@@ -247,6 +262,17 @@ export function formatReport(report: ProfilesBenchReport): string {
         ? `${count(report.mirror.rows)} rows, filled ${report.mirror.secondsAfterStart} s after start`
         : 'off or not filled in time: misses read the store',
     ],
+    ...(report.heavy === undefined
+      ? []
+      : [
+          [
+            'heavy customers, uncached',
+            `${report.heavy.customers} of ${count(report.heavy.devicesEach)} devices and ` +
+              `${count(report.heavy.eventsEach)} events each: p50 ${report.heavy.latencyMs.p50} / ` +
+              `max ${report.heavy.latencyMs.max} ms one at a time` +
+              (report.heavy.wrongAnswers > 0 ? `, ${report.heavy.wrongAnswers} WRONG` : ''),
+          ] as [string, string],
+        ]),
     [
       'cache warm-up',
       `${count(warmup.requests)} profiles` +

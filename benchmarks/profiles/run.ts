@@ -19,6 +19,7 @@ import { runReplay } from '../lib/replay.js';
 import type { LoadResult } from './load.js';
 import { parseOptions, USAGE, type ProfilesBenchOptions } from './options.js';
 import { buildReport, formatReport, type CacheCounters, type MeasuredLoad } from './report.js';
+import { measureHeavyProfiles, type HeavyProfiles } from './heavy.js';
 import { fetchProfiles } from './warmup.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -134,6 +135,18 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
           ? `  profile rows copied to the local mirror: ${mirror.rows} in ${mirror.seconds.toFixed(1)} s`
           : '  the profile rows mirror is off or not filled: misses are read from the store',
       );
+      let heavy: HeavyProfiles | undefined;
+      if (options.heavy > 0) {
+        log(
+          `  heavy customers: ${options.heavy} with ${options.heavyDevices} devices each, added and read once…`,
+        );
+        heavy = await measureHeavyProfiles(engine.origin, {
+          customers: options.heavy,
+          devices: options.heavyDevices,
+          perDevice: options.heavyEvents,
+          settleSeconds: options.warmupSeconds,
+        });
+      }
       const rssBefore = currentRssBytes(engine.pid);
       const cacheBefore = await cacheCounters(engine.origin);
       log(`  warming the cache: ${workingSet.length} profiles…`);
@@ -194,6 +207,7 @@ async function run(options: ProfilesBenchOptions): Promise<void> {
         identifiedCustomers: counts.all,
         requestedWorkingSet: workingSet.length,
         mirror,
+        heavy,
         warmup: {
           probe,
           concurrent: warm,

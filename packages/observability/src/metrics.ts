@@ -113,6 +113,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly profileRowsPending = new Gauge({
+    name: 'rapport_profile_rows_pending',
+    help: 'Profile keys whose rows are due a rewrite (touched, found behind, or being rewritten)',
+    registers: [this.registry],
+  });
+
   readonly profileRowsMirrored = new Gauge({
     name: 'rapport_profile_rows_mirrored',
     help: 'Profile rows held in the local copy, served without a statement (0 while it is filled)',

@@ -335,6 +335,12 @@ export class ProfileRows {
     return undefined;
   }
 
+  private countPending(): void {
+    this.deps.metrics?.profileRowsPending.set(
+      this.touchedKeys.size + this.behindKeys.size + this.inFlight.size + this.segmentsBehind.size,
+    );
+  }
+
   private hasWork(): boolean {
     return (
       this.touchedKeys.size > 0 ||
@@ -345,6 +351,7 @@ export class ProfileRows {
   }
 
   private schedule(): void {
+    this.countPending();
     if (this.timer !== undefined || this.draining !== undefined) return;
     const rest = Math.max(GATHER_MS, (this.lastDrainMs * (1 - REWRITE_SHARE)) / REWRITE_SHARE);
     this.timer = setTimeout(() => {
@@ -358,6 +365,7 @@ export class ProfileRows {
     const started = performance.now();
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      this.countPending();
       this.lastDrainMs = performance.now() - started;
       if (this.hasWork()) this.schedule();
     });
