@@ -438,7 +438,12 @@ export class ProfileRows {
       { rebuilt, version: this.nextVersion() },
       'read',
     );
-    const copied = await mirrorAllRows(this.store, mirror, this.fillOptions());
+    const copied = await mirrorAllRows(this.store, mirror, {
+      ...this.fillOptions(),
+      stopped: () => this.closed,
+    });
+    // Cut short by a stop, the copy is not trusted (what it holds is current, not complete).
+    if (copied === undefined) return 0;
     this.trusted = true;
     this.deps.metrics?.profileRowsMirrored.set(mirror.size());
     return copied;

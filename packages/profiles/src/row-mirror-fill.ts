@@ -71,15 +71,23 @@ export async function mirrorRows(
   );
 }
 
-/** Copies every row into the mirror, a page at a time in key order; returns how many. */
+/**
+ * Copies every row into the mirror, a page at a time in key order; how many, or undefined when
+ * `stopped` said so between two pages (the process is stopping).
+ */
 export async function mirrorAllRows(
   store: Store,
   mirror: RowMirror,
-  options: { excluded: ReadonlySet<string>; membershipsOf: MembershipsOf | undefined },
-): Promise<number> {
+  options: {
+    excluded: ReadonlySet<string>;
+    membershipsOf: MembershipsOf | undefined;
+    stopped: () => boolean;
+  },
+): Promise<number | undefined> {
   let after = '';
   let copied = 0;
   for (;;) {
+    if (options.stopped()) return undefined;
     const page = await store.query<MirrorSqlRow>(
       profileRowsMirrorSql({ scoped: false }),
       { ...TIMES, after, limit: PAGE_ROWS },
