@@ -96,8 +96,13 @@ export class RowMirror {
     return this.rows?.getCount() ?? 0;
   }
 
+  /** The row of `key`; undefined when it holds none, or cannot read it (the store is read). */
   get(key: string): MirroredRow | undefined {
-    return this.rows?.get(key);
+    try {
+      return this.rows?.get(key);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes rows, each only over an older version of itself; none of `excluded`. */
