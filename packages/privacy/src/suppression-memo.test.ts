@@ -2,7 +2,7 @@ import type { SegmentChange } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { suppressKeys } from './suppression.js';
+import { suppressedEvents, suppressKeys } from './suppression.js';
 import { SuppressionMemo } from './suppression-memo.js';
 
 let test: TestStore;
@@ -51,6 +51,26 @@ describe('SuppressionMemo', () => {
     memo.changed();
     expect(await memo.suppressedChanges(page)).toEqual([false, true, true]);
     expect(await memo.suppressedChanges([of('memo-a')])).toEqual([false]);
+    expect(counted.reads).toBe(2);
+  });
+
+  it('tells the events of a batch that are an erased customer’s or device’s, as the store does', async () => {
+    const { store, counted } = counting(test.store);
+    const memo = new SuppressionMemo(store);
+    const batch = [
+      { key: 'c:memo-ev-a' },
+      { key: 'c:memo-ev-b', anonymousId: 'memo-ev-dev' },
+      { key: 'a:memo-ev-other', anonymousId: 'memo-ev-other' },
+    ];
+    expect(await memo.suppressedEvents(batch)).toEqual([false, false, false]);
+    await suppressKeys(test.store, {
+      keys: ['c:memo-ev-a', 'a:memo-ev-dev'],
+      erasureId: 'e-memo-ev',
+      at: Date.now(),
+    });
+    memo.changed();
+    expect(await memo.suppressedEvents(batch)).toEqual([true, true, false]);
+    expect(await memo.suppressedEvents(batch)).toEqual(await suppressedEvents(test.store, batch));
     expect(counted.reads).toBe(2);
   });
 

@@ -58,13 +58,16 @@ export async function suppressedEvents(
   events: readonly SuppressibleEvent[],
 ): Promise<boolean[]> {
   if (events.length === 0) return [];
-  const keysOf = (event: SuppressibleEvent) =>
-    event.anonymousId === undefined || event.anonymousId === ''
-      ? [event.key]
-      : [event.key, `a:${event.anonymousId}`];
-  const suppressed = await suppressedAmong(store, new Set(events.flatMap(keysOf)));
+  const suppressed = await suppressedAmong(store, new Set(events.flatMap(suppressibleKeys)));
   if (suppressed.size === 0) return events.map(() => false);
-  return events.map((event) => keysOf(event).some((key) => suppressed.has(key)));
+  return events.map((event) => suppressibleKeys(event).some((key) => suppressed.has(key)));
+}
+
+/** The keys that erase an event: its profile key, and its device's. */
+export function suppressibleKeys(event: SuppressibleEvent): string[] {
+  return event.anonymousId === undefined || event.anonymousId === ''
+    ? [event.key]
+    : [event.key, `a:${event.anonymousId}`];
 }
 
 /** The profile keys a segment change names: its customer's or device's, and its device's. */

@@ -69,12 +69,15 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   const { outbox, recordSink, recovered } = await openOutbox(store, { tail: true });
   if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
   const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
+  // Every erasure of this store runs in this process (below): the list is held in memory.
+  const suppressions = new SuppressionMemo(store);
   const pipeline = await startPipeline({
     store,
     bus,
     logger,
     metrics,
     batch: config.batch,
+    suppressedEvents: (events) => suppressions.suppressedEvents(events),
     // The in-process pipeline keeps the cache exact: touched profiles go before the ack.
     onCommitted: (keys) => {
       cache.invalidate(keys);
@@ -107,8 +110,6 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     cache.invalidate(keys);
     rows.segmentsChanged(keys);
   });
-  // Every erasure of this store runs in this process (below): the list is held in memory.
-  const suppressions = new SuppressionMemo(store);
   const outlets = openChangeOutlets({
     config,
     logger,

@@ -1,6 +1,6 @@
 import type { BusMessage } from '@rapport/bus';
 import type { Metrics } from '@rapport/observability';
-import { suppressedEvents } from '@rapport/privacy';
+import { suppressedEvents, type SuppressibleEvent } from '@rapport/privacy';
 import type { Store } from '@rapport/store';
 import { Counter } from 'prom-client';
 
@@ -22,10 +22,16 @@ function suppressedCounter(metrics: Metrics | undefined): Counter | undefined {
  * the suppression list are dropped (answered as stored, so producers do not retry them) and
  * counted. Late, retried, replayed or imported events all pass here before the store.
  */
-export function createDropSuppressedStep(deps: { store: Store; metrics?: Metrics }) {
+export function createDropSuppressedStep(deps: {
+  store: Store;
+  metrics?: Metrics;
+  /** Answers from the list held in memory (SuppressionMemo) where the process may. */
+  suppressed?: (events: readonly SuppressibleEvent[]) => Promise<boolean[]>;
+}) {
   const counter = suppressedCounter(deps.metrics);
+  const check = deps.suppressed ?? ((events) => suppressedEvents(deps.store, events));
   return async function dropSuppressedStep(messages: BusMessage[]): Promise<boolean[]> {
-    const suppressed = await suppressedEvents(deps.store, messages);
+    const suppressed = await check(messages);
     const dropped = suppressed.filter(Boolean).length;
     if (dropped > 0) counter?.inc(dropped);
     return suppressed;
