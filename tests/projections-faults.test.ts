@@ -101,15 +101,18 @@ describe('projections equal the log after a store fault between events and a vie
                 pick: ((producer * 7919 + round * 104729 + index * 31) % 997) / 997,
               }),
             );
-            for (let attempt = 1; ; attempt++) {
+            // A restart on a busy machine can take seconds: "unavailable" is waited out.
+            const restartDeadline = Date.now() + 120_000;
+            for (let failures = 0; ;) {
               const process = current;
               try {
                 await process.bus.publish(events.map(toBusMessage));
                 events.forEach((event) => acknowledged.add(event.event_id));
                 break;
               } catch (error) {
-                if (attempt > 20) throw error;
-                if (error instanceof BusUnavailableError) await sleep(10);
+                const waiting = error instanceof BusUnavailableError;
+                if (waiting ? Date.now() > restartDeadline : ++failures > 20) throw error;
+                if (waiting) await sleep(10);
                 else {
                   restarts.count++;
                   await crashed(process.generation);
