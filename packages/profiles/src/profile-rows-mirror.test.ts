@@ -205,6 +205,15 @@ describe('ProfileRows with a mirror', () => {
     opening = next;
   });
 
+  it('serves nothing unchecked once told the projections changed under unknown profiles, until rebuilt', async () => {
+    expect(await statementsToRead(['c:quiet'])).toBe(0);
+    rows.distrust();
+    expect(await statementsToRead(['c:quiet'])).toBeGreaterThan(0);
+    await rows.idle();
+    expect(await statementsToRead(['c:quiet'])).toBe(0);
+    await expectSameProfiles(['ada', 'bob', 'quiet']);
+  });
+
   it('removes an excluded profile from the mirror and from its file', async () => {
     const file = join(opening.dataDir, 'profile-mirror.mdb');
     expect(readFileSync(file).includes('Kq7Zp2Xw9Rm4Vb8N')).toBe(true);
