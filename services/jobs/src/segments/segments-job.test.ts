@@ -331,12 +331,16 @@ describe('segments job', () => {
       segments: { gold: entered },
     });
     // In evaluation order: doomed-fan after the segment it refers to.
-    expect(published.map((c) => `${c.segmentId}:${c.change}:${c.customerId}`)).toEqual([
+    const order = published.map((c) => `${c.segmentId}:${c.change}:${c.customerId}`);
+    expect([...order].sort()).toEqual([
+      'doomed-fan:entered:dee',
       'doomed:entered:dee',
       'gold:entered:dee',
-      'doomed-fan:entered:dee',
     ]);
-    expect(published[1]?.id).toBe(`${record.runId}:gold:c:dee`);
+    expect(order.indexOf('doomed:entered:dee')).toBeLessThan(
+      order.indexOf('doomed-fan:entered:dee'),
+    );
+    expect(published.find((c) => c.segmentId === 'gold')?.id).toBe(`${record.runId}:gold:c:dee`);
     expect(counted).toContainEqual({ segment: 'gold', change: 'entered', n: 1 });
     expect(lines).toContainEqual(
       expect.objectContaining({
