@@ -72,6 +72,17 @@ describe('RowMirror', () => {
     await again.close(undefined);
   });
 
+  it('hands on thousands of owed keys (a state written compressed)', async () => {
+    const dir = dataDir();
+    const owed = Array.from({ length: 5_000 }, (_, index) => `c:owed-${index}`);
+    const first = await RowMirror.open(opening(dir, 'a', null), { shape: 's' });
+    await first.put([['c:ada', row(1)]], new Set());
+    await first.close(owed);
+    const next = await RowMirror.open(opening(dir, 'b', 'a'), { shape: 's' });
+    expect([next.trusted, next.pending]).toEqual([true, owed]);
+    await next.close(undefined);
+  });
+
   it('never replaces a row with an older version, and writes none of the excluded keys', async () => {
     const mirror = await RowMirror.open(opening(dataDir(), 'a', null), { shape: 's' });
     await mirror.put([['c:ada', row(5)]], new Set());

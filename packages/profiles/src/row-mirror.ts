@@ -30,6 +30,9 @@ interface MirrorState {
 
 const FILE = 'profile-mirror.mdb';
 
+/** The file, always with the same options: values written compressed are read so. */
+const openFile = (path: string) => open({ path, noSubdir: true, maxDbs: 4, compression: true });
+
 /**
  * A copy of `profile_rows` on the local disk, read by key in microseconds (LMDB, memory-mapped),
  * for the embedded engine, the one process that writes its store. It holds only what this
@@ -67,9 +70,15 @@ export class RowMirror {
     options: { shape: string; fresh?: boolean },
   ): Promise<RowMirror> {
     const path = join(opening.dataDir, FILE);
-    const probe = open({ path, noSubdir: true, maxDbs: 4 });
-    const state = probe.openDB<MirrorState, string>({ name: 'meta' }).get('state');
-    await probe.close();
+    let state: MirrorState | undefined;
+    try {
+      const probe = openFile(path);
+      state = probe.openDB<MirrorState, string>({ name: 'meta' }).get('state');
+      await probe.close();
+    } catch {
+      // A file it cannot read is not trusted: it is replaced below.
+      state = undefined;
+    }
     const trusted =
       options.fresh !== true &&
       state !== undefined &&
@@ -83,7 +92,7 @@ export class RowMirror {
       opening,
       options.shape,
       trusted,
-      trusted ? state.pending : [],
+      trusted ? (state?.pending ?? []) : [],
     );
     mirror.attach();
     // Until it closes cleanly, a crash leaves it untrusted.
@@ -174,7 +183,7 @@ export class RowMirror {
   }
 
   private attach(): void {
-    const root = open({ path: this.path, noSubdir: true, maxDbs: 4, compression: true });
+    const root = openFile(this.path);
     this.root = root;
     this.rows = root.openDB<MirroredRow, string>({ name: 'rows' });
     this.meta = root.openDB<MirrorState, string>({ name: 'meta' });

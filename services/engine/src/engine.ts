@@ -51,9 +51,15 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     throw error;
   }
   // This process writes every event of an embedded store: it can keep its rows' copy exact.
+  // Without it (it could not be opened) profiles are read from the store, checked.
   const mirror =
     store.opening && config.profiles.mirror
-      ? await openRowMirror(store.opening, { fresh: migrated.applied.length > 0 })
+      ? await openRowMirror(store.opening, { fresh: migrated.applied.length > 0 }).catch(
+          (error: unknown) => {
+            logger.warn({ err: error }, 'profile rows mirror not opened; reads go to the store');
+            return undefined;
+          },
+        )
       : undefined;
   const bus = new InProcessBus();
   const { cache, latest, rows, profiles } = createProfiles({
