@@ -82,6 +82,9 @@ const CHANGES_ROWS = /\b(MATERIALIZED\s+VIEW|ALTER\s+TABLE|INSERT\s+INTO|DROP\s+
  */
 const BACKFILLS = /^--\s*backfills:\s*complete\b/m;
 
+/** A statement that only removes a table or view: a store upgraded by it equals a new one. */
+const DROPS = /^\s*DROP\s+(TABLE|VIEW)\b/i;
+
 function backfillsCompletely(migration: { version: number; name: string }): boolean {
   const file = `${String(migration.version).padStart(4, '0')}_${migration.name}.sql`;
   return BACKFILLS.test(readFileSync(join(migrationsDir, file), 'utf8'));
@@ -90,8 +93,8 @@ function backfillsCompletely(migration: { version: number; name: string }): bool
 /**
  * Why a data set built with `applied` migrations differs from this checkout's schema; undefined
  * when it does not. Every migration it was built with must be unchanged. A newer migration that
- * only adds tables (a job's, say), or says it backfills what it adds (`-- backfills: complete`),
- * is applied when the engine opens the store, as it would be on an upgrade; one that adds a
+ * only adds tables (a job's, say), only drops tables or views, or says it backfills what it adds
+ * (`-- backfills: complete`), is applied when the engine opens the store, as on an upgrade; one that adds a
  * materialized view or alters a table otherwise would leave the built rows behind the schema,
  * so the data set is rebuilt.
  */
@@ -105,6 +108,7 @@ export function schemaDrift(applied: DatasetMarker['migrations']): string | unde
   }
   for (const migration of current.slice(applied.length)) {
     if (backfillsCompletely(migration)) continue;
+    if (migration.statements.every((statement) => DROPS.test(statement))) continue;
     if (migration.statements.some((statement) => CHANGES_ROWS.test(statement))) {
       return `migration ${migration.version}_${migration.name} is newer and changes what the rows hold`;
     }
