@@ -61,6 +61,8 @@ async function openRows(at: StoreOpening): Promise<ProfileRows> {
     latest: new LatestRuns(test.store, 0),
     mirror,
     membershipsOf,
+    // A page of two rows: the copy after a rebuild takes several drains.
+    copyPageRows: 2,
   });
   await opened.start();
   return opened;

@@ -14,7 +14,7 @@ import {
   profileRowsWriteSql,
 } from './profile-rows-sql.js';
 import type { RowMirror } from './row-mirror.js';
-import { atReadOf, mirrorAllRows, mirrorRows, type MembershipsOf } from './row-mirror-fill.js';
+import { atReadOf, mirrorPage, mirrorRows, type MembershipsOf } from './row-mirror-fill.js';
 
 /** The job runs whose results a row holds ('' where the job had none). */
 export interface RowRuns {
@@ -91,6 +91,12 @@ export class ProfileRows {
   /** Rows (and the mirror) hold every profile as the projections do, but for keys known behind. */
   private trusted: boolean;
   private started = false;
+  /**
+   * Where the copy of every row into the mirror after a rebuild has got to (the last key
+   * copied), a page a drain; undefined when none is under way.
+   */
+  private copiedUpTo: string | undefined;
+  private copyFailed = false;
 
   constructor(
     private readonly store: Store,
@@ -103,6 +109,8 @@ export class ProfileRows {
       mirror?: RowMirror;
       /** Memberships the mirror keeps beside each row (told of changes: `segmentsChanged`). */
       membershipsOf?: MembershipsOf;
+      /** Rows copied into the mirror a drain after a rebuild (default 10,000). */
+      copyPageRows?: number;
     },
   ) {
     const { mirror } = deps;
@@ -346,14 +354,24 @@ export class ProfileRows {
       this.touchedKeys.size > 0 ||
       this.behindKeys.size > 0 ||
       this.segmentsBehind.size > 0 ||
-      this.rebuildWanted !== undefined
+      this.rebuildWanted !== undefined ||
+      this.copiedUpTo !== undefined
     );
   }
 
   private schedule(): void {
     this.countPending();
     if (this.timer !== undefined || this.draining !== undefined) return;
-    const rest = Math.max(GATHER_MS, (this.lastDrainMs * (1 - REWRITE_SHARE)) / REWRITE_SHARE);
+    // Copying the rows after a rebuild goes page after page while nothing else waits.
+    const copyingOnly =
+      this.copiedUpTo !== undefined &&
+      !this.copyFailed &&
+      this.touchedKeys.size === 0 &&
+      this.behindKeys.size === 0 &&
+      this.segmentsBehind.size === 0;
+    const rest = copyingOnly
+      ? 0
+      : Math.max(GATHER_MS, (this.lastDrainMs * (1 - REWRITE_SHARE)) / REWRITE_SHARE);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.startDrain();
@@ -397,6 +415,10 @@ export class ProfileRows {
       this.inFlight.clear();
     }
     await this.refreshSegments();
+    if (this.copiedUpTo !== undefined && !this.closed) {
+      // A page that failed is tried again at the pace of rewrites, not at once.
+      this.copyFailed = !(await this.attempt('copy', () => this.copyPage()));
+    }
   }
 
   /** The mirror reads again the memberships that changed; a failure leaves them behind. */
@@ -420,33 +442,46 @@ export class ProfileRows {
   }
 
   /**
-   * Every profile's row written anew, rows of profiles that hold nothing any more deleted, and
-   * the mirror filled from them: the rows are then trusted (keys touched meanwhile are behind).
+   * Every profile's row written anew and rows of profiles that hold nothing any more deleted;
+   * with a mirror, the rows are then copied into it, a page a drain (`copyPage`), so that an
+   * erasure waits for one page rather than the whole copy.
    */
   private async rebuildAll(): Promise<number> {
     const runs = runParams(await latestRowRuns(this.deps.latest));
     const rebuilt = this.nextVersion();
+    // Statements of tens of seconds at a million profiles: on the heavy lane, so that look-ups
+    // (and the readiness check) never queue behind them.
     await this.store.command(
       profileRowsWriteSql({ scoped: false }),
       { ...runs, version: rebuilt, excluded_keys: [...this.excluded] },
-      'read',
+      'heavy',
     );
-    const { mirror } = this.deps;
-    if (!mirror) return 0;
+    if (!this.deps.mirror) return 0;
     await this.store.command(
       PROFILE_ROWS_STALE_SQL,
       { rebuilt, version: this.nextVersion() },
-      'read',
+      'heavy',
     );
-    const copied = await mirrorAllRows(this.store, mirror, {
+    this.copiedUpTo = '';
+    return 0;
+  }
+
+  /**
+   * Copies the next page of rows into the mirror; after the last, the rows are trusted (keys
+   * touched meanwhile are behind, and rewritten rows are copied as they are written).
+   */
+  private async copyPage(): Promise<void> {
+    const { mirror } = this.deps;
+    const after = this.copiedUpTo;
+    if (!mirror || after === undefined) return;
+    const next = await mirrorPage(this.store, mirror, after, {
       ...this.fillOptions(),
-      stopped: () => this.closed,
+      pageRows: this.deps.copyPageRows,
     });
-    // Cut short by a stop, the copy is not trusted (what it holds is current, not complete).
-    if (copied === undefined) return 0;
+    this.copiedUpTo = next;
+    if (next !== undefined) return;
     this.trusted = true;
     this.deps.metrics?.profileRowsMirrored.set(mirror.size());
-    return copied;
   }
 
   /** Whether `work` succeeded; a failure is counted and logged. */

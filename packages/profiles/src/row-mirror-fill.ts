@@ -72,37 +72,31 @@ export async function mirrorRows(
 }
 
 /**
- * Copies every row into the mirror, a page at a time in key order; how many, or undefined when
- * `stopped` said so between two pages (the process is stopping).
+ * Copies the page of rows after `after` (in key order) into the mirror; the last key copied,
+ * or undefined after the last page.
  */
-export async function mirrorAllRows(
+export async function mirrorPage(
   store: Store,
   mirror: RowMirror,
+  after: string,
   options: {
     excluded: ReadonlySet<string>;
     membershipsOf: MembershipsOf | undefined;
-    stopped: () => boolean;
+    pageRows?: number | undefined;
   },
-): Promise<number | undefined> {
-  let after = '';
-  let copied = 0;
-  for (;;) {
-    if (options.stopped()) return undefined;
-    const page = await store.query<MirrorSqlRow>(
-      profileRowsMirrorSql({ scoped: false }),
-      { ...TIMES, after, limit: PAGE_ROWS },
-      'read',
-    );
-    const memberships = await options.membershipsOf?.(page.map((row) => row.profile_key));
-    await mirror.put(
-      page.map((row) => [row.profile_key, mirroredOf(row, memberships)]),
-      options.excluded,
-    );
-    copied += page.length;
-    const last = page.at(-1);
-    if (!last || page.length < PAGE_ROWS) return copied;
-    after = last.profile_key;
-  }
+): Promise<string | undefined> {
+  const limit = options.pageRows ?? PAGE_ROWS;
+  const page = await store.query<MirrorSqlRow>(
+    profileRowsMirrorSql({ scoped: false }),
+    { ...TIMES, after, limit },
+    'heavy',
+  );
+  const memberships = await options.membershipsOf?.(page.map((row) => row.profile_key));
+  await mirror.put(
+    page.map((row) => [row.profile_key, mirroredOf(row, memberships)]),
+    options.excluded,
+  );
+  return page.length < limit ? undefined : page.at(-1)?.profile_key;
 }
 
 /**
