@@ -166,9 +166,10 @@ describe('ProfileRows with a mirror', () => {
     await insertRows(test.store, 'events', [
       eventRow({ type: 'identify', customerId: 'bob', anonymousId: 'dev-1', at: NOW - DAY / 4 }),
     ]);
-    // The pipeline reports the event's keys: bob's and the device's, not ada's.
+    // The pipeline reports the event's keys: bob's and the device's, not ada's. (No read in
+    // between: a read of ada would find her row behind by the store's check and have it
+    // rewritten anyway.)
     rows.touched(['c:bob', 'a:dev-1']);
-    await expectSameProfiles(['ada', 'bob']);
     await rows.idle();
     expect((await rows.read('c:ada', AT))?.anonymousIds).toEqual([]);
     expect((await rows.read('c:bob', AT))?.anonymousIds).toEqual(['dev-1']);
