@@ -380,6 +380,8 @@ export class ProfileRows {
   }
 
   private startDrain(): void {
+    // One at a time (a compaction of the mirror counts): the one under way schedules the next.
+    if (this.draining !== undefined) return;
     const started = performance.now();
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
