@@ -150,8 +150,8 @@ export class ProfileRows {
   async read(key: string, at: { now: number; lapsedMs: number }): Promise<StoredRow | undefined> {
     const mirrored = this.trusted ? this.deps.mirror?.get(key) : undefined;
     if (mirrored) {
-      const columns = this.columnsOf(key, mirrored.payload, atReadOf(mirrored, at));
-      if (columns) {
+      const columns = columnsOf(mirrored.payload, atReadOf(mirrored, at));
+      if (this.knownCurrent(key, columns)) {
         this.deps.metrics?.profileRowReads.inc({ result: 'mirrored' });
         const segmentsCurrent =
           mirrored.segments !== undefined &&
@@ -169,12 +169,11 @@ export class ProfileRows {
     );
     if (!found) return this.missed(key, 'missing');
     const { payload, ...atRead } = found;
-    const trusted = this.columnsOf(key, payload, atRead);
-    if (trusted) {
+    const columns = columnsOf(payload, atRead);
+    if (this.knownCurrent(key, columns)) {
       this.deps.metrics?.profileRowReads.inc({ result: 'current' });
-      return storedRowOf(trusted);
+      return storedRowOf(columns);
     }
-    const columns = { ...payloadSchema.parse(JSON.parse(payload)), ...atRead };
     const anonymousIds = columns.anonymous_ids;
     const { customerId } = parseProfileKey(key);
     const keys = [key, ...(customerId === null ? [] : anonymousIds.map(anonymousKey))];
@@ -195,18 +194,16 @@ export class ProfileRows {
   }
 
   /**
-   * A row's columns when it can be served unchecked: the rows are trusted and neither the key
-   * nor any of its anonymous ids is known behind (a row listing the most ids may list fewer
-   * than the profile has: always checked). Else undefined.
+   * Whether a row can be served unchecked: the rows are trusted and neither the key nor any of
+   * its anonymous ids is known behind (a row listing the most ids may list fewer than the
+   * profile has: always checked).
    */
-  private columnsOf(key: string, payload: string, atRead: Record<string, unknown>) {
-    if (!this.trusted) return undefined;
-    const columns = { ...payloadSchema.parse(JSON.parse(payload)), ...atRead };
+  private knownCurrent(key: string, columns: RowColumns): boolean {
+    if (!this.trusted) return false;
     const ids = columns.anonymous_ids;
-    if (ids.length >= MAX_ANONYMOUS_IDS || this.isBehind(key)) return undefined;
+    if (ids.length >= MAX_ANONYMOUS_IDS || this.isBehind(key)) return false;
     const { customerId } = parseProfileKey(key);
-    if (customerId !== null && ids.some((id) => this.isBehind(anonymousKey(id)))) return undefined;
-    return columns;
+    return customerId === null || !ids.some((id) => this.isBehind(anonymousKey(id)));
   }
 
   private isBehind(key: string): boolean {
@@ -572,7 +569,14 @@ const RESULT_JOBS = new Set(['rfm', 'clv', 'clusters']);
 
 const anonymousKey = (anonymousId: string) => profileKey({ anonymousId });
 
-function storedRowOf(columns: z.infer<typeof payloadSchema> & Record<string, unknown>): StoredRow {
+type RowColumns = z.infer<typeof payloadSchema> & Record<string, unknown>;
+
+/** A stored row's payload, checked, with the fields computed at the read. */
+function columnsOf(payload: string, atRead: Record<string, unknown>): RowColumns {
+  return { ...payloadSchema.parse(JSON.parse(payload)), ...atRead };
+}
+
+function storedRowOf(columns: RowColumns): StoredRow {
   return {
     columns,
     traits: columns.traits,
