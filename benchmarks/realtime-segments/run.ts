@@ -33,6 +33,17 @@ const SPEC = {
 const PROBE = 'rt-probe';
 const SECRET = 'bench-webhook-secret-0123456789';
 
+/** The phases of a streaming evaluation the engine times (rapport_segment_stream_phase_seconds). */
+const PHASES = [
+  'queued',
+  'scope',
+  'definitions',
+  'memberships',
+  'verdicts',
+  'writes',
+  'record',
+] as const;
+
 const children = trackChildren();
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -195,6 +206,26 @@ async function run(options: { customers: number; seconds: number; seed: number }
     log(
       `  streaming evaluations: ${evaluations}, ${(evaluationSeconds / Math.max(1, evaluations)).toFixed(3)} s each on average`,
     );
+    // Where they spent it: count, and seconds summed, of each phase.
+    const phases = Object.fromEntries(
+      PHASES.map((phase) => {
+        const sample = (suffix: string) =>
+          metricValue(metrics, `rapport_segment_stream_phase_seconds_${suffix}`, { phase });
+        const count = sample('count');
+        const seconds = sample('sum');
+        return [
+          phase,
+          {
+            count,
+            seconds: round(seconds, 1),
+            meanMs: round((1000 * seconds) / Math.max(1, count), 0),
+          },
+        ];
+      }),
+    );
+    log(
+      `  phases (count × mean ms): ${PHASES.map((p) => `${p} ${phases[p]!.count} × ${phases[p]!.meanMs}`).join(', ')}`,
+    );
     const reconcile = await segmentsRun(engine);
     log(
       `  segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
@@ -225,6 +256,7 @@ async function run(options: { customers: number; seconds: number; seed: number }
         count: evaluations,
         meanSeconds: round(evaluationSeconds / Math.max(1, evaluations), 3),
         busySeconds: round(evaluationSeconds, 1),
+        phases,
       },
       reconcile: { corrections: reconcile.corrections, seconds: round(reconcile.seconds, 2) },
       segmentsRunStreamingOff: { seconds: round(today.seconds, 2), changes: today.changes },

@@ -216,6 +216,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly segmentStreamPhaseSeconds = new Histogram({
+    name: 'rapport_segment_stream_phase_seconds',
+    help: 'Where streaming evaluation spends its time, by phase: queued (a touched key waiting for its evaluation to start), scope (linked customers), definitions (and the latest job runs), memberships, verdicts, writes, record',
+    labelNames: ['phase'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
   readonly segmentReconcileCorrections = new Counter({
     name: 'rapport_segment_reconcile_corrections_total',
     help: 'Memberships the segments job (the reconciler) found wrong and corrected, by segment and change',

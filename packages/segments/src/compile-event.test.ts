@@ -1,6 +1,9 @@
 import type { EventCondition, EventFilter, SegmentRule } from '@rapport/schemas';
 import { openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRule } from './compile-rule.js';
+import { EventCounts } from './event-counts.js';
+import { profileVerdictsSql } from './matching-profiles-sql.js';
 import {
   DAY,
   NOW,
@@ -257,6 +260,54 @@ describe('the live source', () => {
     for (const rule of rules) {
       const live = await matchingLive(test.store, rule, featuresParams('live'));
       expect(live, JSON.stringify(rule)).toEqual(await matching(test.store, rule, RUN));
+    }
+  });
+});
+
+describe('the shared read of streaming evaluation', () => {
+  it('gives every rule of one statement the answer of the stored run', async () => {
+    const books = [where('properties.items.category', 'eq', 'books')];
+    const rules = [
+      event('purchase'),
+      event('purchase', { count: { atLeast: 2 } }),
+      event('purchase', { count: { atLeast: 0 } }),
+      event('purchase', { count: { atMost: 1 } }),
+      event('purchase', { count: { exactly: 0 } }),
+      event('purchase', { count: { exactly: 1 } }),
+      event('purchase', { where: books, count: { atMost: 0 } }),
+      event('purchase', { within: { lastDays: 25 }, count: { exactly: 0 } }),
+      event('page_view', { count: { exactly: 1 } }),
+      event('page_view', { where: [where('context.campaign.source', 'eq', 'newsletter')] }),
+      event('email', { where: [where('properties.action', 'eq', 'bounced')] }),
+      {
+        type: 'or',
+        rules: [
+          { type: 'not', rule: event('page_view') },
+          event('purchase', { where: [where('amount', 'gte', 100)] }),
+        ],
+      },
+    ] as SegmentRule[];
+    const keys = ['a:vic', 'a:y', 'c:ada', 'c:bob', 'c:cyd', 'c:dee', 'c:eve'];
+    const counts = new EventCounts();
+    const compiled = rules.map((rule, i) =>
+      compileRule(rule, { now: NOW, scoped: true, paramPrefix: `s${i}_`, counts }),
+    );
+    expect(counts.size).toBe(12);
+    const params: Record<string, unknown> = { ...featuresParams(''), scope_keys: keys };
+    for (const rule of compiled) Object.assign(params, rule.params);
+    const rows = await test.store.query<Record<string, unknown>>(
+      profileVerdictsSql(
+        compiled.map((rule) => rule.where),
+        counts.sql(),
+      ),
+      params,
+    );
+    for (const [i, rule] of rules.entries()) {
+      const members = rows
+        .filter((row) => Number(row[`v${i}`]) === 1)
+        .map((row) => String(row.profile_key))
+        .sort();
+      expect(members, JSON.stringify(rule)).toEqual(await matching(test.store, rule, RUN));
     }
   });
 });

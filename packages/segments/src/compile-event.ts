@@ -8,6 +8,7 @@ import type { EventCondition, EventFilter } from '@rapport/schemas';
 import { compileJsonCondition, type JsonTarget } from './compile-json-value.js';
 import { compileScalar } from './compile-scalar.js';
 import { daysBeforeNow, instant } from './compile-field.js';
+import { SCOPED_ANONYMOUS_IDS, type EventCounts } from './event-counts.js';
 import { resolveEventField } from './event-fields.js';
 import type { SqlParams } from './sql-params.js';
 
@@ -43,9 +44,6 @@ function compileWithin(within: EventCondition['within'], params: SqlParams): str
   return [`timestamp BETWEEN ${instant(within.from, params)} AND ${instant(within.to, params)}`];
 }
 
-/** The anonymous ids among the customer keys of the profiles in scope (see SqlParams.scoped). */
-const SCOPED_ANONYMOUS_IDS = `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`;
-
 /**
  * Profiles by how many matching events they have. Events are counted per customer key, then
  * an anonymous key owned by a customer is counted for that customer (as profiles merge them).
@@ -77,12 +75,35 @@ function countedProfiles(input: {
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
 }
 
+/** The condition as a comparison of its column of shared counts (see EventCounts). */
+function compileCounted(node: EventCondition, params: SqlParams, counts: EventCounts): string {
+  const count = node.count ?? { atLeast: 1 };
+  if ('atLeast' in count && count.atLeast === 0) return '1';
+  const column = counts.column({
+    type: params.bind('String', node.event),
+    conditions: [
+      ...compileWithin(node.within, params),
+      ...(node.where ?? []).map((filter) => compileFilter(filter, params)),
+    ],
+  });
+  const n = (value: number) => params.bind('UInt64', value);
+  if ('atLeast' in count) return `${column} >= ${n(count.atLeast)}`;
+  if ('atMost' in count) return `${column} <= ${n(count.atMost)}`;
+  return `${column} = ${n(count.exactly)}`;
+}
+
 /**
  * A behavioural condition: the profile has performed the event (with the filters, in the
  * window) a number of times. Counts that include zero are written as NOT IN the profiles
- * with more, so that profiles without any such event match.
+ * with more, so that profiles without any such event match. With `counts` (streaming
+ * evaluation, scoped), the count is a column of the statement's one read of events instead.
  */
-export function compileEvent(node: EventCondition, params: SqlParams): string {
+export function compileEvent(
+  node: EventCondition,
+  params: SqlParams,
+  counts?: EventCounts,
+): string {
+  if (counts !== undefined && params.scoped) return compileCounted(node, params, counts);
   const count = node.count ?? { atLeast: 1 };
   const counted = (having: string) => countedProfiles({ node, params, having });
   const n = (value: number) => params.bind('UInt64', value);

@@ -2,6 +2,7 @@ import type { SegmentCondition, SegmentRule } from '@rapport/schemas';
 import { assertNever } from './assert-never.js';
 import { compileEvent } from './compile-event.js';
 import { compileField } from './compile-field.js';
+import type { EventCounts } from './event-counts.js';
 import { parseRule } from './parse-rule.js';
 import { InvalidRuleError } from './rule-issues.js';
 import { SqlParams } from './sql-params.js';
@@ -23,6 +24,7 @@ type InlineSegments = (segmentId: string) => SegmentRule | undefined;
 interface Context {
   params: SqlParams;
   inline?: InlineSegments | undefined;
+  counts?: EventCounts | undefined;
   /** The segments being inlined, outermost first (a cycle reads membership instead). */
   within: readonly string[];
 }
@@ -56,7 +58,7 @@ function compileNode(node: SegmentRule, context: Context): string {
     case 'field':
       return compileField(node, params);
     case 'event':
-      return compileEvent(node, params);
+      return compileEvent(node, params, context.counts);
     case 'segment':
       return compileSegment(node, context);
     default:
@@ -91,6 +93,12 @@ export function compileRule(
      * rule's verdict, so the answer is the same with one query fewer.
      */
     inline?: InlineSegments;
+    /**
+     * `scoped` only: event conditions become columns of one read of the scope's events that
+     * every rule of the statement shares (see EventCounts); the statement joins `counts.sql()`
+     * (profileVerdictsSql does).
+     */
+    counts?: EventCounts;
   },
 ): CompiledRule {
   // Re-checked here so that no caller can compile a rule that skipped validation.
@@ -98,6 +106,7 @@ export function compileRule(
   if (!parsed.ok) throw new InvalidRuleError(parsed.issues);
   const params = new SqlParams(options.now, options.scoped === true, options.paramPrefix ?? '');
   const inline = options.scoped === true ? options.inline : undefined;
-  const where = compileNode(parsed.rule, { params, inline, within: [] });
+  const counts = options.scoped === true ? options.counts : undefined;
+  const where = compileNode(parsed.rule, { params, inline, counts, within: [] });
   return { where, params: params.values };
 }

@@ -1,8 +1,9 @@
 import { parseProfileKey } from '@rapport/profiles';
 import { isoOf, type SegmentChange, type SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { compileRule } from '../compile-rule.js';
-import { matchingProfilesSql, profileVerdictsSql } from '../matching-profiles-sql.js';
+import { compileRule, type CompiledRule } from '../compile-rule.js';
+import { EventCounts } from '../event-counts.js';
+import { profileVerdictsSql } from '../matching-profiles-sql.js';
 import type { EvaluableDefinition } from '../store/evaluation-order.js';
 import { CLOSE_PAIRS_SQL, OPEN_MEMBERSHIPS_SQL, OPEN_PAIRS_SQL } from './membership-sql.js';
 
@@ -25,6 +26,8 @@ export interface EvaluateProfilesInput {
   at: number;
   runId: string;
   profile: ProfileRowParams;
+  /** Told the milliseconds of each phase: memberships, verdicts, writes. */
+  time?: (phase: 'memberships' | 'verdicts' | 'writes', ms: number) => void;
 }
 
 /** A segment whose evaluation failed for some profiles, with why. */
@@ -105,71 +108,111 @@ function levelsOf(
 function compileFor(
   input: EvaluateProfilesInput & { inline: ReturnType<typeof inlinable> },
   definition: EvaluableDefinition & { rule: SegmentRule },
-  paramPrefix = '',
+  options: { paramPrefix?: string; counts?: EventCounts } = {},
 ) {
   return compileRule(definition.rule, {
     now: input.at,
     scoped: true,
-    paramPrefix,
+    ...options,
     ...(input.inline.inlined.has(definition.id) ? { inline: input.inline.ruleOf } : {}),
   });
 }
 
 type Evaluation = EvaluateProfilesInput & { inline: ReturnType<typeof inlinable> };
 
+/** One statement of rules compiled with `counts`: the members of each among the keys. */
+async function verdicts(
+  input: Evaluation,
+  rules: readonly ({ id: string } & CompiledRule)[],
+  counts: EventCounts,
+  found: Map<string, Set<string>>,
+): Promise<void> {
+  const sql = profileVerdictsSql(
+    rules.map((rule) => rule.where),
+    counts.sql(),
+  );
+  const params: Record<string, unknown> = { ...rowParams(input) };
+  for (const rule of rules) Object.assign(params, rule.params);
+  const rows = await input.store.query<Record<string, unknown>>(sql, params);
+  for (const row of rows) {
+    rules.forEach((rule, i) => {
+      if (Number(row[`v${i}`]) !== 1) return;
+      const members = found.get(rule.id) ?? new Set<string>();
+      members.add(String(row.profile_key));
+      found.set(rule.id, members);
+    });
+  }
+}
+
 /** The members of one segment among the keys, by the rule the segments job compiles. */
 async function matchingOne(input: Evaluation, definition: EvaluableDefinition) {
+  const found = new Map<string, Set<string>>();
   if (definition.deleted || definition.rule === null) return new Set<string>();
-  const compiled = compileFor(input, { ...definition, rule: definition.rule });
-  const rows = await input.store.query<{ profile_key: string }>(
-    matchingProfilesSql(compiled.where, 'live', { scoped: true }),
-    { ...compiled.params, ...rowParams(input) },
-  );
-  return new Set(rows.map((row) => row.profile_key));
+  const counts = new EventCounts();
+  const compiled = compileFor(input, { ...definition, rule: definition.rule }, { counts });
+  await verdicts(input, [{ id: definition.id, ...compiled }], counts, found);
+  return found.get(definition.id) ?? new Set<string>();
 }
 
 /**
  * The members of several segments among the keys in as few queries as fit: each rule is the
- * one the segments job compiles, a column of one select over the profiles' rows.
+ * one the segments job compiles, a column of one select over the profiles' rows, and the
+ * rules of a query share one read of the profiles' events (EventCounts).
  */
 async function matchingMany(
   input: Evaluation,
   definitions: readonly EvaluableDefinition[],
 ): Promise<Map<string, Set<string>>> {
   const found = new Map<string, Set<string>>(definitions.map((d) => [d.id, new Set<string>()]));
-  const compiled = definitions.flatMap((definition, i) =>
-    definition.deleted || definition.rule === null
-      ? []
-      : [
-          {
-            id: definition.id,
-            ...compileFor(input, { ...definition, rule: definition.rule }, `s${i}_`),
-          },
-        ],
-  );
-  let group: typeof compiled = [];
+  let counts = new EventCounts();
+  let group: ({ id: string } & CompiledRule)[] = [];
   let bytes = 0;
   const run = async () => {
-    if (group.length === 0) return;
-    const sql = profileVerdictsSql(group.map((rule) => rule.where));
-    const params: Record<string, unknown> = { ...rowParams(input) };
-    for (const rule of group) Object.assign(params, rule.params);
-    const rows = await input.store.query<Record<string, unknown>>(sql, params);
-    for (const row of rows) {
-      group.forEach((rule, i) => {
-        if (Number(row[`v${i}`]) === 1) found.get(rule.id)!.add(String(row.profile_key));
-      });
-    }
+    if (group.length > 0) await verdicts(input, group, counts, found);
+    counts = new EventCounts();
     group = [];
     bytes = 0;
   };
-  for (const rule of compiled) {
-    if (bytes + rule.where.length > GROUP_SQL_BYTES) await run();
-    group.push(rule);
-    bytes += rule.where.length;
+  for (const [i, definition] of definitions.entries()) {
+    if (definition.deleted || definition.rule === null) continue;
+    const rule = { ...definition, rule: definition.rule };
+    const paramPrefix = `s${i}_`;
+    // Its size alone, its counts' share included (an overestimate: they share one read).
+    const alone = new EventCounts();
+    const size =
+      compileFor(input, rule, { paramPrefix, counts: alone }).where.length +
+      (alone.sql()?.length ?? 0);
+    if (group.length > 0 && bytes + size > GROUP_SQL_BYTES) await run();
+    group.push({ id: definition.id, ...compileFor(input, rule, { paramPrefix, counts }) });
+    bytes += size;
   }
   await run();
   return found;
+}
+
+/**
+ * The members of each segment of a level: in one query, or when that fails each alone; one
+ * that fails alone is put in `blocked` and `held`.
+ */
+async function verdictsOf(
+  evaluation: Evaluation,
+  due: readonly EvaluableDefinition[],
+  failed: { blocked: Set<string>; held: HeldSegment[] },
+): Promise<Map<string, Set<string>>> {
+  try {
+    return await matchingMany(evaluation, due);
+  } catch {
+    const members = new Map<string, Set<string>>();
+    for (const definition of due) {
+      try {
+        members.set(definition.id, await matchingOne(evaluation, definition));
+      } catch (error) {
+        failed.blocked.add(definition.id);
+        failed.held.push({ segmentId: definition.id, error });
+      }
+    }
+    return members;
+  }
 }
 
 function changesOf(
@@ -249,7 +292,15 @@ export async function evaluateProfiles(
   const held: HeldSegment[] = [];
   const changes: SegmentChange[] = [];
   const blocked = new Set(input.held ?? []);
-  const open = await openMemberships(input);
+  const timed = async <T>(phase: 'memberships' | 'verdicts' | 'writes', work: Promise<T>) => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      input.time?.(phase, performance.now() - started);
+    }
+  };
+  const open = await timed('memberships', openMemberships(input));
   const evaluation: Evaluation = { ...input, inline: inlinable(input) };
   for (const level of levelsOf(input.ordered, evaluation.inline.inlined)) {
     const due = level.filter((definition) => {
@@ -260,20 +311,7 @@ export async function evaluateProfiles(
       }
       return true;
     });
-    let members: Map<string, Set<string>>;
-    try {
-      members = await matchingMany(evaluation, due);
-    } catch {
-      members = new Map();
-      for (const definition of due) {
-        try {
-          members.set(definition.id, await matchingOne(evaluation, definition));
-        } catch (error) {
-          blocked.add(definition.id);
-          held.push({ segmentId: definition.id, error });
-        }
-      }
-    }
+    const members = await timed('verdicts', verdictsOf(evaluation, due, { blocked, held }));
     const written = due.flatMap((definition) => {
       const now = members.get(definition.id);
       if (now === undefined) return [];
@@ -283,7 +321,7 @@ export async function evaluateProfiles(
       return [{ definition, entered, exited }];
     });
     try {
-      await writeLevel(input, written);
+      await timed('writes', writeLevel(input, written));
     } catch (error) {
       // Exits may be written and entries not: all of the level is evaluated again, and what
       // was written without being returned is found by the outbox's recovery.

@@ -25,6 +25,8 @@ export interface StreamingMetrics {
   segmentStreamChanges: { inc(labels: { change: string }, value: number): void };
   segmentStreamPending: { set(value: number): void };
   segmentStreamSeconds: { observe(value: number): void };
+  /** Seconds of each phase of an evaluation, and how long its keys waited for it (queued). */
+  segmentStreamPhaseSeconds?: { observe(labels: { phase: string }, value: number): void };
 }
 
 export interface StreamingSegmentsOptions {
@@ -89,6 +91,8 @@ const reasonOf = (error: unknown) => (error instanceof Error ? error.message : S
  */
 export class StreamingSegments {
   private pending = new Set<string>();
+  /** When the oldest of the pending keys came (performance.now()). */
+  private pendingSince = 0;
   /**
    * Keys to evaluate again that no event is waiting on (start-up catch-up, job results): each
    * evaluation takes a slice of them along with what is pending, so that a large catch-up
@@ -129,6 +133,7 @@ export class StreamingSegments {
   touched(customerKeys: Iterable<string>, options: { later?: boolean } = {}): void {
     if (this.closed) return;
     const into = options.later === true ? this.backlog : this.pending;
+    if (into === this.pending && this.pending.size === 0) this.pendingSince = performance.now();
     for (const key of customerKeys) into.add(key);
     this.options.metrics?.segmentStreamPending.set(this.waiting());
     if (!this.draining) this.schedule(this.restMs());
@@ -239,6 +244,7 @@ export class StreamingSegments {
     this.draining = true;
     const taken = this.pending;
     this.pending = new Set();
+    if (taken.size > 0) this.observe('queued', performance.now() - this.pendingSince);
     let slice = 0;
     for (const key of this.backlog) {
       if (slice++ >= BACKLOG_SLICE) break;
@@ -248,7 +254,7 @@ export class StreamingSegments {
     const started = performance.now();
     try {
       await this.flushUnrecorded();
-      const profiles = await touchedProfiles(this.options.store, taken);
+      const profiles = await this.timed('scope', () => touchedProfiles(this.options.store, taken));
       const owed = new Map(this.owed);
       this.owed.clear();
       const { held } = await this.evaluateKeys(profiles, {}, owed);
@@ -300,17 +306,27 @@ export class StreamingSegments {
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
   ) {
     const { store } = this.options;
-    const ordered = await this.evaluable(options.batchOnly === true);
+    // The definitions and the latest job runs: two reads side by side.
+    const [ordered, profile] = await this.timed('definitions', () =>
+      Promise.all([this.evaluable(options.batchOnly === true), this.profileParams()]),
+    );
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
     const at = this.nextAt(options.at);
     const name = this.options.name === undefined ? '' : `${this.options.name}-`;
     const id = options.runId ?? `stream-${name}${at}-${++this.sequence}`;
-    const profile = await this.profileParams();
     const changes: SegmentChange[] = [];
     const held: { segmentId: string; error: unknown }[] = [];
     for (const keys of chunkForUrl([...all].sort())) {
-      const result = await evaluateProfiles({ store, keys, ordered, at, runId: id, profile });
+      const result = await evaluateProfiles({
+        store,
+        keys,
+        ordered,
+        at,
+        runId: id,
+        profile,
+        time: (phase, ms) => this.observe(phase, ms),
+      });
       changes.push(...result.changes);
       this.unrecorded.push(...result.changes);
       if (result.writeFailed) this.recoverDue = true;
@@ -364,7 +380,7 @@ export class StreamingSegments {
       return;
     }
     const changes = this.unrecorded;
-    await this.options.record(changes);
+    await this.timed('record', () => this.options.record(changes));
     this.unrecorded = this.unrecorded.slice(changes.length);
     if (this.recoverDue && this.options.recover) {
       await this.options.recover();
@@ -373,6 +389,19 @@ export class StreamingSegments {
     for (const change of ['entered', 'exited'] as const) {
       const n = changes.filter((c) => c.change === change).length;
       if (n > 0) this.options.metrics?.segmentStreamChanges.inc({ change }, n);
+    }
+  }
+
+  private observe(phase: string, ms: number): void {
+    this.options.metrics?.segmentStreamPhaseSeconds?.observe({ phase }, ms / 1000);
+  }
+
+  private async timed<T>(phase: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.observe(phase, performance.now() - started);
     }
   }
 
