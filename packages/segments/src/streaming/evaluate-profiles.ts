@@ -5,7 +5,7 @@ import { compileRule, type CompiledRule } from '../compile-rule.js';
 import { EventCounts } from '../event-counts.js';
 import { profileVerdictsSql } from '../matching-profiles-sql.js';
 import type { EvaluableDefinition } from '../store/evaluation-order.js';
-import { CLOSE_PAIRS_SQL, OPEN_MEMBERSHIPS_SQL, OPEN_PAIRS_SQL } from './membership-sql.js';
+import { CHANGE_PAIRS_SQL, OPEN_MEMBERSHIPS_SQL } from './membership-sql.js';
 
 /** The profile rows' parameters besides the time (see profileRowsSql). */
 export interface ProfileRowParams {
@@ -248,13 +248,11 @@ async function openMemberships(input: EvaluateProfilesInput): Promise<Map<string
   return open;
 }
 
-/** Writes the exits, then the entries, of one level: two inserts. */
+/** Writes the exits and the entries of one level: one insert. */
 async function writeLevel(
   input: EvaluateProfilesInput,
   level: { definition: EvaluableDefinition; entered: string[]; exited: string[] }[],
 ): Promise<void> {
-  const versions = Object.fromEntries(level.map(({ definition: d }) => [d.id, d.version]));
-  const params = { runId: input.runId, at: input.at, versions };
   const pairs = (side: 'entered' | 'exited') => {
     const segments: string[] = [];
     const profiles: string[] = [];
@@ -266,14 +264,23 @@ async function writeLevel(
     }
     return { segments, profiles };
   };
-  // Not on the write lane: that one is the batch writer's, and ingest would wait behind these.
   const exits = pairs('exited');
-  if (exits.segments.length > 0)
-    await input.store.command(CLOSE_PAIRS_SQL, { ...params, ...exits }, 'read');
   const entries = pairs('entered');
-  if (entries.segments.length > 0) {
-    await input.store.command(OPEN_PAIRS_SQL, { ...params, ...entries }, 'read');
-  }
+  if (exits.segments.length + entries.segments.length === 0) return;
+  // Not on the write lane: that one is the batch writer's, and ingest would wait behind it.
+  await input.store.command(
+    CHANGE_PAIRS_SQL,
+    {
+      runId: input.runId,
+      at: input.at,
+      versions: Object.fromEntries(level.map(({ definition: d }) => [d.id, d.version])),
+      exitSegments: exits.segments,
+      exitProfiles: exits.profiles,
+      entrySegments: entries.segments,
+      entryProfiles: entries.profiles,
+    },
+    'read',
+  );
 }
 
 /**
@@ -300,7 +307,9 @@ export async function evaluateProfiles(
       input.time?.(phase, performance.now() - started);
     }
   };
-  const open = await timed('memberships', openMemberships(input));
+  // Read beside the first level's verdicts; awaited (and so its failure thrown) after them.
+  const opening = timed('memberships', openMemberships(input));
+  opening.catch(() => undefined);
   const evaluation: Evaluation = { ...input, inline: inlinable(input) };
   for (const level of levelsOf(input.ordered, evaluation.inline.inlined)) {
     const due = level.filter((definition) => {
@@ -312,6 +321,7 @@ export async function evaluateProfiles(
       return true;
     });
     const members = await timed('verdicts', verdictsOf(evaluation, due, { blocked, held }));
+    const open = await opening;
     const written = due.flatMap((definition) => {
       const now = members.get(definition.id);
       if (now === undefined) return [];

@@ -43,21 +43,21 @@ SELECT DISTINCT segment_id, profile_key FROM segment_membership FINAL
 WHERE profile_key IN {keys:Array(String)} AND exited_at IS NULL`;
 
 /**
- * Opens an interval for each (segment, profile) pair of `{segments:Array(String)}` and
- * `{profiles:Array(String)}`, under each segment's version in `{versions:Map(String, UInt32)}`.
+ * An evaluation's entries and exits in one insert: closes the open intervals of the (segment,
+ * profile) pairs `{exitSegments:Array(String)}` and `{exitProfiles:Array(String)}` name, and
+ * opens one for each pair of `{entrySegments:Array(String)}` and `{entryProfiles:Array(String)}`,
+ * under each segment's version in `{versions:Map(String, UInt32)}`. A profile never enters and
+ * exits a segment in one evaluation, so the two sides touch different intervals.
  */
-export const OPEN_PAIRS_SQL = `
+export const CHANGE_PAIRS_SQL = `
 INSERT INTO segment_membership (${COLUMNS})
+SELECT profile_key, segment_id, entered_at, toNullable(${AT}), version,
+       toNullable({versions:Map(String, UInt32)}[segment_id]), entered_run, {runId:String}, ${AT}
+FROM segment_membership FINAL
+WHERE profile_key IN {exitProfiles:Array(String)} AND exited_at IS NULL
+  AND (segment_id, profile_key) IN
+      (SELECT arrayJoin(arrayZip({exitSegments:Array(String)}, {exitProfiles:Array(String)})))
+UNION ALL
 SELECT pair.2, pair.1, ${AT}, NULL, {versions:Map(String, UInt32)}[pair.1], NULL,
        {runId:String}, '', ${AT}
-FROM (SELECT arrayJoin(arrayZip({segments:Array(String)}, {profiles:Array(String)})) AS pair)`;
-
-/** Closes the open intervals of the (segment, profile) pairs, as OPEN_PAIRS_SQL names them. */
-export const CLOSE_PAIRS_SQL = `
-INSERT INTO segment_membership (${COLUMNS})
-SELECT profile_key, segment_id, entered_at, ${AT}, version,
-       {versions:Map(String, UInt32)}[segment_id], entered_run, {runId:String}, ${AT}
-FROM segment_membership FINAL
-WHERE profile_key IN {profiles:Array(String)} AND exited_at IS NULL
-  AND (segment_id, profile_key) IN
-      (SELECT arrayJoin(arrayZip({segments:Array(String)}, {profiles:Array(String)})))`;
+FROM (SELECT arrayJoin(arrayZip({entrySegments:Array(String)}, {entryProfiles:Array(String)})) AS pair)`;

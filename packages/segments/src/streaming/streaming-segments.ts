@@ -157,7 +157,12 @@ export class StreamingSegments {
   ): Promise<SegmentChange[]> {
     return this.serial(async () => {
       await this.flushUnrecorded();
-      const { changes, held } = await this.evaluateKeys(profileKeys, options, new Map());
+      const { changes, held } = await this.evaluateKeys(
+        profileKeys,
+        options,
+        new Map(),
+        await this.context(options.batchOnly === true),
+      );
       await this.flushUnrecorded();
       // A segment that failed owes these profiles an evaluation: the loop retries it.
       if (held.length > 0) {
@@ -254,10 +259,14 @@ export class StreamingSegments {
     const started = performance.now();
     try {
       await this.flushUnrecorded();
-      const profiles = await this.timed('scope', () => touchedProfiles(this.options.store, taken));
+      // The scope, the definitions and the latest job runs: three reads side by side.
+      const [profiles, context] = await Promise.all([
+        this.timed('scope', () => touchedProfiles(this.options.store, taken)),
+        this.context(false),
+      ]);
       const owed = new Map(this.owed);
       this.owed.clear();
-      const { held } = await this.evaluateKeys(profiles, {}, owed);
+      const { held } = await this.evaluateKeys(profiles, {}, owed, context);
       await this.flushUnrecorded();
       this.options.metrics?.segmentStreamEvaluations.inc({
         outcome: held.length === 0 ? 'ok' : 'failed',
@@ -304,12 +313,9 @@ export class StreamingSegments {
     profileKeys: readonly string[],
     options: { runId?: string; at?: number; batchOnly?: boolean },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
+    { ordered, profile }: { ordered: EvaluableDefinition[]; profile: ProfileRowParams },
   ) {
     const { store } = this.options;
-    // The definitions and the latest job runs: two reads side by side.
-    const [ordered, profile] = await this.timed('definitions', () =>
-      Promise.all([this.evaluable(options.batchOnly === true), this.profileParams()]),
-    );
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
     const at = this.nextAt(options.at);
@@ -346,6 +352,14 @@ export class StreamingSegments {
       );
     }
     return { changes, held };
+  }
+
+  /** What an evaluation reads besides its keys: the segments and the latest job runs. */
+  private async context(batchOnly: boolean) {
+    const [ordered, profile] = await this.timed('definitions', () =>
+      Promise.all([this.evaluable(batchOnly), this.profileParams()]),
+    );
+    return { ordered, profile };
   }
 
   /**
