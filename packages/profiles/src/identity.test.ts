@@ -43,13 +43,20 @@ afterAll(async () => {
   await test.dispose();
 });
 
-async function owners(asOf?: number): Promise<Record<string, string>> {
+async function ownersAs(asOf: number | undefined, inOrder: boolean) {
   const rows = await test.store.query<{ anonymous_id: string; owner: string }>(
-    `SELECT anonymous_id, owner FROM (${ownersSql({ asOf: asOf !== undefined })})
+    `SELECT anonymous_id, owner FROM (${ownersSql({ asOf: asOf !== undefined, inOrder })})
      ORDER BY anonymous_id`,
     { asOf },
   );
   return Object.fromEntries(rows.map((row) => [row.anonymous_id, row.owner]));
+}
+
+/** The owners, checked equal whether each id's latest row is found by grouping or in order. */
+async function owners(asOf?: number): Promise<Record<string, string>> {
+  const grouped = await ownersAs(asOf, false);
+  expect(await ownersAs(asOf, true)).toEqual(grouped);
+  return grouped;
 }
 
 describe('identity ownership', () => {

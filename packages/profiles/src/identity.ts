@@ -20,12 +20,28 @@ export function ownersSql(
     within?: string;
     /** Also `links`: how many link rows the anonymous id has (its link history's length). */
     counted?: boolean;
+    /**
+     * Keep each id's latest row by reading the table backwards in its order (anonymous_id, at,
+     * event_id) rather than by grouping: the same owners, for reads of the whole table (at a
+     * million people 0.2 s of CPU against 0.45). Not with `counted`.
+     */
+    inOrder?: boolean;
   } = {},
 ): string {
   const where = [
     ...(options.asOf ? ["at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')"] : []),
     ...(options.within === undefined ? [] : [`anonymous_id IN (${options.within})`]),
   ];
+  if (options.inOrder && !options.counted) {
+    return `
+    SELECT anonymous_id, owner FROM (
+        SELECT anonymous_id, customer_id AS owner, linked
+        FROM identity_links
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY anonymous_id DESC, at DESC, event_id DESC
+        LIMIT 1 BY anonymous_id)
+    WHERE linked = 1`;
+  }
   return `
     SELECT anonymous_id, argMax(customer_id, (at, event_id)) AS owner${options.counted ? ', count() AS links' : ''}
     FROM identity_links
