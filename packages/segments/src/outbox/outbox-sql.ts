@@ -4,6 +4,17 @@
  */
 export const MAX_SEQ_SQL = 'SELECT max(seq) AS seq FROM segment_outbox_by_writer';
 
+/**
+ * Appends rows: one per element of `{seqs:Array(UInt64)}`, `{ids}`, `{profiles}`, `{segments}`
+ * and `{payloads}` (Array(String) each), under `{writer:String}` at `{recordedAt:Int64}`
+ * (epoch ms). A statement, so that it can run on a read connection (see SegmentOutbox.append).
+ */
+export const APPEND_SQL = `
+INSERT INTO segment_outbox_by_writer (seq, writer, change_id, profile_key, segment_id, recorded_at, payload)
+SELECT r.1, {writer:String}, r.2, r.3, r.4, fromUnixTimestamp64Milli({recordedAt:Int64}, 'UTC'), r.5
+FROM (SELECT arrayJoin(arrayZip({seqs:Array(UInt64)}, {ids:Array(String)}, {profiles:Array(String)},
+                                {segments:Array(String)}, {payloads:Array(String)})) AS r)`;
+
 /** Parameters: writer. */
 export const WRITER_MAX_SEQ_SQL =
   'SELECT max(seq) AS seq FROM segment_outbox_by_writer WHERE writer = {writer:String}';

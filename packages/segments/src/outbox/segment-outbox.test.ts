@@ -26,6 +26,13 @@ const change = (n: number, customerId = `c${n}`): SegmentChange => ({
 /** The store, counting page reads of the outbox and failing the next insert after it wrote. */
 function watched(target: Store) {
   const counts = { pageReads: 0, failNextInsert: false };
+  // An append is an insert of rows or, for a few changes, a statement: either may fail so.
+  const afterInsert = () => {
+    if (counts.failNextInsert) {
+      counts.failNextInsert = false;
+      throw new Error('the connection dropped before the answer');
+    }
+  };
   const wrapped: Store = {
     mode: target.mode,
     database: target.database,
@@ -33,13 +40,13 @@ function watched(target: Store) {
       if (sql.includes('SELECT seq, payload FROM segment_outbox_by_writer')) counts.pageReads++;
       return target.query(sql, params, lane);
     },
-    command: (sql, params, lane) => target.command(sql, params, lane),
+    command: async (sql, params, lane) => {
+      await target.command(sql, params, lane);
+      if (sql.includes('INSERT INTO segment_outbox_by_writer')) afterInsert();
+    },
     insertJsonLines: async (table, body, options) => {
       await target.insertJsonLines(table, body, options);
-      if (counts.failNextInsert) {
-        counts.failNextInsert = false;
-        throw new Error('the connection dropped before the answer');
-      }
+      afterInsert();
     },
     ping: () => target.ping(),
     close: () => target.close(),

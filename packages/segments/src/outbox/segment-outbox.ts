@@ -4,6 +4,7 @@ import type { Store } from '@rapport/store';
 import { readNewestDefinitions } from '../store/definitions.js';
 import {
   ADVANCE_SQL,
+  APPEND_SQL,
   CURSOR_SQL,
   MAX_SEQ_SQL,
   NEWEST_SQL,
@@ -23,6 +24,12 @@ export interface OutboxEntry {
 
 /** How far back, before the newest recorded change, start-up looks for unrecorded ones. */
 const RECOVERY_MARGIN_MS = 10 * 60_000;
+
+/**
+ * Payload bytes an append writes as a statement on a read connection, at most (embedded): its
+ * values are written into the SQL text, within the engine's max_query_size (256 KiB).
+ */
+const STATEMENT_APPEND_BYTES = 96 * 1024;
 
 /** Changes of its own a writer keeps in memory for its outlets, at most (see page()). */
 const TAIL_ENTRIES = 20_000;
@@ -124,23 +131,15 @@ export class SegmentOutbox {
     const now = this.clock();
     let seq = Math.max(this.lastSeq, now * 1000);
     const entries: OutboxEntry[] = [];
-    const lines = changes.map((change) => {
+    const rows = changes.map((change) => {
       seq++;
       const payload = JSON.stringify(change);
       // As a reader of the store gets it back.
       entries.push({ seq, change: segmentChangeSchema.parse(JSON.parse(payload)) });
-      return JSON.stringify({
-        seq,
-        writer: this.writer,
-        change_id: change.id,
-        profile_key: keyOf(change),
-        segment_id: change.segmentId,
-        recorded_at: now,
-        payload,
-      });
+      return { seq, change, payload };
     });
     try {
-      await this.store.insertJsonLines('segment_outbox_by_writer', Buffer.from(lines.join('\n')));
+      await this.write(rows, now);
     } catch (error) {
       // The rows may be stored or not: the next append starts after what the store holds.
       this.lastSeq = undefined;
@@ -150,6 +149,46 @@ export class SegmentOutbox {
     this.lastSeq = seq;
     this.keep(entries);
     for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Writes the rows in one insert. A few changes (a streaming evaluation's) go as a statement
+   * on a read connection of the embedded engine: its insert connection is the ingest batch
+   * writer's, and an append there waited behind event inserts.
+   */
+  private async write(
+    rows: readonly { seq: number; change: SegmentChange; payload: string }[],
+    now: number,
+  ): Promise<void> {
+    const bytes = rows.reduce((sum, row) => sum + row.payload.length, 0);
+    if (this.store.mode === 'embedded' && bytes <= STATEMENT_APPEND_BYTES) {
+      await this.store.command(
+        APPEND_SQL,
+        {
+          writer: this.writer,
+          recordedAt: now,
+          seqs: rows.map((row) => row.seq),
+          ids: rows.map((row) => row.change.id),
+          profiles: rows.map((row) => keyOf(row.change)),
+          segments: rows.map((row) => row.change.segmentId),
+          payloads: rows.map((row) => row.payload),
+        },
+        'read',
+      );
+      return;
+    }
+    const lines = rows.map(({ seq, change, payload }) =>
+      JSON.stringify({
+        seq,
+        writer: this.writer,
+        change_id: change.id,
+        profile_key: keyOf(change),
+        segment_id: change.segmentId,
+        recorded_at: now,
+        payload,
+      }),
+    );
+    await this.store.insertJsonLines('segment_outbox_by_writer', Buffer.from(lines.join('\n')));
   }
 
   private keep(entries: readonly OutboxEntry[]): void {
