@@ -26,6 +26,17 @@ export const clvSummarySchema = z.looseObject({
 });
 export type ClvSummary = z.infer<typeof clvSummarySchema>;
 
+/** How a run's features snapshot was taken. */
+export const snapshotSummarySchema = z
+  .looseObject({
+    computed: z.number().int().describe('profiles whose fields were computed'),
+    copiedFrom: z
+      .string()
+      .nullable()
+      .describe('the run whose snapshot the other profiles were copied from; null when none'),
+  })
+  .describe('profiles unchanged since the latest segments run are copied from its snapshot');
+
 /** Why a fit of k clusters was turned down: a cluster below the minimum share, or left empty. */
 export const clusterShortfallSchema = z.looseObject({
   k: z.number().int(),
@@ -39,6 +50,7 @@ export const clusterShortfallSchema = z.looseObject({
 export const clustersSummarySchema = z.looseObject({
   profiles: z.number().int().optional(),
   features: z.array(z.string()).optional(),
+  snapshot: snapshotSummarySchema.optional(),
   sample: z.record(z.string(), z.unknown()),
   k: z.number().int(),
   kChosenBy: z.enum(['param', 'config', 'silhouette']),
@@ -63,6 +75,7 @@ export type ClustersSummary = z.infer<typeof clustersSummarySchema>;
 export const segmentsSummarySchema = z.looseObject({
   computedAt: z.string(),
   profiles: z.number().int(),
+  snapshot: snapshotSummarySchema.optional(),
   segments: z.record(z.string(), z.unknown()).describe('what each segment evaluation found'),
   skipped: z
     .array(z.object({ id: z.string(), reason: z.string() }))

@@ -25,6 +25,8 @@ export {
   snapshotParams,
   writeProfileSnapshot,
   type ProfileSnapshotParams,
+  type SnapshotOptions,
+  type SnapshotOutcome,
 } from './profile-snapshot.js';
 export { ProfileCache } from './profile-cache.js';
 export {

@@ -1,6 +1,13 @@
 import type { RunStore } from '@rapport/runs';
 import type { Store } from '@rapport/store';
 import { lapsedMs, profileFeaturesInsertSql } from './profile-sql.js';
+import {
+  CHANGED_COUNT_SQL,
+  copyUnchangedSql,
+  FEATURES_VERSION,
+  FINGERPRINTS_INSERT_SQL,
+  insertChangedSql,
+} from './snapshot-sql.js';
 
 /** The parameters of a read of every profile: a stored snapshot, or a live one. */
 export interface ProfileSnapshotParams {
@@ -34,15 +41,71 @@ export async function snapshotParams(
   };
 }
 
-/** Writes a snapshot of every profile into `profile_features`; returns how many profiles. */
+/** What a snapshot wrote. */
+export interface SnapshotOutcome {
+  /** Profiles in the snapshot. */
+  profiles: number;
+  /** Profiles whose rows were computed; the others' were copied from `copiedFrom`. */
+  computed: number;
+  /** The run whose snapshot unchanged profiles were copied from; null when none was. */
+  copiedFrom: string | null;
+}
+
+export interface SnapshotOptions {
+  /**
+   * A complete earlier snapshot (its run) to copy unchanged profiles from. Its partition of
+   * `profile_features` must stay until this one is written.
+   */
+  previousRun?: string | undefined;
+  /**
+   * Past this share of changed profiles, every row is computed (one statement over every
+   * profile costs less than copying most of them and computing the rest). Default 0.25.
+   */
+  maxChangedShare?: number;
+}
+
+/**
+ * Writes a snapshot of every profile into `profile_features`. With a previous snapshot, reads
+ * every profile's fingerprint first (into `profile_fingerprints`, under this run: the caller
+ * drops that partition), copies the rows of the profiles whose fingerprint it holds, and
+ * computes the others. A profile changing while the snapshot is taken is as of the read that
+ * found it, as in a full snapshot a profile is as of the statement's start.
+ */
 export async function writeProfileSnapshot(
   store: Store,
   params: ProfileSnapshotParams,
-): Promise<number> {
-  await store.command(profileFeaturesInsertSql(), { ...params });
+  options: SnapshotOptions = {},
+): Promise<SnapshotOutcome> {
+  const bound = { ...params, featuresVersion: FEATURES_VERSION };
+  const { previousRun } = options;
+  if (previousRun !== undefined && previousRun !== '' && previousRun !== params.runId) {
+    const withPrevious = { ...bound, previousRun };
+    await store.command(FINGERPRINTS_INSERT_SQL, bound);
+    const [row] = await store.query<{ changed: number; profiles: number }>(
+      CHANGED_COUNT_SQL,
+      withPrevious,
+    );
+    const changed = Number(row?.changed ?? 0);
+    const profiles = Number(row?.profiles ?? 0);
+    if (changed <= profiles * (options.maxChangedShare ?? 0.25)) {
+      await store.command(copyUnchangedSql(), withPrevious);
+      if (changed > 0) await store.command(insertChangedSql(), withPrevious);
+      return {
+        profiles: await rowsOf(store, params.runId),
+        computed: changed,
+        copiedFrom: previousRun,
+      };
+    }
+  }
+  await store.command(profileFeaturesInsertSql(), bound);
+  const profiles = await rowsOf(store, params.runId);
+  return { profiles, computed: profiles, copiedFrom: null };
+}
+
+async function rowsOf(store: Store, runId: string): Promise<number> {
   const [row] = await store.query<{ n: number }>(
     'SELECT count() AS n FROM profile_features WHERE run_id = {runId:String}',
-    { runId: params.runId },
+    { runId },
   );
   return Number(row?.n ?? 0);
 }

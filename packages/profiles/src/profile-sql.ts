@@ -33,7 +33,11 @@ export interface ProfileRowsSqlOptions {
   extras?: boolean;
 }
 
-/** What `p` holds: the aggregates of a profile, from the projections. */
+/**
+ * What `p` holds: the aggregates of a profile, from the projections. `key_weight` sums each of
+ * its customer keys' hash times the key's events: it moves whenever the profile gains or loses
+ * a key with events, or a key gains events (wrapping at 2^64; see profileRowsSql `fingerprint`).
+ */
 const PROJECTION_AGGREGATES = `
         min(s.first_seen) AS first_seen,
         max(s.last_seen) AS last_seen,
@@ -48,7 +52,8 @@ const PROJECTION_AGGREGATES = `
         sum(s.refunded) AS refunded,
         max(s.last_order_at) AS last_order_at,
         sumMap(s.email_actions) AS email,
-        sumMap(s.categories) AS cats`;
+        sumMap(s.categories) AS cats,
+        sum(s.event_count * cityHash64(s.customer_key)) AS key_weight`;
 
 /** The same aggregates from the event log up to a time; a test holds the two equal. */
 const LOG_AGGREGATES = `
@@ -282,7 +287,18 @@ FROM (${aggregatesSql(options)}) AS p`,
  * Every profile field of every profile, one row per profile; with `scoped`, of the profiles
  * `{scope_keys:Array(String)}` names (and possibly a few more whose rows share their keys).
  */
-export function profileRowsSql(options_: { scoped?: boolean } = {}): string {
+export function profileRowsSql(
+  options_: {
+    scoped?: boolean;
+    /**
+     * Also `fingerprint`: the profile's key weight and `{featuresVersion:UInt64}` (the version
+     * of this SQL) hashed together. Events are only ever added and an erasure removes every
+     * key of a customer, so a profile whose fingerprint is unchanged has the same keys and
+     * events, and so the same row but for the time and the job results.
+     */
+    fingerprint?: boolean;
+  } = {},
+): string {
   const options = {
     scope: 'all',
     source: 'projections',
@@ -291,7 +307,7 @@ export function profileRowsSql(options_: { scoped?: boolean } = {}): string {
   const jobs = jobResultsSql(options.scoped);
   return `
 SELECT ${KEY_COLUMNS},
-${select(PROFILE_FIELDS)}
+${select(PROFILE_FIELDS)}${options_.fingerprint ? `,\n    ${FINGERPRINT} AS fingerprint` : ''}
 FROM (${aggregatesSql(options)}) AS p
 LEFT JOIN (${traitsSql(options)}) AS t ON t.profile_key = p.profile_key
 LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
@@ -300,10 +316,13 @@ LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
 SETTINGS join_use_nulls = 0`;
 }
 
-/** Writes one run's snapshot of every profile into `profile_features`. */
+/** A profile's fingerprint over its aggregates `p` (see profileRowsSql). */
+export const FINGERPRINT = 'cityHash64(p.key_weight, {featuresVersion:UInt64})';
+
+/** Writes one run's snapshot of every profile into `profile_features`, with fingerprints. */
 export function profileFeaturesInsertSql(): string {
-  return `INSERT INTO profile_features (${PROFILE_COLUMNS.join(', ')})
-${profileRowsSql()}`;
+  return `INSERT INTO profile_features (${[...PROFILE_COLUMNS, 'fingerprint'].join(', ')})
+${profileRowsSql({ fingerprint: true })}`;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,7 +1,8 @@
 import { LOCAL_SUFFIX, type Store } from '@rapport/store';
 
 /** Tables partitioned by run_id whose old runs jobs drop. */
-export type RunPartitionedTable = 'profile_features' | 'segment_results' | 'cluster_assignments';
+export type RunPartitionedTable =
+  'profile_features' | 'profile_fingerprints' | 'segment_results' | 'cluster_assignments';
 
 /** Run ids are UUIDs; checked, since ALTER … DROP PARTITION takes a literal, not a parameter. */
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

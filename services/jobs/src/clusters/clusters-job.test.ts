@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
 import type { RunRecord } from '../job.js';
+import { createSegmentsJob } from '../segments/segments-job.js';
 import { createClustersJob } from './clusters-job.js';
 
 const DAY = 86_400_000;
@@ -296,6 +297,44 @@ describe('the clusters job', () => {
     // Winsorized at the sample's 99.5th percentile, not at the whale's 400 orders.
     const bounds = record.summary.winsorBounds as Record<string, [number, number]>;
     expect(bounds.orders?.[1]).toBeLessThan(20);
+  });
+
+  it('copies the profiles unchanged since the latest segments run from its snapshot', async () => {
+    const computed = await run({});
+    expect(computed.summary).toMatchObject({ snapshot: { copiedFrom: null } });
+    // A segments run (one segment, so that it takes a snapshot), then clusters again.
+    await insertRows(test.store, 'segment_definitions', [
+      {
+        segment_id: 'buyers',
+        version: 1,
+        name: 'Buyers',
+        description: '',
+        rule: JSON.stringify({ type: 'field', field: 'orders', op: 'gte', value: 1 }),
+        deleted: 0,
+        created_at: Date.now(),
+      },
+    ]);
+    const segmentsJob = createSegmentsJob({ lapsedAfterDays: 90, notify: async () => {} });
+    const runner = new JobRunner({ store: test.store, logger, jobs: [segmentsJob] });
+    const segments = await (await runner.start('segments', {}, 'cli')).finished;
+    expect(segments.error).toBeNull();
+    const copied = await run({});
+    expect(copied.summary).toMatchObject({
+      profiles: computed.summary.profiles,
+      snapshot: { computed: 0, copiedFrom: segments.runId },
+    });
+    const assignments = (runId: string) =>
+      test.store.query<{ profile_key: string; cluster: number }>(
+        `SELECT profile_key, cluster FROM cluster_assignments
+         WHERE run_id = {runId:String} ORDER BY profile_key`,
+        { runId },
+      );
+    expect(await assignments(copied.runId)).toEqual(await assignments(computed.runId));
+    // The fingerprints are working data of each snapshot: dropped once it is written.
+    const [left] = await test.store.query<{ n: number }>(
+      'SELECT count() AS n FROM profile_fingerprints',
+    );
+    expect(Number(left?.n)).toBe(0);
   });
 
   it('rejects bad parameters, naming them', async () => {

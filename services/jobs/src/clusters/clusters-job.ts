@@ -293,17 +293,33 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
       const { store, runId, logger } = context;
       const computedAt = Date.now();
       try {
-        const profiles = await context.phase('features', async () => {
-          // Features of behaviour only: earlier results (its own clusters included) stay out.
-          return writeProfileSnapshot(store, {
-            runId,
-            now: computedAt,
-            lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
-            rfmRun: '',
-            clvRun: '',
-            clustersRun: '',
-          });
+        const features = await context.phase('features', async () => {
+          // The latest segments run's snapshot serves this one: the profiles that did not change
+          // since are copied from it (it stays until the next segments run is recorded).
+          const previousRun = (await new RunStore(store).latestSucceeded('segments'))?.runId;
+          try {
+            // Features of behaviour only: earlier results (its own clusters included) stay out.
+            return await writeProfileSnapshot(
+              store,
+              {
+                runId,
+                now: computedAt,
+                lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
+                rfmRun: '',
+                clvRun: '',
+                clustersRun: '',
+              },
+              { previousRun },
+            );
+          } finally {
+            await dropPartitionsExcept(store, {
+              table: 'profile_fingerprints',
+              among: [runId],
+              keep: [],
+            });
+          }
         });
+        const { profiles } = features;
         if (profiles < 2) throw new Error(`${profiles} profiles: nothing to cluster`);
 
         const sample = await context.phase('sample', async () => {
@@ -343,6 +359,8 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
 
         return {
           profiles,
+          // Profiles whose fields were computed; the others were copied from that run's snapshot.
+          snapshot: { computed: features.computed, copiedFrom: features.copiedFrom },
           features: FEATURE_NAMES,
           sample: {
             profiles: sample.length,

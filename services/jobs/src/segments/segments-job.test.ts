@@ -113,6 +113,7 @@ describe('segments job', () => {
     runs.push(record.runId);
     expect(record.summary).toMatchObject({
       profiles: 4,
+      snapshot: { computed: 4, copiedFrom: null },
       segments: {
         gold: { version: 1, members: 2, entered: 2, exited: 0 },
         'gold-vip': { version: 1, members: 1, entered: 1, exited: 0 },
@@ -134,6 +135,11 @@ describe('segments job', () => {
     await insertRows(store, 'events', [identify('ada', { plan: 'silver' })]);
     const record = await run();
     runs.push(record.runId);
+    // Only ada changed: the other profiles' fields are copied from the first run's snapshot.
+    expect(record.summary).toMatchObject({
+      profiles: 4,
+      snapshot: { computed: 1, copiedFrom: runs[0] },
+    });
     expect(flat()).toEqual(['gold:exited:ada']);
     expect(await intervals('gold')).toEqual([
       { profile_key: 'c:ada', entered_run: runs[0], exited_run: runs[1], version: 1, open: 0 },

@@ -166,18 +166,31 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
           stillOpen.has(definition.id),
       );
 
-      const profiles = await context.phase('features', async () => {
+      const features = await context.phase('features', async () => {
         // Nothing to evaluate: no snapshot either (a schedule on a store without segments).
-        if (due.length === 0) return 0;
-        return writeProfileSnapshot(
-          store,
-          await snapshotParams(runs, {
-            runId,
-            now: at,
-            lapsedAfterDays: options.lapsedAfterDays,
-          }),
-        );
+        if (due.length === 0) return { profiles: 0, computed: 0, copiedFrom: null };
+        // The previous run's snapshot stays until this run is recorded (see cleanup): the
+        // profiles that did not change since are copied from it.
+        const previousRun = (await runs.latestSucceeded('segments'))?.runId;
+        try {
+          return await writeProfileSnapshot(
+            store,
+            await snapshotParams(runs, {
+              runId,
+              now: at,
+              lapsedAfterDays: options.lapsedAfterDays,
+            }),
+            { previousRun },
+          );
+        } finally {
+          await dropPartitionsExcept(store, {
+            table: 'profile_fingerprints',
+            among: [runId],
+            keep: [],
+          });
+        }
       });
+      const { profiles } = features;
 
       const { verdicts, failed } = await context.phase('evaluate', async () => {
         for (const { id, reason } of skipped) {
@@ -218,6 +231,8 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       return {
         computedAt: isoOf(at),
         profiles,
+        // Profiles whose fields were computed; the others were copied from that run's snapshot.
+        snapshot: { computed: features.computed, copiedFrom: features.copiedFrom },
         segments: reconciled.evaluations,
         corrections: reconciled.corrections,
         skipped: left,

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { ownersSql } from './identity.js';
+import { PROFILE_FIELDS } from './profile-fields.js';
+import { anonymousIdSql, profileKeySql } from './profile-key.js';
+import {
+  FINGERPRINT,
+  jobResultsSql,
+  PROFILE_COLUMNS,
+  profileFeaturesInsertSql,
+  profileRowsSql,
+} from './profile-sql.js';
+
+/**
+ * SQL of a features snapshot taken from the previous one: every profile's fingerprint is read
+ * first (`profile_fingerprints`), the rows of the profiles whose fingerprint is the one the
+ * previous snapshot stored are copied from it (with the time, the lifecycle stage and the job
+ * results taken afresh), and only the others are computed. Parameters: those of a snapshot
+ * (see ProfileSnapshotParams), `{featuresVersion:UInt64}` and `{previousRun:String}`.
+ */
+
+/** The version of the snapshot's SQL: a snapshot of another version is never copied from. */
+export const FEATURES_VERSION = Number.parseInt(
+  createHash('sha256').update(profileFeaturesInsertSql()).digest('hex').slice(0, 12),
+  16,
+);
+
+const FEATURE_COLUMNS = [...PROFILE_COLUMNS, 'fingerprint'].join(', ');
+
+/** Every profile's fingerprint now, under the snapshot's run (as profileRowsSql merges keys). */
+export const FINGERPRINTS_INSERT_SQL = `
+INSERT INTO profile_fingerprints (run_id, profile_key, fingerprint)
+SELECT {runId:String}, p.profile_key, ${FINGERPRINT}
+FROM (
+    SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key,
+        sum(s.event_count * cityHash64(s.customer_key)) AS key_weight
+    FROM customer_stats AS s
+    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
+    GROUP BY profile_key
+) AS p`;
+
+/** The profiles whose fingerprint is not the one the previous snapshot holds (or that are new). */
+const CHANGED = `
+    SELECT profile_key FROM profile_fingerprints
+    WHERE run_id = {runId:String}
+      AND (profile_key, fingerprint) NOT IN
+          (SELECT profile_key, fingerprint FROM profile_features WHERE run_id = {previousRun:String})`;
+
+export const CHANGED_COUNT_SQL = `
+SELECT (SELECT count() FROM (${CHANGED})) AS changed, count() AS profiles
+FROM profile_fingerprints WHERE run_id = {runId:String}`;
+
+/** Fields a copied row takes afresh: the lifecycle stage (it reads the time) and job results. */
+const retaken = (field: (typeof PROFILE_FIELDS)[number]) =>
+  field.jobResult !== undefined || field.sql.includes('{now:Int64}');
+
+/**
+ * Copies the rows of the unchanged profiles from the previous snapshot. A copied row's
+ * aggregates are its columns of the same names (`p.events`, `p.last_seen`, `p.orders`), which
+ * the fields taken afresh read.
+ */
+export function copyUnchangedSql(): string {
+  const jobs = jobResultsSql(false);
+  const fields = PROFILE_FIELDS.map((field) =>
+    retaken(field)
+      ? `    ${field.sql} AS ${field.column}`
+      : `    p.${field.column} AS ${field.column}`,
+  ).join(',\n');
+  return `
+INSERT INTO profile_features (${FEATURE_COLUMNS})
+SELECT {runId:String} AS run_id, p.profile_key AS profile_key, p.customer_id AS customer_id,
+    p.anonymous_id AS anonymous_id, fromUnixTimestamp64Milli({now:Int64}, 'UTC') AS computed_at,
+    p.traits AS traits,
+${fields},
+    p.fingerprint AS fingerprint
+FROM (
+    SELECT * FROM profile_features
+    WHERE run_id = {previousRun:String}
+      AND (profile_key, fingerprint) IN
+          (SELECT profile_key, fingerprint FROM profile_fingerprints WHERE run_id = {runId:String})
+) AS p
+LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
+LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
+LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
+SETTINGS join_use_nulls = 0`;
+}
+
+/**
+ * Computes the rows of the changed profiles: the scoped profile rows, with the changed keys
+ * read once from the fingerprints (a WITH alias reaches every subquery), and only theirs kept
+ * (a scoped read can return a few profiles sharing their keys).
+ */
+export function insertChangedSql(): string {
+  const rows = profileRowsSql({ scoped: true, fingerprint: true }).replaceAll(
+    '{scope_keys:Array(String)}',
+    'rapport_scope_keys',
+  );
+  return `
+INSERT INTO profile_features (${FEATURE_COLUMNS})
+WITH (SELECT groupArray(profile_key) FROM (${CHANGED})) AS rapport_scope_keys
+SELECT * FROM (${rows}) WHERE profile_key IN rapport_scope_keys`;
+}
