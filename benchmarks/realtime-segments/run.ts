@@ -6,13 +6,14 @@
  * a segments run with and without streaming, and the engine's CPU and peak RSS.
  * See benchmarks/README.md.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateEvents } from '@rapport/testkit';
 import { trackChildren } from '../lib/child-process.js';
+import { ensureDataset } from '../lib/dataset.js';
 import { startEngine, type EngineProcess } from '../lib/engine-process.js';
 import { loadAverage1m, machineOf, round } from '../lib/machine.js';
 import { fetchMetrics, metricValue } from '../lib/metrics.js';
@@ -29,6 +30,12 @@ const SPEC = {
   customers: { env: 'BENCH_CUSTOMERS', fallback: 20_000, min: 100, help: 'people loaded first' },
   seconds: { env: 'BENCH_SECONDS', fallback: 60, min: 5, help: 'seconds of load, off then on' },
   seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the generated people' },
+  dataset: {
+    env: 'BENCH_DATASET',
+    fallback: 0,
+    min: 0,
+    help: '1: start from a copy of the generated data set of --customers people (benchmarks/.data, built if missing), not a load over HTTP',
+  },
 } as const;
 const PROBE = 'rt-probe';
 const SECRET = 'bench-webhook-secret-0123456789';
@@ -100,7 +107,42 @@ function engineWith(dataDir: string, streaming: boolean, hook: string) {
   });
 }
 
-async function run(options: { customers: number; seconds: number; seed: number }) {
+/**
+ * The people loaded first: their generated history posted over HTTP to an engine with
+ * streaming off, or a copy of the generated data set (history up to its fixed end).
+ */
+async function loadPeople(
+  options: { customers: number; seed: number; dataset: number },
+  dataDir: string,
+  hook: string,
+) {
+  if (options.dataset > 0) {
+    const started = performance.now();
+    const dataset = await ensureDataset(options, { log, onSpawn: children.track });
+    // The benchmark writes events, segments and memberships: never into the data set itself.
+    await cp(dataset.dir, dataDir, { recursive: true });
+    const seconds = (performance.now() - started) / 1000;
+    log(`  copied the data set (${dataset.marker.rows} events) in ${seconds.toFixed(1)} s`);
+    return {
+      engine: await engineWith(dataDir, false, hook),
+      preload: { events: dataset.marker.rows, seconds, from: 'data set copy' },
+    };
+  }
+  const engine = await engineWith(dataDir, false, hook);
+  const loaded = await sustainedLoad({
+    origin: engine.origin,
+    bodies: bodiesOf(
+      generateEvents({ seed: options.seed, customers: options.customers, end: Date.now() }),
+      1000,
+    ),
+    seconds: 3600,
+    concurrency: 2,
+  });
+  log(`  loaded ${loaded.events} events in ${loaded.seconds.toFixed(1)} s`);
+  return { engine, preload: { events: loaded.events, seconds: loaded.seconds, from: 'HTTP' } };
+}
+
+async function run(options: { customers: number; seconds: number; seed: number; dataset: number }) {
   const loadAtStart = loadAverage1m();
   const dataDir = await mkdtemp(join(tmpdir(), 'rapport-bench-rt-'));
   const receiver = await startReceiver(PROBE);
@@ -113,17 +155,9 @@ async function run(options: { customers: number; seconds: number; seed: number }
     log(
       `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase`,
     );
-    let engine = await engineWith(dataDir, false, receiver.url);
-    const preload = await sustainedLoad({
-      origin: engine.origin,
-      bodies: bodiesOf(
-        generateEvents({ seed: options.seed, customers: options.customers, end: Date.now() }),
-        1000,
-      ),
-      seconds: 3600,
-      concurrency: 2,
-    });
-    log(`  loaded ${preload.events} events in ${preload.seconds.toFixed(1)} s`);
+    const loaded = await loadPeople(options, dataDir, receiver.url);
+    let engine = loaded.engine;
+    const { preload } = loaded;
     for (const segment of [
       ...SEGMENT_SET,
       {
@@ -237,7 +271,7 @@ async function run(options: { customers: number; seconds: number; seed: number }
     const report = {
       machine: machineOf(loadAtStart),
       options,
-      preload: { events: preload.events, seconds: round(preload.seconds, 1) },
+      preload: { ...preload, seconds: round(preload.seconds, 1) },
       ingest: {
         offEventsPerSecond: Math.round(off.rate),
         onEventsPerSecond: Math.round(on.rate),
