@@ -15,6 +15,25 @@ interface SegmentFigures {
   seconds: number;
 }
 
+/** How a run's features snapshot was taken: profiles computed, and the run copied from. */
+function snapshotOf(run: JobCommandResult) {
+  const snapshot = run.summary.snapshot as
+    { computed: number; copiedFrom: string | null } | undefined;
+  return snapshot ?? { computed: Number(run.summary.profiles ?? 0), copiedFrom: null };
+}
+
+function clustersFigures(clusters: JobCommandResult) {
+  return {
+    runId: clusters.runId,
+    phases: clusters.phases,
+    totalSeconds: clusters.totalSeconds,
+    processSeconds: round(clusters.processSeconds, 2),
+    peakRssMiB: toMiB(clusters.peakRssBytes),
+    snapshot: snapshotOf(clusters),
+    summary: clusters.summary,
+  };
+}
+
 function runFigures(run: JobCommandResult) {
   const segments = (run.summary.segments ?? {}) as Record<string, SegmentFigures>;
   return {
@@ -25,6 +44,7 @@ function runFigures(run: JobCommandResult) {
     peakRssMiB: toMiB(run.peakRssBytes),
     cpuSeconds: run.cpuSeconds === undefined ? undefined : round(run.cpuSeconds, 1),
     profiles: Number(run.summary.profiles ?? 0),
+    snapshot: snapshotOf(run),
     changes: run.rows,
     segments: Object.fromEntries(
       Object.entries(segments).map(([id, figures]) => [
@@ -43,6 +63,13 @@ export function buildReport(input: {
   prerequisites: { rfm: JobCommandResult; clv: JobCommandResult };
   segments: readonly JobCommandResult[];
   clusters: JobCommandResult;
+  /** On a copy: a share of the profiles given a new event, then segments and clusters again. */
+  changed: {
+    share: number;
+    profiles: number;
+    segments: JobCommandResult;
+    clusters: JobCommandResult;
+  };
 }) {
   const { dataset, clusters } = input;
   return {
@@ -66,18 +93,21 @@ export function buildReport(input: {
     },
     /** First run: every member enters; second: the same data, nothing changes. */
     segmentRuns: input.segments.map(runFigures),
-    clusters: {
-      runId: clusters.runId,
-      phases: clusters.phases,
-      totalSeconds: clusters.totalSeconds,
-      processSeconds: round(clusters.processSeconds, 2),
-      peakRssMiB: toMiB(clusters.peakRssBytes),
-      summary: clusters.summary,
+    clusters: clustersFigures(clusters),
+    changed: {
+      share: input.changed.share,
+      profiles: input.changed.profiles,
+      segments: runFigures(input.changed.segments),
+      clusters: clustersFigures(input.changed.clusters),
     },
   };
 }
 
 const count = (value: number) => Math.round(value).toLocaleString('en-US');
+const computedOf = (snapshot: { computed: number; copiedFrom: string | null }) =>
+  snapshot.copiedFrom === null
+    ? 'features computed for all'
+    : `features computed for ${count(snapshot.computed)}, the rest copied`;
 const seconds = (value: number) => `${value.toFixed(2)} s`;
 
 /** The report as an aligned two-column table, then the segments one per line. */
@@ -89,35 +119,42 @@ export function formatReport(report: SegmentsBenchReport): string {
       `${count(dataset.people)} people, ${count(dataset.identifiedCustomers)} identified, ${count(dataset.events)} events`,
     ],
   ];
-  report.segmentRuns.forEach((run, index) => {
-    const label = index === 0 ? 'segments run 1' : `segments run ${index + 1}`;
+  const segmentsRow = (label: string, run: (typeof report.segmentRuns)[number]) =>
     rows.push([
       label,
       `${seconds(run.totalSeconds)} for ${Object.keys(run.segments).length} segments over ` +
-        `${count(run.profiles)} profiles, ${count(run.changes)} changes; ` +
+        `${count(run.profiles)} profiles (${computedOf(run.snapshot)}), ${count(run.changes)} changes; ` +
         run.phases.map((phase) => `${phase.name} ${seconds(phase.seconds)}`).join(', ') +
         `; peak RSS ${run.peakRssMiB ?? 'n/a'} MiB`,
     ]);
-  });
-  const summary = clusters.summary as {
+  report.segmentRuns.forEach((run, index) => segmentsRow(`segments run ${index + 1}`, run));
+  type ClustersSummary = {
     k?: number;
     kChosenBy?: string;
     inertia?: number;
     clusters?: { id: number; size: number }[];
     warnings?: string[];
   };
-  rows.push([
-    'clusters run',
-    `${seconds(clusters.totalSeconds)}; k = ${summary.k ?? '?'} (${summary.kChosenBy ?? '?'}), ` +
-      `inertia ${summary.inertia === undefined ? '?' : round(summary.inertia, 1)}; ` +
-      clusters.phases.map((phase) => `${phase.name} ${seconds(phase.seconds)}`).join(', ') +
-      `; peak RSS ${clusters.peakRssMiB ?? 'n/a'} MiB`,
-  ]);
+  const summary = clusters.summary as ClustersSummary;
+  const clustersRow = (label: string, run: typeof clusters) => {
+    const { k, kChosenBy, inertia } = run.summary as ClustersSummary;
+    rows.push([
+      label,
+      `${seconds(run.totalSeconds)} (${computedOf(run.snapshot)}); k = ${k ?? '?'} (${kChosenBy ?? '?'}), ` +
+        `inertia ${inertia === undefined ? '?' : round(inertia, 1)}; ` +
+        run.phases.map((phase) => `${phase.name} ${seconds(phase.seconds)}`).join(', ') +
+        `; peak RSS ${run.peakRssMiB ?? 'n/a'} MiB`,
+    ]);
+  };
+  clustersRow('clusters run', clusters);
   rows.push([
     'cluster sizes',
     (summary.clusters ?? []).map((cluster) => `${cluster.id}: ${count(cluster.size)}`).join(', ') +
       (summary.warnings?.length ? `; warnings: ${summary.warnings.join('; ')}` : ''),
   ]);
+  const { changed } = report;
+  segmentsRow(`segments, ${round(changed.share * 100, 2)} % changed`, changed.segments);
+  clustersRow('clusters after it', changed.clusters);
   rows.push([
     'machine',
     `${report.machine.cpus} × ${report.machine.cpu}, load ${report.machine.loadAverage1m.start} at start, ${report.machine.loadAverage1m.end} at end`,

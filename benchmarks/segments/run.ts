@@ -3,9 +3,12 @@
  * generated data set (first run: everyone enters; second run: nothing changed), and the
  * clusters job over the same profiles (seconds per phase, k, inertia). See benchmarks/README.md.
  */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBenchmark } from '../lib/main.js';
-import { runScript, trackChildren } from '../lib/child-process.js';
+import { resultLine, runScript, trackChildren } from '../lib/child-process.js';
 import { DATASET_END, ensureDataset } from '../lib/dataset.js';
 import { startEngine } from '../lib/engine-process.js';
 import { runJobCommand, type JobCommandResult } from '../lib/job-command.js';
@@ -17,6 +20,9 @@ import { SEGMENT_SET } from './segment-set.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const FORGET = fileURLToPath(new URL('./forget.ts', import.meta.url));
+const CHANGE = fileURLToPath(new URL('./change-profiles.ts', import.meta.url));
+/** The share of profiles given a new event before the last segments run (on a copy). */
+const CHANGED_SHARE = 0.01;
 const AS_OF = DATASET_END.slice(0, 10);
 
 const SPEC = DATASET_OPTIONS;
@@ -59,6 +65,36 @@ async function job(dataDir: string, name: string, args: string[] = []): Promise<
   return result;
 }
 
+/**
+ * On a copy of the data set (its events change): gives CHANGED_SHARE of the profiles a new
+ * event, then runs segments and clusters again, each snapshot taken from the one before.
+ */
+async function afterChanges(datasetDir: string) {
+  const copy = await mkdtemp(join(tmpdir(), 'rapport-segments-bench-'));
+  try {
+    const started = performance.now();
+    // Not the profile rows' local copy: the jobs do not read it.
+    await cp(datasetDir, copy, {
+      recursive: true,
+      filter: (source) => !basename(source).startsWith('profile-mirror'),
+    });
+    log(`  copied the data set in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const changedRun = await runScript(
+      CHANGE,
+      ['--data-dir', copy, '--share', String(CHANGED_SHARE)],
+      { label: 'changing profiles', onSpawn: children.track },
+    );
+    const profiles = resultLine<number>(changedRun.stdout, 'changed');
+    log(`  segments, third run (${profiles} profiles given a new event):`);
+    const segments = await job(copy, 'segments');
+    log('  clusters, from that snapshot:');
+    const clusters = await job(copy, 'clusters');
+    return { share: CHANGED_SHARE, profiles, segments, clusters };
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
+}
+
 async function run(options: { customers: number; seed: number }): Promise<void> {
   const loadAtStart = loadAverage1m();
   log(`Segments benchmark: ${options.customers} people (seed ${options.seed})`);
@@ -81,6 +117,7 @@ async function run(options: { customers: number; seed: number }): Promise<void> 
     const second = await job(dataset.dir, 'segments');
     log('  clusters:');
     const clusters = await job(dataset.dir, 'clusters');
+    const changed = await afterChanges(dataset.dir);
     const report = buildReport({
       options,
       loadAtStart,
@@ -88,6 +125,7 @@ async function run(options: { customers: number; seed: number }): Promise<void> 
       prerequisites: { rfm, clv },
       segments: [first, second],
       clusters,
+      changed,
     });
     log(`\n${formatReport(report)}\n`);
     await writeReport(RESULTS, report);

@@ -31,12 +31,15 @@ export interface ProfileRowsSqlOptions {
   scoped?: boolean;
   /** `all` only: also what only the profile API shows (for `profile_rows`). */
   extras?: boolean;
+  /** `all` only: also `key_weight` (see KEY_WEIGHT). */
+  fingerprint?: boolean;
 }
 
 /**
- * What `p` holds: the aggregates of a profile, from the projections. `key_weight` sums each of
- * its customer keys' hash times the key's events: it moves whenever the profile gains or loses
- * a key with events, or a key gains events (wrapping at 2^64; see profileRowsSql `fingerprint`).
+ * What `p` holds: the aggregates of a profile, from the projections; with `fingerprint`, also
+ * `key_weight`: each of its customer keys' hash times the key's events, summed (wrapping at
+ * 2^64). It moves whenever the profile gains or loses a key with events, or a key gains events
+ * (see profileRowsSql `fingerprint`).
  */
 const PROJECTION_AGGREGATES = `
         min(s.first_seen) AS first_seen,
@@ -52,8 +55,10 @@ const PROJECTION_AGGREGATES = `
         sum(s.refunded) AS refunded,
         max(s.last_order_at) AS last_order_at,
         sumMap(s.email_actions) AS email,
-        sumMap(s.categories) AS cats,
-        sum(s.event_count * cityHash64(s.customer_key)) AS key_weight`;
+        sumMap(s.categories) AS cats`;
+
+/** See PROJECTION_AGGREGATES; read for fingerprints only. */
+export const KEY_WEIGHT = 'sum(s.event_count * cityHash64(s.customer_key)) AS key_weight';
 
 /** The same aggregates from the event log up to a time; a test holds the two equal. */
 const LOG_AGGREGATES = `
@@ -91,7 +96,8 @@ export const SCOPE_CUSTOMER_KEYS_SQL = `
     WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
                           WHERE startsWith(k, 'c:'))`;
 
-export function aggregatesSql({ scope, source, scoped, extras }: ProfileRowsSqlOptions): string {
+export function aggregatesSql(options: ProfileRowsSqlOptions): string {
+  const { scope, source, scoped, extras, fingerprint } = options;
   if (source === 'log') {
     if (scope === 'all') throw new Error('profiles from the log are read one at a time');
     return `
@@ -115,7 +121,7 @@ export function aggregatesSql({ scope, source, scoped, extras }: ProfileRowsSqlO
   return `
     SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}${
       extras ? ',\n        argMaxMerge(s.last_order) AS last_order' : ''
-    }
+    }${fingerprint ? `,\n        ${KEY_WEIGHT}` : ''}
     FROM customer_stats AS s
     LEFT JOIN (${ownersSql(within === undefined ? {} : { within })}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
     ${scoped ? `WHERE s.customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})` : ''}
@@ -303,6 +309,7 @@ export function profileRowsSql(
     scope: 'all',
     source: 'projections',
     scoped: options_.scoped === true,
+    fingerprint: options_.fingerprint === true,
   } as const;
   const jobs = jobResultsSql(options.scoped);
   return `

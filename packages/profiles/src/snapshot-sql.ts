@@ -5,6 +5,7 @@ import { anonymousIdSql, profileKeySql } from './profile-key.js';
 import {
   FINGERPRINT,
   jobResultsSql,
+  KEY_WEIGHT,
   PROFILE_COLUMNS,
   profileFeaturesInsertSql,
   profileRowsSql,
@@ -32,7 +33,7 @@ INSERT INTO profile_fingerprints (run_id, profile_key, fingerprint)
 SELECT {runId:String}, p.profile_key, ${FINGERPRINT}
 FROM (
     SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key,
-        sum(s.event_count * cityHash64(s.customer_key)) AS key_weight
+        ${KEY_WEIGHT}
     FROM customer_stats AS s
     LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
     GROUP BY profile_key
