@@ -94,6 +94,32 @@ async function segmentsRun(engine: EngineProcess) {
   }
 }
 
+/**
+ * Waits until the webhook has taken `count` more changes than `from` (at most 15 minutes, or
+ * until none came for 10 s): a run's changes are delivered before the next phase, or the
+ * probes' entries would queue behind them (at a million people the first run enters hundreds
+ * of thousands).
+ */
+async function delivered(
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  from: number,
+  count: number,
+) {
+  const started = performance.now();
+  let seen = receiver.changes();
+  let lastGrowth = started;
+  while (receiver.changes() - from < count && performance.now() - started < 15 * 60_000) {
+    // Nothing more for 10 s: there is nothing more to come (a change counted twice, say).
+    if (performance.now() - lastGrowth > 10_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (receiver.changes() > seen) {
+      seen = receiver.changes();
+      lastGrowth = performance.now();
+    }
+  }
+  return (performance.now() - started) / 1000;
+}
+
 function engineWith(dataDir: string, streaming: boolean, hook: string) {
   return startEngine({
     dataDir,
@@ -170,6 +196,8 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     }
     const first = await segmentsRun(engine);
     log(`  first segments run: ${first.seconds.toFixed(2)} s, ${first.changes} entries`);
+    const firstDelivered = await delivered(receiver, 0, first.changes);
+    log(`  its changes taken by the webhook after ${firstDelivered.toFixed(1)} s more`);
 
     const measure = async (label: string, probes: boolean) => {
       const cpu0 = engine.cpuSeconds() ?? 0;
@@ -213,8 +241,10 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     };
 
     const off = await measure('off', false);
+    const beforeToday = receiver.changes();
     const today = await segmentsRun(engine);
     log(`  segments run, streaming off: ${today.seconds.toFixed(2)} s, ${today.changes} changes`);
+    await delivered(receiver, beforeToday, today.changes);
     const peakOff = engine.peakRssBytes();
     await engine.stop();
 
