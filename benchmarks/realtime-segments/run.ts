@@ -6,7 +6,7 @@
  * a segments run with and without streaming, and the engine's CPU and peak RSS.
  * See benchmarks/README.md.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -146,7 +146,8 @@ async function loadPeople(
     const started = performance.now();
     const dataset = await ensureDataset(options, { log, onSpawn: children.track });
     // The benchmark writes events, segments and memberships: never into the data set itself.
-    await cp(dataset.dir, dataDir, { recursive: true });
+    // Its real path: benchmarks/.data may be a link to another disk.
+    await cp(await realpath(dataset.dir), dataDir, { recursive: true });
     const seconds = (performance.now() - started) / 1000;
     log(`  copied the data set (${dataset.marker.rows} events) in ${seconds.toFixed(1)} s`);
     return {
