@@ -178,12 +178,15 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     generateEvents({ seed: options.seed + 1, customers: 1_000_000, end: Date.now() }),
     100,
   );
+  /** The engine running, if any: stopped whatever happens. */
+  let running: EngineProcess | undefined;
   try {
     log(
       `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase`,
     );
     const loaded = await loadPeople(options, dataDir, receiver.url);
     let engine = loaded.engine;
+    running = engine;
     const { preload } = loaded;
     for (const segment of [
       ...SEGMENT_SET,
@@ -254,9 +257,11 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     log(`  segments run, streaming off: ${today.seconds.toFixed(2)} s, ${today.changes} changes`);
     await delivered(receiver, beforeToday, today.changes);
     const peakOff = engine.peakRssBytes();
+    running = undefined;
     await engine.stop();
 
     engine = await engineWith(dataDir, true, receiver.url);
+    running = engine;
     const on = await measure('on', true);
     // Let the last probes arrive.
     const waitUntil = performance.now() + 30_000;
@@ -303,6 +308,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       `  segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
     );
     const peakOn = engine.peakRssBytes();
+    running = undefined;
     await engine.stop();
 
     const ms = (p: number) => round(percentile(latencies, p), 0);
@@ -344,6 +350,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     await writeReport(RESULTS, report);
     log('results written to benchmarks/realtime-segments/results/latest.json');
   } finally {
+    await running?.stop().catch(() => undefined);
     await receiver.close();
     await rm(dataDir, { recursive: true, force: true });
   }
