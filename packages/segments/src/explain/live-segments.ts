@@ -1,7 +1,6 @@
 import type { Store } from '@rapport/store';
 import { evaluationOrder, readEvaluableDefinitions } from '../store/evaluation-order.js';
-import type { ProfileRowParams } from '../streaming/evaluate-profiles.js';
-import { profileMatches } from './explain-rule.js';
+import { evaluateSegments, type ProfileRowParams } from '../streaming/evaluate-profiles.js';
 
 /** One segment's verdict for a profile, evaluated on the spot. */
 export interface LiveVerdict {
@@ -13,8 +12,9 @@ export interface LiveVerdict {
 
 /**
  * Evaluates every live segment for one profile now, with the rule the segments job compiles
- * restricted to the profile; nothing is written. Segments referred to are read from current
- * membership. Segments that cannot be evaluated (a cycle, an invalid stored rule) are left out.
+ * restricted to the profile, in one statement (as streaming evaluation does); nothing is
+ * written. Segments referred to are read from current membership. Segments that cannot be
+ * evaluated (a cycle, an invalid stored rule) are left out.
  */
 export async function liveSegments(input: {
   store: Store;
@@ -23,15 +23,20 @@ export async function liveSegments(input: {
   profile: ProfileRowParams;
 }): Promise<LiveVerdict[]> {
   const { ordered } = evaluationOrder(await readEvaluableDefinitions(input.store));
-  const verdicts: LiveVerdict[] = [];
-  for (const definition of ordered) {
-    if (definition.deleted || definition.rule === null) continue;
-    verdicts.push({
+  const live = ordered.filter((definition) => !definition.deleted && definition.rule !== null);
+  const members = await evaluateSegments({
+    store: input.store,
+    keys: [input.profileKey],
+    at: input.at,
+    profile: input.profile,
+    definitions: live,
+  });
+  return live
+    .map((definition) => ({
       id: definition.id,
       name: definition.name,
       version: definition.version,
-      member: await profileMatches({ ...input, rule: definition.rule }),
-    });
-  }
-  return verdicts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      member: members.get(definition.id)?.has(input.profileKey) === true,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

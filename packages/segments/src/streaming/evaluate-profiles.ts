@@ -191,6 +191,24 @@ async function matchingMany(
 }
 
 /**
+ * The members among the keys of each of these segments, evaluated now and written nowhere
+ * (live reads): in as few statements as fit, a segment referred to read from membership.
+ */
+export function evaluateSegments(
+  input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile'> & {
+    definitions: readonly EvaluableDefinition[];
+  },
+): Promise<Map<string, Set<string>>> {
+  const evaluation: Evaluation = {
+    ...input,
+    ordered: input.definitions,
+    runId: '',
+    inline: { inlined: new Set(), ruleOf: () => undefined },
+  };
+  return matchingMany(evaluation, input.definitions);
+}
+
+/**
  * The members of each segment of a level: in one query, or when that fails each alone; one
  * that fails alone is put in `blocked` and `held`.
  */
