@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCampaignsReport } from './campaigns-report.js';
 import { readChannelsReport } from './channels-report.js';
 import { readCohortsReport } from './cohorts-report.js';
+import { readLifecycleReport } from './lifecycle-report.js';
 import { readOverviewReport } from './overview-report.js';
 
 // Reports merge an anonymous id's activity into the customer who owns it, and read customer
@@ -99,6 +100,34 @@ describe('an anonymous id owned by a customer', () => {
     const web = answer.channels.find((row) => row.channel === 'web');
     // ada on 03-04 (two keys), 03-05 and 03-10; anon-solo on 03-07.
     expect(web).toMatchObject({ visits: 4, profiles: 2, identified: 1, orders: 3, revenue: 55 });
+  });
+
+  it('makes the same visits over two years, where the whole owner table is read', async () => {
+    const answer = await readChannelsReport(test.store, {
+      from: '2023-01-01',
+      to: '2025-01-01',
+      currency: 'USD',
+    });
+    const web = answer.channels.find((row) => row.channel === 'web');
+    expect(web).toMatchObject({ visits: 4, profiles: 2, identified: 1, orders: 3, revenue: 55 });
+  });
+
+  it('merges into its owner in the lifecycle, and the visitor no one owns stays apart', async () => {
+    const answer = await readLifecycleReport(test.store, { ...MARCH, lapsedAfterDays: 90 });
+    // ada: identified on 03-04, two orders (one through anon-ada): repeat at the end.
+    // anon-solo: a visitor; both first seen in March.
+    expect(answer.flows).toEqual([
+      { from: 'new', to: 'visitor', profiles: 1 },
+      { from: 'new', to: 'repeat', profiles: 1 },
+    ]);
+    const end = Object.fromEntries(answer.stages.map((row) => [row.stage, row.end]));
+    expect(end).toMatchObject({ visitor: 1, lead: 0, customer: 0, repeat: 1, lapsed: 0 });
+    // anon-solo's first event was the email sent on 03-04.
+    expect(answer.prospects).toEqual({
+      visitors: 1,
+      leads: 0,
+      sources: [{ channel: 'email', source: '', medium: '', visitors: 1, leads: 0 }],
+    });
   });
 
   it('is one recipient with its owner, and its click earns the owner orders', async () => {
