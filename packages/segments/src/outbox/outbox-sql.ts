@@ -51,18 +51,25 @@ SELECT {outlet:String}, {seq:UInt64}, fromUnixTimestamp64Milli({at:Int64}, 'UTC'
 export const NEWEST_SQL =
   'SELECT toUnixTimestamp64Milli(max(recorded_at)) AS at, count() AS n FROM segment_outbox_by_writer';
 
-/**
- * Intervals opened or closed since `{since:Int64}` (epoch ms): at start-up, the changes they
- * hold are compared with the outbox to find those written but never recorded.
- */
-export const RECENT_INTERVALS_SQL = `
-SELECT profile_key, segment_id, version, exited_version, entered_run, exited_run,
-       toUnixTimestamp64Milli(entered_at) AS entered_ms,
-       toUnixTimestamp64Milli(exited_at) AS exited_ms
-FROM segment_membership FINAL
-WHERE updated_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
+const SINCE = "fromUnixTimestamp64Milli({since:Int64}, 'UTC')";
 
-/** Change ids recorded since a time (epoch ms). */
-export const RECORDED_IDS_SQL = `
-SELECT DISTINCT change_id FROM segment_outbox_by_writer
-WHERE recorded_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`;
+/**
+ * The entries and exits intervals hold since `{since:Int64}` (epoch ms) whose change id
+ * (`run:segment:profile`) the outbox has not recorded since then: at start-up, the changes
+ * written but never recorded. Compared in the store: after a large run, the intervals and
+ * ids of the window are millions of rows, too many to bring into the process.
+ */
+export const UNRECORDED_CHANGES_SQL = `
+SELECT profile_key, segment_id, change, run, version, ms FROM (
+    SELECT profile_key, segment_id, 'entered' AS change, entered_run AS run, version,
+           toUnixTimestamp64Milli(entered_at) AS ms
+    FROM segment_membership FINAL
+    WHERE updated_at >= ${SINCE} AND entered_at >= ${SINCE}
+    UNION ALL
+    SELECT profile_key, segment_id, 'exited', exited_run, ifNull(exited_version, version),
+           toUnixTimestamp64Milli(assumeNotNull(exited_at))
+    FROM segment_membership FINAL
+    WHERE updated_at >= ${SINCE} AND exited_at IS NOT NULL AND exited_at >= ${SINCE}
+)
+WHERE concat(run, ':', segment_id, ':', profile_key) NOT IN
+      (SELECT change_id FROM segment_outbox_by_writer WHERE recorded_at >= ${SINCE})`;

@@ -3,7 +3,7 @@ import type { Store } from '@rapport/store';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPEN_INTERVALS_SQL } from '../streaming/membership-sql.js';
+import { CLOSE_INTERVALS_SQL, OPEN_INTERVALS_SQL } from '../streaming/membership-sql.js';
 import { OutboxDispatcher, type Outlet } from './outbox-dispatcher.js';
 import { SegmentOutbox } from './segment-outbox.js';
 
@@ -202,6 +202,22 @@ describe('segment change outbox', () => {
       },
       expect.objectContaining({ id: 'stream-x:vip:c:lost2' }),
     ]);
+    // An exit written and never recorded, under the version it was written with.
+    await store.command(CLOSE_INTERVALS_SQL, {
+      keys: ['c:lost1'],
+      segmentId: 'vip',
+      version: 2,
+      runId: 'stream-y',
+      at: at + 1,
+    });
+    const again = new SegmentOutbox(store);
+    expect(await again.recover()).toBe(1);
+    expect((await again.page(0, 100)).at(-1)?.change).toMatchObject({
+      id: 'stream-y:vip:c:lost1',
+      change: 'exited',
+      version: 2,
+      at: new Date(at + 1).toISOString(),
+    });
   });
 
   it('reads its own recent changes from memory, as the store holds them, and the store after a failed append', async () => {

@@ -10,8 +10,7 @@ import {
   NEWEST_SQL,
   PAGE_SQL,
   PENDING_SQL,
-  RECENT_INTERVALS_SQL,
-  RECORDED_IDS_SQL,
+  UNRECORDED_CHANGES_SQL,
   WRITER_MAX_SEQ_SQL,
   WRITERS_SQL,
 } from './outbox-sql.js';
@@ -30,6 +29,9 @@ const RECOVERY_MARGIN_MS = 10 * 60_000;
  * values are written into the SQL text, within the engine's max_query_size (256 KiB).
  */
 const STATEMENT_APPEND_BYTES = 96 * 1024;
+
+/** Changes recovered at start-up appended at once, at most. */
+const RECOVERY_APPEND = 5_000;
 
 /** Changes of its own a writer keeps in memory for its outlets, at most (see page()). */
 const TAIL_ENTRIES = 20_000;
@@ -275,63 +277,38 @@ export class SegmentOutbox {
     const [newest] = await this.store.query<{ at: number; n: number }>(NEWEST_SQL);
     if (!newest || Number(newest.n) === 0) return 0;
     const since = Number(newest.at) - RECOVERY_MARGIN_MS;
-    const recorded = new Set(
-      (await this.store.query<{ change_id: string }>(RECORDED_IDS_SQL, { since })).map(
-        (row) => row.change_id,
-      ),
-    );
     const names = new Map(
       (await readNewestDefinitions(this.store)).map((definition) => [
         definition.id,
         definition.name,
       ]),
     );
-    const intervals = await this.store.query<{
+    const rows = await this.store.query<{
       profile_key: string;
       segment_id: string;
+      change: 'entered' | 'exited';
+      run: string;
       version: number;
-      exited_version: number | null;
-      entered_run: string;
-      exited_run: string;
-      entered_ms: number;
-      exited_ms: number | null;
-    }>(RECENT_INTERVALS_SQL, { since });
-    const missing: { at: number; change: SegmentChange }[] = [];
-    for (const row of intervals) {
-      const base = {
+      ms: number;
+    }>(UNRECORDED_CHANGES_SQL, { since });
+    const missing = rows.map((row) => {
+      const ms = Number(row.ms);
+      const change: SegmentChange = {
+        id: `${row.run}:${row.segment_id}:${row.profile_key}`,
         segmentId: row.segment_id,
         segmentName: names.get(row.segment_id) ?? row.segment_id,
         ...parseProfileKey(row.profile_key),
+        version: Number(row.version),
+        change: row.change,
+        at: isoOf(ms),
+        runId: row.run,
       };
-      const candidates = [
-        {
-          run: row.entered_run,
-          ms: Number(row.entered_ms),
-          change: 'entered' as const,
-          version: row.version,
-        },
-        ...(row.exited_ms === null
-          ? []
-          : [
-              {
-                run: row.exited_run,
-                ms: Number(row.exited_ms),
-                change: 'exited' as const,
-                version: row.exited_version ?? row.version,
-              },
-            ]),
-      ];
-      for (const { run, ms, change, version } of candidates) {
-        const id = `${run}:${row.segment_id}:${row.profile_key}`;
-        if (ms < since || recorded.has(id)) continue;
-        missing.push({
-          at: ms,
-          change: { id, ...base, version: Number(version), change, at: isoOf(ms), runId: run },
-        });
-      }
-    }
+      return { at: ms, change };
+    });
     missing.sort((a, b) => a.at - b.at || (a.change.change === 'exited' ? -1 : 1));
-    await this.append(missing.map((entry) => entry.change));
+    for (let i = 0; i < missing.length; i += RECOVERY_APPEND) {
+      await this.append(missing.slice(i, i + RECOVERY_APPEND).map((entry) => entry.change));
+    }
     return missing.length;
   }
 }
