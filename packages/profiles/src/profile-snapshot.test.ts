@@ -170,6 +170,7 @@ describe('a snapshot taken from the previous one', () => {
     const many = await writeProfileSnapshot(store, params('run-4', now), {
       previousRun: 'run-3',
       maxChangedShare: 0.1,
+      fewChanged: 0,
     });
     expect(many.copiedFrom).toBeNull();
     expect(many.computed).toBe(many.profiles);

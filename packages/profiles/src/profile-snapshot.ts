@@ -2,12 +2,20 @@ import type { RunStore } from '@rapport/runs';
 import type { Store } from '@rapport/store';
 import { lapsedMs, profileFeaturesInsertSql } from './profile-sql.js';
 import {
-  CHANGED_COUNT_SQL,
+  CHANGED_KEYS_SQL,
   copyUnchangedSql,
   FEATURES_VERSION,
+  FINGERPRINTED_SQL,
   FINGERPRINTS_INSERT_SQL,
   insertChangedSql,
 } from './snapshot-sql.js';
+
+/**
+ * Changed profiles computed per statement: their keys, written into the SQL, keep it well
+ * under the engine's query size (past it the engine binds them, one statement at a time for
+ * the whole process).
+ */
+const KEYS_PER_STATEMENT = 5_000;
 
 /** The parameters of a read of every profile: a stored snapshot, or a live one. */
 export interface ProfileSnapshotParams {
@@ -58,10 +66,14 @@ export interface SnapshotOptions {
    */
   previousRun?: string | undefined;
   /**
-   * Past this share of changed profiles, every row is computed (one statement over every
-   * profile costs less than copying most of them and computing the rest). Default 0.25.
+   * Past this share of changed profiles, every row is computed: one statement over every
+   * profile then costs less than copying the others and computing these (at a million
+   * profiles, a full snapshot took 6.2 s, the copy 1.6 s and 10,000 changed 0.6 s). Default
+   * 0.05.
    */
   maxChangedShare?: number;
+  /** This many changed profiles are few enough whatever their share. Default 5,000. */
+  fewChanged?: number;
 }
 
 /**
@@ -81,18 +93,25 @@ export async function writeProfileSnapshot(
   if (previousRun !== undefined && previousRun !== '' && previousRun !== params.runId) {
     const withPrevious = { ...bound, previousRun };
     await store.command(FINGERPRINTS_INSERT_SQL, bound);
-    const [row] = await store.query<{ changed: number; profiles: number }>(
-      CHANGED_COUNT_SQL,
-      withPrevious,
+    const [counted] = await store.query<{ profiles: number }>(FINGERPRINTED_SQL, bound);
+    const profiles = Number(counted?.profiles ?? 0);
+    const changed = (
+      await store.query<{ profile_key: string }>(CHANGED_KEYS_SQL, withPrevious)
+    ).map((row) => row.profile_key);
+    const limit = Math.max(
+      profiles * (options.maxChangedShare ?? 0.05),
+      options.fewChanged ?? KEYS_PER_STATEMENT,
     );
-    const changed = Number(row?.changed ?? 0);
-    const profiles = Number(row?.profiles ?? 0);
-    if (changed <= profiles * (options.maxChangedShare ?? 0.25)) {
+    // Nothing to copy (a first snapshot of this SQL, say): every row is computed at once.
+    if (changed.length < profiles && changed.length <= limit) {
       await store.command(copyUnchangedSql(), withPrevious);
-      if (changed > 0) await store.command(insertChangedSql(), withPrevious);
+      for (let at = 0; at < changed.length; at += KEYS_PER_STATEMENT) {
+        const scope_keys = changed.slice(at, at + KEYS_PER_STATEMENT);
+        await store.command(insertChangedSql(), { ...bound, scope_keys });
+      }
       return {
         profiles: await rowsOf(store, params.runId),
-        computed: changed,
+        computed: changed.length,
         copiedFrom: previousRun,
       };
     }

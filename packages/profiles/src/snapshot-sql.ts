@@ -40,15 +40,14 @@ FROM (
 ) AS p`;
 
 /** The profiles whose fingerprint is not the one the previous snapshot holds (or that are new). */
-const CHANGED = `
-    SELECT profile_key FROM profile_fingerprints
-    WHERE run_id = {runId:String}
-      AND (profile_key, fingerprint) NOT IN
-          (SELECT profile_key, fingerprint FROM profile_features WHERE run_id = {previousRun:String})`;
+export const CHANGED_KEYS_SQL = `
+SELECT profile_key FROM profile_fingerprints
+WHERE run_id = {runId:String}
+  AND (profile_key, fingerprint) NOT IN
+      (SELECT profile_key, fingerprint FROM profile_features WHERE run_id = {previousRun:String})`;
 
-export const CHANGED_COUNT_SQL = `
-SELECT (SELECT count() FROM (${CHANGED})) AS changed, count() AS profiles
-FROM profile_fingerprints WHERE run_id = {runId:String}`;
+export const FINGERPRINTED_SQL = `
+SELECT count() AS profiles FROM profile_fingerprints WHERE run_id = {runId:String}`;
 
 /** Fields a copied row takes afresh: the lifecycle stage (it reads the time) and job results. */
 const retaken = (field: (typeof PROFILE_FIELDS)[number]) =>
@@ -86,9 +85,11 @@ SETTINGS join_use_nulls = 0`;
 }
 
 /**
- * Computes the rows of the changed profiles: the scoped profile rows, with the changed keys
- * read once from the fingerprints (a WITH alias reaches every subquery), and only theirs kept
- * (a scoped read can return a few profiles sharing their keys).
+ * Computes the rows of the profiles `{scope_keys:Array(String)}` names: the scoped profile
+ * rows, with the keys bound once (see matchingProfilesSql), and only theirs kept (a scoped read
+ * can return a few profiles sharing their keys). Bound, not read from a subquery: an array a
+ * subquery makes is searched element by element wherever the rows are filtered by it (the job
+ * results of a run: 10,000 keys took 113 s at a million profiles, against 0.6 s bound).
  */
 export function insertChangedSql(): string {
   const rows = profileRowsSql({ scoped: true, fingerprint: true }).replaceAll(
@@ -97,6 +98,6 @@ export function insertChangedSql(): string {
   );
   return `
 INSERT INTO profile_features (${FEATURE_COLUMNS})
-WITH (SELECT groupArray(profile_key) FROM (${CHANGED})) AS rapport_scope_keys
+WITH {scope_keys:Array(String)} AS rapport_scope_keys
 SELECT * FROM (${rows}) WHERE profile_key IN rapport_scope_keys`;
 }
