@@ -220,6 +220,16 @@ describe('segment change outbox', () => {
     });
   });
 
+  it('appends a run larger than one insert takes, every change once and in order', async () => {
+    const writer = 'large-run';
+    const outbox = new SegmentOutbox(store, Date.now, { writer });
+    const many = Array.from({ length: 20_050 }, (_, i) => change(100_000 + i));
+    await outbox.append(many);
+    expect(await outbox.pending(0, writer)).toBe(20_050);
+    const last = await outbox.page(0, 20_100, writer);
+    expect(last.map((entry) => entry.change.id)).toEqual(many.map((c) => c.id));
+  }, 60_000);
+
   it('reads its own recent changes from memory, as the store holds them, and the store after a failed append', async () => {
     const writer = 'tail-test';
     const { store: counted, counts } = watched(store);

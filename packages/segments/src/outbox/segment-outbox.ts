@@ -30,8 +30,8 @@ const RECOVERY_MARGIN_MS = 10 * 60_000;
  */
 const STATEMENT_APPEND_BYTES = 96 * 1024;
 
-/** Changes recovered at start-up appended at once, at most. */
-const RECOVERY_APPEND = 5_000;
+/** Changes one insert into the outbox takes, at most (see append()). */
+const APPEND_CHUNK = 20_000;
 
 /** Changes of its own a writer keeps in memory for its outlets, at most (see page()). */
 const TAIL_ENTRIES = 20_000;
@@ -111,13 +111,19 @@ export class SegmentOutbox {
 
   /**
    * Appends the changes in order, under increasing seqs: microseconds of the time, or past
-   * the last seq when the clock has not moved on. Retried after a failure, the same changes
-   * are written again under new seqs only if the first write left nothing (readers take one
-   * row per seq, and outlets deliver by change id to receivers that drop repeats).
+   * the last seq when the clock has not moved on; in inserts of APPEND_CHUNK changes at most
+   * (a run at a million people changes more than one insert's text can hold). Retried after a
+   * failure, the same changes are written again under new seqs only where the first attempt
+   * left nothing, or some of its inserts went through (readers take one row per seq, and
+   * outlets deliver by change id to receivers that drop repeats).
    */
   append(changes: readonly SegmentChange[]): Promise<void> {
     if (changes.length === 0) return Promise.resolve();
-    const done = this.appending.then(() => this.appendNow(changes));
+    const done = this.appending.then(async () => {
+      for (let i = 0; i < changes.length; i += APPEND_CHUNK) {
+        await this.appendNow(changes.slice(i, i + APPEND_CHUNK));
+      }
+    });
     this.appending = done.catch(() => undefined);
     return done;
   }
@@ -306,9 +312,7 @@ export class SegmentOutbox {
       return { at: ms, change };
     });
     missing.sort((a, b) => a.at - b.at || (a.change.change === 'exited' ? -1 : 1));
-    for (let i = 0; i < missing.length; i += RECOVERY_APPEND) {
-      await this.append(missing.slice(i, i + RECOVERY_APPEND).map((entry) => entry.change));
-    }
+    await this.append(missing.map((entry) => entry.change));
     return missing.length;
   }
 }
