@@ -27,7 +27,11 @@ export const FEATURES_VERSION = Number.parseInt(
 
 const FEATURE_COLUMNS = [...PROFILE_COLUMNS, 'fingerprint'].join(', ');
 
-/** Every profile's fingerprint now, under the snapshot's run (as profileRowsSql merges keys). */
+/**
+ * Every profile's fingerprint now, under the snapshot's run, its keys merged as profileRowsSql
+ * merges them. Owners are read in link order: the same owners as grouping finds (each
+ * anonymous id's latest link by time and event id), for less.
+ */
 export const FINGERPRINTS_INSERT_SQL = `
 INSERT INTO profile_fingerprints (run_id, profile_key, fingerprint)
 SELECT {runId:String}, p.profile_key, ${FINGERPRINT}
@@ -35,7 +39,7 @@ FROM (
     SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key,
         ${KEY_WEIGHT}
     FROM customer_stats AS s
-    LEFT JOIN (${ownersSql()}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
+    LEFT JOIN (${ownersSql({ inOrder: true })}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
     GROUP BY profile_key
 ) AS p`;
 
