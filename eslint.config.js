@@ -81,7 +81,13 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts', 'services/engine/bin/*.js'] },
+        projectService: {
+          allowDefaultProject: [
+            'vitest.config.ts',
+            'services/engine/bin/*.js',
+            'services/engine/bin/*.mjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -105,5 +111,13 @@ export default tseslint.config(
   },
   ...importBoundaries(),
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The command's entries are CommonJS (they size libuv's pool before any module loads).
+    files: ['services/engine/bin/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { process: 'readonly', console: 'readonly' },
+    },
+  },
   prettier,
 );

@@ -14,7 +14,7 @@ const [dataArg, startsArg = '2'] = process.argv.slice(2);
 const dataDir = dataArg ?? mkdtempSync(join(tmpdir(), 'rapport-startup-'));
 
 const built = performance.now();
-execFileSync(process.execPath, [join(REPO_ROOT, 'services/engine/bin/build.js')], {
+execFileSync(process.execPath, [join(REPO_ROOT, 'services/engine/bin/build.mjs')], {
   cwd: REPO_ROOT,
   stdio: 'ignore',
 });
@@ -35,7 +35,7 @@ try {
     const started = performance.now();
     const engine = await startEngine({
       dataDir,
-      entry: join(REPO_ROOT, 'services/engine/dist/rapport.js'),
+      entry: join(REPO_ROOT, 'services/engine/bin/start.js'),
       startTimeoutMs: 30 * 60_000,
       env: { RAPPORT_SCHEDULE_SEGMENTS: 'off' },
     });

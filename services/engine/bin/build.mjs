@@ -2,7 +2,7 @@
 // Bundles the engine's TypeScript sources, the workspace packages included, into one JavaScript
 // file that `npm start` runs: no TypeScript is transpiled when the engine starts. Third-party
 // packages (the store's native addon among them) stay in node_modules and load as they are.
-// Usage: node services/engine/bin/build.js [outfile]   (default: services/engine/dist/rapport.js)
+// Usage: node services/engine/bin/build.mjs [outfile]   (default: services/engine/dist/rapport.js)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import process from 'node:process';
