@@ -6,6 +6,7 @@ export {
   type QueryParams,
   type InsertOptions,
 } from './store.js';
+export { onLane } from './on-lane.js';
 export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
 export { migrate, pendingMigrations, loadMigrations, type Migration } from './migrations.js';
 export {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, pendingMigrations } from './migrations.js';
+import { onLane } from './on-lane.js';
 import { openStore, type Store } from './store.js';
 
 let dir: string;
@@ -120,5 +121,22 @@ describe('embedded store', () => {
     await expect(
       store.insertJsonLines('events; DROP TABLE events', Buffer.from('{}')),
     ).rejects.toThrow(/bad table name/);
+  });
+});
+
+describe('lanes', () => {
+  it('runs job statements on a connection of their own: a long one holds up no other lane', async () => {
+    const jobs = onLane(store, 'jobs');
+    const finished: string[] = [];
+    // The longest sleep the engine allows in one block.
+    const long = jobs.query('SELECT sleep(3)', {}, 'write').then(() => finished.push('jobs'));
+    await Promise.all(
+      (['write', 'read', 'read', 'heavy'] as const).map((lane) =>
+        store.query('SELECT 1', {}, lane).then(() => finished.push(lane)),
+      ),
+    );
+    await long;
+    expect(finished).toHaveLength(5);
+    expect(finished.at(-1)).toBe('jobs');
   });
 });

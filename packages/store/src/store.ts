@@ -13,9 +13,11 @@ export type QueryParams = Record<string, unknown>;
 /**
  * Reads go to the read lane; the write lane serves the batch writer alone; heavy reads
  * (segment previews, reports, exports) go to a connection of their own, so that a look-up
- * never waits behind one (one embedded connection runs one query at a time).
+ * never waits behind one (one embedded connection runs one query at a time); the statements
+ * of job runs in the engine go to another (see onLane), so that a run of several seconds holds
+ * up neither the writer nor look-ups. A ClickHouse server takes every lane alike.
  */
-export type Lane = 'read' | 'write' | 'heavy';
+export type Lane = 'read' | 'write' | 'heavy' | 'jobs';
 
 export interface InsertOptions {
   /** Per-insert settings; never left behind on the connection. */
@@ -106,9 +108,10 @@ class EmbeddedStore implements Store {
   private client(lane: Lane): ClickHouseClient {
     if (this.closed) throw new StoreError('closed', 'the store is closed');
     if (lane === 'write') return this.writer.client;
-    // The last reader is the heavy lane's; the others take turns with the reads.
-    const shared = Math.max(1, this.readers.length - 1);
+    // The last two readers are the heavy lane's and the jobs'; the others take turns with reads.
+    const shared = Math.max(1, this.readers.length - 2);
     if (lane === 'heavy') return this.readers[shared] ?? this.readers[0] ?? this.writer.client;
+    if (lane === 'jobs') return this.readers[shared + 1] ?? this.readers[0] ?? this.writer.client;
     this.nextReader = (this.nextReader + 1) % shared;
     return this.readers[this.nextReader] ?? this.writer.client;
   }
@@ -208,8 +211,8 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
       { cause: error },
     );
   }
-  // One more than configured: the heavy lane's.
-  const readers = Array.from({ length: config.readConnections + 1 }, open);
+  // Two more than configured: the heavy lane's and the jobs'.
+  const readers = Array.from({ length: config.readConnections + 2 }, open);
   // USE is session state: each connection gets it once, so SQL can name tables unqualified.
   for (const { client } of [writer, ...readers]) {
     await runCommand(client, 'USE {db:Identifier}', { db: config.database });

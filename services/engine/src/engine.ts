@@ -18,7 +18,7 @@ import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService, SuppressionMemo } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, openStore, pendingMigrations, type Store } from '@rapport/store';
+import { migrate, onLane, openStore, pendingMigrations, type Store } from '@rapport/store';
 import { openOutbox, openStreamingSegments, startDelivery } from './streaming-segments.js';
 
 export interface Engine {
@@ -127,7 +127,9 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   });
   const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
   const runner = new JobRunner({
-    store,
+    // A run's statements take seconds at scale: on a connection of their own, they hold up
+    // neither the event writer nor look-ups.
+    store: onLane(store, 'jobs'),
     logger,
     metrics,
     jobs: createJobs({
