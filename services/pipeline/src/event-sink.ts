@@ -3,6 +3,7 @@ import type { Config } from '@rapport/config';
 import type { Logger, Metrics } from '@rapport/observability';
 import {
   BatchWriter,
+  chunkForUrl,
   insertEventBlock,
   journalEventBlocks,
   toStoreError,
@@ -11,13 +12,6 @@ import {
 } from '@rapport/store';
 import { dedupTokenOf, type LogRange } from './dedup-token.js';
 import { createProjectionWatch, type ProjectionWatch } from './projection-watch.js';
-import {
-  CompletedInserts,
-  EarlyLookups,
-  knownIds,
-  storedIds,
-  type EarlyLookup,
-} from './stored-ids.js';
 
 export interface EventSinkDeps {
   store: Store;
@@ -54,8 +48,6 @@ export interface EventSinkDeps {
 interface SinkItem {
   message: BusMessage;
   source: LogRange | undefined;
-  /** The look-up of its id begun when it arrived. */
-  early: EarlyLookup;
 }
 
 /** A block this writer began to insert whose insert failed: it is inserted again first. */
@@ -63,6 +55,24 @@ interface UnfinishedBlock {
   block: EventBlock;
   ids: string[];
   keys: Set<string>;
+}
+
+/**
+ * The subset of event ids already in the store. Reads the by_event_id projection, a run of
+ * ids per query: the ids travel in the URL, which a server caps (a Kafka backlog gives
+ * batches of thousands).
+ */
+async function storedIds(store: Store, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunkForUrl(ids)) {
+    const rows = await store.query<{ event_id: string }>(
+      'SELECT event_id FROM events WHERE event_id IN {ids:Array(String)}',
+      { ids: chunk },
+      'write',
+    );
+    for (const row of rows) found.add(row.event_id);
+  }
+  return found;
 }
 
 export interface WriteEventsDeps {
@@ -78,13 +88,7 @@ export interface WriteEventsDeps {
 }
 
 export interface WriteEventsStep {
-  /**
-   * `early`, one per message where given: the look-up of its id begun when it arrived (see
-   * `lookUpEarly`); the others are looked up in the write.
-   */
-  (messages: BusMessage[], early?: readonly (EarlyLookup | undefined)[]): Promise<Delivery[]>;
-  /** Begins the look-up of these ids now, while the writer may be busy with other batches. */
-  lookUpEarly(ids: readonly string[]): EarlyLookup;
+  (messages: BusMessage[]): Promise<Delivery[]>;
   /** Marks the blocks written so far as done in the journal (on close). */
   settle(): Promise<void>;
 }
@@ -92,8 +96,6 @@ export interface WriteEventsStep {
 /**
  * Deduplicates one batch by eventId against the store and within itself, then inserts the
  * new events as one block. Batches run one at a time, so no two can both take the same new id.
- * The store is asked when events arrive, while the previous batch is being inserted; what
- * this writer inserted since that question began counts as stored too (see stored-ids.ts).
  *
  * The block is written to the journal before its insert, and marked done with the next
  * block's journal entry. When an insert fails — its `events` part may have committed while a
@@ -104,8 +106,6 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
   const { store, insertSettings = {} } = deps;
   const unfinished: UnfinishedBlock[] = [];
   const done: string[] = [];
-  const completed = new CompletedInserts();
-  const early = new EarlyLookups(store, () => completed.count);
 
   const committed = (keys: Set<string>) => {
     deps.watch?.wrote(keys);
@@ -119,7 +119,6 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
       const { block, ids, keys } = unfinished[0]!;
       try {
         await insertEventBlock(store, { block, settings: insertSettings });
-        completed.add(ids);
         ids.forEach((id) => repeated.add(id));
         deps.metrics?.eventBlocksReinserted.inc({ reason: 'retry' });
         committed(keys);
@@ -154,14 +153,10 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
     unfinished.push(failed);
   }
 
-  async function writeEventsStep(
-    messages: BusMessage[],
-    lookups: readonly (EarlyLookup | undefined)[] = [],
-  ): Promise<Delivery[]> {
+  async function writeEventsStep(messages: BusMessage[]): Promise<Delivery[]> {
     const repeated = await finishUnfinished();
     await deps.watch?.checkIfDue();
-    const ids = messages.map((m) => m.eventId);
-    const known = await knownIds(store, completed, ids, lookups);
+    const known = await storedIds(store, [...new Set(messages.map((m) => m.eventId))]);
     const suppressed = (await deps.dropSuppressed?.(messages)) ?? [];
     const lines: string[] = [];
     const inserted: string[] = [];
@@ -200,7 +195,6 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
         await keepFailed({ block, ids: inserted, keys: touched }, error);
         throw error;
       }
-      completed.add(inserted);
       done.push(block.token);
       committed(touched);
     } else if (repeated.size > 0) {
@@ -209,7 +203,6 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
     return outcomes;
   }
 
-  writeEventsStep.lookUpEarly = (ids: readonly string[]) => early.lookUp(ids);
   writeEventsStep.settle = async () => {
     const settled = done.splice(0);
     if (settled.length > 0) {
@@ -240,11 +233,7 @@ export class EventSink {
       maxRows: deps.batch.maxRows,
       flushIntervalMs: deps.batch.flushIntervalMs,
       maxQueueRows: deps.batch.maxQueueRows,
-      write: (items) =>
-        this.writeEvents(
-          items.map((item) => item.message),
-          items.map((item) => item.early),
-        ),
+      write: (items) => this.writeEvents(items.map((item) => item.message)),
       logger: deps.logger,
       metrics: deps.metrics,
       // An event the store cannot take fails alone (dead-lettered with the store's reason);
@@ -259,8 +248,7 @@ export class EventSink {
    * bus's log (the block's token does not depend on it).
    */
   write(messages: BusMessage[], source?: LogRange): Promise<Outcome[]> {
-    const early = this.writeEvents.lookUpEarly(messages.map((message) => message.eventId));
-    return this.writer.add(messages.map((message) => ({ message, source, early })));
+    return this.writer.add(messages.map((message) => ({ message, source })));
   }
 
   get waiting(): number {
