@@ -16,7 +16,8 @@ import {
   type Shortfall,
   type WinsorBounds,
 } from '@rapport/analytics';
-import { lapsedMs, writeProfileSnapshot } from '@rapport/profiles';
+import { lapsedMs } from '@rapport/profiles';
+import { takeFeaturesSnapshot } from '../features-snapshot.js';
 import type { Store } from '@rapport/store';
 import { defineJob, type JobContext, type JobDefinition } from '../job.js';
 import { RunStore } from '@rapport/runs';
@@ -293,32 +294,17 @@ export function createClustersJob(options: ClustersJobOptions = {}): JobDefiniti
       const { store, runId, logger } = context;
       const computedAt = Date.now();
       try {
-        const features = await context.phase('features', async () => {
-          // The latest segments run's snapshot serves this one: the profiles that did not change
-          // since are copied from it (it stays until the next segments run is recorded).
-          const previousRun = (await new RunStore(store).latestSucceeded('segments'))?.runId;
-          try {
-            // Features of behaviour only: earlier results (its own clusters included) stay out.
-            return await writeProfileSnapshot(
-              store,
-              {
-                runId,
-                now: computedAt,
-                lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
-                rfmRun: '',
-                clvRun: '',
-                clustersRun: '',
-              },
-              { previousRun },
-            );
-          } finally {
-            await dropPartitionsExcept(store, {
-              table: 'profile_fingerprints',
-              among: [runId],
-              keep: [],
-            });
-          }
-        });
+        // Features of behaviour only: earlier results (its own clusters included) stay out.
+        const features = await context.phase('features', () =>
+          takeFeaturesSnapshot(store, {
+            runId,
+            now: computedAt,
+            lapsedMs: lapsedMs(LAPSED_AFTER_DAYS),
+            rfmRun: '',
+            clvRun: '',
+            clustersRun: '',
+          }),
+        );
         const { profiles } = features;
         if (profiles < 2) throw new Error(`${profiles} profiles: nothing to cluster`);
 

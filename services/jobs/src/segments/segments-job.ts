@@ -1,4 +1,5 @@
-import { snapshotParams, writeProfileSnapshot } from '@rapport/profiles';
+import { snapshotParams } from '@rapport/profiles';
+import { takeFeaturesSnapshot } from '../features-snapshot.js';
 import { z } from 'zod';
 import { defineJob, type JobContext, type JobDefinition } from '../job.js';
 import { RunStore } from '@rapport/runs';
@@ -169,26 +170,11 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       const features = await context.phase('features', async () => {
         // Nothing to evaluate: no snapshot either (a schedule on a store without segments).
         if (due.length === 0) return { profiles: 0, computed: 0, copiedFrom: null };
-        // The previous run's snapshot stays until this run is recorded (see cleanup): the
-        // profiles that did not change since are copied from it.
-        const previousRun = (await runs.latestSucceeded('segments'))?.runId;
-        try {
-          return await writeProfileSnapshot(
-            store,
-            await snapshotParams(runs, {
-              runId,
-              now: at,
-              lapsedAfterDays: options.lapsedAfterDays,
-            }),
-            { previousRun },
-          );
-        } finally {
-          await dropPartitionsExcept(store, {
-            table: 'profile_fingerprints',
-            among: [runId],
-            keep: [],
-          });
-        }
+        // The previous run's snapshot stays until this run is recorded (see cleanup).
+        return takeFeaturesSnapshot(
+          store,
+          await snapshotParams(runs, { runId, now: at, lapsedAfterDays: options.lapsedAfterDays }),
+        );
       });
       const { profiles } = features;
 
