@@ -105,6 +105,11 @@ function placeholder(name: string, type: string, params: QueryParams): string {
     if (typeof value !== 'string') throw new NotInlined(type);
     return `\`${value.replace(/[\\`]/g, '\\$&')}\``;
   }
+  // A long list under CAST(…) costs the engine far more than the list alone (70,000 strings:
+  // 18 s against 0.26 s); a list of strings is Array(String) as written, and goes without it.
+  if (type === 'Array(String)' && Array.isArray(value) && value.length > 0) {
+    return literal(type, value);
+  }
   return `CAST(${literal(type, value)} AS ${type})`;
 }
 

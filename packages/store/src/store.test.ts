@@ -125,6 +125,24 @@ describe('embedded store', () => {
 });
 
 describe('lanes', () => {
+  it('takes long lists of values written into the SQL on every connection', async () => {
+    for (const lane of ['write', 'read', 'read', 'heavy', 'jobs'] as const) {
+      const [row] = await store.query<{ size: number }>(
+        "SELECT getSetting('max_query_size') AS size",
+        {},
+        lane,
+      );
+      expect(Number(row?.size)).toBe(16 * 1024 * 1024);
+    }
+    // 100,000 keys (about 2.5 MB of SQL), well past ClickHouse's default of 256 KiB.
+    const keys = Array.from({ length: 100_000 }, (_, i) => `c:customer-${i}`);
+    const [row] = await store.query<{ n: number }>(
+      'SELECT count() AS n FROM (SELECT arrayJoin({keys:Array(String)}) AS k) WHERE k IN {keys:Array(String)}',
+      { keys },
+    );
+    expect(Number(row?.n)).toBe(100_000);
+  });
+
   it('runs job statements on a connection of their own: a long one holds up no other lane', async () => {
     const jobs = onLane(store, 'jobs');
     const finished: string[] = [];
