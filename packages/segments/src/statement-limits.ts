@@ -64,7 +64,10 @@ export function statementIssues(input: { rule: SegmentRule; maxQueryBytes: numbe
 
 /**
  * The engine's `max_query_size`, read from it once (`system.settings`, as the store's user
- * sees it) and kept; the documented default when the engine cannot say.
+ * sees it) and kept, but never more than the documented default, which is also what the
+ * engine cannot say. The embedded store's connections parse far more, for long lists of keys
+ * written in; a rule's SQL that large would pass the engine's limit on its syntax tree
+ * (`max_ast_elements`) and fail at its first evaluation instead of when it is saved.
  */
 export class StatementLimits {
   private read: Promise<{ maxQueryBytes: number; source: 'engine' | 'default' }> | undefined;
@@ -77,7 +80,7 @@ export class StatementLimits {
       .then(([row]) => {
         const value = Number(row?.value);
         return Number.isSafeInteger(value) && value > 0
-          ? { maxQueryBytes: value, source: 'engine' as const }
+          ? { maxQueryBytes: Math.min(value, DEFAULT_MAX_QUERY_BYTES), source: 'engine' as const }
           : { maxQueryBytes: DEFAULT_MAX_QUERY_BYTES, source: 'default' as const };
       })
       .catch(() => {
