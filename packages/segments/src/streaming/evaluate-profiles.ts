@@ -361,10 +361,9 @@ export async function evaluateProfiles(
       continue;
     }
     for (const { definition, entered, exited } of written) {
-      changes.push(
-        ...changesOf(input, definition, 'exited', exited),
-        ...changesOf(input, definition, 'entered', entered),
-      );
+      // One by one: a reconcile's chunk can let in more than a call takes arguments.
+      for (const change of changesOf(input, definition, 'exited', exited)) changes.push(change);
+      for (const change of changesOf(input, definition, 'entered', entered)) changes.push(change);
     }
   }
   return { changes, held, writeFailed };

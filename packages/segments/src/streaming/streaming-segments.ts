@@ -82,6 +82,14 @@ export interface StreamingStatus {
  */
 const BACKLOG_SLICE = { withNew: 200, alone: 1000 };
 
+/**
+ * The keys of one statement of a reconcile (the segments job's disputed profiles) on the
+ * embedded store, in bytes written: about 35,000 keys. A statement over a few thousand keys
+ * costs nearly what one over tens of thousands does (their rows spread over most granules),
+ * and a first run disputes every member. A server takes keys in the URL, capped (chunkForUrl).
+ */
+const RECONCILE_KEY_BYTES = 1024 * 1024;
+
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -328,7 +336,9 @@ export class StreamingSegments {
     const id = options.runId ?? `stream-${name}${at}-${++this.sequence}`;
     const changes: SegmentChange[] = [];
     const held: { segmentId: string; error: unknown }[] = [];
-    for (const keys of chunkForUrl([...all].sort())) {
+    const keyBytes =
+      options.batchOnly === true && store.mode === 'embedded' ? RECONCILE_KEY_BYTES : undefined;
+    for (const keys of chunkForUrl([...all].sort(), keyBytes)) {
       const result = await evaluateProfiles({
         store,
         keys,
@@ -338,8 +348,11 @@ export class StreamingSegments {
         profile,
         time: (phase, ms) => this.observe(phase, ms),
       });
-      changes.push(...result.changes);
-      this.unrecorded.push(...result.changes);
+      // One by one: a reconcile's chunk can change more than a call takes arguments.
+      for (const change of result.changes) {
+        changes.push(change);
+        this.unrecorded.push(change);
+      }
       if (result.writeFailed) this.recoverDue = true;
       for (const failure of result.held) {
         held.push(failure);
