@@ -11,11 +11,11 @@ import {
 } from './snapshot-sql.js';
 
 /**
- * Changed profiles computed per statement: their keys, written into the SQL, keep it well
- * under the engine's query size (past it the engine binds them, one statement at a time for
- * the whole process).
+ * Changed profiles computed per statement, their keys written into the SQL (about 700 KB at
+ * most). Fewer, larger statements cost less: at a million profiles, 10,115 changed took 0.65 s
+ * in one statement and 0.83 s in two.
  */
-const KEYS_PER_STATEMENT = 5_000;
+const KEYS_PER_STATEMENT = 25_000;
 
 /** The parameters of a read of every profile: a stored snapshot, or a live one. */
 export interface ProfileSnapshotParams {
@@ -72,7 +72,7 @@ export interface SnapshotOptions {
    * 0.05.
    */
   maxChangedShare?: number;
-  /** This many changed profiles are few enough whatever their share. Default 5,000. */
+  /** This many changed profiles are few enough whatever their share. Default 25,000. */
   fewChanged?: number;
 }
 
