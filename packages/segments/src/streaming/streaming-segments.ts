@@ -85,8 +85,9 @@ const BACKLOG_SLICE = { withNew: 200, alone: 1000 };
 /**
  * The keys of one statement of a reconcile (the segments job's disputed profiles) on the
  * embedded store, in bytes written: about 35,000 keys. A statement over a few thousand keys
- * costs nearly what one over tens of thousands does (their rows spread over most granules),
- * and a first run disputes every member. A server takes keys in the URL, capped (chunkForUrl).
+ * costs nearly what one over tens of thousands does, and a first run disputes every member (at
+ * a million people, 14 times the keys a statement took the reconcile from 180–202 s to 40 s).
+ * A server takes keys in the URL, capped (chunkForUrl).
  */
 const RECONCILE_KEY_BYTES = 1024 * 1024;
 
