@@ -24,6 +24,8 @@ export interface ApiPluginOptions {
   privacy?: { erasures: ErasureService; audit: AuditLog };
   /** Admits previews and exports a few at a time (RAPPORT_HEAVY_QUERY_*). */
   heavyQueries?: QueryGate;
+  /** Told after a segment definition was saved or deleted. */
+  onDefinitionsChanged?: () => void;
 }
 
 const customerParams = z.object({ id: z.string().min(1).max(256) });
@@ -46,7 +48,10 @@ export const apiPlugin: FastifyPluginAsyncZod<ApiPluginOptions> = async (app, op
     latest: options.latest,
     // The lifecycle stage a rule tests is the one profiles show.
     lapsedAfterDays: options.profiles.lifecycle.lapsedAfterDays,
-    onDefinitionsChanged: () => options.profiles.segmentsChanged(),
+    onDefinitionsChanged: () => {
+      options.profiles.segmentsChanged();
+      options.onDefinitionsChanged?.();
+    },
     heavyQueries: options.heavyQueries,
   });
 

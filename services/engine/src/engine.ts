@@ -74,7 +74,14 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   // Every erasure runs in this process and forgets the outbox's tail: it may be kept.
   const { outbox, recordSink, recovered } = await openOutbox(store, { tail: true });
   if (recovered > 0) logger.info({ recovered }, 'segment changes recorded after a restart');
-  const streaming = openStreamingSegments({ config, store, logger, metrics, outbox });
+  const streaming = openStreamingSegments({
+    config,
+    store,
+    logger,
+    metrics,
+    outbox,
+    inputsInProcess: true,
+  });
   // Every erasure of this store runs in this process (below): the list is held in memory.
   const suppressions = new SuppressionMemo(store);
   const pipeline = await startPipeline({
@@ -215,6 +222,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     currency: config.ingest.reportingCurrency,
     privacy: { erasures, audit },
     heavyQueries: new QueryGate(config.limits.heavyQueries),
+    onDefinitionsChanged: () => streaming?.evaluator.definitionsChanged(),
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
   await app.register(consolePlugin);

@@ -12,6 +12,13 @@ import {
 } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 
+/**
+ * How long an evaluation's definitions and latest job runs serve the next ones where this
+ * process is told of every change to them: at most this long after a change made some other
+ * way (none is known to the engine), it is seen.
+ */
+const INPUTS_KEPT_MS = 30_000;
+
 /** How far back start-up evaluates again what was received (kept in memory until evaluated). */
 const CATCH_UP_MS = 10 * 60_000;
 
@@ -32,6 +39,11 @@ export function openStreamingSegments(options: {
    * profiles at once.
    */
   sweep?: boolean;
+  /**
+   * Every segment definition is saved and every job runs in this process, which tells the
+   * evaluator (`definitionsChanged`, `jobFinished`): what it read of them is kept meanwhile.
+   */
+  inputsInProcess?: boolean;
 }):
   | {
       evaluator: StreamingSegments;
@@ -56,6 +68,7 @@ export function openStreamingSegments(options: {
     ...(outbox.writer === '' ? {} : { name: outbox.writer }),
     record: (changes) => outbox.append(changes),
     recover: () => outbox.recover(),
+    ...(options.inputsInProcess === true ? { inputsMaxAgeMs: INPUTS_KEPT_MS } : {}),
   });
   const readiness: ReadinessCheck = {
     name: 'segments-stream',

@@ -2,13 +2,9 @@ import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
 import { batchOnlySegments } from './batch-only.js';
-import {
-  evaluationOrder,
-  readEvaluableDefinitions,
-  type EvaluableDefinition,
-} from '../store/evaluation-order.js';
+import { evaluationOrder, type EvaluableDefinition } from '../store/evaluation-order.js';
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
-import { currentProfileParams } from './profile-params.js';
+import { EvaluationInputs } from './evaluation-inputs.js';
 import { isResultJob, profilesChangedByRun, readsResultsOf } from './job-result-changes.js';
 import { touchedProfiles } from './scope-keys.js';
 
@@ -64,6 +60,12 @@ export interface StreamingSegmentsOptions {
    */
   rest?: number;
   maxRestMs?: number;
+  /**
+   * How long the definitions and latest job runs read for one evaluation serve the next ones
+   * (ms; default 0, read for each). Only where every definition is saved and every job runs in
+   * this process, which then tells `definitionsChanged` and `jobFinished` at once.
+   */
+  inputsMaxAgeMs?: number;
 }
 
 /** Where streaming evaluation stands, for /readyz. */
@@ -132,10 +134,21 @@ export class StreamingSegments {
   private readonly clock: () => number;
   private readonly limits: StatementLimits;
   private readonly fits = new Map<string, boolean>();
+  private readonly inputs: EvaluationInputs;
 
   constructor(private readonly options: StreamingSegmentsOptions) {
     this.clock = options.clock ?? Date.now;
     this.limits = new StatementLimits(options.store);
+    this.inputs = new EvaluationInputs(
+      options.store,
+      options.lapsedAfterDays,
+      options.inputsMaxAgeMs,
+    );
+  }
+
+  /** A segment definition was saved or deleted: the next evaluation reads them again. */
+  definitionsChanged(): void {
+    this.inputs.definitionsChanged();
   }
 
   /**
@@ -191,8 +204,9 @@ export class StreamingSegments {
    * again, when a segment's rule reads that job's fields. Resolves once they are queued.
    */
   async jobFinished(job: string, runId: string): Promise<number> {
+    this.inputs.runsChanged();
     if (this.closed || !isResultJob(job)) return 0;
-    const definitions = await readEvaluableDefinitions(this.options.store);
+    const definitions = await this.inputs.definitions();
     const read = definitions.some(
       (d) => !d.deleted && d.rule !== null && readsResultsOf(d.rule, job),
     );
@@ -273,21 +287,27 @@ export class StreamingSegments {
     const started = performance.now();
     try {
       await this.flushUnrecorded();
-      // The scope, the definitions and the latest job runs: three reads side by side.
-      const [profiles, context] = await Promise.all([
-        this.timed('scope', () => touchedProfiles(this.options.store, taken)),
-        this.context(false),
-      ]);
-      const owed = new Map(this.owed);
-      this.owed.clear();
-      const { held } = await this.evaluateKeys(profiles, {}, owed, context);
-      await this.flushUnrecorded();
-      this.options.metrics?.segmentStreamEvaluations.inc({
-        outcome: held.length === 0 ? 'ok' : 'failed',
-      });
-      this.lastError = null;
-      if (held.length === 0 && this.owed.size === 0) this.failures = 0;
-      else this.failures++;
+      // The definitions and latest job runs first (kept in memory in the engine): with no
+      // segment at all, no profile is looked up, nor a membership read.
+      const context = await this.context(false);
+      if (context.ordered.length === 0 && this.owed.size === 0) {
+        this.lastError = null;
+        this.failures = 0;
+      } else {
+        const profiles = await this.timed('scope', () =>
+          touchedProfiles(this.options.store, taken),
+        );
+        const owed = new Map(this.owed);
+        this.owed.clear();
+        const { held } = await this.evaluateKeys(profiles, {}, owed, context);
+        await this.flushUnrecorded();
+        this.options.metrics?.segmentStreamEvaluations.inc({
+          outcome: held.length === 0 ? 'ok' : 'failed',
+        });
+        this.lastError = null;
+        if (held.length === 0 && this.owed.size === 0) this.failures = 0;
+        else this.failures++;
+      }
     } catch (error) {
       // Nothing of it is lost: the keys go back, to be evaluated with what came since.
       for (const key of taken) this.pending.add(key);
@@ -387,7 +407,7 @@ export class StreamingSegments {
    * asked for.
    */
   private async evaluable(batchOnly: boolean): Promise<EvaluableDefinition[]> {
-    const { ordered } = evaluationOrder(await readEvaluableDefinitions(this.options.store));
+    const { ordered } = evaluationOrder(await this.inputs.definitions());
     const slow = batchOnly ? new Map<string, string>() : batchOnlySegments(ordered);
     const fitting: EvaluableDefinition[] = [];
     for (const definition of ordered) {
@@ -445,6 +465,6 @@ export class StreamingSegments {
   }
 
   private profileParams(): Promise<ProfileRowParams> {
-    return currentProfileParams(this.options.store, this.options.lapsedAfterDays);
+    return this.inputs.profileParams();
   }
 }
