@@ -26,14 +26,24 @@ const CAMPAIGNS_SQL = `
     HAVING min(timestamp) >= ${FROM} AND min(timestamp) < ${TO}
     ORDER BY first_sent, campaign`;
 
+/** Distinct recipients are counted in this many parts of their profiles' hashes, then summed. */
+const RECIPIENT_PARTS = 8;
+
 /**
  * The recipients who reached each step of the funnel of the `{campaigns:Array(String)}`, at
- * whatever time they did.
+ * whatever time they did. Each step's recipients are counted exactly in RECIPIENT_PARTS parts
+ * (a profile falls in one part by its hash, so the parts' counts add up): at a million people
+ * over a year, 1.6–1.8 s of CPU against 2.3–2.5 for one set of a quarter of a million per step.
  */
 const FUNNEL_SQL = `
     SELECT campaign,
-        ${ACTIONS.map((action) => `uniqExactIf(profile, action = '${action}') AS ${action}`).join(', ')}
-    FROM (${profiledTouchesSql("t.type = 'email' AND t.campaign IN {campaigns:Array(String)}")})
+        ${ACTIONS.map((action) => `sumIf(recipients, action = '${action}') AS ${action}`).join(', ')}
+    FROM (
+        SELECT campaign, action, cityHash64(profile) % ${RECIPIENT_PARTS} AS part,
+            uniqExact(profile) AS recipients
+        FROM (${profiledTouchesSql("t.type = 'email' AND t.campaign IN {campaigns:Array(String)}")})
+        GROUP BY campaign, action, part
+    )
     GROUP BY campaign`;
 
 /**
