@@ -1,6 +1,6 @@
 import type { OverviewReport } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
-import { daysOf, FROM, num, resolveRange, round2, type ReportRange } from './report-range.js';
+import { daysOf, FROM, num, resolveRange, round2, TO, type ReportRange } from './report-range.js';
 import {
   dailySourceSql,
   inPeriod,
@@ -81,10 +81,52 @@ function activeSql(range: ReportRange, source: string, where: string): string {
 }
 
 /**
+ * SQL: customers ordering each day who are new (their first order ever, on any channel, was
+ * that day) or returning; and over the period (`period` ''): new (first order in it) or
+ * returning (ordered before it). Each profile's orders are read once from the purchases (a
+ * profile is counted once per row: each is grouped first), which hold every order with its
+ * time, so this holds for any period; at a million people over a year, 0.1 s of CPU against
+ * 0.45 s from the daily rollup joined with each profile's first order.
+ */
+const CUSTOMERS_FROM_PURCHASES_SQL = `
+    SELECT g.1 AS period, countIf(g.2) AS new, countIf(g.3) AS returning
+    FROM (
+        SELECT min(timestamp) AS first_order,
+            groupUniqArrayIf(toDate(timestamp), timestamp >= ${FROM} AND timestamp < ${TO}) AS days
+        FROM (${profiledTouchesSql(`t.type = 'purchase' AND t.timestamp < ${TO}`)})
+        GROUP BY profile
+        HAVING notEmpty(days)
+    )
+    ARRAY JOIN arrayConcat(
+        arrayMap(day -> (toString(day), toDate(first_order) = day, toDate(first_order) < day), days),
+        [('', first_order >= ${FROM}, first_order < ${FROM})]) AS g
+    GROUP BY period`;
+
+/**
+ * SQL: CUSTOMERS_FROM_PURCHASES_SQL for one channel (`{channel:String}`): the days a profile
+ * ordered on the channel from the daily rows, its first order on any channel from the purchases.
+ */
+const customersByDailySql = (range: ReportRange) => `
+    SELECT g.1 AS period,
+        uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
+    FROM (
+        SELECT DISTINCT day, profile
+        FROM (${profiledDailySql(range, `d.orders > 0 AND ${inPeriod(range)} AND ${D_CHANNEL}`, true)})
+    ) AS o
+    INNER JOIN (
+        SELECT profile, min(timestamp) AS first_order
+        FROM (${profiledTouchesSql("t.type = 'purchase'")}) GROUP BY profile
+    ) AS f ON f.profile = o.profile
+    ARRAY JOIN [
+        (toString(o.day), toDate(f.first_order) = o.day, toDate(f.first_order) < o.day),
+        ('', f.first_order >= ${FROM}, f.first_order < ${FROM})] AS g
+    GROUP BY period`;
+
+/**
  * The queries of a period. Parameters: `{from:Int64}`, `{to:Int64}` (epoch ms, `to` excluded)
  * and `{channel:String}` ('' for every channel).
  */
-function overviewSql(range: ReportRange) {
+function overviewSql(range: ReportRange, channel: boolean) {
   const totals = totalsSql(range);
   const source = dailySourceSql(range);
   const active = `${inPeriod(range)} AND ${D_CHANNEL}`;
@@ -114,24 +156,7 @@ function overviewSql(range: ReportRange) {
         GROUP BY day
     )
     SETTINGS optimize_aggregation_in_order = 1`,
-    // Customers ordering each day, new (their first order ever, on any channel, was that day)
-    // or returning; and over the period (`day` ''): new (first order in it) or returning
-    // (ordered before it).
-    customers: `
-    SELECT g.1 AS period,
-        uniqExactIf(o.profile, g.2) AS new, uniqExactIf(o.profile, g.3) AS returning
-    FROM (
-        SELECT DISTINCT day, profile
-        FROM (${profiledDailySql(range, `d.orders > 0 AND ${inPeriod(range)} AND ${D_CHANNEL}`, true)})
-    ) AS o
-    INNER JOIN (
-        SELECT profile, min(timestamp) AS first_order
-        FROM (${profiledTouchesSql("t.type = 'purchase'")}) GROUP BY profile
-    ) AS f ON f.profile = o.profile
-    ARRAY JOIN [
-        (toString(o.day), toDate(f.first_order) = o.day, toDate(f.first_order) < o.day),
-        ('', f.first_order >= ${FROM}, f.first_order < ${FROM})] AS g
-    GROUP BY period`,
+    customers: channel ? customersByDailySql(range) : CUSTOMERS_FROM_PURCHASES_SQL,
   };
 }
 
@@ -142,7 +167,7 @@ export async function readOverviewReport(
 ): Promise<OverviewReport> {
   const range = await resolveRange(store, input);
   const params = { ...range, channel: input.channel ?? '' };
-  const sql = overviewSql(range);
+  const sql = overviewSql(range, (input.channel ?? '') !== '');
   const [events, active, orders, customers] = await Promise.all([
     store.query<{ day: string; type: string; channel: string; events: unknown }>(
       sql.events,
