@@ -34,8 +34,12 @@ export interface StoredRow {
   segments?: ProfileSegment[];
 }
 
-/** Profile keys rewritten per statement: a scope parameter stays far below a URL's limit. */
-const KEYS_PER_WRITE = 1_000;
+/**
+ * Profile keys rewritten per statement. A server takes the scope in the URL: 1,000 stay far
+ * below its limit. The embedded store takes 5,000, which cost half as much a key (measured at
+ * 100,000 people: 132–163 ms for 1,000 keys, 335–369 ms for 5,000).
+ */
+const KEYS_PER_WRITE = { server: 1_000, embedded: 5_000 };
 /** Touched keys are gathered this long before a rewrite, so that a burst costs one. */
 const GATHER_MS = 100;
 /**
@@ -97,6 +101,7 @@ export class ProfileRows {
    */
   private copiedUpTo: string | undefined;
   private copyFailed = false;
+  private readonly keysPerWrite: number;
 
   constructor(
     private readonly store: Store,
@@ -114,6 +119,7 @@ export class ProfileRows {
     },
   ) {
     const { mirror } = deps;
+    this.keysPerWrite = KEYS_PER_WRITE[store.mode === 'embedded' ? 'embedded' : 'server'];
     this.trusted = mirror?.trusted ?? false;
     if (mirror?.trusted) deps.metrics?.profileRowsMirrored.set(mirror.size());
     // What the last process owed is rewritten first; an untrusted copy waits for `start`.
@@ -428,8 +434,8 @@ export class ProfileRows {
     this.segmentsBehind.clear();
     for (const key of keys) this.segmentsInFlight.add(key);
     try {
-      for (let start = 0; start < keys.length; start += KEYS_PER_WRITE) {
-        const scope = keys.slice(start, start + KEYS_PER_WRITE);
+      for (let start = 0; start < keys.length; start += this.keysPerWrite) {
+        const scope = keys.slice(start, start + this.keysPerWrite);
         const done = await this.attempt('segments', async () => {
           await mirror.putSegments(await membershipsOf(scope), scope);
         });
@@ -512,8 +518,8 @@ export class ProfileRows {
       if (ids.anonymousId === null) profiles.add(key);
       else anonymous.push(ids.anonymousId);
     }
-    for (let start = 0; start < anonymous.length; start += KEYS_PER_WRITE) {
-      const within = anonymous.slice(start, start + KEYS_PER_WRITE);
+    for (let start = 0; start < anonymous.length; start += this.keysPerWrite) {
+      const within = anonymous.slice(start, start + this.keysPerWrite);
       const linked = await this.store.query<{ customers: string[] }>(LINKED_CUSTOMERS_SQL, {
         ids: within,
       });
@@ -534,8 +540,8 @@ export class ProfileRows {
   private async rewrite(all: string[]): Promise<number> {
     const keys = all.filter((key) => !this.excluded.has(key));
     const runs = runParams(await latestRowRuns(this.deps.latest));
-    for (let start = 0; start < keys.length; start += KEYS_PER_WRITE) {
-      const scope = keys.slice(start, start + KEYS_PER_WRITE);
+    for (let start = 0; start < keys.length; start += this.keysPerWrite) {
+      const scope = keys.slice(start, start + this.keysPerWrite);
       await this.store.command(
         PROFILE_ROWS_DELETE_SQL,
         { scope_keys: scope, version: this.nextVersion() },
