@@ -58,6 +58,19 @@ function stagesSql(range: ReportRange): string {
 const LAPSE = 'toIntervalMillisecond({lapsedMs:Int64})';
 
 /**
+ * SQL: the key (`customer_key`, anonymous) belongs to no customer now: its id was never linked,
+ * or its latest link row (by time, then event id, as ownersSql decides) is an unlink. Unlinks
+ * are few, so only their ids' link rows are grouped: at a million people the visitors' count
+ * took 0.65 s of CPU this way against 0.8 with the whole owner table read in order.
+ */
+const UNOWNED = `(substring(customer_key, 3) NOT IN (SELECT anonymous_id FROM identity_links)
+            OR substring(customer_key, 3) IN (
+                SELECT anonymous_id FROM identity_links
+                WHERE anonymous_id IN (SELECT anonymous_id FROM identity_links WHERE linked = 0)
+                GROUP BY anonymous_id
+                HAVING argMax(linked, (at, event_id)) = 0))`;
+
+/**
  * stagesSql for whole days and a lapse of whole days, from one row per customer key rather
  * than one per key and day: first activity and first touch from report_keys; activity in
  * the lapse before each bound (whether the profile had lapsed there) and in the period from the
@@ -97,8 +110,7 @@ function stagesFromKeysSql(): string {
                     AND startsWith(customer_key, 'a:')) AS active,
             ${touchOf('first_event')} AS touch,
             count() AS profiles
-        FROM ${keys} AND startsWith(customer_key, 'a:')
-            AND substring(customer_key, 3) NOT IN (SELECT anonymous_id FROM (${owners}))
+        FROM ${keys} AND startsWith(customer_key, 'a:') AND ${UNOWNED}
         GROUP BY stage_start, active, touch
         UNION ALL
         SELECT if(seen_first >= ${FROM}, 'new', ${stage(FROM, 'recent_start', 'orders_start')}) AS stage_start,
