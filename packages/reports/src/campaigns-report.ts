@@ -26,22 +26,24 @@ const CAMPAIGNS_SQL = `
     HAVING min(timestamp) >= ${FROM} AND min(timestamp) < ${TO}
     ORDER BY first_sent, campaign`;
 
-/** Distinct recipients are counted in this many parts of their profiles' hashes, then summed. */
-const RECIPIENT_PARTS = 8;
-
 /**
  * The recipients who reached each step of the funnel of the `{campaigns:Array(String)}`, at
- * whatever time they did. Each step's recipients are counted exactly in RECIPIENT_PARTS parts
- * (a profile falls in one part by its hash, so the parts' counts add up): at a million people
- * over a year, 1.6–1.8 s of CPU against 2.3–2.5 for one set of a quarter of a million per step.
+ * whatever time they did. Distinct recipients are counted as uniqExact counts strings, by a
+ * 128-bit hash of each (uniqExact hashes a string with SipHash-128; here MurmurHash3's 128
+ * bits, handed to it as a number), in eight parts by the hash's top bits, whose counts add up
+ * as a profile falls in one part. At a million people over 2024, 1.2-1.3 s of CPU for the
+ * funnels against 1.8-2.1 in parts of strings and 2.2-2.4 in one set per step.
  */
 const FUNNEL_SQL = `
     SELECT campaign,
         ${ACTIONS.map((action) => `sumIf(recipients, action = '${action}') AS ${action}`).join(', ')}
     FROM (
-        SELECT campaign, action, cityHash64(profile) % ${RECIPIENT_PARTS} AS part,
-            uniqExact(profile) AS recipients
-        FROM (${profiledTouchesSql("t.type = 'email' AND t.campaign IN {campaigns:Array(String)}")})
+        SELECT campaign, action, bitShiftRight(recipient, 125) AS part,
+            uniqExact(recipient) AS recipients
+        FROM (
+            SELECT campaign, action, reinterpretAsUInt128(murmurHash3_128(profile)) AS recipient
+            FROM (${profiledTouchesSql("t.type = 'email' AND t.campaign IN {campaigns:Array(String)}")})
+        )
         GROUP BY campaign, action, part
     )
     GROUP BY campaign`;
