@@ -160,3 +160,21 @@ export function profiledTouchesSql(where: string): string {
 
 /** SQL: the parts of a first_event or first_tag value: [order, …fields], tags base64. */
 export const partsOf = (column: string) => `splitByChar('\\t', ${column})`;
+
+/**
+ * SQL: a 128-bit hash of a profile key (`column`), for counting distinct profiles with
+ * uniqExact: it counts a string by its SipHash-128, and takes this number as it is, with the
+ * same odds of two profiles sharing one (none in practice), for much less work (see
+ * HASH_PARTS).
+ */
+export const profileHashSql = (column: string) =>
+  `reinterpretAsUInt128(murmurHash3_128(${column}))`;
+
+/**
+ * SQL: the part (0-7) of a profileHashSql value, from its top bits. Distinct profiles counted
+ * per part and summed are counted exactly once each, and eight small sets are filled and
+ * merged faster than one large one: at a million people over 2024, the campaigns' funnels
+ * took 1.2-1.3 s of CPU this way against 1.8-2.1 in parts by strings and 2.2-2.4 in one set
+ * of strings per step.
+ */
+export const hashPartSql = (hash: string) => `bitShiftRight(${hash}, 125)`;
