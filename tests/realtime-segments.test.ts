@@ -89,6 +89,13 @@ describe('real-time segments', () => {
     });
     const current = await engine.app.inject({ url: '/v1/customers/gus/segments' });
     expect(current.json()).toMatchObject({ live: false, segments: [] });
+    // Without live, the membership kept: read, not evaluated.
+    expect((await engine.app.inject({ url: '/v1/customers/eve/segments' })).json()).toEqual({
+      customerId: 'eve',
+      live: false,
+      evaluatedAt: expect.any(String),
+      segments: [{ id: 'repeat-buyers', name: 'Repeat buyers', version: 1, member: true }],
+    });
     expect(
       (await engine.app.inject({ url: '/v1/customers/nobody/segments?live=true' })).statusCode,
     ).toBe(404);

@@ -47,7 +47,7 @@ export {
   type OutboxMetrics,
 } from './outbox/outbox-dispatcher.js';
 export { explainRule, profileMatches, type ExplainedNode } from './explain/explain-rule.js';
-export { liveSegments, type LiveVerdict } from './explain/live-segments.js';
+export { liveSegments, memberSegments, type LiveVerdict } from './explain/live-segments.js';
 export { currentProfileParams } from './streaming/profile-params.js';
 export { WindowSweep, windowLengths } from './streaming/window-sweep.js';
 export { batchOnlyRule, batchOnlySegments } from './streaming/batch-only.js';

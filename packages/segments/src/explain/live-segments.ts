@@ -22,8 +22,7 @@ export async function liveSegments(input: {
   at: number;
   profile: ProfileRowParams;
 }): Promise<LiveVerdict[]> {
-  const { ordered } = evaluationOrder(await readEvaluableDefinitions(input.store));
-  const live = ordered.filter((definition) => !definition.deleted && definition.rule !== null);
+  const live = await evaluableSegments(input.store);
   const members = await evaluateSegments({
     store: input.store,
     keys: [input.profileKey],
@@ -37,6 +36,40 @@ export async function liveSegments(input: {
       name: definition.name,
       version: definition.version,
       member: members.get(definition.id)?.has(input.profileKey) === true,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The segments liveSegments evaluates, in evaluation order. */
+async function evaluableSegments(store: Store) {
+  const { ordered } = evaluationOrder(await readEvaluableDefinitions(store));
+  return ordered.filter((definition) => !definition.deleted && definition.rule !== null);
+}
+
+/**
+ * The segments of those liveSegments lists whose membership of the profile is open now (as
+ * streaming evaluation and the job keep it), sorted by id; nothing is evaluated.
+ */
+export async function memberSegments(input: {
+  store: Store;
+  profileKey: string;
+}): Promise<LiveVerdict[]> {
+  const [listed, open] = await Promise.all([
+    evaluableSegments(input.store),
+    input.store.query<{ segment_id: string }>(
+      `SELECT DISTINCT segment_id FROM segment_membership FINAL
+       WHERE profile_key = {key:String} AND exited_at IS NULL`,
+      { key: input.profileKey },
+    ),
+  ]);
+  const member = new Set(open.map((row) => row.segment_id));
+  return listed
+    .filter((definition) => member.has(definition.id))
+    .map((definition) => ({
+      id: definition.id,
+      name: definition.name,
+      version: definition.version,
+      member: true,
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

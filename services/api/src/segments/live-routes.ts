@@ -5,6 +5,7 @@ import { errorResponseSchema, isoOf } from '@rapport/schemas';
 import {
   explainRule,
   liveSegments,
+  memberSegments,
   membershipRule,
   parseRule,
   profileMatches,
@@ -127,22 +128,14 @@ export const liveSegmentRoutes: FastifyPluginAsyncZod<LiveSegmentRoutesOptions> 
     async (request) => {
       const key = await customerKey(request.params.id);
       const at = now();
-      const verdicts = await liveSegments({
-        store,
-        profileKey: key,
-        at,
-        profile: await profileParams(),
-      });
       const live = request.query.live === 'true';
-      const open = live ? undefined : await openSegments(key);
-      return {
-        customerId: request.params.id,
-        live,
-        evaluatedAt: isoOf(at),
-        segments: verdicts
-          .map((verdict) => (open ? { ...verdict, member: open.has(verdict.id) } : verdict))
-          .filter((verdict) => verdict.member),
-      };
+      // Current membership is read, not evaluated.
+      const segments = live
+        ? (
+            await liveSegments({ store, profileKey: key, at, profile: await profileParams() })
+          ).filter((verdict) => verdict.member)
+        : await memberSegments({ store, profileKey: key });
+      return { customerId: request.params.id, live, evaluatedAt: isoOf(at), segments };
     },
   );
 
