@@ -32,6 +32,9 @@ export interface OutboxDispatcherOptions {
   writers?: 'one' | 'all';
 }
 
+/** How often, at most, an outlet taking full pages counts what it has left (a read). */
+const PENDING_EVERY_MS = 5_000;
+
 /** How far back, after start, a dispatcher of every writer looks for writers new to it. */
 const WRITERS_LOOK_BACK_MS = 60 * 60_000;
 
@@ -151,6 +154,7 @@ export class OutboxDispatcher {
     const { min, max } = this.options.retryMs ?? { min: 100, max: 30_000 };
     const cursors = new Map(Object.entries(from));
     let failures = 0;
+    let countedAt = -Infinity;
     while (!this.closed) {
       const wake = this.wake;
       try {
@@ -181,6 +185,19 @@ export class OutboxDispatcher {
         }
         failures = 0;
         metrics?.segmentOutboxDeliveries.inc({ outlet: outlet.name, outcome: 'delivered' });
+        if (page.length < pageSize && merged.length === page.length) {
+          // A page short of full took everything there was when it was read.
+          metrics?.segmentOutboxPending.set({ outlet: outlet.name }, 0);
+        } else if (metrics && performance.now() - countedAt >= PENDING_EVERY_MS) {
+          // A backlog: counted now and then (a read), never holding up delivery if it fails.
+          countedAt = performance.now();
+          await Promise.all([...cursors].map(([writer, cursor]) => outbox.pending(cursor, writer)))
+            .then((left) => {
+              const total = left.reduce((sum, n) => sum + n, 0);
+              metrics.segmentOutboxPending.set({ outlet: outlet.name }, total);
+            })
+            .catch(() => undefined);
+        }
       } catch (error) {
         failures++;
         metrics?.segmentOutboxDeliveries.inc({ outlet: outlet.name, outcome: 'failed' });

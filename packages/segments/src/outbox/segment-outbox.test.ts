@@ -130,6 +130,41 @@ describe('segment change outbox', () => {
     expect(again.got).toEqual(['run-1:vip:c:c8']);
   });
 
+  it('counts what an outlet has left while it takes full pages, and none once it took everything', async () => {
+    const outbox = new SegmentOutbox(store);
+    const pending: number[] = [];
+    const metrics = {
+      segmentOutboxPending: { set: (_: { outlet: string }, value: number) => pending.push(value) },
+      segmentOutboxDeliveries: { inc: () => undefined },
+    };
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const got: string[] = [];
+    const slow: Outlet = {
+      name: 'counted',
+      publish: async (changes) => {
+        // The second page waits until the test has looked.
+        if (got.length > 0) await gate;
+        got.push(...changes.map((c) => c.id));
+      },
+    };
+    const dispatcher = new OutboxDispatcher({
+      outbox,
+      outlets: [slow],
+      logger,
+      metrics,
+      pageSize: 3,
+    });
+    await dispatcher.start();
+    await outbox.append([1, 2, 3, 4, 5, 6, 7].map((n) => change(n, `p${n}`)));
+    await expect.poll(() => pending.at(-1), { timeout: 10_000 }).toBe(4);
+    release();
+    await dispatcher.drained();
+    await expect.poll(() => pending.at(-1), { timeout: 10_000 }).toBe(0);
+    await dispatcher.close();
+    expect(got).toHaveLength(7);
+  });
+
   it('with several writers, delivers each from a cursor of its own, one whose clock is behind too', async () => {
     const now = Date.now();
     // Two pipeline processes; the second one's clock is 10 s behind the first one's.
