@@ -12,12 +12,23 @@ interface Change {
 export async function startReceiver(segmentId: string) {
   const arrivals = new Map<string, number>();
   let changes = 0;
+  let unreadable = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A request cut short is the sender's to send again; nothing of it is counted.
+    request.on('error', () => undefined);
     request.on('end', () => {
       const at = performance.now();
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { changes: Change[] };
+      let body: { changes: Change[] };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString()) as { changes: Change[] };
+      } catch {
+        // A body that is not a whole batch: counted, and refused so that it comes again.
+        unreadable++;
+        response.writeHead(503).end();
+        return;
+      }
       changes += body.changes.length;
       for (const change of body.changes) {
         if (change.segmentId === segmentId && change.change === 'entered' && change.customerId) {
@@ -33,6 +44,8 @@ export async function startReceiver(segmentId: string) {
     url: `http://127.0.0.1:${port}/hook`,
     arrivals,
     changes: () => changes,
+    /** Requests whose body was not a whole batch (answered 503: sent again). */
+    unreadable: () => unreadable,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

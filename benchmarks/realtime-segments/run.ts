@@ -339,6 +339,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       reconcile: { corrections: reconcile.corrections, seconds: round(reconcile.seconds, 2) },
       segmentsRunStreamingOff: { seconds: round(today.seconds, 2), changes: today.changes },
       firstSegmentsRun: { seconds: round(first.seconds, 2), entries: first.changes },
+      webhook: { changes: receiver.changes(), unreadableBodies: receiver.unreadable() },
       engine: {
         cpuSecondsOff: round(off.cpuSeconds, 1),
         cpuSecondsOn: round(on.cpuSeconds, 1),
