@@ -13,6 +13,8 @@ export async function startReceiver(segmentId: string) {
   const arrivals = new Map<string, number>();
   let changes = 0;
   let unreadable = 0;
+  /** Of those, the requests whose message ended before its whole body came (the sender gave up). */
+  let cutShort = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -26,6 +28,7 @@ export async function startReceiver(segmentId: string) {
       } catch {
         // A body that is not a whole batch: counted, and refused so that it comes again.
         unreadable++;
+        if (!request.complete) cutShort++;
         response.writeHead(503).end();
         return;
       }
@@ -46,6 +49,7 @@ export async function startReceiver(segmentId: string) {
     changes: () => changes,
     /** Requests whose body was not a whole batch (answered 503: sent again). */
     unreadable: () => unreadable,
+    cutShort: () => cutShort,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -339,7 +339,11 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       reconcile: { corrections: reconcile.corrections, seconds: round(reconcile.seconds, 2) },
       segmentsRunStreamingOff: { seconds: round(today.seconds, 2), changes: today.changes },
       firstSegmentsRun: { seconds: round(first.seconds, 2), entries: first.changes },
-      webhook: { changes: receiver.changes(), unreadableBodies: receiver.unreadable() },
+      webhook: {
+        changes: receiver.changes(),
+        unreadableBodies: receiver.unreadable(),
+        cutShort: receiver.cutShort(),
+      },
       engine: {
         cpuSecondsOff: round(off.cpuSeconds, 1),
         cpuSecondsOn: round(on.cpuSeconds, 1),
