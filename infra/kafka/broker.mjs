@@ -161,6 +161,17 @@ function run(child) {
 }
 
 /**
+ * A cluster id as Kafka makes them: 16 random bytes in URL-safe base64, never starting with
+ * '-' (the storage tool would read it as an option: 1 id in 64, and the broker failed to start).
+ */
+export function newClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
  * Fetches (if needed), formats and starts a broker; resolves once it accepts connections.
  * Returns its address and stop(), which ends it (SIGTERM, then SIGKILL after 15 s) and
  * removes its data unless `dir` was given.
@@ -176,7 +187,7 @@ export async function startBroker({ port, dir, quiet = true } = {}) {
   const configFile = join(home, 'server.properties');
   writeFileSync(configFile, brokerConfig({ port: brokerPort, controllerPort, dataDir }));
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     try {
       await run(
         java(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], {
