@@ -85,3 +85,13 @@ export async function matchingLive(
   );
   return rows.map((row) => row.profile_key).sort();
 }
+
+/** The profiles whose membership of the segment is open, sorted. */
+export async function openMembers(store: Store, segmentId: string): Promise<string[]> {
+  const rows = await store.query<{ profile_key: string }>(
+    `SELECT DISTINCT profile_key FROM segment_membership FINAL
+     WHERE segment_id = {segmentId:String} AND exited_at IS NULL ORDER BY profile_key`,
+    { segmentId },
+  );
+  return rows.map((row) => row.profile_key);
+}

@@ -4,7 +4,7 @@ import { insertRows, openTestStore, type TestStore } from '@rapport/store/testin
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDefinition } from '../store/definitions.js';
-import { NOW, storedEvent } from '../test-support.js';
+import { NOW, openMembers, storedEvent } from '../test-support.js';
 import { EvaluationInputs } from './evaluation-inputs.js';
 import { StreamingSegments } from './streaming-segments.js';
 
@@ -39,15 +39,6 @@ const define = (store: Store, id: string, rule: SegmentRule) =>
     createdAt: NOW - 1000,
     updatedAt: NOW - 1000,
   });
-
-async function members(store: Store, segmentId: string): Promise<string[]> {
-  const rows = await store.query<{ profile_key: string }>(
-    `SELECT DISTINCT profile_key FROM segment_membership FINAL
-     WHERE segment_id = {segmentId:String} AND exited_at IS NULL ORDER BY profile_key`,
-    { segmentId },
-  );
-  return rows.map((row) => row.profile_key);
-}
 
 beforeAll(async () => {
   test = await openTestStore();
@@ -112,12 +103,12 @@ describe('what evaluations read besides their keys', () => {
     evaluator.touched(['c:ada']);
     await evaluator.idle();
     expect(take()).toHaveLength(0);
-    expect(await members(test.store, 'buyers')).toEqual([]);
+    expect(await openMembers(test.store, 'buyers')).toEqual([]);
 
     evaluator.definitionsChanged();
     evaluator.touched(['c:ada', 'c:bob']);
     await evaluator.idle();
-    expect(await members(test.store, 'buyers')).toEqual(['c:ada']);
+    expect(await openMembers(test.store, 'buyers')).toEqual(['c:ada']);
     await evaluator.close();
   });
 });

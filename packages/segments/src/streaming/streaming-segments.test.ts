@@ -8,6 +8,7 @@ import {
   featuresParams,
   matchingLive,
   NOW,
+  openMembers,
   storedEvent,
   type EventInput,
 } from '../test-support.js';
@@ -54,14 +55,7 @@ async function store_(events: EventInput[]): Promise<Set<string>> {
   return keys;
 }
 
-async function members(segmentId: string): Promise<string[]> {
-  const rows = await store.query<{ profile_key: string }>(
-    `SELECT DISTINCT profile_key FROM segment_membership FINAL
-     WHERE segment_id = {segmentId:String} AND exited_at IS NULL ORDER BY profile_key`,
-    { segmentId },
-  );
-  return rows.map((row) => row.profile_key);
-}
+const members = (segmentId: string) => openMembers(store, segmentId);
 
 /** Every segment's streaming members equal the rule over every profile, computed afresh. */
 async function expectEqualToFullEvaluation() {

@@ -3,7 +3,7 @@ import type { Store } from '@rapport/store';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY, NOW, storedEvent } from '../test-support.js';
+import { DAY, NOW, openMembers, storedEvent } from '../test-support.js';
 import { StreamingSegments } from './streaming-segments.js';
 import { WindowSweep, windowLengths } from './window-sweep.js';
 
@@ -20,14 +20,7 @@ const RULES: Record<string, SegmentRule> = {
   'seen-lately': { type: 'field', field: 'lastSeen', op: 'inLastDays', value: 14 },
 };
 
-async function members(segmentId: string): Promise<string[]> {
-  const rows = await store.query<{ profile_key: string }>(
-    `SELECT DISTINCT profile_key FROM segment_membership FINAL
-     WHERE segment_id = {segmentId:String} AND exited_at IS NULL ORDER BY profile_key`,
-    { segmentId },
-  );
-  return rows.map((row) => row.profile_key);
-}
+const members = (segmentId: string) => openMembers(store, segmentId);
 
 beforeAll(async () => {
   test = await openTestStore();
