@@ -16,7 +16,10 @@ export function ownersSql(
   options: {
     /** Read links as they stood at `{asOf:Int64}`. */
     asOf?: boolean;
-    /** SQL for the anonymous ids to consider (the right side of IN), for one profile's read. */
+    /**
+     * The right side of IN for the anonymous ids to consider, as written: a parenthesized
+     * subquery or value, or an array (a scoped read: see SCOPE).
+     */
     within?: string;
     /** Also `links`: how many link rows the anonymous id has (its link history's length). */
     counted?: boolean;
@@ -30,7 +33,7 @@ export function ownersSql(
 ): string {
   const where = [
     ...(options.asOf ? ["at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')"] : []),
-    ...(options.within === undefined ? [] : [`anonymous_id IN (${options.within})`]),
+    ...(options.within === undefined ? [] : [`anonymous_id IN ${options.within}`]),
   ];
   if (options.inOrder && !options.counted) {
     return `
@@ -57,7 +60,7 @@ export function ownersSql(
 function ownedAnonymousIdsSql(options: { asOf: boolean }): string {
   const owners = ownersSql({
     asOf: options.asOf,
-    within: 'SELECT anonymous_id FROM identity_links WHERE customer_id = {customerId:String}',
+    within: '(SELECT anonymous_id FROM identity_links WHERE customer_id = {customerId:String})',
   });
   return `SELECT anonymous_id FROM (${owners}) WHERE owner = {customerId:String}
      ORDER BY anonymous_id LIMIT 10000`;
@@ -82,7 +85,7 @@ export async function ownerOf(
   anonymousId: string,
   asOf?: number,
 ): Promise<string | null> {
-  const owners = ownersSql({ asOf: asOf !== undefined, within: '{anonymousId:String}' });
+  const owners = ownersSql({ asOf: asOf !== undefined, within: '({anonymousId:String})' });
   const [row] = await store.query<{ owner: string }>(`SELECT owner FROM (${owners})`, {
     anonymousId,
     asOf,

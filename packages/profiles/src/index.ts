@@ -19,8 +19,8 @@ export {
   profileFeaturesInsertSql,
   lapsedMs,
   PROFILE_COLUMNS,
-  SCOPE_CUSTOMER_KEYS_SQL,
 } from './profile-sql.js';
+export { SCOPE, scopeParams, scopeBoundOnce, type ScopeParams } from './scope-params.js';
 export {
   snapshotParams,
   writeProfileSnapshot,

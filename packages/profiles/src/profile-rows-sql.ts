@@ -5,10 +5,10 @@ import {
   ACTIVITY_KEY_COLUMNS,
   aggregatesSql,
   jobResultsSql,
-  SCOPE_CUSTOMER_KEYS_SQL,
   select,
   traitsSql,
 } from './profile-sql.js';
+import { SCOPE, scopeBoundOnce } from './scope-params.js';
 
 /**
  * SQL of `profile_rows` (migration 0013): one current row per profile, written with the field
@@ -33,7 +33,7 @@ export const MAX_ANONYMOUS_IDS = 10_000;
 
 /**
  * Rows of every profile, or with `scoped` of the profiles `{scope_keys:Array(String)}` names
- * (profile keys whose owners the caller resolved), stamped `{version:UInt64}` and with the
+ * (profile keys whose owners the caller resolved; bind scopeParams), stamped `{version:UInt64}` and with the
  * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none); every profile but
  * `{excluded_keys:Array(String)}` when not scoped. The payload holds what
  * the profile read shows, and `links`: the length of the link history of its anonymous ids.
@@ -42,17 +42,14 @@ export function profileRowsWriteSql(options: { scoped: boolean }): string {
   const { scoped } = options;
   const sqlOptions = { scope: 'all', source: 'projections', scoped, extras: true } as const;
   const jobs = jobResultsSql(scoped);
-  const within = scoped
-    ? `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`
-    : undefined;
+  const within = scoped ? SCOPE.anonymousIds : undefined;
   const owned = `
     SELECT concat('c:', owner) AS profile_key,
            arraySlice(arraySort(groupArray(anonymous_id)), 1, ${MAX_ANONYMOUS_IDS}) AS ids,
            sum(links) AS links
     FROM (${ownersSql({ counted: true, ...(within === undefined ? {} : { within }) })})
     GROUP BY owner`;
-  return `
-INSERT INTO profile_rows (profile_key, customer_id, events, orders, last_seen, payload, version, deleted)
+  const rows = `
 SELECT profile_key, customer_id, events, orders, last_seen, formatRowNoNewline('JSONEachRow', *),
        {version:UInt64}, 0
 FROM (
@@ -70,8 +67,11 @@ LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
 LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
 LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
 LEFT JOIN (${owned}) AS a ON a.profile_key = p.profile_key
-WHERE ${scoped ? 'p.profile_key IN {scope_keys:Array(String)}' : 'p.profile_key NOT IN {excluded_keys:Array(String)}'}
+WHERE ${scoped ? `p.profile_key IN ${SCOPE.keys}` : 'p.profile_key NOT IN {excluded_keys:Array(String)}'}
 SETTINGS join_use_nulls = 0)`;
+  return `
+INSERT INTO profile_rows (profile_key, customer_id, events, orders, last_seen, payload, version, deleted)
+${scoped ? scopeBoundOnce(rows) : rows}`;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from './profile-rows-sql.js';
 import type { RowMirror } from './row-mirror.js';
 import { atReadOf, mirrorPage, mirrorRows, type MembershipsOf } from './row-mirror-fill.js';
+import { scopeParams } from './scope-params.js';
 
 /** The job runs whose results a row holds ('' where the job had none). */
 export interface RowRuns {
@@ -549,7 +550,7 @@ export class ProfileRows {
       );
       await this.store.command(
         profileRowsWriteSql({ scoped: true }),
-        { ...runs, scope_keys: scope, version: this.nextVersion() },
+        { ...runs, ...(await scopeParams(this.store, scope, 'read')), version: this.nextVersion() },
         'read',
       );
       if (this.deps.mirror) {

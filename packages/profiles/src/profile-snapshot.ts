@@ -1,6 +1,7 @@
 import type { RunStore } from '@rapport/runs';
 import type { Store } from '@rapport/store';
 import { lapsedMs, profileFeaturesInsertSql } from './profile-sql.js';
+import { scopeParams } from './scope-params.js';
 import {
   CHANGED_KEYS_SQL,
   copyUnchangedSql,
@@ -106,8 +107,8 @@ export async function writeProfileSnapshot(
     if (changed.length < profiles && changed.length <= limit) {
       await store.command(copyUnchangedSql(), withPrevious);
       for (let at = 0; at < changed.length; at += KEYS_PER_STATEMENT) {
-        const scope_keys = changed.slice(at, at + KEYS_PER_STATEMENT);
-        await store.command(insertChangedSql(), { ...bound, scope_keys });
+        const scope = await scopeParams(store, changed.slice(at, at + KEYS_PER_STATEMENT));
+        await store.command(insertChangedSql(), { ...bound, ...scope });
       }
       return {
         profiles: await rowsOf(store, params.runId),

@@ -1,6 +1,7 @@
 import { ownersSql } from './identity.js';
 import { PROFILE_FIELDS, type ProfileField } from './profile-fields.js';
 import { anonymousIdSql, profileKeySql } from './profile-key.js';
+import { SCOPE } from './scope-params.js';
 
 /**
  * SQL of profile rows: every field of PROFILE_FIELDS over the merged aggregates of a profile.
@@ -26,7 +27,8 @@ export interface ProfileRowsSqlOptions {
   source: 'projections' | 'log';
   /**
    * `all` only: just the profiles `{scope_keys:Array(String)}` names (profile keys), read by
-   * customer key (streaming segment evaluation of the profiles a batch touched).
+   * customer key (streaming segment evaluation of the profiles a batch touched); bind
+   * scopeParams.
    */
   scoped?: boolean;
   /** `all` only: also what only the profile API shows (for `profile_rows`). */
@@ -83,19 +85,6 @@ const LOG_AGGREGATES = `
 
 const AS_OF = "fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')";
 
-/**
- * The customer keys whose rows make up the profiles `{scope_keys:Array(String)}` names: those
- * keys and every anonymous key ever linked to one of their customers (the owners join then
- * decides whose each is). Events and customer_stats are ordered by customer key, so a read
- * restricted to these is an index read.
- */
-export const SCOPE_CUSTOMER_KEYS_SQL = `
-    SELECT arrayJoin({scope_keys:Array(String)}) AS key
-    UNION ALL
-    SELECT concat('a:', anonymous_id) FROM identity_links
-    WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
-                          WHERE startsWith(k, 'c:'))`;
-
 export function aggregatesSql(options: ProfileRowsSqlOptions): string {
   const { scope, source, scoped, extras, fingerprint } = options;
   if (source === 'log') {
@@ -115,16 +104,14 @@ export function aggregatesSql(options: ProfileRowsSqlOptions): string {
     FROM customer_stats AS s
     WHERE s.customer_key IN {keys:Array(String)}`;
   }
-  const within = scoped
-    ? `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`
-    : undefined;
+  const within = scoped ? SCOPE.anonymousIds : undefined;
   return `
     SELECT ${profileKeySql('s.customer_key', 'o.owner')} AS profile_key, ${PROJECTION_AGGREGATES}${
       extras ? ',\n        argMaxMerge(s.last_order) AS last_order' : ''
     }${fingerprint ? `,\n        ${KEY_WEIGHT}` : ''}
     FROM customer_stats AS s
     LEFT JOIN (${ownersSql(within === undefined ? {} : { within })}) AS o ON o.anonymous_id = ${anonymousIdSql('s.customer_key')}
-    ${scoped ? `WHERE s.customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})` : ''}
+    ${scoped ? `WHERE s.customer_key IN ${SCOPE.customerKeys}` : ''}
     GROUP BY profile_key`;
 }
 
@@ -134,8 +121,7 @@ function traitValuesSql({ scope, source, scoped }: ProfileRowsSqlOptions): strin
     scope === 'one'
       ? 'WHERE customer_id = {customerId:String}'
       : scoped
-        ? `WHERE customer_id IN (SELECT substring(k, 3) FROM (SELECT arrayJoin({scope_keys:Array(String)}) AS k)
-                                 WHERE startsWith(k, 'c:'))`
+        ? `WHERE customer_id IN ${SCOPE.customerIds}`
         : '';
   return source === 'log'
     ? `SELECT customer_id, kv.1 AS trait, argMax(kv.2, (timestamp, event_id)) AS value
@@ -160,20 +146,20 @@ export function traitsSql(options: ProfileRowsSqlOptions): string {
 
 /** The latest job results of every profile, to join. */
 export function jobResultsSql(scoped: boolean): { rfm: string; clv: string; k: string } {
-  const only = (key: string) => (scoped ? ` AND ${key} IN {scope_keys:Array(String)}` : '');
+  const only = (key: string, scope: string) => (scoped ? ` AND ${key} IN ${scope}` : '');
   return {
     rfm: `
     SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, recency_days, frequency, monetary,
            r, f, m, score, segment, as_of
-    FROM rfm_scores WHERE run_id = {rfmRun:String}${only("concat('c:', customer_id)")}`,
+    FROM rfm_scores WHERE run_id = {rfmRun:String}${only('customer_id', SCOPE.customerIds)}`,
     clv: `
     SELECT concat('c:', customer_id) AS profile_key, 1 AS scored, clv, p_alive, expected_orders,
            expected_value, as_of, orders, x, t_x, T, mean_value, expected_order_value
-    FROM clv_scores WHERE run_id = {clvRun:String}${only("concat('c:', customer_id)")}`,
+    FROM clv_scores WHERE run_id = {clvRun:String}${only('customer_id', SCOPE.customerIds)}`,
     k: `
     SELECT a.profile_key AS profile_key, 1 AS assigned, a.cluster AS cluster, c.label AS label
     FROM (SELECT profile_key, cluster FROM cluster_assignments
-          WHERE run_id = {clustersRun:String}${only('profile_key')}) AS a
+          WHERE run_id = {clustersRun:String}${only('profile_key', SCOPE.keys)}) AS a
     LEFT JOIN (SELECT cluster, label FROM cluster_centroids WHERE run_id = {clustersRun:String}) AS c
         ON c.cluster = a.cluster`,
   };

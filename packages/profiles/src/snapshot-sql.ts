@@ -10,6 +10,7 @@ import {
   profileFeaturesInsertSql,
   profileRowsSql,
 } from './profile-sql.js';
+import { SCOPE, scopeBoundOnce } from './scope-params.js';
 
 /**
  * SQL of a features snapshot taken from the previous one: every profile's fingerprint is read
@@ -90,19 +91,14 @@ SETTINGS join_use_nulls = 0`;
 
 /**
  * Computes the rows of the profiles `{scope_keys:Array(String)}` names: the scoped profile
- * rows, with the keys bound once (see matchingProfilesSql), and only theirs kept (a scoped read
+ * rows, with the keys bound once (see scopeBoundOnce), and only theirs kept (a scoped read
  * can return a few profiles sharing their keys). Bound, not read from a subquery: an array a
  * subquery makes was searched element by element wherever rows were filtered by it (the job
  * results of a run: with 10,000 keys the features phase took 118 s at a million profiles;
  * bound, the same keys take 0.6 s).
  */
 export function insertChangedSql(): string {
-  const rows = profileRowsSql({ scoped: true, fingerprint: true }).replaceAll(
-    '{scope_keys:Array(String)}',
-    'rapport_scope_keys',
-  );
   return `
 INSERT INTO profile_features (${FEATURE_COLUMNS})
-WITH {scope_keys:Array(String)} AS rapport_scope_keys
-SELECT * FROM (${rows}) WHERE profile_key IN rapport_scope_keys`;
+${scopeBoundOnce(`SELECT * FROM (${profileRowsSql({ scoped: true, fingerprint: true })}) WHERE profile_key IN ${SCOPE.keys}`)}`;
 }

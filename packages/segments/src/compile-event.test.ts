@@ -1,3 +1,4 @@
+import { scopeParams } from '@rapport/profiles';
 import type { EventCondition, EventFilter, SegmentRule } from '@rapport/schemas';
 import { openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -293,7 +294,10 @@ describe('the shared read of streaming evaluation', () => {
       compileRule(rule, { now: NOW, scoped: true, paramPrefix: `s${i}_`, counts }),
     );
     expect(counts.size).toBe(12);
-    const params: Record<string, unknown> = { ...featuresParams(''), scope_keys: keys };
+    const params: Record<string, unknown> = {
+      ...featuresParams(''),
+      ...(await scopeParams(test.store, keys)),
+    };
     for (const rule of compiled) Object.assign(params, rule.params);
     const rows = await test.store.query<Record<string, unknown>>(
       profileVerdictsSql(

@@ -1,14 +1,9 @@
-import {
-  anonymousIdSql,
-  ownersSql,
-  profileKeySql,
-  SCOPE_CUSTOMER_KEYS_SQL,
-} from '@rapport/profiles';
+import { anonymousIdSql, ownersSql, profileKeySql, SCOPE } from '@rapport/profiles';
 import type { EventCondition, EventFilter } from '@rapport/schemas';
 import { compileJsonCondition, type JsonTarget } from './compile-json-value.js';
 import { compileScalar } from './compile-scalar.js';
 import { daysBeforeNow, instant } from './compile-field.js';
-import { SCOPED_ANONYMOUS_IDS, type EventCounts } from './event-counts.js';
+import type { EventCounts } from './event-counts.js';
 import { resolveEventField } from './event-fields.js';
 import type { SqlParams } from './sql-params.js';
 
@@ -60,7 +55,7 @@ function countedProfiles(input: {
   // Type and time are cheap columns: PREWHERE reads the JSON of the matching rows only. Left
   // to itself the engine moved the JSON filters there too, and parsed every event's (4× slower).
   const prewhere = [
-    ...(params.scoped ? [`customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL})`] : []),
+    ...(params.scoped ? [`customer_key IN ${SCOPE.customerKeys}`] : []),
     `type = ${params.bind('String', node.event)}`,
     // An admin's unlink is a correction, not customer activity.
     "type != 'identity_unlink'",
@@ -71,7 +66,7 @@ function countedProfiles(input: {
     conditions.length === 0 ? '1' : conditions.map((condition) => `(${condition})`).join(' AND ');
   return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS profile_key${input.withCount ? ', sum(k.n) AS n' : ''}
     FROM (SELECT customer_key, count() AS n FROM events PREWHERE ${all(prewhere)} WHERE ${all(filters)} GROUP BY customer_key) AS k
-    LEFT JOIN (${ownersSql(params.scoped ? { within: SCOPED_ANONYMOUS_IDS } : {})}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
+    LEFT JOIN (${ownersSql(params.scoped ? { within: SCOPE.anonymousIds } : {})}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
     GROUP BY profile_key${having ? ` HAVING ${having}` : ''}`;
 }
 

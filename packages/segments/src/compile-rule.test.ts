@@ -1,3 +1,4 @@
+import { scopeParams } from '@rapport/profiles';
 import type { FieldOperator, RuleValue, SegmentRule } from '@rapport/schemas';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -435,7 +436,11 @@ describe('segment conditions compiled in place (streaming evaluation)', () => {
     const compiled = compileRule(rule, { now: NOW, scoped: true, inline });
     const rows = await test.store.query<{ profile_key: string }>(
       matchingProfilesSql(compiled.where, 'live', { scoped: true }),
-      { ...featuresParams('', RUNS), ...compiled.params, scope_keys: EVERYONE },
+      {
+        ...featuresParams('', RUNS),
+        ...compiled.params,
+        ...(await scopeParams(test.store, EVERYONE)),
+      },
     );
     return { sql: compiled.where, keys: rows.map((row) => row.profile_key).sort() };
   }

@@ -1,12 +1,4 @@
-import {
-  anonymousIdSql,
-  ownersSql,
-  profileKeySql,
-  SCOPE_CUSTOMER_KEYS_SQL,
-} from '@rapport/profiles';
-
-/** The anonymous ids among the customer keys of the profiles in scope (see SqlParams.scoped). */
-export const SCOPED_ANONYMOUS_IDS = `SELECT substring(key, 3) FROM (${SCOPE_CUSTOMER_KEYS_SQL}) WHERE startsWith(key, 'a:')`;
+import { anonymousIdSql, ownersSql, profileKeySql, SCOPE } from '@rapport/profiles';
 
 /** An event condition's share of the one read: its type and what else an event must meet. */
 export interface CountedCondition {
@@ -40,7 +32,7 @@ export class EventCounts {
 
   /**
    * SQL of the counts (`rapport_key`: the profile key, `rapport_n0`, …) of the profiles in scope that have an
-   * event of a counted type; undefined when no condition was counted. Bind `scope_keys`.
+   * event of a counted type; undefined when no condition was counted. Bind scopeParams.
    */
   sql(): string | undefined {
     if (this.counted.length === 0) return undefined;
@@ -54,10 +46,10 @@ export class EventCounts {
     return `SELECT ${profileKeySql('k.customer_key', 'o.owner')} AS rapport_key, ${perProfile.join(', ')}
     FROM (SELECT customer_key, ${perKey.join(', ')}
           FROM events
-          PREWHERE customer_key IN (${SCOPE_CUSTOMER_KEYS_SQL}) AND type IN (${types.join(', ')})
+          PREWHERE customer_key IN ${SCOPE.customerKeys} AND type IN (${types.join(', ')})
             AND type != 'identity_unlink'
           GROUP BY customer_key) AS k
-    LEFT JOIN (${ownersSql({ within: SCOPED_ANONYMOUS_IDS })}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
+    LEFT JOIN (${ownersSql({ within: SCOPE.anonymousIds })}) AS o ON o.anonymous_id = ${anonymousIdSql('k.customer_key')}
     GROUP BY rapport_key`;
   }
 }

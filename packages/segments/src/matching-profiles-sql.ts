@@ -1,18 +1,4 @@
-import { profileRowsSql } from '@rapport/profiles';
-
-const SCOPE_KEYS = '{scope_keys:Array(String)}';
-
-/**
- * The scope's keys bound once, at the top, and read through an alias wherever the statement
- * names them (a WITH alias reaches every subquery, and the primary key still serves `IN` it).
- * Written in place, the list came once per event condition and profile table (33 times for
- * the segments benchmark's rules), so a few hundred profiles passed the engine's
- * `max_query_size` and the statement was bound by the engine, which runs bound statements one
- * at a time for the whole process.
- */
-function scopeKeysOnce(sql: string): string {
-  return `WITH ${SCOPE_KEYS} AS rapport_scope_keys\n${sql.replaceAll(SCOPE_KEYS, 'rapport_scope_keys')}`;
-}
+import { profileRowsSql, scopeBoundOnce } from '@rapport/profiles';
 
 /**
  * The profile keys a compiled rule matches.
@@ -26,14 +12,14 @@ export function matchingProfilesSql(
   options: {
     /**
      * `live` only: of the profiles `{scope_keys:Array(String)}` names; compile the rule with
-     * `scoped` too. Default false.
+     * `scoped` too and bind scopeParams. Default false.
      */
     scoped?: boolean;
   } = {},
 ): string {
   if (source === 'live') {
     if (options.scoped) {
-      return scopeKeysOnce(`SELECT profile_key FROM (${profileRowsSql({ scoped: true })})
+      return scopeBoundOnce(`SELECT profile_key FROM (${profileRowsSql({ scoped: true })})
 WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`);
     }
     return `SELECT profile_key FROM (${profileRowsSql()}) WHERE (${where})`;
@@ -55,7 +41,7 @@ export function profileVerdictsSql(wheres: readonly string[], counts?: string): 
       ? ''
       : `\nLEFT JOIN (${counts}) AS rapport_e ON rapport_e.rapport_key = rapport_p.profile_key`;
   // join_use_nulls = 0: a profile without a counted event counts 0 of each, never NULL.
-  return scopeKeysOnce(`SELECT rapport_p.profile_key AS profile_key, ${columns}
+  return scopeBoundOnce(`SELECT rapport_p.profile_key AS profile_key, ${columns}
 FROM (${profileRowsSql({ scoped: true })}) AS rapport_p${joined}
 WHERE rapport_p.profile_key IN {scope_keys:Array(String)}
 SETTINGS join_use_nulls = 0`);

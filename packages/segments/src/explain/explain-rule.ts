@@ -1,4 +1,4 @@
-import { profileRowsSql } from '@rapport/profiles';
+import { profileRowsSql, scopeParams } from '@rapport/profiles';
 import type { SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { assertNever } from '../assert-never.js';
@@ -37,11 +37,11 @@ interface ExplainInput {
   profile: ProfileRowParams;
 }
 
-const rowParams = (input: ExplainInput) => ({
+const rowParams = async (input: ExplainInput) => ({
   ...input.profile,
   runId: '',
   now: input.at,
-  scope_keys: [input.profileKey],
+  ...(await scopeParams(input.store, [input.profileKey])),
 });
 
 /** Whether the profile matches a rule, by the rule the segments job compiles, scoped to it. */
@@ -49,7 +49,7 @@ export async function profileMatches(input: ExplainInput): Promise<boolean> {
   const compiled = compileRule(input.rule, { now: input.at, scoped: true });
   const rows = await input.store.query<{ profile_key: string }>(
     matchingProfilesSql(compiled.where, 'live', { scoped: true }),
-    { ...compiled.params, ...rowParams(input) },
+    { ...compiled.params, ...(await rowParams(input)) },
   );
   return rows.length > 0;
 }
@@ -61,7 +61,7 @@ async function leafValue(input: ExplainInput): Promise<unknown> {
   if (rule.type === 'event') {
     const [row] = await store.query<{ n: number }>(
       `SELECT n FROM (${compileEventCount(rule, params)}) WHERE profile_key = {explain_key:String}`,
-      { ...params.values, ...rowParams(input), explain_key: input.profileKey },
+      { ...params.values, ...(await rowParams(input)), explain_key: input.profileKey },
     );
     return Number(row?.n ?? 0);
   }
@@ -75,7 +75,7 @@ async function leafValue(input: ExplainInput): Promise<unknown> {
   const [row] = await store.query<{ value: unknown; present: number }>(
     `SELECT ${sql} AS value, ${trait === undefined ? '1' : `mapContains(traits, ${params.bind('String', trait)})`} AS present
      FROM (${profileRowsSql({ scoped: true })}) WHERE profile_key = {explain_key:String}`,
-    { ...params.values, ...rowParams(input), explain_key: input.profileKey },
+    { ...params.values, ...(await rowParams(input)), explain_key: input.profileKey },
   );
   if (!row || !Number(row.present)) return null;
   if (trait === undefined) return row.value ?? null;

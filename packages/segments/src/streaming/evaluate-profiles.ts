@@ -1,4 +1,4 @@
-import { parseProfileKey } from '@rapport/profiles';
+import { parseProfileKey, scopeParams } from '@rapport/profiles';
 import { isoOf, type SegmentChange, type SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { compileRule, type CompiledRule } from '../compile-rule.js';
@@ -41,13 +41,6 @@ const GROUP_SQL_BYTES = 160_000;
 
 /** A rule with the rules of the segments it refers to compiled in place, at most. */
 const INLINED_SQL_BYTES = 32_000;
-
-const rowParams = (input: EvaluateProfilesInput) => ({
-  ...input.profile,
-  runId: '',
-  now: input.at,
-  scope_keys: input.keys,
-});
 
 /**
  * The segments whose references can be compiled in place (compileRule's `inline`): every
@@ -118,7 +111,23 @@ function compileFor(
   });
 }
 
-type Evaluation = EvaluateProfilesInput & { inline: ReturnType<typeof inlinable> };
+type Evaluation = EvaluateProfilesInput & {
+  inline: ReturnType<typeof inlinable>;
+  /** The profile rows' parameters, the scope's keys among them (see scopeParams). */
+  rowParams: Record<string, unknown>;
+};
+
+/** The profile rows' parameters for an evaluation of these keys: one read of their links. */
+async function rowParamsOf(
+  input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile'>,
+) {
+  return {
+    ...input.profile,
+    runId: '',
+    now: input.at,
+    ...(await scopeParams(input.store, input.keys)),
+  };
+}
 
 /** One statement of rules compiled with `counts`: the members of each among the keys. */
 async function verdicts(
@@ -131,7 +140,7 @@ async function verdicts(
     rules.map((rule) => rule.where),
     counts.sql(),
   );
-  const params: Record<string, unknown> = { ...rowParams(input) };
+  const params: Record<string, unknown> = { ...input.rowParams };
   for (const rule of rules) Object.assign(params, rule.params);
   const rows = await input.store.query<Record<string, unknown>>(sql, params);
   for (const row of rows) {
@@ -194,7 +203,7 @@ async function matchingMany(
  * The members among the keys of each of these segments, evaluated now and written nowhere
  * (live reads): in as few statements as fit, a segment referred to read from membership.
  */
-export function evaluateSegments(
+export async function evaluateSegments(
   input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile'> & {
     definitions: readonly EvaluableDefinition[];
   },
@@ -204,6 +213,7 @@ export function evaluateSegments(
     ordered: input.definitions,
     runId: '',
     inline: { inlined: new Set(), ruleOf: () => undefined },
+    rowParams: await rowParamsOf(input),
   };
   return matchingMany(evaluation, input.definitions);
 }
@@ -328,7 +338,11 @@ export async function evaluateProfiles(
   // Read beside the first level's verdicts; awaited (and so its failure thrown) after them.
   const opening = timed('memberships', openMemberships(input));
   opening.catch(() => undefined);
-  const evaluation: Evaluation = { ...input, inline: inlinable(input) };
+  const evaluation: Evaluation = {
+    ...input,
+    inline: inlinable(input),
+    rowParams: await timed('verdicts', rowParamsOf(input)),
+  };
   for (const level of levelsOf(input.ordered, evaluation.inline.inlined)) {
     const due = level.filter((definition) => {
       if (blocked.has(definition.id) || definition.references.some((id) => blocked.has(id))) {

@@ -1,3 +1,4 @@
+import { SCOPE } from '@rapport/profiles';
 import type { SegmentChange, SegmentRule } from '@rapport/schemas';
 import { StoreError, type Store } from '@rapport/store';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
@@ -306,7 +307,10 @@ describe('streaming segment evaluation', () => {
     await evaluator.idle();
     expect(statements.length).toBeGreaterThan(0);
     for (const sql of statements) {
-      expect(sql.split('{scope_keys:Array(String)}')).toHaveLength(2);
+      expect(sql.split(SCOPE.keys)).toHaveLength(2);
+      for (const placeholder of Object.values(SCOPE)) {
+        expect(sql.split(placeholder).length).toBeLessThanOrEqual(2);
+      }
     }
     expect((await members('buyers')).filter((key) => key.startsWith('c:many-'))).toHaveLength(
       2_000,
