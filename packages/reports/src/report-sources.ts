@@ -41,13 +41,14 @@ const DAILY_FROM_EVENTS = `(
     ))`;
 
 /**
- * SQL: the anonymous ids of the rows `where` picks from `source` (as `alias`). Owners are
- * looked up for these only (identity_links is ordered by anonymous id): the full owner table
- * costs about as much as a report's own reading at 100,000 people.
+ * SQL: the anonymous ids of the rows `where` picks from `source` (as `alias`), a parenthesized
+ * subquery (the right side of ownersSql's IN). Owners are looked up for these only
+ * (identity_links is ordered by anonymous id): the full owner table costs about as much as a
+ * report's own reading at 100,000 people.
  */
-const ownedWithin = (source: string, alias: string, where: string) => `
+const ownedWithin = (source: string, alias: string, where: string) => `(
     SELECT substring(${alias}.customer_key, 3) FROM ${source} AS ${alias}
-    WHERE startsWith(${alias}.customer_key, 'a:') AND ${where}`;
+    WHERE startsWith(${alias}.customer_key, 'a:') AND ${where})`;
 
 /**
  * SQL conditions on daily rows (alias `d`): the row lies in [`{from:Int64}`, `{to:Int64}`), or
