@@ -72,7 +72,8 @@ async function snapshot(store: Store) {
       FROM report_daily GROUP BY day, channel, customer_key ORDER BY ALL`),
     reportTouches: await store.query('SELECT * FROM report_touches ORDER BY ALL'),
     reportKeys: await store.query(`
-      SELECT customer_key, min(first_seen) AS first_seen, min(first_event) AS first_event
+      SELECT customer_key, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+             min(first_event) AS first_event
       FROM report_keys GROUP BY customer_key ORDER BY customer_key`),
   };
 }

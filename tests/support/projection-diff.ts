@@ -41,7 +41,8 @@ const CANONICAL: Record<string, string> = {
   report_touches: `SELECT concat(customer_key, '/', toString(timestamp), '/', type, '/', action, '/',
       campaign, '/', toString(amount)) AS k, toString(count()) AS v
     FROM {db}.report_touches GROUP BY ALL`,
-  report_keys: `SELECT customer_key AS k, toString((min(first_seen), min(first_event))) AS v
+  report_keys: `SELECT customer_key AS k,
+      toString((min(first_seen), max(last_seen), min(first_event))) AS v
     FROM {db}.report_keys GROUP BY customer_key`,
 };
 

@@ -88,6 +88,8 @@ describe('migrations rendered for a cluster', () => {
       'customer_traits_local',
       'identity_links_local',
       'report_daily_local',
+      // Made by 0018, and again by 0024 with each key's last activity.
+      'report_keys_local',
       'report_keys_local',
       // Made by 0020 and dropped by 0022.
       'report_months_local',

@@ -103,15 +103,17 @@ export const PROJECTION_CHECKS: readonly ProjectionCheck[] = [
   {
     table: 'report_keys',
     key: 'customer_key',
-    // A key's first activity: a missed block holding its first event moves it, and a key the
-    // view never saw is missing.
+    // A key's first and last activity: a missed block holding its first or last event moves
+    // one, and a key the view never saw is missing.
     sql: `SELECT DISTINCT key FROM (
-        SELECT customer_key AS key, min(timestamp) AS first, 1 AS side FROM events
+        SELECT customer_key AS key, min(timestamp) AS first, max(timestamp) AS last, 1 AS side
+        FROM events
         WHERE customer_key IN {keys:Array(String)} AND type != 'identity_unlink'
         GROUP BY key
         UNION ALL
-        SELECT customer_key AS key, min(first_seen) AS first, -1 AS side FROM report_keys
+        SELECT customer_key AS key, min(first_seen) AS first, max(last_seen) AS last, -1 AS side
+        FROM report_keys
         WHERE customer_key IN {keys:Array(String)} GROUP BY key
-      ) GROUP BY key, first HAVING sum(side) != 0`,
+      ) GROUP BY key, first, last HAVING sum(side) != 0`,
   },
 ];

@@ -86,7 +86,7 @@ describe('projections against the event log', () => {
       },
     });
     const found = await checkProjections(test.store, ['c:twice'], { repair: true });
-    // A first activity (report_keys) is the same counted twice.
+    // A first and a last activity (report_keys) are the same counted twice.
     expect(found.diverged.map((d) => d.table)).toEqual([
       'customer_stats',
       'identity_links',
