@@ -32,12 +32,13 @@ export const SCOPE = {
   anonymousIds: '{scope_anonymous_ids:Array(String)}',
 } as const;
 
-export interface ScopeParams {
+/** A type, not an interface: it binds as query parameters as it is. */
+export type ScopeParams = {
   scope_keys: string[];
   scope_customer_keys: string[];
   scope_customer_ids: string[];
   scope_anonymous_ids: string[];
-}
+};
 
 /**
  * The parameters SCOPE names for these profile keys: one read of the anonymous ids ever

@@ -26,8 +26,8 @@ export interface EvaluateProfilesInput {
   at: number;
   runId: string;
   profile: ProfileRowParams;
-  /** Told the milliseconds of each phase: memberships, verdicts, writes. */
-  time?: (phase: 'memberships' | 'verdicts' | 'writes', ms: number) => void;
+  /** Told the milliseconds of each phase: the scope's links, memberships, verdicts, writes. */
+  time?: (phase: 'scope' | 'memberships' | 'verdicts' | 'writes', ms: number) => void;
 }
 
 /** A segment whose evaluation failed for some profiles, with why. */
@@ -327,7 +327,10 @@ export async function evaluateProfiles(
   const held: HeldSegment[] = [];
   const changes: SegmentChange[] = [];
   const blocked = new Set(input.held ?? []);
-  const timed = async <T>(phase: 'memberships' | 'verdicts' | 'writes', work: Promise<T>) => {
+  const timed = async <T>(
+    phase: 'scope' | 'memberships' | 'verdicts' | 'writes',
+    work: Promise<T>,
+  ) => {
     const started = performance.now();
     try {
       return await work;
@@ -341,7 +344,7 @@ export async function evaluateProfiles(
   const evaluation: Evaluation = {
     ...input,
     inline: inlinable(input),
-    rowParams: await timed('verdicts', rowParamsOf(input)),
+    rowParams: await timed('scope', rowParamsOf(input)),
   };
   for (const level of levelsOf(input.ordered, evaluation.inline.inlined)) {
     const due = level.filter((definition) => {
