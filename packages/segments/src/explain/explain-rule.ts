@@ -1,4 +1,4 @@
-import { profileRowsSql, scopeParams } from '@rapport/profiles';
+import { profileRowsSql, scopeParams, type ScopeParams } from '@rapport/profiles';
 import type { SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { assertNever } from '../assert-never.js';
@@ -35,13 +35,15 @@ interface ExplainInput {
   profileKey: string;
   at: number;
   profile: ProfileRowParams;
+  /** The profile's scope (scopeParams), read once for every node of one explanation. */
+  scope?: Promise<ScopeParams>;
 }
 
 const rowParams = async (input: ExplainInput) => ({
   ...input.profile,
   runId: '',
   now: input.at,
-  ...(await scopeParams(input.store, [input.profileKey])),
+  ...(await (input.scope ?? scopeParams(input.store, [input.profileKey]))),
 });
 
 /** Whether the profile matches a rule, by the rule the segments job compiles, scoped to it. */
@@ -92,7 +94,13 @@ async function leafValue(input: ExplainInput): Promise<unknown> {
  * to the profile; `and`, `or` and `not` combine them as the compiled rule does (every
  * condition is true or false, never unknown). `segment` conditions read current membership.
  */
-export async function explainRule(input: ExplainInput): Promise<ExplainedNode> {
+export async function explainRule(input_: ExplainInput): Promise<ExplainedNode> {
+  const input = {
+    ...input_,
+    scope: input_.scope ?? scopeParams(input_.store, [input_.profileKey]),
+  };
+  // Awaited by the nodes; a failed read fails the explanation there, not unhandled here.
+  input.scope.catch(() => undefined);
   const { rule } = input;
   switch (rule.type) {
     case 'and':
