@@ -70,21 +70,21 @@ const figuresSql = (visits: string) => `
         base64Decode(${partsOf('tag_key')}[2]) AS medium,
         base64Decode(${partsOf('tag_key')}[3]) AS name,
         sum(part_visits) AS visits, sum(part_profiles) AS profiles,
-        sumIf(part_profiles, identified) AS identified, sum(part_orders) AS orders,
+        sumIf(part_profiles, customer) AS identified, sum(part_orders) AS orders,
         toFloat64(sum(part_revenue)) AS revenue, sum(part_converted) AS converted
     FROM (
         SELECT channel, tag_key, grouping(channel, tag_key) AS g,
-            ${hashPartSql('person')} AS part, identified,
+            ${hashPartSql('person')} AS part, customer,
             count() AS part_visits, sum(visit_orders) AS part_orders,
             sum(visit_revenue) AS part_revenue, countIf(visit_orders > 0) AS part_converted,
             uniqExact(person) AS part_profiles
         FROM (
             SELECT ${profileHashSql('profile')} AS person,
-                startsWith(profile, 'c:') AS identified, channel, tag_key, visit_orders,
+                startsWith(profile, 'c:') AS customer, channel, tag_key, visit_orders,
                 visit_revenue
             FROM (${visits})
         )
-        GROUP BY GROUPING SETS ((channel, part, identified), (tag_key, part, identified))
+        GROUP BY GROUPING SETS ((channel, part, customer), (tag_key, part, customer))
     )
     GROUP BY g, channel, tag_key
     ORDER BY visits DESC, channel, source, medium, name
