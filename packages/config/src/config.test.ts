@@ -70,6 +70,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
+  it('reads the rest after a streaming evaluation, 1 by default, 0 to 10', () => {
+    expect(loadConfig({}).segments.streamingRest).toBe(1);
+    expect(loadConfig({ RAPPORT_STREAMING_REST: '0.5' }).segments.streamingRest).toBe(0.5);
+    expect(() => loadConfig({ RAPPORT_STREAMING_REST: '-1' })).toThrow(
+      /RAPPORT_STREAMING_REST: .*"-1"/,
+    );
+    expect(() => loadConfig({ RAPPORT_STREAMING_REST: 'soon' })).toThrow(/RAPPORT_STREAMING_REST/);
+  });
+
   it('reads the log format, auto by default', () => {
     expect(loadConfig({}).logFormat).toBe('auto');
     expect(loadConfig({ RAPPORT_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');

@@ -72,6 +72,8 @@ export interface Config {
   readonly segments: {
     /** Segments follow each committed batch (RAPPORT_STREAMING_SEGMENTS, default on). */
     readonly streaming: boolean;
+    /** The rest after an evaluation, as a share of its time (RAPPORT_STREAMING_REST). */
+    readonly streamingRest: number;
   };
   readonly jobs: {
     /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
@@ -196,7 +198,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cacheBytes: e.RAPPORT_PROFILE_CACHE_MB * 1024 * 1024,
       mirror: e.RAPPORT_PROFILE_MIRROR === 'on',
     },
-    segments: { streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on' },
+    segments: {
+      streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on',
+      streamingRest: e.RAPPORT_STREAMING_REST,
+    },
     jobs: {
       schedules,
       ...(e.RAPPORT_CLUSTERS_K === undefined ? {} : { clustersK: e.RAPPORT_CLUSTERS_K }),

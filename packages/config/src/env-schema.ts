@@ -123,6 +123,12 @@ export const envSchema = z.object({
    * segments job reconciles); `off`: only the segments job evaluates them.
    */
   RAPPORT_STREAMING_SEGMENTS: z.enum(['on', 'off']).default('on'),
+  /**
+   * After a streaming evaluation that took t, the next starts no sooner than this × t later
+   * (at most 1 s): lower answers sooner under a heavy ingest load, and leaves ingest less of
+   * the machine.
+   */
+  RAPPORT_STREAMING_REST: z.coerce.number().min(0).max(10).default(1),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
   /**

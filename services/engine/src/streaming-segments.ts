@@ -63,6 +63,7 @@ export function openStreamingSegments(options: {
   const evaluator = new StreamingSegments({
     store,
     lapsedAfterDays: config.profiles.lapsedAfterDays,
+    rest: config.segments.streamingRest,
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
     ...(outbox.writer === '' ? {} : { name: outbox.writer }),
