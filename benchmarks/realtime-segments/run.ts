@@ -182,7 +182,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
   let running: EngineProcess | undefined;
   try {
     log(
-      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase`,
+      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, rest ${process.env.RAPPORT_STREAMING_REST ?? 1}`,
     );
     const loaded = await loadPeople(options, dataDir, receiver.url);
     let engine = loaded.engine;
@@ -315,6 +315,8 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     const report = {
       machine: machineOf(loadAtStart),
       options,
+      // The engine's rest after each evaluation (RAPPORT_STREAMING_REST in this shell).
+      streamingRest: Number(process.env.RAPPORT_STREAMING_REST ?? 1),
       preload: { ...preload, seconds: round(preload.seconds, 1) },
       ingest: {
         offEventsPerSecond: Math.round(off.rate),
