@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { percentile } from '../lib/stats.js';
 import { difference, readStoreWriterCounters } from './engine-metrics.js';
 import { startEngine } from '../lib/engine-process.js';
+import { kernelCpuSecondsOf } from '../lib/process-stats.js';
 import { sendBatches, type RequestBody } from './http-load.js';
 
 export interface EndToEndResult {
@@ -13,6 +14,8 @@ export interface EndToEndResult {
   enginePeakRssBytes: number | undefined;
   /** CPU seconds the engine used during the timed run (all its threads). */
   engineCpuSeconds: number | undefined;
+  /** The part of engineCpuSeconds spent in the kernel (file system, network, scheduling). */
+  engineKernelCpuSeconds: number | undefined;
   /** What the engine's batch writer did during the timed run. */
   storeWrites: { writes: number; rows: number; seconds: number };
 }
@@ -53,8 +56,10 @@ export async function measureEndToEnd(options: {
     }
     const before = await readStoreWriterCounters(engine.origin);
     const cpuBefore = engine.cpuSeconds();
+    const kernelBefore = kernelCpuSecondsOf(engine.pid);
     const load = await sendBatches(engine.origin, options.timed, options.concurrency);
     const cpuAfter = engine.cpuSeconds();
+    const kernelAfter = kernelCpuSecondsOf(engine.pid);
     const after = await readStoreWriterCounters(engine.origin);
     const expected = options.timed.reduce((sum, body) => sum + body.events, 0);
     if (load.accepted !== expected) {
@@ -76,6 +81,10 @@ export async function measureEndToEnd(options: {
       enginePeakRssBytes,
       engineCpuSeconds:
         cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+      engineKernelCpuSeconds:
+        kernelBefore === undefined || kernelAfter === undefined
+          ? undefined
+          : kernelAfter - kernelBefore,
       storeWrites: difference(after, before),
     };
   } finally {

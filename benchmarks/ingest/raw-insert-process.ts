@@ -11,6 +11,8 @@ export interface RawInsertResult {
   peakRssBytes: number | undefined;
   /** CPU seconds used while inserting (all threads of the raw process). */
   cpuSeconds: number;
+  /** The part of cpuSeconds spent in the kernel. */
+  kernelCpuSeconds: number;
 }
 
 const RAW_INSERT = fileURLToPath(new URL('./raw-insert.ts', import.meta.url));

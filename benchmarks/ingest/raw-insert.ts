@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { migrationsDir } from '@rapport/schemas';
 import { migrate } from '@rapport/store';
-import { ownCpuSeconds, peakRssBytes } from '../lib/process-stats.js';
+import { ownCpuSeconds, ownKernelCpuSeconds, peakRssBytes } from '../lib/process-stats.js';
 import { benchmarkEvents } from './event-mix.js';
 import type { RawInsertResult } from './raw-insert-process.js';
 import { toInsertBuffers, toStoredJsonLines } from './stored-rows.js';
@@ -49,9 +49,11 @@ try {
 
   const started = performance.now();
   const cpuBefore = ownCpuSeconds();
+  const kernelBefore = ownKernelCpuSeconds();
   for (const buffer of timed) await store.insertJsonLines('events', buffer);
   const seconds = (performance.now() - started) / 1000;
   const cpu = ownCpuSeconds() - cpuBefore;
+  const kernelCpu = ownKernelCpuSeconds() - kernelBefore;
 
   const [count] = await store.query<{ rows: number | string }>(
     'SELECT count() AS rows FROM events',
@@ -67,6 +69,7 @@ try {
     rowsPerSecond: events.timed.length / seconds,
     peakRssBytes: peakRssBytes(),
     cpuSeconds: cpu,
+    kernelCpuSeconds: kernelCpu,
   };
   process.stdout.write(`${JSON.stringify({ rawInsert: result })}\n`);
 } finally {

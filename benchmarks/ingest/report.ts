@@ -14,6 +14,10 @@ export type IngestBenchReport = ReturnType<typeof buildReport>;
 const microsecondsPer = (cpuSeconds: number | undefined, count: number) =>
   cpuSeconds === undefined ? undefined : round((cpuSeconds * 1e6) / count, 1);
 
+/** A part over its whole, rounded to 0.001; undefined when either is unknown. */
+const share = (part: number | undefined, whole: number | undefined) =>
+  part === undefined || whole === undefined || whole === 0 ? undefined : round(part / whole, 3);
+
 /** The middle one by `rate` (the lower middle of an even count). */
 function median<T>(rounds: readonly T[], rate: (round: T) => number): T {
   const sorted = [...rounds].sort((a, b) => rate(a) - rate(b));
@@ -56,6 +60,7 @@ export function buildReport(
       engineCpuSeconds:
         e2e.engineCpuSeconds === undefined ? undefined : round(e2e.engineCpuSeconds, 2),
       engineCpuMicrosecondsPerEvent: microsecondsPer(e2e.engineCpuSeconds, e2e.events),
+      engineKernelCpuShare: share(e2e.engineKernelCpuSeconds, e2e.engineCpuSeconds),
       storeWrites: {
         writes,
         meanRows: writes === 0 ? 0 : round(rows / writes),
@@ -72,6 +77,7 @@ export function buildReport(
       peakRssMiB: toMiB(raw.peakRssBytes),
       cpuSeconds: round(raw.cpuSeconds, 2),
       cpuMicrosecondsPerRow: microsecondsPer(raw.cpuSeconds, raw.rows),
+      kernelCpuShare: share(raw.kernelCpuSeconds, raw.cpuSeconds),
     },
     rounds: e2eRounds.map((e2eRound, index) => ({
       eventsPerSecond: round(e2eRound.eventsPerSecond),
@@ -86,6 +92,8 @@ export function buildReport(
 const count = (value: number) => Math.round(value).toLocaleString('en-US');
 const mib = (value: number | undefined) => (value === undefined ? 'n/a' : `${value} MiB`);
 const micros = (value: number | undefined) => (value === undefined ? 'n/a' : `${value} µs`);
+const percent = (value: number | undefined) =>
+  value === undefined ? 'n/a' : `${round(value * 100, 1)} %`;
 const cores = (cpu: number | undefined, wall: number) =>
   cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2);
 
@@ -108,6 +116,10 @@ export function formatReport(report: IngestBenchReport): string {
     [
       'CPU per event: engine / raw',
       `${micros(e2e.engineCpuMicrosecondsPerEvent)} / ${micros(raw.cpuMicrosecondsPerRow)}  (cores busy: ${cores(e2e.engineCpuSeconds, e2e.seconds)} / ${cores(raw.cpuSeconds, raw.seconds)})`,
+    ],
+    [
+      'CPU in the kernel: engine / raw',
+      `${percent(e2e.engineKernelCpuShare)} / ${percent(raw.kernelCpuShare)}`,
     ],
     ['peak RSS engine', mib(e2e.enginePeakRssMiB)],
     ['peak RSS raw inserter', mib(raw.peakRssMiB)],

@@ -35,16 +35,35 @@ export function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-/** CPU time (user + system, all threads) of another process so far, in seconds, from /proc. */
-export function cpuSecondsOf(pid: number): number | undefined {
+/** Kernel (system) CPU time, all threads, this process has used so far, in seconds. */
+export function ownKernelCpuSeconds(): number {
+  return process.cpuUsage().system / 1e6;
+}
+
+/** User and kernel CPU time (all threads) of another process so far, in seconds, from /proc. */
+function cpuTimesOf(pid: number): { user: number; kernel: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3, state.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return {
+      user: Number(fields[11]) / TICKS_PER_SECOND,
+      kernel: Number(fields[12]) / TICKS_PER_SECOND,
+    };
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system, all threads) of another process so far, in seconds, from /proc. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  const times = cpuTimesOf(pid);
+  return times && times.user + times.kernel;
+}
+
+/** Kernel (system) CPU time, all threads, of another process so far, in seconds, from /proc. */
+export function kernelCpuSecondsOf(pid: number): number | undefined {
+  return cpuTimesOf(pid)?.kernel;
 }
 
 /**
