@@ -59,6 +59,18 @@ describe('ProfileCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('counts a hit it answers, and leaves a miss to the load that follows', async () => {
+    const cache = new ProfileCache({ maxBytes: 1_000_000 });
+    expect(cache.hit('c1')).toBeUndefined();
+    expect([cache.hits, cache.misses]).toEqual([0, 0]);
+    const loaded = await cache.load('c1', () => Promise.resolve(profile('c1')));
+    expect([cache.hits, cache.misses]).toEqual([0, 1]);
+    // The cached profile itself, frozen: it is answered as it is.
+    expect(cache.hit('c1')).toBe(loaded);
+    expect(Object.isFrozen(loaded)).toBe(true);
+    expect([cache.hits, cache.misses]).toEqual([1, 1]);
+  });
+
   it('stays within its memory bound, dropping the least recently used', async () => {
     const cache = new ProfileCache({ maxBytes: 5_000 });
     for (let i = 0; i < 50; i++) await cache.load(`c${i}`, () => Promise.resolve(profile(`c${i}`)));

@@ -8,6 +8,8 @@ interface Loading {
   result: Promise<Profile | undefined>;
 }
 
+const HIT = { result: 'hit' } as const;
+
 interface Entry {
   profile: Profile;
   bytes: number;
@@ -44,6 +46,18 @@ export class ProfileCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * The cached profile, counted as a hit; undefined, counted as nothing, when it is not cached
+   * (the caller then loads it, and the load counts the miss).
+   */
+  hit(customerId: string): Profile | undefined {
+    const entry = this.entries.get(customerId);
+    if (entry === undefined) return undefined;
+    this.hits++;
+    this.metrics?.profileCacheLookups.inc(HIT);
+    return entry.profile;
   }
 
   get(customerId: string): Profile | undefined {

@@ -2,7 +2,7 @@ import { LatestRuns, RunStore } from '@rapport/runs';
 import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileCache } from './profile-cache.js';
-import { ProfileService } from './profile-service.js';
+import { ProfileService, type ProfileSegments } from './profile-service.js';
 
 // The profile read path on hand-built events: what the SQL derives reaches the API unchanged.
 
@@ -120,5 +120,51 @@ describe('ProfileService', () => {
     const past = await service.customer('ada', NOW + DAY);
     const current = await service.customer('ada');
     expect({ ...past, asOf: null }).toEqual(current);
+  });
+});
+
+describe('ProfileService, current profiles through the cache', () => {
+  const cached = (segments: ProfileSegments) =>
+    new ProfileService({
+      store: test.store,
+      cache: new ProfileCache({ maxBytes: 1_000_000 }),
+      latest: new LatestRuns(test.store, 0),
+      runs: new RunStore(test.store),
+      segments,
+      currency: 'USD',
+      lifecycle: { lapsedAfterDays: 90 },
+      now: () => NOW,
+    });
+
+  it('answers a cached profile at once, the same object as the read that cached it', async () => {
+    const cachedService = cached({
+      ofProfile: async () => [],
+      describe: async () => [],
+      invalidate: () => {},
+    });
+    const first = cachedService.currentCustomer('ada');
+    expect(first).toBeInstanceOf(Promise);
+    const read = await first;
+    const again = cachedService.currentCustomer('ada');
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toBe(read);
+    expect(again).toEqual(await service.customer('ada'));
+    expect(await cachedService.currentCustomer('nobody')).toBeUndefined();
+  });
+
+  it("names a cached profile's segments as they are now", async () => {
+    let name = 'Shoe lovers';
+    const membership = { id: 's1', name: '', since: '2024-12-01T00:00:00.000Z', version: 1 };
+    const cachedService = cached({
+      ofProfile: async () => [{ ...membership, name, computedAt: '' }],
+      describe: async (segments) => segments.map((segment) => ({ ...segment, name })),
+      invalidate: () => {},
+    });
+    const read = await cachedService.currentCustomer('ada');
+    expect(read?.segments).toEqual([{ ...membership, name: 'Shoe lovers', computedAt: '' }]);
+    // Unchanged names: the cached profile itself; renamed: the profile with the new name.
+    expect(await cachedService.currentCustomer('ada')).toBe(read);
+    name = 'Shoe fans';
+    expect((await cachedService.currentCustomer('ada'))?.segments[0]?.name).toBe('Shoe fans');
   });
 });

@@ -60,8 +60,22 @@ export class ProfileService {
   async customer(customerId: string, asOf?: number): Promise<Profile | undefined> {
     if (asOf !== undefined) return this.readCustomer(customerId, asOf);
     const profile = await this.deps.cache.load(customerId, () => this.readCustomer(customerId));
-    if (!profile || profile.segments.length === 0) return profile;
-    // A cached profile's memberships hold until a run changes them; names and times move on.
+    return profile && this.withCurrentSegments(profile);
+  }
+
+  /**
+   * The customer's current profile, as `customer` answers it, but given at once when it is a
+   * cached profile with no segments to name: a cache hit then waits for no promise.
+   */
+  currentCustomer(customerId: string): Profile | Promise<Profile | undefined> {
+    const cached = this.deps.cache.hit(customerId);
+    if (cached === undefined) return this.customer(customerId);
+    return cached.segments.length === 0 ? cached : this.withCurrentSegments(cached);
+  }
+
+  /** A cached profile's memberships hold until a run changes them; names and times move on. */
+  private async withCurrentSegments(profile: Profile): Promise<Profile> {
+    if (profile.segments.length === 0) return profile;
     const segments = await this.deps.segments.describe(profile.segments);
     // Unchanged, the cached (frozen) profile itself is answered: its serialization is kept.
     return sameSegments(segments, profile.segments) ? profile : { ...profile, segments };

@@ -46,10 +46,17 @@ export const profileRoutes: FastifyPluginAsyncZod<ProfileRoutesOptions> = async 
         response: { 200: profileSchema, 404: errorResponseSchema },
       },
     },
-    async (request) => {
-      const profile = await profiles.customer(request.params.id, asOfOf(request.query.asOf));
-      if (!profile) throw noCustomer(request.params.id, request.query.asOf);
-      return profile;
+    // Not async: a cached profile is answered in the turn that asked for it, with no promise.
+    (request) => {
+      const { id } = request.params;
+      const { asOf } = request.query;
+      const found =
+        asOf === undefined ? profiles.currentCustomer(id) : profiles.customer(id, asOfMs(asOf));
+      if (!(found instanceof Promise)) return found;
+      return found.then((profile) => {
+        if (!profile) throw noCustomer(id, asOf);
+        return profile;
+      });
     },
   );
 
