@@ -207,6 +207,39 @@ describe('segment change outbox', () => {
     expect(again.got).toEqual([26, 27].map(id));
   });
 
+  it('never moves a cursor back when a reader writes its start after the outlet advanced', async () => {
+    // A reader finds no cursor for a writer, and writes where it starts only after the
+    // dispatcher delivered that writer's changes and advanced (a slow store).
+    const dispatcher = new SegmentOutbox(store, Date.now, { writer: 'jobs' });
+    await dispatcher.advance('webhook:race', 1);
+    let reached = () => {};
+    const atGate = new Promise<void>((resolve) => (reached = resolve));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated: Store = {
+      ...store,
+      query: async (sql, params, lane) => {
+        // Its read of the outlet's own cursor, after it found the writer's missing.
+        if (sql.includes('segment_outbox_cursors') && params?.outlet === 'webhook:race') {
+          reached();
+          await gate;
+        }
+        return store.query(sql, params, lane);
+      },
+      command: (sql, params, lane) => store.command(sql, params, lane),
+    };
+    const reader = new SegmentOutbox(gated, Date.now, { writer: 'jobs' });
+    const started = reader.writerCursor('webhook:race', 'pipeline-r');
+    await atGate;
+    const writer = new SegmentOutbox(store, Date.now, { writer: 'pipeline-r' });
+    await writer.append([change(40), change(41)]);
+    const last = (await writer.page(0, 100, 'pipeline-r')).at(-1)!.seq;
+    await dispatcher.advance('webhook:race@pipeline-r', last);
+    release();
+    expect(await started).toBe(1);
+    expect(await dispatcher.writerCursor('webhook:race', 'pipeline-r')).toBe(last);
+  });
+
   it('records at start-up the changes written as intervals but never recorded', async () => {
     const outbox = new SegmentOutbox(store);
     await outbox.append([change(9)]);

@@ -215,7 +215,7 @@ export class SegmentOutbox {
     if (row && Number(row.n) > 0) return Number(row.seq);
     const [max] = await this.store.query<{ seq: number }>(MAX_SEQ_SQL);
     const start = Number(max?.seq ?? 0);
-    await this.advance(outlet, start);
+    await this.begin(outlet, start);
     return start;
   }
 
@@ -229,13 +229,22 @@ export class SegmentOutbox {
     const [row] = await this.store.query<{ seq: number; n: number }>(CURSOR_SQL, { outlet: name });
     if (row && Number(row.n) > 0) return Number(row.seq);
     const start = await this.cursor(outlet);
-    await this.advance(name, start);
+    await this.begin(name, start);
     return start;
   }
 
   /** Not on the write lane, where it would wait behind (and hold up) ingest's inserts. */
   async advance(outlet: string, seq: number): Promise<void> {
     await this.store.command(ADVANCE_SQL, { outlet, seq, at: this.clock() }, 'read');
+  }
+
+  /**
+   * Where a cursor no one wrote starts, written as older than any advance: a reader that found
+   * it missing and writes it after the outlet has taken changes (the dispatcher and a reader
+   * of its cursors at the same time) must not move it back, and the newest write wins.
+   */
+  private async begin(outlet: string, seq: number): Promise<void> {
+    await this.store.command(ADVANCE_SQL, { outlet, seq, at: 0 }, 'read');
   }
 
   /** Every writer that appended after seq `after` (default: ever), and its last seq. */
