@@ -62,6 +62,13 @@ export const storedEventSchema = z.object({
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
 /**
+ * The stored event's columns but its two JSON objects, for a producer that made them from an
+ * event it validated whole (their shape and depth are that event's, checked already): each
+ * column held to the same range, without walking the objects again.
+ */
+export const storedColumnsSchema = storedEventSchema.omit({ context: true, properties: true });
+
+/**
  * The key an event is stored under (`customer_key`): `c:<customerId>` when the event names a
  * customer, else `a:<anonymousId>`. The same format names profiles (packages/profiles): an
  * anonymous key whose id a customer owns belongs to that customer's profile.

@@ -1,5 +1,6 @@
 import { BusUnavailableError, InProcessBus, type BusMessage, type Outcome } from '@rapport/bus';
 import { Metrics } from '@rapport/observability';
+import { MAX_NESTING_DEPTH, storedEventSchema } from '@rapport/schemas';
 import { makeEvent } from '@rapport/testkit';
 import { describe, expect, it } from 'vitest';
 import { createIngestEvents } from './ingest-events.js';
@@ -109,5 +110,33 @@ describe('ingestEvents', () => {
       body: { accepted: 2, rejected: [{ index: 1, eventId: 'deep' }] },
     });
     expect(outcome.body.rejected[0]?.path).toMatch(/^properties\.deep(\.a){30}$/);
+  });
+  it('publishes only events the pipeline would store, traits moved to properties included', async () => {
+    // Ingest checks a normalised event's columns, not its context and properties again: those
+    // are the validated event's. The pipeline's full check must agree, at the depth limit too.
+    const nested = (levels: number): unknown =>
+      levels === 0 ? 'x' : { deeper: nested(levels - 1) };
+    const published: BusMessage[] = [];
+    const ingest = await ingestWith(async (messages) => {
+      published.push(...messages);
+      return messages.map(() => 'stored' as const);
+    });
+    // The event is level 1, top-level `traits` level 2 (moved to properties.traits, level 3,
+    // as stored): each reaches the limit exactly as sent, or passes it.
+    const atLimit = { plan: nested(MAX_NESTING_DEPTH - 2) };
+    const beyond = { plan: nested(MAX_NESTING_DEPTH - 1) };
+    const atLimitInProperties = { plan: nested(MAX_NESTING_DEPTH - 3) };
+    const outcome = await ingest({
+      events: [
+        { ...makeEvent('identify', { eventId: 'segment-style' }), traits: atLimit },
+        makeEvent('identify', { eventId: 'native', properties: { traits: atLimitInProperties } }),
+        { ...makeEvent('identify', { eventId: 'too-deep' }), traits: beyond },
+      ],
+    });
+    expect(outcome.body).toMatchObject({ accepted: 2, rejected: [{ eventId: 'too-deep' }] });
+    expect(published).toHaveLength(2);
+    for (const message of published) {
+      expect(storedEventSchema.safeParse(JSON.parse(message.value)).success).toBe(true);
+    }
   });
 });

@@ -6,7 +6,7 @@ import {
   isoOf,
   MAX_AMOUNT,
   MAX_EVENT_LEAD_MS,
-  storedEventSchema,
+  storedColumnsSchema,
   type Event,
   type StoredEvent,
 } from '@rapport/schemas';
@@ -77,10 +77,11 @@ const SOURCE_OF: Readonly<Record<keyof StoredEvent, string>> = {
 
 /**
  * The last check before an event leaves ingest: the one the pipeline makes of everything it
- * reads off the bus, so no path lets a value through that the store cannot hold.
+ * reads off the bus (storedEventSchema), so no path lets a value through that the store cannot
+ * hold. Its context and properties are the validated event's own, so only the columns are read.
  */
 function checkStorable(stored: StoredEvent, moneyPath: string | undefined) {
-  const parsed = storedEventSchema.safeParse(stored);
+  const parsed = storedColumnsSchema.safeParse(stored);
   if (parsed.success) return ok(stored);
   return reject<StoredEvent>(
     'out_of_range',
