@@ -17,11 +17,16 @@ export interface EventBlock {
  * window), while a target that missed it receives it: without
  * `deduplicate_blocks_in_dependent_materialized_views` a repeat reaches every view again and
  * is counted twice (measured on the embedded engine, 26.7).
+ *
+ * `optimize_on_insert = 0`: every aggregating view already groups its block by its table's
+ * sorting key, so merging the rows of each new part again (the default) only costs time, about
+ * a tenth of an insert's CPU; `trait_index` keeps a repeated row until a merge, as across parts.
  */
 export function eventInsertSettings(token: string): Record<string, string | number> {
   return {
     insert_deduplication_token: token,
     deduplicate_blocks_in_dependent_materialized_views: 1,
+    optimize_on_insert: 0,
   };
 }
 
