@@ -165,6 +165,11 @@ describe('ProfileService, current profiles through the cache', () => {
     // Unchanged names: the cached profile itself; renamed: the profile with the new name.
     expect(await cachedService.currentCustomer('ada')).toBe(read);
     name = 'Shoe fans';
-    expect((await cachedService.currentCustomer('ada'))?.segments[0]?.name).toBe('Shoe fans');
+    const renamed = await cachedService.currentCustomer('ada');
+    expect(renamed?.segments[0]?.name).toBe('Shoe fans');
+    expect(renamed).toEqual({ ...read, segments: [{ ...membership, name, computedAt: '' }] });
+    // The renamed answer is kept, frozen, while the name holds: checked and serialized once.
+    expect(await cachedService.currentCustomer('ada')).toBe(renamed);
+    expect(Object.isFrozen(renamed)).toBe(true);
   });
 });

@@ -44,6 +44,8 @@ export interface ProfileServiceDeps {
 /** Reads profiles: current ones through the cache, past ones (`asOf`) from the event log. */
 export class ProfileService {
   private readonly now: () => number;
+  /** The last answer for a cached profile whose segments have new names or times. */
+  private readonly renamed = new WeakMap<Profile, Profile>();
   /** The time unit and horizon of clv runs, read once per run. */
   private readonly clvShapes = new Map<string, ClvShape>();
 
@@ -78,7 +80,18 @@ export class ProfileService {
     if (profile.segments.length === 0) return profile;
     const segments = await this.deps.segments.describe(profile.segments);
     // Unchanged, the cached (frozen) profile itself is answered: its serialization is kept.
-    return sameSegments(segments, profile.segments) ? profile : { ...profile, segments };
+    if (sameSegments(segments, profile.segments)) return profile;
+    if (!Object.isFrozen(profile)) return { ...profile, segments };
+    // Renamed or evaluated since: the answer is kept, frozen like the cached profile, while the
+    // names and times hold, so it too is checked and serialized once rather than at every read.
+    const last = this.renamed.get(profile);
+    if (last && sameSegments(segments, last.segments)) return last;
+    const answer = { ...profile, segments };
+    for (const segment of segments) Object.freeze(segment);
+    Object.freeze(segments);
+    Object.freeze(answer);
+    this.renamed.set(profile, answer);
+    return answer;
   }
 
   /** Definitions changed or a segments run ended: names and evaluation times are read anew. */
