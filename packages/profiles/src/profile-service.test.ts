@@ -172,4 +172,19 @@ describe('ProfileService, current profiles through the cache', () => {
     expect(await cachedService.currentCustomer('ada')).toBe(renamed);
     expect(Object.isFrozen(renamed)).toBe(true);
   });
+
+  it('answers a cached profile with segments at once while their names are at hand', async () => {
+    const membership = { id: 's1', name: 'VIP', since: '2024-12-01T00:00:00.000Z', version: 1 };
+    let atHand = false;
+    const cachedService = cached({
+      ofProfile: async () => [{ ...membership, computedAt: '' }],
+      describe: async (segments) => segments.map((segment) => ({ ...segment })),
+      describeNow: (segments) => (atHand ? segments.map((segment) => ({ ...segment })) : undefined),
+      invalidate: () => {},
+    });
+    const read = await cachedService.currentCustomer('ada');
+    expect(cachedService.currentCustomer('ada')).toBeInstanceOf(Promise);
+    atHand = true;
+    expect(cachedService.currentCustomer('ada')).toBe(read);
+  });
 });

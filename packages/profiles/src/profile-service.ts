@@ -16,6 +16,8 @@ export interface ProfileSegments {
   ofProfile(profileKey: string): Promise<ProfileSegment[]>;
   /** The same memberships with current names and times (for cached profiles). */
   describe(segments: readonly ProfileSegment[]): Promise<ProfileSegment[]>;
+  /** `describe` at once when the names and times are at hand; undefined when they must be read. */
+  describeNow?(segments: readonly ProfileSegment[]): ProfileSegment[] | undefined;
   /** Definitions changed or a segments run ended. */
   invalidate(): void;
 }
@@ -67,18 +69,26 @@ export class ProfileService {
 
   /**
    * The customer's current profile, as `customer` answers it, but given at once when it is a
-   * cached profile with no segments to name: a cache hit then waits for no promise.
+   * cached profile whose segments' names and times are at hand: a cache hit then waits for no
+   * promise.
    */
   currentCustomer(customerId: string): Profile | Promise<Profile | undefined> {
     const cached = this.deps.cache.hit(customerId);
     if (cached === undefined) return this.customer(customerId);
-    return cached.segments.length === 0 ? cached : this.withCurrentSegments(cached);
+    if (cached.segments.length === 0) return cached;
+    const segments = this.deps.segments.describeNow?.(cached.segments);
+    return segments === undefined
+      ? this.withCurrentSegments(cached)
+      : this.withSegments(cached, segments);
   }
 
   /** A cached profile's memberships hold until a run changes them; names and times move on. */
   private async withCurrentSegments(profile: Profile): Promise<Profile> {
     if (profile.segments.length === 0) return profile;
-    const segments = await this.deps.segments.describe(profile.segments);
+    return this.withSegments(profile, await this.deps.segments.describe(profile.segments));
+  }
+
+  private withSegments(profile: Profile, segments: ProfileSegment[]): Profile {
     // Unchanged, the cached (frozen) profile itself is answered: its serialization is kept.
     if (sameSegments(segments, profile.segments)) return profile;
     if (!Object.isFrozen(profile)) return { ...profile, segments };

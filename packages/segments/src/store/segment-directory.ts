@@ -79,11 +79,13 @@ export class SegmentDirectory implements ProfileSegments {
   /** The profile's segments with current names and times; deleted or unevaluated ones left out. */
   async describe(segments: readonly ProfileSegment[]): Promise<ProfileSegment[]> {
     if (segments.length === 0) return [];
-    const listing = await this.current();
-    return segments.flatMap((segment) => {
-      const found = listing.get(segment.id);
-      return found ? [{ ...segment, name: found.name, computedAt: found.computedAt }] : [];
-    });
+    return named(segments, await this.current());
+  }
+
+  /** `describe` without waiting, while the names and times in memory are current; else undefined. */
+  describeNow(segments: readonly ProfileSegment[]): ProfileSegment[] | undefined {
+    if (!this.listing || Date.now() - this.loadedAt >= this.ttlMs) return undefined;
+    return named(segments, this.listing);
   }
 
   private async current(): Promise<Map<string, Listing>> {
@@ -116,4 +118,14 @@ export class SegmentDirectory implements ProfileSegments {
     }
     return listing;
   }
+}
+
+function named(
+  segments: readonly ProfileSegment[],
+  listing: Map<string, Listing>,
+): ProfileSegment[] {
+  return segments.flatMap((segment) => {
+    const found = listing.get(segment.id);
+    return found ? [{ ...segment, name: found.name, computedAt: found.computedAt }] : [];
+  });
 }
