@@ -6,6 +6,8 @@ import type { IngestBenchOptions } from './options.js';
 export interface RawInsertResult {
   rows: number;
   inserts: number;
+  /** Rows per insert (the last may hold fewer). */
+  batchRows: number;
   seconds: number;
   rowsPerSecond: number;
   peakRssBytes: number | undefined;
@@ -26,13 +28,20 @@ export async function measureRawInsert(
   options: IngestBenchOptions,
   dataDir: string,
   onSpawn?: (child: ChildProcess) => void,
+  into: {
+    /** `events` with its projection and views (default), or a plain MergeTree of its columns. */
+    table?: 'events' | 'events_plain';
+    /** Rows per insert (default --raw-batch-rows). */
+    batchRows?: number;
+  } = {},
 ): Promise<RawInsertResult> {
   const args = [
     ...['--events', String(options.events)],
     ...['--warmup-events', String(options.warmupBatches * options.batchSize)],
     ...['--seed', String(options.seed)],
-    ...['--batch-rows', String(options.rawBatchRows)],
+    ...['--batch-rows', String(into.batchRows ?? options.rawBatchRows)],
     ...['--data-dir', dataDir],
+    ...['--table', into.table ?? 'events'],
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', RAW_INSERT, ...args], {
     cwd: REPO_ROOT,

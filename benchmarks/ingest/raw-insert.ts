@@ -21,6 +21,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'batch-rows': { type: 'string' },
     'data-dir': { type: 'string' },
+    table: { type: 'string' },
   },
 });
 const number = (name: keyof typeof values): number => {
@@ -30,6 +31,10 @@ const number = (name: keyof typeof values): number => {
 };
 const dataDir = values['data-dir'];
 if (dataDir === undefined) throw new Error('--data-dir is required');
+const table = values.table ?? 'events';
+if (table !== 'events' && table !== 'events_plain') {
+  throw new Error('--table is events (with its views) or events_plain');
+}
 
 const events = benchmarkEvents({
   events: number('events'),
@@ -45,18 +50,22 @@ await mkdir(dataDir, { recursive: true });
 const store = await openDatasetStore(dataDir);
 try {
   await migrate(store, migrationsDir);
-  for (const buffer of warmup) await store.insertJsonLines('events', buffer);
+  // The same columns and order in a plain MergeTree: no projection, partitions or views.
+  await store.command(
+    'CREATE TABLE events_plain ENGINE = MergeTree ORDER BY (customer_key, timestamp, event_id) EMPTY AS SELECT * FROM events',
+  );
+  for (const buffer of warmup) await store.insertJsonLines(table, buffer);
 
   const started = performance.now();
   const cpuBefore = ownCpuSeconds();
   const kernelBefore = ownKernelCpuSeconds();
-  for (const buffer of timed) await store.insertJsonLines('events', buffer);
+  for (const buffer of timed) await store.insertJsonLines(table, buffer);
   const seconds = (performance.now() - started) / 1000;
   const cpu = ownCpuSeconds() - cpuBefore;
   const kernelCpu = ownKernelCpuSeconds() - kernelBefore;
 
   const [count] = await store.query<{ rows: number | string }>(
-    'SELECT count() AS rows FROM events',
+    `SELECT count() AS rows FROM ${table}`,
   );
   const expected = events.warmup.length + events.timed.length;
   if (Number(count?.rows) !== expected) {
@@ -65,6 +74,7 @@ try {
   const result: RawInsertResult = {
     rows: events.timed.length,
     inserts: timed.length,
+    batchRows,
     seconds,
     rowsPerSecond: events.timed.length / seconds,
     peakRssBytes: peakRssBytes(),

@@ -7,6 +7,15 @@ import type { RawInsertResult } from './raw-insert-process.js';
 
 /** The end-to-end rate the issue asks for, as a share of the raw insert rate. */
 export const TARGET_RATIO = 0.6;
+/** …and as a share of a plain MergeTree insert of the same rows. */
+export const TARGET_RATIO_TO_PLAIN = 0.4;
+
+/** Each round's raw measurements: into the schema, into a plain table, and in engine-sized inserts. */
+export interface RawRounds {
+  schema: RawInsertResult[];
+  plain: RawInsertResult[];
+  atEngineBatch: RawInsertResult[];
+}
 
 export type IngestBenchReport = ReturnType<typeof buildReport>;
 
@@ -18,6 +27,20 @@ const microsecondsPer = (cpuSeconds: number | undefined, count: number) =>
 const share = (part: number | undefined, whole: number | undefined) =>
   part === undefined || whole === undefined || whole === 0 ? undefined : round(part / whole, 3);
 
+function rawFigures(raw: RawInsertResult) {
+  return {
+    rows: raw.rows,
+    inserts: raw.inserts,
+    batchRows: raw.batchRows,
+    seconds: round(raw.seconds, 3),
+    rowsPerSecond: round(raw.rowsPerSecond),
+    peakRssMiB: toMiB(raw.peakRssBytes),
+    cpuSeconds: round(raw.cpuSeconds, 2),
+    cpuMicrosecondsPerRow: microsecondsPer(raw.cpuSeconds, raw.rows),
+    kernelCpuShare: share(raw.kernelCpuSeconds, raw.cpuSeconds),
+  };
+}
+
 /** The middle one by `rate` (the lower middle of an even count). */
 function median<T>(rounds: readonly T[], rate: (round: T) => number): T {
   const sorted = [...rounds].sort((a, b) => rate(a) - rate(b));
@@ -28,13 +51,16 @@ function median<T>(rounds: readonly T[], rate: (round: T) => number): T {
 export function buildReport(
   options: IngestBenchOptions,
   e2eRounds: readonly EndToEndResult[],
-  rawRounds: readonly RawInsertResult[],
+  rawRounds: RawRounds,
   /** The 1-minute load average when the run started: other work skews the figures. */
   loadAtStart: number,
 ) {
   const e2e = median(e2eRounds, (result) => result.eventsPerSecond);
-  const raw = median(rawRounds, (result) => result.rowsPerSecond);
+  const raw = median(rawRounds.schema, (result) => result.rowsPerSecond);
+  const plain = median(rawRounds.plain, (result) => result.rowsPerSecond);
+  const atEngineBatch = median(rawRounds.atEngineBatch, (result) => result.rowsPerSecond);
   const ratio = e2e.eventsPerSecond / raw.rowsPerSecond;
+  const ratioToPlain = e2e.eventsPerSecond / plain.rowsPerSecond;
   const { writes, rows, seconds } = e2e.storeWrites;
   return {
     benchmark: 'ingest',
@@ -69,23 +95,28 @@ export function buildReport(
         busyShare: round(seconds / e2e.seconds, 3),
       },
     },
-    raw: {
-      rows: raw.rows,
-      inserts: raw.inserts,
-      seconds: round(raw.seconds, 3),
-      rowsPerSecond: round(raw.rowsPerSecond),
-      peakRssMiB: toMiB(raw.peakRssBytes),
-      cpuSeconds: round(raw.cpuSeconds, 2),
-      cpuMicrosecondsPerRow: microsecondsPer(raw.cpuSeconds, raw.rows),
-      kernelCpuShare: share(raw.kernelCpuSeconds, raw.cpuSeconds),
-    },
+    /** Into `events` with its projection and views, in inserts of --raw-batch-rows. */
+    raw: rawFigures(raw),
+    /** Into a plain MergeTree of the same columns and order, in inserts of --raw-batch-rows. */
+    plain: rawFigures(plain),
+    /**
+     * Into `events` in inserts as large as the engine's writer made (its mean): what the
+     * store alone does with them, a bound on the end-to-end rate at this concurrency.
+     */
+    atEngineBatch: rawFigures(atEngineBatch),
     rounds: e2eRounds.map((e2eRound, index) => ({
       eventsPerSecond: round(e2eRound.eventsPerSecond),
-      rawRowsPerSecond: round(rawRounds[index]!.rowsPerSecond),
+      rawRowsPerSecond: round(rawRounds.schema[index]!.rowsPerSecond),
+      plainRowsPerSecond: round(rawRounds.plain[index]!.rowsPerSecond),
+      atEngineBatchRowsPerSecond: round(rawRounds.atEngineBatch[index]!.rowsPerSecond),
     })),
     ratio: round(ratio, 3),
     target: TARGET_RATIO,
     meetsTarget: ratio >= TARGET_RATIO,
+    ratioToPlain: round(ratioToPlain, 3),
+    targetToPlain: TARGET_RATIO_TO_PLAIN,
+    meetsTargetToPlain: ratioToPlain >= TARGET_RATIO_TO_PLAIN,
+    ratioToAtEngineBatch: round(e2e.eventsPerSecond / atEngineBatch.rowsPerSecond, 3),
   };
 }
 
@@ -99,7 +130,8 @@ const cores = (cpu: number | undefined, wall: number) =>
 
 /** The report as an aligned two-column table. */
 export function formatReport(report: IngestBenchReport): string {
-  const { options, endToEnd: e2e, raw } = report;
+  const { options, endToEnd: e2e, raw, plain, atEngineBatch } = report;
+  const verdict = (met: boolean) => (met ? 'met' : 'not met');
   const rows: [string, string][] = [
     ['events (timed)', count(e2e.events)],
     ['batch size / concurrency', `${options.batchSize} / ${options.concurrency}`],
@@ -109,8 +141,24 @@ export function formatReport(report: IngestBenchReport): string {
       `${count(raw.rowsPerSecond)} rows/s  (${raw.seconds} s, ${raw.inserts} inserts of ≤ ${options.rawBatchRows} rows)`,
     ],
     [
+      'plain MergeTree insert',
+      `${count(plain.rowsPerSecond)} rows/s  (${plain.seconds} s, the same inserts into a table without projection or views)`,
+    ],
+    [
+      'raw at the engine batch size',
+      `${count(atEngineBatch.rowsPerSecond)} rows/s  (${atEngineBatch.inserts} inserts of ≤ ${count(atEngineBatch.batchRows)} rows)`,
+    ],
+    [
       'ratio end-to-end / raw',
-      `${round(report.ratio * 100, 1)} %  (target ${report.target * 100} %: ${report.meetsTarget ? 'met' : 'not met'})`,
+      `${round(report.ratio * 100, 1)} %  (target ${report.target * 100} %: ${verdict(report.meetsTarget)})`,
+    ],
+    [
+      'ratio end-to-end / plain',
+      `${round(report.ratioToPlain * 100, 1)} %  (target ${report.targetToPlain * 100} %: ${verdict(report.meetsTargetToPlain)})`,
+    ],
+    [
+      'ratio end-to-end / same-size raw',
+      `${round(report.ratioToAtEngineBatch * 100, 1)} %  (the store alone, in inserts the size of the engine's)`,
     ],
     ['request latency p50 / p99', `${e2e.latencyMs.p50} ms / ${e2e.latencyMs.p99} ms`],
     [

@@ -11,8 +11,8 @@ import { runBenchmark } from '../lib/main.js';
 import { measureEndToEnd, type EndToEndResult } from './end-to-end.js';
 import { benchmarkEvents, toRequestBodies } from './event-mix.js';
 import { parseOptions, USAGE, type IngestBenchOptions } from './options.js';
-import { measureRawInsert, type RawInsertResult } from './raw-insert-process.js';
-import { buildReport, formatReport } from './report.js';
+import { measureRawInsert } from './raw-insert-process.js';
+import { buildReport, formatReport, type RawRounds } from './report.js';
 import { writeReport } from '../lib/report-file.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -52,7 +52,7 @@ async function run(options: IngestBenchOptions): Promise<void> {
     log(`  ${timed.length} request bodies ready (${megabytes.toFixed(1)} MiB of JSON)`);
 
     const e2eRounds: EndToEndResult[] = [];
-    const rawRounds: RawInsertResult[] = [];
+    const rawRounds: RawRounds = { schema: [], plain: [], atEngineBatch: [] };
     for (let round = 1; round <= options.rounds; round++) {
       const label = options.rounds > 1 ? `  round ${round}/${options.rounds}, ` : '  ';
       log(`${label}end-to-end: the engine on a fresh data directory…`);
@@ -66,13 +66,25 @@ async function run(options: IngestBenchOptions): Promise<void> {
       });
       log(`${label}raw: the same rows straight into a fresh store…`);
       const raw = await measureRawInsert(options, join(roundDir, 'raw'), track);
+      const plain = await measureRawInsert(options, join(roundDir, 'plain'), track, {
+        table: 'events_plain',
+      });
+      // What the store alone does with inserts as large as the engine's writer made.
+      const { writes, rows } = e2e.storeWrites;
+      const engineBatch = Math.max(1, Math.round(rows / Math.max(1, writes)));
+      const atEngineBatch = await measureRawInsert(options, join(roundDir, 'batch'), track, {
+        batchRows: engineBatch,
+      });
       await rm(roundDir, { recursive: true, force: true });
       log(
         `${label}${Math.round(e2e.eventsPerSecond)} events/s end-to-end, ` +
-          `${Math.round(raw.rowsPerSecond)} rows/s raw`,
+          `${Math.round(raw.rowsPerSecond)} rows/s raw, ${Math.round(plain.rowsPerSecond)} plain, ` +
+          `${Math.round(atEngineBatch.rowsPerSecond)} raw in inserts of ${engineBatch}`,
       );
       e2eRounds.push(e2e);
-      rawRounds.push(raw);
+      rawRounds.schema.push(raw);
+      rawRounds.plain.push(plain);
+      rawRounds.atEngineBatch.push(atEngineBatch);
     }
 
     const report = buildReport(options, e2eRounds, rawRounds, loadAtStart);
