@@ -4,6 +4,7 @@ import { daysOf, FROM, num, resolveRange, round2, TO, type ReportRange } from '.
 import {
   dailySourceSql,
   inPeriod,
+  OWNERS_SORTED,
   profiledDailySql,
   profiledKeysSql,
   profiledTouchesSql,
@@ -77,7 +78,8 @@ function activeSql(range: ReportRange, source: string, where: string): string {
         arrayMap(w -> 100000 + toUInt32(w), arrayDistinct(arrayMap(d -> toMonday(d), days))),
         arrayMap(m -> 200000 + toUInt32(m), arrayDistinct(arrayMap(d -> toStartOfMonth(d), days))),
         [300000]) AS code
-    GROUP BY code`;
+    GROUP BY code
+    SETTINGS ${OWNERS_SORTED}`;
 }
 
 /**
