@@ -27,6 +27,7 @@ const microsecondsPer = (cpuSeconds: number | undefined, count: number) =>
 const share = (part: number | undefined, whole: number | undefined) =>
   part === undefined || whole === undefined || whole === 0 ? undefined : round(part / whole, 3);
 
+/** One raw measurement's figures, rounded for the results file. */
 function rawFigures(raw: RawInsertResult) {
   return {
     rows: raw.rows,
