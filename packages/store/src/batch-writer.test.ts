@@ -42,38 +42,6 @@ describe('BatchWriter', () => {
     expect(batches).toEqual([[1, 2, 3, 4, 5]]);
   });
 
-  it('after a write others waited through, gathers for a share of its time before the next', async () => {
-    // A write of 400 ms; an item arrives during it, another 30 ms after it answered. With a
-    // gather share of 0.25 the next batch waits up to 100 ms and takes both; without, it
-    // goes after the 10 ms interval with the first alone.
-    const batchesWith = async (gatherShare: number | undefined) => {
-      const batches: number[][] = [];
-      const writer = new BatchWriter<number, string>({
-        name: 'test',
-        maxRows: 100,
-        flushIntervalMs: 10,
-        maxQueueRows: 1000,
-        logger,
-        ...(gatherShare === undefined ? {} : { gatherShare }),
-        write: async (items) => {
-          batches.push(items);
-          if (batches.length === 1) await new Promise((resolve) => setTimeout(resolve, 400));
-          return items.map((item) => `ok:${item}`);
-        },
-      });
-      const first = writer.add([1]);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const during = writer.add([2]);
-      await first;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await Promise.all([during, writer.add([3])]);
-      await writer.close();
-      return batches;
-    };
-    expect(await batchesWith(0.25)).toEqual([[1], [2, 3]]);
-    expect(await batchesWith(undefined)).toEqual([[1], [2], [3]]);
-  });
-
   it('never splits one caller across batches and keeps batches within maxRows', async () => {
     const { writer, batches } = recorder();
     await Promise.all([writer.add([1, 2, 3]), writer.add([4, 5, 6]), writer.add([7])]);

@@ -11,14 +11,6 @@ export interface BatchWriterOptions<T, R> {
   flushIntervalMs: number;
   /** Refuse new items (QueueFullError) while this many wait. */
   maxQueueRows: number;
-  /**
-   * After a write during which items arrived, the next batch gathers for this share of that
-   * write's time (at least flushIntervalMs, at most 100 ms) unless it fills first: producers
-   * who wait for their answers send again as soon as a write answers them, and one insert of
-   * their items costs the store less than two (its views' parts are made per insert). Default
-   * 0: flushIntervalMs as for any batch.
-   */
-  gatherShare?: number;
   /** Writes one batch and returns one result per item, in order. Called one batch at a time. */
   write: (items: T[]) => Promise<R[]>;
   logger: Logger;
@@ -81,9 +73,6 @@ export class QueueFullError extends StoreError {
   }
 }
 
-/** The longest a batch gathers after a write (see gatherShare). */
-const MAX_GATHER_MS = 100;
-
 interface Pending<T, R> {
   items: T[];
   enqueuedAt: number;
@@ -102,8 +91,6 @@ export class BatchWriter<T, R> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closing = false;
-  /** How long the last write took (ms). */
-  private lastWriteMs = 0;
 
   constructor(private readonly options: BatchWriterOptions<T, R>) {}
 
@@ -141,7 +128,7 @@ export class BatchWriter<T, R> {
     await this.flush();
   }
 
-  private schedule(waitMs = this.options.flushIntervalMs) {
+  private schedule() {
     if (this.running) return;
     if (this.queuedRows >= this.options.maxRows || this.closing) {
       clearTimeout(this.timer);
@@ -151,25 +138,18 @@ export class BatchWriter<T, R> {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.start();
-      }, waitMs);
+      }, this.options.flushIntervalMs);
     }
-  }
-
-  /** How long the items that arrived during a write gather before the next (see gatherShare). */
-  private gatherMs(): number {
-    const { flushIntervalMs, gatherShare = 0 } = this.options;
-    return Math.max(flushIntervalMs, Math.min(MAX_GATHER_MS, gatherShare * this.lastWriteMs));
   }
 
   private start() {
     if (this.running || this.queue.length === 0) return;
     this.running = this.writeNext().finally(() => {
       this.running = undefined;
-      // Items that arrived during the write: at once when they fill a batch, else once the
-      // producers the write answered had time to send again.
+      // Items that arrived during the write have waited already: go again at once.
       if (this.queue.length > 0) {
         if (this.queuedRows >= this.options.maxRows || this.closing) this.start();
-        else this.schedule(this.gatherMs());
+        else this.schedule();
       }
     });
   }
@@ -198,7 +178,6 @@ export class BatchWriter<T, R> {
     }
     try {
       const results = await this.writeIsolatingBadRows(items);
-      this.lastWriteMs = performance.now() - started;
       metrics?.batchRows.observe({ table: name }, items.length);
       metrics?.insertSeconds.observe({ table: name }, (performance.now() - started) / 1000);
       let offset = 0;

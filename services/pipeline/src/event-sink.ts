@@ -44,12 +44,6 @@ export interface EventSinkDeps {
   dropSuppressed?: (messages: BusMessage[]) => Promise<boolean[]>;
 }
 
-/**
- * After a write that others waited through, the next batch of events gathers for this share of
- * its time (see BatchWriterOptions.gatherShare).
- */
-const GATHER_SHARE = 0.25;
-
 /** A message waiting for the writer, with where it sits in the bus's log. */
 interface SinkItem {
   message: BusMessage;
@@ -239,7 +233,6 @@ export class EventSink {
       maxRows: deps.batch.maxRows,
       flushIntervalMs: deps.batch.flushIntervalMs,
       maxQueueRows: deps.batch.maxQueueRows,
-      gatherShare: GATHER_SHARE,
       write: (items) => this.writeEvents(items.map((item) => item.message)),
       logger: deps.logger,
       metrics: deps.metrics,
