@@ -10,8 +10,11 @@ import type { HeavyProfiles } from './heavy.js';
 import type { ProfilesBenchOptions } from './options.js';
 import type { FetchRound } from './warmup.js';
 
-/** What the issue asks of the profile route, against the trivial route of the same server. */
-export const TARGET = { ratioToCeiling: 0.5, p99Ms: 10 } as const;
+/**
+ * What issue 14 asks of cached look-ups against the trivial route of the same server: 0.8× its
+ * requests a second (at 32 connections) and a p99 of 5 ms at most (at 8 connections).
+ */
+export const TARGET = { ratioToCeiling: 0.8, p99Ms: 5 } as const;
 
 export interface CacheCounters {
   hits: number;
@@ -207,7 +210,7 @@ export function buildReport(input: {
     target: TARGET,
     meetsTarget: {
       ratio: ratio >= TARGET.ratioToCeiling,
-      p99: hot.latencyMs.p99 < TARGET.p99Ms,
+      p99: hot.latencyMs.p99 <= TARGET.p99Ms,
       errors: hot.errors + hot.non2xx + hot.timeouts === 0,
     },
   };
@@ -294,7 +297,7 @@ export function formatReport(report: ProfilesBenchReport): string {
     [
       'ratio hot / ceiling',
       `${round(report.ratio * 100, 1)} % (target ${report.target.ratioToCeiling * 100} %: ${report.meetsTarget.ratio ? 'met' : 'not met'}); ` +
-        `p99 target < ${report.target.p99Ms} ms: ${report.meetsTarget.p99 ? 'met' : 'not met'}`,
+        `p99 target ≤ ${report.target.p99Ms} ms: ${report.meetsTarget.p99 ? 'met' : 'not met'}`,
     ],
     [
       'engine CPU per request',
