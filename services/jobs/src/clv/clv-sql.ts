@@ -106,12 +106,13 @@ WHERE x > 0 AND mean_value > 0`;
 
 /**
  * The distinct (x, T) pairs whose horizon terms the scoring needs, with how many customers
- * share each and one of them (named in the run record if the pair's terms fail).
+ * share each and one of their t_x (in the run record if the pair's terms fail; the record names
+ * no customer, which an erasure could not reach there).
  */
 export function distinctAgesSql(): string {
   return `
 SELECT x, t_days, toUInt32(count()) AS customers,
-       min(customer_id) AS example_customer, argMin(tx_days, customer_id) AS example_tx_days
+       argMin(tx_days, customer_id) AS example_tx_days
 FROM clv_summaries WHERE run_id = {runId:String}
 GROUP BY x, t_days`;
 }

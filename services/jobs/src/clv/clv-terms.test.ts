@@ -10,8 +10,8 @@ describe('horizon terms per (x, T)', () => {
     const { lines, unscored } = computeTerms({
       runId: 'r1',
       groups: [
-        { x: 0, t_days: 0, customers: 7, example_customer: 'c-new', example_tx_days: 0 },
-        { x: 2, t_days: 30, customers: 3, example_customer: 'c-old', example_tx_days: 12 },
+        { x: 0, t_days: 0, customers: 7, example_tx_days: 0 },
+        { x: 2, t_days: 30, customers: 3, example_tx_days: 12 },
       ],
       params,
       unitDays: 7,
@@ -26,7 +26,6 @@ describe('horizon terms per (x, T)', () => {
         x: 0,
         T: 0,
         tDays: 0,
-        exampleCustomer: 'c-new',
         exampleTx: 0,
         customers: 7,
         reason: expect.stringMatching(/x = 0, T = 0, t = 1: .*infinite/),

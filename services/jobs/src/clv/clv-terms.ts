@@ -5,7 +5,6 @@ export interface AgeGroup {
   x: number;
   t_days: number;
   customers: number;
-  example_customer: string;
   example_tx_days: number;
 }
 
@@ -15,8 +14,10 @@ export interface UnscoredHistory {
   /** In the run's time unit, and in whole days. */
   T: number;
   tDays: number;
-  /** One of the customers with it, and that customer's t_x in the time unit. */
-  exampleCustomer: string;
+  /**
+   * The t_x of one of the customers with it, in the time unit. No customer is named: a run
+   * record is kept whole, where an erasure could not take a name out.
+   */
   exampleTx: number;
   customers: number;
   reason: string;
@@ -67,7 +68,6 @@ export function computeTerms(input: {
         x,
         T: tDays / unitDays,
         tDays,
-        exampleCustomer: group.example_customer,
         exampleTx: Number(group.example_tx_days) / unitDays,
         customers: Number(group.customers),
         reason: error.message,
