@@ -17,6 +17,7 @@ import { documentCommonErrors, isDocumentationOnly } from './openapi-responses.j
 import { registerOpsRoutes, type ReadinessCheck } from './ops-routes.js';
 import { installRateLimits } from './rate-limits.js';
 import { requestForLog } from './redact-url.js';
+import { OneLineRequestLog } from './request-log.js';
 
 export type App = FastifyInstance;
 
@@ -47,6 +48,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       {},
       { serializers: { req: requestForLog } },
     ) as FastifyBaseLogger,
+    logController: new OneLineRequestLog(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: options.config.ingest.maxBodyBytes,
