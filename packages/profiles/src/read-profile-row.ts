@@ -8,7 +8,7 @@ import {
   traitsRowSchema,
   type ProfileRow,
 } from './profile-row.js';
-import type { StoredRow } from './profile-rows.js';
+import type { StoredRow } from './stored-row.js';
 import { lapsedMs, oneProfileSql } from './profile-sql.js';
 
 const CURRENT = oneProfileSql('projections');
