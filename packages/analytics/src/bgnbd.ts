@@ -1,6 +1,6 @@
 import { expectedPurchasesIfAlive } from './expected-purchases.js';
 import { nelderMead } from './nelder-mead.js';
-import { lnBeta, lnGamma, logSumExp } from './special.js';
+import { lnBetaShift, lnGamma, logSumExp } from './special.js';
 
 export { expectedPurchasesIfAlive };
 
@@ -39,7 +39,7 @@ export interface WeightedSummary extends RepeatSummary {
 export function bgNbdLogLikelihood(params: BgNbdParams, customer: RepeatSummary): number {
   const { r, alpha, a, b } = params;
   const { x, tx, T } = customer;
-  const head = lnGamma(r + x) - lnGamma(r) + r * Math.log(alpha) + lnBeta(a, b + x) - lnBeta(a, b);
+  const head = lnGamma(r + x) - lnGamma(r) + r * Math.log(alpha) + lnBetaShift(a, b, x);
   const stays = -(r + x) * Math.log(alpha + T);
   if (x === 0) return head + stays;
   const leftAfterLast = Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx);
@@ -48,25 +48,21 @@ export function bgNbdLogLikelihood(params: BgNbdParams, customer: RepeatSummary)
 
 /**
  * Mean log-likelihood per customer over weighted histories. The same sum as
- * bgNbdLogLikelihood row by row, with the log-gamma terms, which depend on x alone, computed
- * once per distinct x: a fit evaluates this thousands of times.
+ * bgNbdLogLikelihood row by row, with the terms that depend on x alone computed once per
+ * distinct x (the ratio of Beta functions as a running product over x): a fit evaluates this
+ * thousands of times.
  */
 export function bgNbdMeanLogLikelihood(
   params: BgNbdParams,
   data: readonly WeightedSummary[],
 ): number {
   const { r, alpha, a, b } = params;
-  const constant = -lnGamma(r) + r * Math.log(alpha) - lnBeta(a, b);
-  const heads = new Map<number, number>();
+  const heads = headsByX(params, data);
   const logA = Math.log(a);
   let total = 0;
   let weight = 0;
   for (const { x, tx, T, weight: w } of data) {
-    let head = heads.get(x);
-    if (head === undefined) {
-      head = constant + lnGamma(r + x) + lnBeta(a, b + x);
-      heads.set(x, head);
-    }
+    const head = heads.get(x) ?? NaN;
     const stays = -(r + x) * Math.log(alpha + T);
     const ll =
       x === 0
@@ -76,6 +72,29 @@ export function bgNbdMeanLogLikelihood(
     weight += w;
   }
   return weight > 0 ? total / weight : NaN;
+}
+
+/**
+ * ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b) for each distinct x of the data;
+ * for whole x the Beta ratio is carried up from x = 0 as a sum of ln((b+i)/(a+b+i)), which
+ * stays exact however large a and b are (see lnBetaShift).
+ */
+function headsByX(params: BgNbdParams, data: readonly WeightedSummary[]) {
+  const { r, alpha, a, b } = params;
+  const constant = -lnGamma(r) + r * Math.log(alpha);
+  const xs = [...new Set(data.map((row) => row.x))].sort((p, q) => p - q);
+  const heads = new Map<number, number>();
+  let shift = 0;
+  let reached = 0;
+  for (const x of xs) {
+    if (Number.isInteger(x) && x >= reached && x - reached <= 100_000) {
+      for (; reached < x; reached++) shift -= Math.log1p(a / (b + reached));
+      heads.set(x, constant + lnGamma(r + x) + shift);
+    } else {
+      heads.set(x, constant + lnGamma(r + x) + lnBetaShift(a, b, x));
+    }
+  }
+  return heads;
 }
 
 export interface BgNbdFit {
