@@ -36,7 +36,9 @@ const SERIES_MAX_TERMS = 20_000;
  *   G = c · (1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1) · (a+b−1−r) · z · S,
  *   S = Σₘ (a+b−r)ₘ (a)ₘ / ((c+1)ₘ (m+1)!) zᵐ,
  * in which neither c = 0 (x = 0 with a + b = 1) nor a = 1 divides by zero: both are the
- * limits of the paper's form there. Returns undefined when the series does not settle.
+ * limits of the paper's form there. Returns undefined when the series does not settle, or
+ * when its two parts cancel so far that rounding could reach the 11th digit of G (large a:
+ * the series' terms grow like (a·z)ᵐ/m! before they fall, while (1−z)^(a−1) shrinks).
  */
 function bySeries(params: BgNbdShape, x: number, logOneMinusZ: number, z: number) {
   const { r, a, b } = params;
@@ -46,12 +48,18 @@ function bySeries(params: BgNbdShape, x: number, logOneMinusZ: number, z: number
   const head = d === 0 ? -logOneMinusZ : -Math.expm1(d * logOneMinusZ) / d;
   let term = 1;
   let sum = 1;
+  let sumOfSizes = 1;
   for (let m = 0; m < SERIES_MAX_TERMS; m++) {
     const ratio = ((a + b - r + m) * (a + m) * z) / ((c + 1 + m) * (m + 2));
     term *= ratio;
     sum += term;
+    sumOfSizes += Math.abs(term);
     if (term === 0 || (Math.abs(ratio) < 1 && Math.abs(term) <= 1e-16 * Math.abs(sum))) {
-      return c * head - Math.exp(d * logOneMinusZ) * (a + b - 1 - r) * z * sum;
+      const first = c * head;
+      const scale = Math.exp(d * logOneMinusZ) * (a + b - 1 - r) * z;
+      const value = first - scale * sum;
+      const rounding = Number.EPSILON * (Math.abs(first) + Math.abs(scale) * sumOfSizes) * 4;
+      return rounding <= 1e-11 * Math.abs(value) ? value : undefined;
     }
   }
   return undefined;
@@ -65,11 +73,70 @@ function bySeries(params: BgNbdShape, x: number, logOneMinusZ: number, z: number
  */
 function byIntegral(params: BgNbdShape, x: number, u: number) {
   const { r, a, b } = params;
+  const value = (p: number) =>
+    p > 0 ? -Math.expm1(-(r + x) * Math.log1p(p * u)) / p : (r + x) * u;
+  const window = concentration(a, b + x);
+  if (window) return overWindow(a, b + x, window, value);
   const logNorm = lnBeta(a, b + x);
   return integrateUnitInterval({
     logDensity: (logP, logQ) => (a - 1) * logP + (b + x - 1) * logQ - logNorm,
-    value: (p) => (p > 0 ? -Math.expm1(-(r + x) * Math.log1p(p * u)) / p : (r + x) * u),
+    value: (p) => value(p),
   });
+}
+
+/** Standard deviations either side of the mean beyond which a Beta(A, B) has no mass to speak of. */
+function reach(A: number, B: number) {
+  // Both shapes ≥ 1: the density is log-concave, so its tails fall at least exponentially
+  // (40σ); with both ≥ 50 they are close to a normal's (12σ leaves less than 1e-15).
+  return Math.min(A, B) >= 50 ? 12 : 40;
+}
+
+/**
+ * Where Beta(A, B) has its mass, when that is a part of (0, 1) only: mean μ and the interval
+ * [μ − kσ, μ + kσ] within (0, 1). Large a and b (the fit's answer when the dropout probability
+ * is the same for everyone: the likelihood keeps rising as a, b → ∞ with a/(a+b) fixed) put
+ * the mass in a sliver of width ~1/√(a+b), which a grid over all of (0, 1) misses.
+ */
+function concentration(A: number, B: number) {
+  if (!(A >= 1 && B >= 1)) return undefined;
+  const n = A + B;
+  const mean = A / n;
+  const complement = B / n;
+  const spread = reach(A, B) * Math.sqrt((mean * complement) / (n + 1));
+  const lo = Math.max(0, mean - spread);
+  const hi = Math.min(1, mean + spread);
+  if (lo === 0 && hi === 1) return undefined;
+  return { mean, complement, lo, hi };
+}
+
+/**
+ * E[value(p)], p ~ Beta(A, B), integrated over the window only, with the density taken
+ * relative to its value at the mean, ln f(μ+δ)/f(μ) = (A−1)·ln(1+δ/μ) + (B−1)·ln(1−δ/(1−μ)),
+ * which is exact for any A, B, and divided by the same integral of the density (so no ln B(A, B),
+ * whose digits go as A + B grows).
+ */
+function overWindow(
+  A: number,
+  B: number,
+  window: NonNullable<ReturnType<typeof concentration>>,
+  value: (p: number) => number,
+) {
+  const { mean, complement, lo, hi } = window;
+  const width = hi - lo;
+  // δ = p − μ at s ∈ (0, 1), from the nearer end so it stays exact there.
+  const offset = (s: number, rest: number) =>
+    s <= 0.5 ? lo - mean + width * s : hi - mean - width * rest;
+  const part = (k: number, v: number) => (k === 0 ? 0 : k * Math.log1p(v));
+  const logDensity = (logS: number, logRest: number) => {
+    const delta = offset(Math.exp(logS), Math.exp(logRest));
+    return part(A - 1, delta / mean) + part(B - 1, -delta / complement);
+  };
+  const mass = integrateUnitInterval({ logDensity, value: () => 1 });
+  const total = integrateUnitInterval({
+    logDensity,
+    value: (s, rest) => value(mean + offset(s, rest)),
+  });
+  return total / mass;
 }
 
 /**
