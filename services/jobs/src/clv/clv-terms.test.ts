@@ -33,4 +33,51 @@ describe('horizon terms per (x, T)', () => {
     ]);
     expect(describeUnscored(unscored)).toMatchObject({ customers: 7, histories: 1 });
   });
+
+  it('scores every history when the fit puts the dropout probability at one value for all', () => {
+    // A fit on fifteen customers whose repeat buyers drop out at the same rate: a and b ran to
+    // ~1e6 with a/(a+b) ≈ 0.39 (the likelihood's limit). Every history here once went unscored.
+    const params = {
+      r: 1.7156222542640456,
+      alpha: 14.476466105130097,
+      a: 1573966.7978352178,
+      b: 2423914.303388635,
+    };
+    const histories: [number, number][] = [
+      [0, 17],
+      [0, 41],
+      [0, 54],
+      [0, 166],
+      [0, 174],
+      [1, 161],
+      [1, 67],
+      [1, 168],
+      [1, 116],
+      [2, 21],
+      [2, 170],
+      [2, 119],
+      [2, 181],
+      [3, 135],
+    ];
+    const { lines, unscored } = computeTerms({
+      runId: 'r2',
+      groups: histories.map(([x, tDays]) => ({
+        x,
+        t_days: tDays,
+        customers: 1,
+        example_tx_days: 0,
+      })),
+      params,
+      unitDays: 7,
+      horizon: 52,
+      discountRate: 0.0018,
+    });
+    expect(unscored).toEqual([]);
+    expect(lines).toHaveLength(histories.length);
+    for (const line of lines) {
+      const row = JSON.parse(line) as { purchases_if_alive: number; discounted_if_alive: number };
+      expect(row.purchases_if_alive).toBeGreaterThan(row.discounted_if_alive);
+      expect(row.discounted_if_alive).toBeGreaterThan(0);
+    }
+  });
 });
