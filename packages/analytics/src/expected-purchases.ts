@@ -131,12 +131,22 @@ function overWindow(
     const delta = offset(Math.exp(logS), Math.exp(logRest));
     return part(A - 1, delta / mean) + part(B - 1, -delta / complement);
   };
-  const mass = integrateUnitInterval({ logDensity, value: () => 1 });
+  const mass = windowMass(A, B, logDensity);
   const total = integrateUnitInterval({
     logDensity,
     value: (s, rest) => value(mean + offset(s, rest)),
   });
   return total / mass;
+}
+
+/** The last window's integral of the density: the same for every t of one (x, T). */
+let lastMass = { A: NaN, B: NaN, mass: NaN };
+
+function windowMass(A: number, B: number, logDensity: (logS: number, logRest: number) => number) {
+  if (lastMass.A !== A || lastMass.B !== B) {
+    lastMass = { A, B, mass: integrateUnitInterval({ logDensity, value: () => 1 }) };
+  }
+  return lastMass.mass;
 }
 
 /**
