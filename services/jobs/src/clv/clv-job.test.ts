@@ -248,3 +248,71 @@ describe('a clv run that fails', () => {
     expect(failed.phases.map((phase) => phase.name)).toEqual(['summarize']);
   });
 });
+
+/**
+ * Fifteen customers in 2022, as (x, t_x, T) in days at the end of the year, whose repeat
+ * buyers drop out at much the same rate: the purchase model's likelihood rises as a, b → ∞
+ * with a/(a+b) fixed. A run on these histories once fitted a ≈ 1.6e6, b ≈ 2.4e6 and left
+ * every customer unscored (their horizon terms could not be computed).
+ */
+function commonDropoutLog() {
+  const histories: [number, number, number, number][] = [
+    [0, 0, 17, 2],
+    [0, 0, 41, 1],
+    [0, 0, 54, 1],
+    [0, 0, 166, 1],
+    [0, 0, 174, 1],
+    [1, 1, 161, 1],
+    [1, 18, 67, 1],
+    [1, 22, 168, 1],
+    [1, 34, 116, 1],
+    [2, 15, 21, 1],
+    [2, 64, 170, 1],
+    [2, 73, 119, 1],
+    [2, 148, 181, 1],
+    [3, 117, 135, 1],
+  ];
+  const lastDay = Date.parse('2022-12-31T12:00:00Z');
+  const rows = [];
+  let n = 0;
+  for (const [x, tx, T, customers] of histories) {
+    for (let c = 0; c < customers; c++, n++) {
+      const id = `same-dropout-${n}`;
+      const first = lastDay - T * DAY;
+      for (let k = 0; k <= x; k++) {
+        const day = x === 0 ? 0 : Math.round((k * tx) / x);
+        const amount = 40 + ((n * 7 + k * 13) % 30);
+        rows.push(purchase(id, new Date(first + day * DAY).toISOString(), amount, `${id}-${k}`));
+      }
+    }
+  }
+  return rows;
+}
+
+describe('a clv run on customers who drop out at one rate', () => {
+  beforeAll(() => insertRows(test.store, 'events', commonDropoutLog()));
+
+  it('fits the common-dropout limit and scores every customer', async () => {
+    const record = await run({ asOf: '2022-12-31', timeUnit: 'week', horizon: 52 });
+    expect(record).toMatchObject({ status: 'succeeded', error: null });
+    const summary = record.summary as {
+      customers: number;
+      unscored: { customers: number; histories: number };
+      bgNbd: Fitted;
+    };
+    const { a, b } = summary.bgNbd.params;
+    expect(a + b).toBeGreaterThan(1e6);
+    expect(a / (a + b)).toBeCloseTo(0.394, 2);
+    expect(summary.unscored).toMatchObject({ customers: 0, histories: 0 });
+    expect(summary.customers).toBe(15);
+    const rows = await test.store.query<{ expected_orders: number; clv: number }>(
+      `SELECT expected_orders, clv FROM clv_scores WHERE run_id = {runId:String}`,
+      { runId: record.runId },
+    );
+    expect(rows).toHaveLength(15);
+    for (const row of rows) {
+      expect(row.expected_orders).toBeGreaterThan(0);
+      expect(Number.isFinite(row.clv) && row.clv > 0).toBe(true);
+    }
+  });
+});
