@@ -1,3 +1,4 @@
+import log1pmx from '@stdlib/math-base-special-log1pmx';
 import { integrateUnitInterval, QuadratureError } from './quadrature.js';
 import { lnBeta } from './special.js';
 
@@ -69,19 +70,26 @@ function bySeries(params: BgNbdShape, x: number, logOneMinusZ: number, z: number
  * The integral form: alive at T, a customer with rates (λ, p) buys (1 − e^(−λpt))/p times in
  * the next t on average; λ's posterior is Gamma(r+x, α+T), so averaging over it gives
  * (1 − (1 + pt/(α+T))^(−(r+x)))/p, left to average over p's posterior Beta(a, b+x). Converges
- * however close z is to 1.
+ * however close z is to 1. Divided by the integral of the density alone, so that no error in
+ * its normalisation is left (ln B(a, b+x) loses digits as a + b grows).
  */
 function byIntegral(params: BgNbdShape, x: number, u: number) {
   const { r, a, b } = params;
   const value = (p: number) =>
     p > 0 ? -Math.expm1(-(r + x) * Math.log1p(p * u)) / p : (r + x) * u;
-  const window = concentration(a, b + x);
-  if (window) return overWindow(a, b + x, window, value);
-  const logNorm = lnBeta(a, b + x);
-  return integrateUnitInterval({
-    logDensity: (logP, logQ) => (a - 1) * logP + (b + x - 1) * logQ - logNorm,
-    value: (p) => value(p),
+  const beta = betaDensity(a, b + x);
+  const total = integrateUnitInterval({
+    logDensity: beta.logDensity,
+    value: (s, rest) => value(beta.at(s, rest)),
   });
+  return total / massOf(a, b + x, beta.logDensity);
+}
+
+interface Density {
+  /** ln of the density (up to a constant) at s ∈ (0, 1), from ln s and ln(1 − s). */
+  logDensity: (logS: number, logRest: number) => number;
+  /** The dropout probability p at s. */
+  at: (s: number, rest: number) => number;
 }
 
 /** Standard deviations either side of the mean beyond which a Beta(A, B) has no mass to speak of. */
@@ -91,58 +99,77 @@ function reach(A: number, B: number) {
   return Math.min(A, B) >= 50 ? 12 : 40;
 }
 
+/** k · v, and 0 at k = 0 whatever v is (k = 0 with ln 0 at an end of (0, 1)). */
+function scaled(k: number, logOfRatio: number) {
+  return k === 0 ? 0 : k * logOfRatio;
+}
+
 /**
- * Where Beta(A, B) has its mass, when that is a part of (0, 1) only: mean μ and the interval
- * [μ − kσ, μ + kσ] within (0, 1). Large a and b (the fit's answer when the dropout probability
- * is the same for everyone: the likelihood keeps rising as a, b → ∞ with a/(a+b) fixed) put
- * the mass in a sliver of width ~1/√(a+b), which a grid over all of (0, 1) misses.
+ * Beta(A, B) as a density over s ∈ (0, 1). Over all of (0, 1) (p = s) unless its mass is in
+ * part of it only: large a and b (the fit's answer when the dropout probability is the same
+ * for everyone: the likelihood keeps rising as a, b → ∞ with a/(a+b) fixed) put the mass in a
+ * sliver of width ~1/√(a+b) around the mean, which a grid over all of (0, 1) misses. Then s
+ * spans the mean μ ± kσ, cut at 0 and 1, and the density is taken relative to its value at μ:
+ * (A−1)·ln(1 + δ/μ) + (B−1)·ln(1 − δ/(1−μ)), δ = p − μ computed from the window's ends as
+ * offsets from μ, which stays exact however large A and B are.
  */
-function concentration(A: number, B: number) {
-  if (!(A >= 1 && B >= 1)) return undefined;
+function betaDensity(A: number, B: number): Density {
   const n = A + B;
   const mean = A / n;
   const complement = B / n;
   const spread = reach(A, B) * Math.sqrt((mean * complement) / (n + 1));
-  const lo = Math.max(0, mean - spread);
-  const hi = Math.min(1, mean + spread);
-  if (lo === 0 && hi === 1) return undefined;
-  return { mean, complement, lo, hi };
-}
-
-/**
- * E[value(p)], p ~ Beta(A, B), integrated over the window only, with the density taken
- * relative to its value at the mean, ln f(μ+δ)/f(μ) = (A−1)·ln(1+δ/μ) + (B−1)·ln(1−δ/(1−μ)),
- * which is exact for any A, B, and divided by the same integral of the density (so no ln B(A, B),
- * whose digits go as A + B grows).
- */
-function overWindow(
-  A: number,
-  B: number,
-  window: NonNullable<ReturnType<typeof concentration>>,
-  value: (p: number) => number,
-) {
-  const { mean, complement, lo, hi } = window;
-  const width = hi - lo;
-  // δ = p − μ at s ∈ (0, 1), from the nearer end so it stays exact there.
-  const offset = (s: number, rest: number) =>
-    s <= 0.5 ? lo - mean + width * s : hi - mean - width * rest;
-  const part = (k: number, v: number) => (k === 0 ? 0 : k * Math.log1p(v));
-  const logDensity = (logS: number, logRest: number) => {
-    const delta = offset(Math.exp(logS), Math.exp(logRest));
-    return part(A - 1, delta / mean) + part(B - 1, -delta / complement);
+  const below = Math.min(spread, mean);
+  const above = Math.min(spread, complement);
+  if (!(A >= 1 && B >= 1) || (below === mean && above === complement)) {
+    const logNorm = lnBeta(A, B);
+    return {
+      logDensity: (logP, logQ) => scaled(A - 1, logP) + scaled(B - 1, logQ) - logNorm,
+      at: (p) => p,
+    };
+  }
+  const width = below + above;
+  const logWidth = Math.log(width);
+  const cutAtZero = below === mean;
+  const cutAtOne = above === complement;
+  return {
+    logDensity(logS, logRest) {
+      const s = Math.exp(logS);
+      if (s <= 0.5 && cutAtZero) {
+        // p = width · s, exact next to 0.
+        const delta = width * s - mean;
+        return (
+          scaled(A - 1, logWidth + logS - Math.log(mean)) +
+          scaled(B - 1, Math.log1p(-delta / complement))
+        );
+      }
+      if (s > 0.5 && cutAtOne) {
+        // 1 − p = width · (1 − s), exact next to 1.
+        const delta = complement - width * Math.exp(logRest);
+        return (
+          scaled(A - 1, Math.log1p(delta / mean)) +
+          scaled(B - 1, logWidth + logRest - Math.log(complement))
+        );
+      }
+      // (A−1)·ln(1 + δ/μ) + (B−1)·ln(1 − δ/(1−μ)) with the parts linear in δ, which nearly
+      // cancel when A and B are large, summed apart: δ·(1/(1−μ) − 1/μ) exactly.
+      const delta = s <= 0.5 ? width * s - below : above - width * Math.exp(logRest);
+      return (
+        scaled(A - 1, log1pmx(delta / mean)) +
+        scaled(B - 1, log1pmx(-delta / complement)) +
+        delta * (1 / complement - 1 / mean)
+      );
+    },
+    at(s, rest) {
+      if (s <= 0.5) return cutAtZero ? width * s : mean + (width * s - below);
+      return cutAtOne ? 1 - width * rest : mean + (above - width * rest);
+    },
   };
-  const mass = windowMass(A, B, logDensity);
-  const total = integrateUnitInterval({
-    logDensity,
-    value: (s, rest) => value(mean + offset(s, rest)),
-  });
-  return total / mass;
 }
 
-/** The last window's integral of the density: the same for every t of one (x, T). */
+/** The last integral of a density alone: the same for every t of one (x, T). */
 let lastMass = { A: NaN, B: NaN, mass: NaN };
 
-function windowMass(A: number, B: number, logDensity: (logS: number, logRest: number) => number) {
+function massOf(A: number, B: number, logDensity: Density['logDensity']) {
   if (lastMass.A !== A || lastMass.B !== B) {
     lastMass = { A, B, mass: integrateUnitInterval({ logDensity, value: () => 1 }) };
   }
