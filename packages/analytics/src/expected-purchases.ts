@@ -209,10 +209,16 @@ export function expectedPurchasesIfAlive(
   const logOneMinusZ = -Math.log1p(u);
   const series = z <= SERIES_MAX_Z ? bySeries(params, x, logOneMinusZ, z) : undefined;
   if (series !== undefined && Number.isFinite(series)) return series;
+  let integral: number;
   try {
-    return byIntegral(params, x, u);
+    integral = byIntegral(params, x, u);
   } catch (error) {
     if (error instanceof QuadratureError) throw new TermError(error.message, input);
     throw error;
   }
+  // 0/0 where the grid found none of the density's mass: no value, rather than a wrong one.
+  if (!Number.isFinite(integral)) {
+    throw new TermError(`the integral over the dropout probability gave ${integral}`, input);
+  }
+  return integral;
 }
