@@ -137,6 +137,30 @@ describe('migrations rendered for a cluster', () => {
     expect(replicated.has('events')).toBe(false);
   });
 
+  it('remake a replicated table by exchanging the local tables, the distributed ones following', () => {
+    const replicated = new Set(['stats', 'stats_new']);
+    expect(renderForCluster('EXCHANGE TABLES stats AND stats_new', target, replicated)).toEqual([
+      'EXCHANGE TABLES crm.stats_local AND crm.stats_new_local ON CLUSTER rapport',
+    ]);
+    expect(renderForCluster('EXCHANGE TABLES a AND b', target, new Set())).toEqual([
+      'EXCHANGE TABLES crm.a AND crm.b ON CLUSTER rapport',
+    ]);
+    expect(() => renderForCluster('EXCHANGE TABLES stats AND b', target, replicated)).toThrow(
+      /one is replicated, the other not/,
+    );
+    // 0025: customer_stats (and two more) copied into tables of smaller granules, which take their place.
+    const remake = rendered.find((m) => m.name === 'profile_tables_small_granules')!.statements;
+    expect(remake.filter((s) => /^(TRUNCATE|EXCHANGE|DROP).*customer_stats/.test(s))).toEqual([
+      'TRUNCATE TABLE crm.customer_stats_0025_local ON CLUSTER rapport',
+      'EXCHANGE TABLES crm.customer_stats_local AND crm.customer_stats_0025_local ON CLUSTER rapport',
+      'DROP TABLE IF EXISTS crm.customer_stats_0025 ON CLUSTER rapport',
+      'DROP TABLE IF EXISTS crm.customer_stats_0025_local ON CLUSTER rapport',
+    ]);
+    expect(
+      remake.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS crm.customer_stats_0025 ')),
+    ).toContain('Distributed(rapport, crm, customer_stats_0025_local, cityHash64(customer_key))');
+  });
+
   it('leave data statements alone and refuse what they cannot render', () => {
     const insert = 'INSERT INTO segments SELECT * FROM events';
     expect(renderForCluster(insert, target, new Set())).toEqual([insert]);

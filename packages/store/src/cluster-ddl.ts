@@ -26,6 +26,8 @@ const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
  *   local source and writing the local target: each shard projects the rows it stores.
  * - `ALTER`, `DROP`, `TRUNCATE` of a replicated table go to `t_local ON CLUSTER` (column
  *   changes to the distributed `t` too); other CREATE statements just get ON CLUSTER.
+ * - `EXCHANGE TABLES a AND b` of replicated tables exchanges `a_local` and `b_local` ON
+ *   CLUSTER; the distributed tables, which name their local table, follow.
  *   Anything else (INSERT … SELECT, which goes through the distributed tables) is unchanged.
  *
  * `replicated` is the set of tables made replicated so far (earlier migrations included), so
@@ -113,6 +115,25 @@ export function renderForCluster(
     const [, kind = '', ifNotExists = '', name = '', rest = ''] = create;
     const what = /FUNCTION/i.test(kind) ? name : qualified(name);
     return [`CREATE ${kind} ${ifNotExists}${what} ${on}${rest}`];
+  }
+
+  const exchange = new RegExp(
+    `^EXCHANGE\\s+TABLES\\s+(${IDENT})\\s+AND\\s+(${IDENT})\\s*$`,
+    'i',
+  ).exec(statement);
+  if (exchange) {
+    const [, first = '', second = ''] = exchange;
+    if (replicated.has(first) !== replicated.has(second)) {
+      throw new StoreError(
+        'rejected',
+        `cannot exchange ${first} and ${second} on a cluster: one is replicated, the other not`,
+      );
+    }
+    // Each distributed table reads its local table by name: exchanging the local ones is all.
+    const [a, b] = replicated.has(first)
+      ? [first + LOCAL_SUFFIX, second + LOCAL_SUFFIX]
+      : [first, second];
+    return [`EXCHANGE TABLES ${qualified(a)} AND ${qualified(b)} ${on}`];
   }
 
   if (/^(INSERT|SELECT|OPTIMIZE|SYSTEM)\b/i.test(statement)) return [statement];
