@@ -10,7 +10,10 @@
 -- feed their tables by name and follow. A run cut short before an exchange starts again from the
 -- copy; one cut short between an exchange and the drop after it leaves that table's rows whole in
 -- the old layout (only the speed is lost). Rows a writer adds during a copy (none in embedded
--- mode, where migrations run before ingest starts) are restored by the projection check. On a
+-- mode, where migrations run before ingest starts) are restored by the projection check; so are
+-- the rows of a block a crash left unfinished before the upgrade, which the start after it inserts
+-- again into tables whose deduplication windows begin empty: the check at start-up compares the
+-- profiles of every block inserted again. On a
 -- cluster each live table keeps the replication path of its `<table>_0025_local`: no later
 -- migration may create a table of that name.
 CREATE TABLE IF NOT EXISTS customer_stats_0025

@@ -88,12 +88,14 @@ export async function unfinishedEventBlocks(store: Store): Promise<EventBlock[]>
  * and from several processes: each repeat carries its block's token, so nothing lands twice.
  * A block the store refuses for good (a row no view can take) is logged, counted as
  * `abandoned` and marked done, so that it cannot stop every start; the projection check
- * then reports what it left short.
+ * then reports what it left short. `keys` are the customer keys of every block's rows: the
+ * profiles a check should compare with the log (a table made again since the block was first
+ * inserted no longer knows its token, and takes the block a second time).
  */
 export async function finishEventBlocks(
   store: Store,
   options: { logger?: Logger; settings?: Record<string, string | number> } = {},
-): Promise<{ blocks: number; rows: number; abandoned: number }> {
+): Promise<{ blocks: number; rows: number; abandoned: number; keys: string[] }> {
   const unfinished = await unfinishedEventBlocks(store);
   let abandoned = 0;
   for (const block of unfinished) {
@@ -120,5 +122,21 @@ export async function finishEventBlocks(
     });
   }
   const rows = unfinished.reduce((sum, block) => sum + block.rows, 0);
-  return { blocks: unfinished.length, rows, abandoned };
+  return { blocks: unfinished.length, rows, abandoned, keys: [...customerKeysOf(unfinished)] };
+}
+
+/** The customer keys of the blocks' rows; a line that is no JSON object names none. */
+function customerKeysOf(blocks: readonly EventBlock[]): Set<string> {
+  const keys = new Set<string>();
+  for (const block of blocks) {
+    for (const line of block.body.toString('utf8').split('\n')) {
+      try {
+        const key = (JSON.parse(line) as { customer_key?: unknown }).customer_key;
+        if (typeof key === 'string') keys.add(key);
+      } catch {
+        // Not a row: it named no profile.
+      }
+    }
+  }
+  return keys;
 }

@@ -111,7 +111,12 @@ describe('the journal of inserts into events', () => {
       cut.token,
       whole.token,
     ]);
-    expect(await finishEventBlocks(test.store)).toEqual({ blocks: 2, rows: 4, abandoned: 0 });
+    expect(await finishEventBlocks(test.store)).toEqual({
+      blocks: 2,
+      rows: 4,
+      abandoned: 0,
+      keys: ['c:journal-cut', 'c:journal-whole'],
+    });
     expect(await unfinishedEventBlocks(test.store)).toEqual([]);
     const keys = ['c:journal-cut', 'c:journal-whole'];
     expect((await checkProjections(test.store, keys)).diverged).toEqual([]);
@@ -124,7 +129,12 @@ describe('the journal of inserts into events', () => {
   it('gives up a block the store refuses for good, so that it cannot stop every start', async () => {
     const bad: EventBlock = { token: 't-bad', rows: 1, body: Buffer.from('{"event_id": [') };
     await journalEventBlocks(test.store, { begun: [bad] });
-    expect(await finishEventBlocks(test.store)).toEqual({ blocks: 1, rows: 1, abandoned: 1 });
+    expect(await finishEventBlocks(test.store)).toEqual({
+      blocks: 1,
+      rows: 1,
+      abandoned: 1,
+      keys: [],
+    });
     expect(await unfinishedEventBlocks(test.store)).toEqual([]);
   });
 });

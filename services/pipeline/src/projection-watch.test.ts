@@ -1,5 +1,5 @@
 import { Metrics } from '@rapport/observability';
-import { eventInsertSettings, type Store } from '@rapport/store';
+import { eventInsertSettings, journalEventBlocks, type Store } from '@rapport/store';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProjectionWatch, recoverProjections } from './projection-watch.js';
@@ -86,5 +86,36 @@ describe('projection watch', () => {
       projected: 2,
     });
     expect(repaired).toEqual([new Set(['c:restarted'])]);
+  });
+
+  it('at start-up, checks the profiles of a block inserted again, however old its events', async () => {
+    // A block a crash left unfinished after its rows reached every table, and a table made
+    // again since (as a migration does), which no longer knows the block's token.
+    const events = ['old-0', 'old-1'].map((id) => storedEvent(id, { customerId: 'remade' }));
+    const block = {
+      token: 't-remade',
+      rows: events.length,
+      body: Buffer.from(events.map((event) => JSON.stringify(event)).join('\n')),
+    };
+    await journalEventBlocks(store, { begun: [block] });
+    await store.insertJsonLines('events', block.body, {
+      settings: eventInsertSettings(block.token),
+    });
+    await store.command('CREATE TABLE customer_stats_copy AS customer_stats');
+    await store.command('INSERT INTO customer_stats_copy SELECT * FROM customer_stats');
+    await store.command('EXCHANGE TABLES customer_stats AND customer_stats_copy');
+    await store.command('DROP TABLE customer_stats_copy');
+    const recovered = await recoverProjections({
+      store,
+      logger: pino({ level: 'silent' }),
+      metrics: new Metrics({ processMetrics: false }),
+      // The events were received in 2023, long before the last ten minutes.
+    });
+    expect(recovered).toMatchObject({ blocks: 1, keys: ['c:remade'] });
+    expect(recovered.check.diverged.map((d) => [d.table, d.keys])).toEqual([
+      ['customer_stats', ['c:remade']],
+    ]);
+    const ids = events.map((event) => event.event_id);
+    expect(await countsOf(store, ids, 'c:remade')).toEqual({ rows: 2, distinct: 2, projected: 2 });
   });
 });

@@ -86,8 +86,9 @@ export function createProjectionWatch(deps: {
 
 /**
  * Before a pipeline takes events: inserts again every block whose insert was cut short (by a
- * crash, here or in another writer), then compares the projections of every profile with
- * events received in the last `tailMs` against the log and rebuilds what differs.
+ * crash, here or in another writer), then compares the projections of those blocks' profiles
+ * and of every profile with events received in the last `tailMs` against the log and rebuilds
+ * what differs.
  */
 export async function recoverProjections(deps: {
   store: Store;
@@ -97,7 +98,13 @@ export async function recoverProjections(deps: {
   tailMs?: number;
   now?: () => number;
   onRepaired?: (keys: Set<string> | undefined) => void;
-}): Promise<{ blocks: number; rows: number; abandoned: number; check: ProjectionCheckResult }> {
+}): Promise<{
+  blocks: number;
+  rows: number;
+  abandoned: number;
+  keys: string[];
+  check: ProjectionCheckResult;
+}> {
   const { store, logger, metrics } = deps;
   const finished = await finishEventBlocks(store, {
     logger,
@@ -105,7 +112,8 @@ export async function recoverProjections(deps: {
   });
   metrics.eventBlocksReinserted.inc({ reason: 'restart' }, finished.blocks);
   const since = (deps.now ?? Date.now)() - (deps.tailMs ?? 10 * 60_000);
-  const keys = await profileKeysReceivedSince(store, { since, limit: MAX_KEYS_AT_START });
+  const recent = await profileKeysReceivedSince(store, { since, limit: MAX_KEYS_AT_START });
+  const keys = [...new Set([...finished.keys, ...recent])];
   const check = await checkProjections(store, keys, {
     repair: true,
     logger,
@@ -117,7 +125,9 @@ export async function recoverProjections(deps: {
   if (finished.blocks > 0 || check.diverged.length > 0) {
     logger.warn(
       {
-        ...finished,
+        blocks: finished.blocks,
+        rows: finished.rows,
+        abandoned: finished.abandoned,
         diverged: check.diverged.map((d) => ({ table: d.table, keys: d.keys.length })),
       },
       'projections recovered at start-up',
