@@ -16,6 +16,7 @@
 -- profiles of every block inserted again. On a
 -- cluster each live table keeps the replication path of its `<table>_0025_local`: no later
 -- migration may create a table of that name.
+-- backfills: complete
 CREATE TABLE IF NOT EXISTS customer_stats_0025
 (
     customer_key String,
