@@ -1,3 +1,4 @@
+import { COMMON_DROPOUT_HISTORIES } from '@rapport/analytics/testing';
 import { BGNBD_BUYERS_DEFAULTS, generateBgNbdBuyers } from '@rapport/testkit';
 import { eventRow, insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
@@ -250,32 +251,15 @@ describe('a clv run that fails', () => {
 });
 
 /**
- * Fifteen customers in 2022, as (x, t_x, T) in days at the end of the year, whose repeat
- * buyers drop out at much the same rate: the purchase model's likelihood rises as a, b → ∞
- * with a/(a+b) fixed. A run on these histories once fitted a ≈ 1.6e6, b ≈ 2.4e6 and left
- * every customer unscored (their horizon terms could not be computed).
+ * The purchases of COMMON_DROPOUT_HISTORIES' fifteen customers in 2022, T counted back from
+ * the end of the year: the run once fitted a ≈ 1.6e6, b ≈ 2.4e6 on them and left every
+ * customer unscored.
  */
 function commonDropoutLog() {
-  const histories: [number, number, number, number][] = [
-    [0, 0, 17, 2],
-    [0, 0, 41, 1],
-    [0, 0, 54, 1],
-    [0, 0, 166, 1],
-    [0, 0, 174, 1],
-    [1, 1, 161, 1],
-    [1, 18, 67, 1],
-    [1, 22, 168, 1],
-    [1, 34, 116, 1],
-    [2, 15, 21, 1],
-    [2, 64, 170, 1],
-    [2, 73, 119, 1],
-    [2, 148, 181, 1],
-    [3, 117, 135, 1],
-  ];
   const lastDay = Date.parse('2022-12-31T12:00:00Z');
   const rows = [];
   let n = 0;
-  for (const [x, tx, T, customers] of histories) {
+  for (const [x, tx, T, customers] of COMMON_DROPOUT_HISTORIES) {
     for (let c = 0; c < customers; c++, n++) {
       const id = `same-dropout-${n}`;
       const first = lastDay - T * DAY;
