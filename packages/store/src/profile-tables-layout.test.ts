@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from './migrations.js';
-import { openStore, type Store } from './store.js';
-import { eventRow, insertRows } from './testing.js';
+import type { Store } from './store.js';
+import { eventRow, insertRows, openTestStore, type TestStore } from './testing.js';
 
 // Migration 0025 makes customer_stats, customer_traits and identity_links again with small
 // granules, on a store that already holds their rows: an upgrade, as a store built by the
 // migrations before it meets it.
 
 const AT = Date.UTC(2024, 4, 1, 12);
-let dir: string;
 let before: string;
+let test: TestStore;
 let store: Store;
 
 /** Every key's aggregates, traits and links, finalised: what profiles read of the tables. */
@@ -48,18 +48,12 @@ async function layouts(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rapport-0025-'));
   before = mkdtempSync(join(tmpdir(), 'rapport-0025-migrations-'));
   for (const file of readdirSync(migrationsDir).filter((name) => name < '0025_')) {
     copyFileSync(join(migrationsDir, file), join(before, file));
   }
-  store = await openStore({
-    mode: 'embedded',
-    dataDir: dir,
-    database: 'upgrade',
-    readConnections: 1,
-  });
-  await migrate(store, before);
+  test = await openTestStore({ database: 'upgrade', migrations: before });
+  store = test.store;
   const rows = Array.from({ length: 300 }, (_, i) => {
     const customerId = `c${i % 40}`;
     const at = AT + i * 3_600_000;
@@ -84,8 +78,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await store?.close();
-  for (const path of [dir, before]) if (path) rmSync(path, { recursive: true, force: true });
+  await test?.dispose();
+  if (before) rmSync(before, { recursive: true, force: true });
 });
 
 describe('migration 0025 on a store in use', () => {

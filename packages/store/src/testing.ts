@@ -17,7 +17,12 @@ export interface TestStore {
  * path only: a test file opens one and shares it among its tests.
  */
 export async function openTestStore(
-  options: { database?: string; readConnections?: number } = {},
+  options: {
+    database?: string;
+    readConnections?: number;
+    /** The migrations to apply (default: every one of this checkout). */
+    migrations?: string;
+  } = {},
 ): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
   const store = await openStore({
@@ -26,7 +31,7 @@ export async function openTestStore(
     database: options.database ?? 'rapport_test',
     readConnections: options.readConnections ?? 1,
   });
-  await migrate(store, migrationsDir);
+  await migrate(store, options.migrations ?? migrationsDir);
   return {
     store,
     dir,
