@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '@rapport/observability';
 import { clusterLedger, renderMigrations } from './cluster-ddl.js';
 import { StoreError } from './errors.js';
+import { finishEventBlocks } from './event-journal.js';
 import type { Store } from './store.js';
 
 export interface Migration {
@@ -100,10 +101,63 @@ export async function pendingMigrations(store: Store, dir: string): Promise<Migr
   return loadMigrations(dir).filter((migration) => !applied.has(migration.version));
 }
 
+/** A migration that makes a table again: copies it and gives the copy its name. */
+function remakes(migration: Migration): boolean {
+  return migration.statements.some((statement) => /^EXCHANGE\s+TABLES\b/i.test(statement));
+}
+
+/** Writes into `events` within this long before a remake on a cluster are taken as live writers. */
+const QUIET_MS = 120_000;
+
+/**
+ * Before the first pending migration that makes a table again: a copy starts with an empty
+ * deduplication window, so a block of events a crash left unfinished, inserted again after it,
+ * would be stored twice by the copy. Every such block is inserted again first, while every
+ * table still knows its token, and so under the schema of the version that wrote it. On a
+ * cluster, rows written during the copy would be lost with the old table: the remake is
+ * refused while the event journal shows writes in the last two minutes.
+ */
+async function beforeRemake(store: Store, migration: Migration, logger?: Logger): Promise<void> {
+  const [journal] = await store.query<{ present: number | string }>(
+    'SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+    { database: store.database, table: 'event_journal' },
+  );
+  if (Number(journal?.present ?? 0) === 0) return;
+  if (store.cluster !== undefined) await refuseLiveWriters(store, migration);
+  const finished = await finishEventBlocks(store, {
+    ...(logger ? { logger } : {}),
+    ...(store.cluster === undefined ? {} : { settings: { distributed_foreground_insert: 1 } }),
+  });
+  logger?.info(
+    { migration: `${migration.version}_${migration.name}`, reinserted: finished.blocks },
+    'copying tables into a new layout; on a large store this takes minutes',
+  );
+}
+
+/**
+ * Refuses `migration`, which copies tables, while events are being written: the journal
+ * records every block of events before its insert.
+ */
+export async function refuseLiveWriters(store: Store, migration: Migration): Promise<void> {
+  const [row] = await store.query<{ recent: number | string }>(
+    'SELECT count() AS recent FROM event_journal WHERE written_at > now64(3) - toIntervalMillisecond({quietMs:UInt32})',
+    { quietMs: QUIET_MS },
+  );
+  if (Number(row?.recent ?? 0) > 0) {
+    throw new StoreError(
+      'rejected',
+      `migration ${migration.version}_${migration.name} copies tables, and events were written ` +
+        `in the last ${QUIET_MS / 60_000} minutes: rows written during the copy would be lost. ` +
+        'Stop every pipeline service, wait two minutes, and run migrate again',
+    );
+  }
+}
+
 /**
  * Applies pending migrations in order and records each. Statements are idempotent
  * (IF NOT EXISTS), so a run cut short is finished by the next one. An applied migration
- * whose file changed since is refused: schema history is append-only too.
+ * whose file changed since is refused: schema history is append-only too. Before the first
+ * one that makes a table again, the event journal is finished (see beforeRemake).
  */
 export async function migrate(
   store: Store,
@@ -112,6 +166,7 @@ export async function migrate(
 ): Promise<{ applied: number[] }> {
   const applied = new Map((await appliedMigrations(store)).map((row) => [row.version, row]));
   const done: number[] = [];
+  let journalFinished = false;
   // On a cluster the same files build replicated tables with distributed ones in front.
   const migrations =
     store.cluster === undefined
@@ -128,6 +183,10 @@ export async function migrate(
         );
       }
       continue;
+    }
+    if (remakes(migration) && !journalFinished) {
+      await beforeRemake(store, migration, logger);
+      journalFinished = true;
     }
     for (const statement of migration.statements) await store.command(statement);
     await store.command(
