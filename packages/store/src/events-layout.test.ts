@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +14,6 @@ import { eventRow, insertRows, openTestStore, type TestStore } from './testing.j
 // events, and a block of events a crash left unfinished before the upgrade among them.
 
 const AT = Date.UTC(2024, 4, 1, 12);
-let before: string;
 let test: TestStore;
 let store: Store;
 
@@ -58,11 +54,7 @@ const block = (token: string, rows: readonly object[]): EventBlock => ({
 });
 
 beforeAll(async () => {
-  before = mkdtempSync(join(tmpdir(), 'rapport-0026-migrations-'));
-  for (const file of readdirSync(migrationsDir).filter((name) => name < '0026_')) {
-    copyFileSync(join(migrationsDir, file), join(before, file));
-  }
-  test = await openTestStore({ database: 'upgrade', migrations: before });
+  test = await openTestStore({ database: 'upgrade', before: 26 });
   store = test.store;
   for (let at = 0; at < 240; at += 80) await insertRows(store, 'events', rowsAt(at, 80));
   // A block recorded as begun, inserted, and cut before its done mark: the next start inserts
@@ -74,7 +66,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await test?.dispose();
-  if (before) rmSync(before, { recursive: true, force: true });
 });
 
 describe('migration 0026 on a store in use', () => {

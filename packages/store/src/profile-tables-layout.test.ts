@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from './migrations.js';
@@ -12,7 +9,6 @@ import { eventRow, insertRows, openTestStore, type TestStore } from './testing.j
 // migrations before it meets it.
 
 const AT = Date.UTC(2024, 4, 1, 12);
-let before: string;
 let test: TestStore;
 let store: Store;
 
@@ -48,11 +44,7 @@ async function layouts(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  before = mkdtempSync(join(tmpdir(), 'rapport-0025-migrations-'));
-  for (const file of readdirSync(migrationsDir).filter((name) => name < '0025_')) {
-    copyFileSync(join(migrationsDir, file), join(before, file));
-  }
-  test = await openTestStore({ database: 'upgrade', migrations: before });
+  test = await openTestStore({ database: 'upgrade', before: 25 });
   store = test.store;
   const rows = Array.from({ length: 300 }, (_, i) => {
     const customerId = `c${i % 40}`;
@@ -79,7 +71,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await test?.dispose();
-  if (before) rmSync(before, { recursive: true, force: true });
 });
 
 describe('migration 0025 on a store in use', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customerKeyOf, migrationsDir } from '@rapport/schemas';
@@ -20,18 +20,27 @@ export async function openTestStore(
   options: {
     database?: string;
     readConnections?: number;
-    /** The migrations to apply (default: every one of this checkout). */
-    migrations?: string;
+    /** Applies only the migrations numbered below this one: a store as an older version left it. */
+    before?: number;
   } = {},
 ): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
+  let migrations = migrationsDir;
+  if (options.before !== undefined) {
+    migrations = join(dir, 'migrations');
+    mkdirSync(migrations);
+    const below = `${String(options.before).padStart(4, '0')}_`;
+    for (const file of readdirSync(migrationsDir).filter((name) => name < below)) {
+      copyFileSync(join(migrationsDir, file), join(migrations, file));
+    }
+  }
   const store = await openStore({
     mode: 'embedded',
     dataDir: dir,
     database: options.database ?? 'rapport_test',
     readConnections: options.readConnections ?? 1,
   });
-  await migrate(store, options.migrations ?? migrationsDir);
+  await migrate(store, migrations);
   return {
     store,
     dir,
