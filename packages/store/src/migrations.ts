@@ -106,7 +106,7 @@ function remakes(migration: Migration): boolean {
   return migration.statements.some((statement) => /^EXCHANGE\s+TABLES\b/i.test(statement));
 }
 
-/** Writes into `events` within this long before a remake on a cluster are taken as live writers. */
+/** Blocks of events journaled within this long before a remake on a cluster mean live writers. */
 const QUIET_MS = 120_000;
 
 /**
