@@ -79,17 +79,22 @@ async function appliedMigrations(store: Store): Promise<Applied[]> {
   );
 }
 
+/** Whether the store's database has `table`; reads system.tables only (no DDL). */
+async function tableExists(store: Store, table: string): Promise<boolean> {
+  const [row] = await store.query<{ present: number | string }>(
+    'SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+    { database: store.database, table },
+  );
+  return Number(row?.present ?? 0) > 0;
+}
+
 /**
  * The ledger as it is, or nothing when it was never created; reads only. Readiness probes
  * call this, so it must not send DDL: on a cluster each ON CLUSTER statement is a Keeper task
  * that waits for every host (up to 180 s when one is down).
  */
 async function recordedMigrations(store: Store): Promise<Applied[]> {
-  const [ledger] = await store.query<{ present: number | string }>(
-    'SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = {table:String}',
-    { database: store.database, table: 'schema_migrations' },
-  );
-  if (Number(ledger?.present ?? 0) === 0) return [];
+  if (!(await tableExists(store, 'schema_migrations'))) return [];
   return store.query<Applied>(
     'SELECT version, any(name) AS name, any(checksum) AS checksum FROM schema_migrations GROUP BY version ORDER BY version',
   );
@@ -118,11 +123,7 @@ const QUIET_MS = 120_000;
  * refused while the event journal shows writes in the last two minutes.
  */
 async function beforeRemake(store: Store, migration: Migration, logger?: Logger): Promise<void> {
-  const [journal] = await store.query<{ present: number | string }>(
-    'SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = {table:String}',
-    { database: store.database, table: 'event_journal' },
-  );
-  if (Number(journal?.present ?? 0) === 0) return;
+  if (!(await tableExists(store, 'event_journal'))) return;
   if (store.cluster !== undefined) await refuseLiveWriters(store, migration);
   const finished = await finishEventBlocks(store, {
     ...(logger ? { logger } : {}),
