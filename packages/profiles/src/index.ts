@@ -21,6 +21,7 @@ export {
   PROFILE_COLUMNS,
 } from './profile-sql.js';
 export { SCOPE, scopeParams, scopeBoundOnce, type ScopeParams } from './scope-params.js';
+export { linkedScope, type LinkedScope } from './linked-scope.js';
 export {
   snapshotParams,
   writeProfileSnapshot,

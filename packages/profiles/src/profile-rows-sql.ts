@@ -74,16 +74,6 @@ INSERT INTO profile_rows (profile_key, customer_id, events, orders, last_seen, p
 ${scoped ? scopeBoundOnce(rows) : rows}`;
 }
 
-/**
- * Each of `{ids:Array(String)}` with a link history, and every customer it was ever linked to
- * (its owner now among them; each of their rows may list it).
- */
-export const LINKED_CUSTOMERS_SQL = `
-SELECT anonymous_id, groupUniqArray(customer_id) AS customers
-FROM identity_links
-WHERE anonymous_id IN {ids:Array(String)}
-GROUP BY anonymous_id`;
-
 /** Marks `{scope_keys:Array(String)}` deleted at `{version:UInt64}` (a newer row replaces it). */
 export const PROFILE_ROWS_DELETE_SQL = `
 INSERT INTO profile_rows (profile_key, version, deleted)

@@ -271,9 +271,9 @@ export class ProfileRows {
 
   /** The rows of the profiles events under these keys belong to (see RowWrites.profilesOf). */
   private async rewriteTouched(keys: string[]): Promise<number> {
-    const profiles = await this.writes.profilesOf(keys);
+    const { profiles, linked } = await this.writes.profilesOf(keys);
     this.keys.rewriting(profiles);
-    return this.writes.rewrite([...profiles]);
+    return this.writes.rewrite(profiles, linked);
   }
 
   /** Whether `work` succeeded; a failure is counted and logged. */

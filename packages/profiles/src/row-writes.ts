@@ -1,8 +1,7 @@
 import type { LatestRuns } from '@rapport/runs';
 import type { Store } from '@rapport/store';
-import { parseProfileKey, profileKey } from './profile-key.js';
+import { linkedScope, type LinkedScope } from './linked-scope.js';
 import {
-  LINKED_CUSTOMERS_SQL,
   PROFILE_ROWS_DELETE_SQL,
   PROFILE_ROWS_STALE_SQL,
   profileRowsWriteSql,
@@ -67,37 +66,20 @@ export class RowWrites {
   }
 
   /**
-   * The profiles events under these keys belong to: an owned anonymous id's is its owner's, and
-   * every customer it was ever linked to is rewritten too (a device that moved leaves the row
-   * of its last owner, which lists it).
+   * The profiles events under these keys belong to (see linkedScope): an owned anonymous id's
+   * is its owner's, and every customer it was ever linked to is rewritten too (a device that
+   * moved leaves the row of its last owner, which lists it); the anonymous id's own row, from
+   * when it was a visitor, goes too.
    */
-  async profilesOf(keys: string[]): Promise<Set<string>> {
-    const profiles = new Set<string>();
-    const anonymous: string[] = [];
-    for (const key of keys) {
-      const ids = parseProfileKey(key);
-      if (ids.anonymousId === null) profiles.add(key);
-      else anonymous.push(ids.anonymousId);
-    }
-    for (let start = 0; start < anonymous.length; start += this.keysPerWrite) {
-      const within = anonymous.slice(start, start + this.keysPerWrite);
-      const linked = await this.store.query<{ customers: string[] }>(LINKED_CUSTOMERS_SQL, {
-        ids: within,
-      });
-      for (const { customers } of linked) {
-        for (const customerId of customers) profiles.add(profileKey({ customerId }));
-      }
-      // An owned anonymous id's own row (from when it was a visitor) goes too.
-      for (const anonymousId of within) profiles.add(profileKey({ anonymousId }));
-    }
-    return profiles;
+  profilesOf(keys: string[]): Promise<LinkedScope> {
+    return linkedScope(this.store, keys);
   }
 
   /**
    * Rewrites the rows of these profile keys: deleted first, then written from the projections
    * with a newer version, so that a key whose profile holds nothing any more stays deleted.
    */
-  async rewrite(all: string[]): Promise<number> {
+  async rewrite(all: string[], linked?: ReadonlyMap<string, readonly string[]>): Promise<number> {
     const keys = all.filter((key) => !this.deps.excluded.has(key));
     const runs = runParams(await latestRowRuns(this.deps.latest));
     for (let start = 0; start < keys.length; start += this.keysPerWrite) {
@@ -109,7 +91,11 @@ export class RowWrites {
       );
       await this.store.command(
         profileRowsWriteSql({ scoped: true }),
-        { ...runs, ...(await scopeParams(this.store, scope, 'read')), version: this.nextVersion() },
+        {
+          ...runs,
+          ...(await scopeParams(this.store, scope, 'read', linked)),
+          version: this.nextVersion(),
+        },
         'read',
       );
       if (this.deps.mirror) {

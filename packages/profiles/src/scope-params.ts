@@ -2,7 +2,7 @@ import type { Lane, Store } from '@rapport/store';
 import { parseProfileKey, profileKey } from './profile-key.js';
 
 /** Who a key names; nobody for a string that is no profile key (it matches no row). */
-function idsOf(key: string): ReturnType<typeof parseProfileKey> {
+export function idsOf(key: string): ReturnType<typeof parseProfileKey> {
   try {
     return parseProfileKey(key);
   } catch {
@@ -42,30 +42,37 @@ export type ScopeParams = {
 
 /**
  * The parameters SCOPE names for these profile keys: one read of the anonymous ids ever
- * linked to their customers (by the links' customer projection), none without a customer.
- * An id linked after this read is missed by the statement that binds them, and so is its
- * activity for its customer; the link's own event touches the customer, whose next
- * evaluation or rewrite reads it.
+ * linked to their customers (by the links' customer projection), none without a customer,
+ * nor for the customers `linked` already holds (linkedScope read them). An id linked after
+ * that read is missed by the statement that binds them, and so is its activity for its
+ * customer; the link's own event touches the customer, whose next evaluation or rewrite
+ * reads it.
  */
 export async function scopeParams(
   store: Store,
   keys: readonly string[],
   lane?: Lane,
+  linked?: ReadonlyMap<string, readonly string[]>,
 ): Promise<ScopeParams> {
   const customerIds: string[] = [];
+  const unread: string[] = [];
   const anonymousIds = new Set<string>();
   for (const key of keys) {
     const { customerId, anonymousId } = idsOf(key);
-    if (customerId !== null) customerIds.push(customerId);
     if (anonymousId !== null) anonymousIds.add(anonymousId);
+    if (customerId === null) continue;
+    customerIds.push(customerId);
+    const known = linked?.get(customerId);
+    if (known === undefined) unread.push(customerId);
+    else for (const id of known) anonymousIds.add(id);
   }
-  if (customerIds.length > 0) {
-    const linked = await store.query<{ anonymous_id: string }>(
+  if (unread.length > 0) {
+    const rows = await store.query<{ anonymous_id: string }>(
       `SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${SCOPE.customerIds}`,
-      { scope_customer_ids: customerIds },
+      { scope_customer_ids: unread },
       lane,
     );
-    for (const row of linked) anonymousIds.add(row.anonymous_id);
+    for (const row of rows) anonymousIds.add(row.anonymous_id);
   }
   const customerKeys = new Set(keys);
   for (const anonymousId of anonymousIds) customerKeys.add(profileKey({ anonymousId }));

@@ -38,7 +38,7 @@ export {
   type StreamingLogger,
   type StreamingMetrics,
 } from './streaming/streaming-segments.js';
-export { recentlyReceivedKeys, touchedProfiles } from './streaming/scope-keys.js';
+export { recentlyReceivedKeys } from './streaming/scope-keys.js';
 export { SegmentOutbox, type OutboxEntry } from './outbox/segment-outbox.js';
 export {
   OutboxDispatcher,

@@ -26,6 +26,11 @@ export interface EvaluateProfilesInput {
   at: number;
   runId: string;
   profile: ProfileRowParams;
+  /**
+   * The anonymous ids ever linked to customers among the keys (linkedScope), so that they are
+   * not read again; those of a customer it does not hold are.
+   */
+  linked?: ReadonlyMap<string, readonly string[]>;
   /** Told the milliseconds of each phase: the scope's links, memberships, verdicts, writes. */
   time?: (phase: 'scope' | 'memberships' | 'verdicts' | 'writes', ms: number) => void;
 }
@@ -119,13 +124,13 @@ type Evaluation = EvaluateProfilesInput & {
 
 /** The profile rows' parameters for an evaluation of these keys: one read of their links. */
 async function rowParamsOf(
-  input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile'>,
+  input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile' | 'linked'>,
 ) {
   return {
     ...input.profile,
     runId: '',
     now: input.at,
-    ...(await scopeParams(input.store, input.keys)),
+    ...(await scopeParams(input.store, input.keys, undefined, input.linked)),
   };
 }
 

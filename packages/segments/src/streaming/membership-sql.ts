@@ -29,11 +29,6 @@ SELECT profile_key, segment_id, entered_at, ${AT}, version, {version:UInt32}, en
 FROM segment_membership FINAL
 WHERE segment_id = {segmentId:String} AND exited_at IS NULL AND profile_key IN {keys:Array(String)}`;
 
-/** Every customer that ever linked one of the anonymous ids (both sides of links and unlinks). */
-export const LINKED_CUSTOMERS_SQL = `
-SELECT DISTINCT concat('c:', customer_id) AS key FROM identity_links
-WHERE anonymous_id IN {anonymousIds:Array(String)}`;
-
 /**
  * The open intervals of every segment among the profiles named (one read: the table is
  * ordered by profile key).

@@ -1,3 +1,4 @@
+import { linkedScope } from '@rapport/profiles';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
@@ -6,7 +7,6 @@ import { evaluationOrder, type EvaluableDefinition } from '../store/evaluation-o
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
 import { EvaluationInputs } from './evaluation-inputs.js';
 import { isResultJob, profilesChangedByRun, readsResultsOf } from './job-result-changes.js';
-import { touchedProfiles } from './scope-keys.js';
 
 /** What it logs to (a pino logger fits). */
 export interface StreamingLogger {
@@ -294,12 +294,11 @@ export class StreamingSegments {
         this.lastError = null;
         this.failures = 0;
       } else {
-        const profiles = await this.timed('scope', () =>
-          touchedProfiles(this.options.store, taken),
-        );
+        // The profiles and their customers' links in one read: the evaluation reads no more.
+        const scope = await this.timed('scope', () => linkedScope(this.options.store, taken));
         const owed = new Map(this.owed);
         this.owed.clear();
-        const { held } = await this.evaluateKeys(profiles, {}, owed, context);
+        const { held } = await this.evaluateKeys(scope.profiles, {}, owed, context, scope.linked);
         await this.flushUnrecorded();
         this.options.metrics?.segmentStreamEvaluations.inc({
           outcome: held.length === 0 ? 'ok' : 'failed',
@@ -348,6 +347,7 @@ export class StreamingSegments {
     options: { runId?: string; at?: number; batchOnly?: boolean },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
     { ordered, profile }: { ordered: EvaluableDefinition[]; profile: ProfileRowParams },
+    linked?: ReadonlyMap<string, readonly string[]>,
   ) {
     const { store } = this.options;
     const all = new Set(profileKeys);
@@ -367,6 +367,7 @@ export class StreamingSegments {
         at,
         runId: id,
         profile,
+        ...(linked === undefined ? {} : { linked }),
         time: (phase, ms) => this.observe(phase, ms),
       });
       // One by one: a reconcile's chunk can change more than a call takes arguments.
