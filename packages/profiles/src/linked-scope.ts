@@ -34,6 +34,12 @@ WHERE customer_id IN arrayConcat({customer_ids:Array(String)}, linked_customers)
 GROUP BY customer_id`;
 
 /**
+ * The keys of one statement on the embedded store, in bytes as chunkForUrl counts them (about
+ * 25,000 keys; its statements take up to 16 MiB of SQL). A server takes them in the URL, capped.
+ */
+const EMBEDDED_KEY_BYTES = 1024 * 1024;
+
+/**
  * The profiles events stored under these customer keys (`c:…`, `a:…`) belong to, with the
  * anonymous ids linked to each of their customers, in one read per chunk of keys (the two
  * reads it replaces each cost a statement: at a million people about 40 ms apiece under
@@ -47,7 +53,8 @@ export async function linkedScope(
 ): Promise<LinkedScope> {
   const profiles = new Set(customerKeys);
   const linked = new Map<string, string[]>();
-  for (const chunk of chunkForUrl([...profiles])) {
+  const maxBytes = store.mode === 'embedded' ? EMBEDDED_KEY_BYTES : undefined;
+  for (const chunk of chunkForUrl([...profiles], maxBytes)) {
     const customerIds: string[] = [];
     const anonymousIds: string[] = [];
     for (const key of chunk) {
