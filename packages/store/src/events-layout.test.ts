@@ -73,7 +73,7 @@ describe('migration 0026 on a store in use', () => {
     const rows = await summary();
     expect(rows[0]).toHaveLength(280);
     expect((await eventsTable()).engine_full).toContain('index_granularity = 8192');
-    expect((await migrate(store, migrationsDir)).applied).toEqual([26]);
+    expect((await migrate(store, migrationsDir)).applied).toContain(26);
     // What the engine's start does next: the block was finished before the copy, so nothing
     // is inserted again into a table that no longer knows its token.
     expect((await finishEventBlocks(store)).blocks).toBe(0);

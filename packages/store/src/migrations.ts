@@ -111,20 +111,27 @@ function remakes(migration: Migration): boolean {
   return migration.statements.some((statement) => /^EXCHANGE\s+TABLES\b/i.test(statement));
 }
 
-/** Blocks of events journaled within this long before a remake on a cluster mean live writers. */
+/** Rows written within this long before a remake on a cluster mean live writers. */
 const QUIET_MS = 120_000;
 
 /**
- * Before the first pending migration that makes a table again: a copy starts with an empty
+ * Before each pending migration that makes a table again. On a cluster, rows written during
+ * the copy would be lost with the old table: the remake is refused while the event journal, or
+ * a copied table that shows its writes, has rows written in the last two minutes
+ * (refuseLiveWriters). Before the first (`finishJournal`): a copy starts with an empty
  * deduplication window, so a block of events a crash left unfinished, inserted again after it,
  * would be stored twice by the copy. Every such block is inserted again first, while every
- * table still knows its token, and so under the schema of the version that wrote it. On a
- * cluster, rows written during the copy would be lost with the old table: the remake is
- * refused while the event journal shows writes in the last two minutes.
+ * table still knows its token, and so under the schema of the version that wrote it.
  */
-async function beforeRemake(store: Store, migration: Migration, logger?: Logger): Promise<void> {
+async function beforeRemake(
+  store: Store,
+  migration: Migration,
+  finishJournal: boolean,
+  logger?: Logger,
+): Promise<void> {
   if (!(await tableExists(store, 'event_journal'))) return;
   if (store.cluster !== undefined) await refuseLiveWriters(store, migration);
+  if (!finishJournal) return;
   const finished = await finishEventBlocks(store, {
     ...(logger ? { logger } : {}),
     ...(store.cluster === undefined ? {} : { settings: { distributed_foreground_insert: 1 } }),
@@ -136,20 +143,49 @@ async function beforeRemake(store: Store, migration: Migration, logger?: Logger)
 }
 
 /**
- * Refuses `migration`, which copies tables, while events are being written: the journal
- * records every block of events before its insert.
+ * Besides events, the writes a copy of these tables would lose, as the table itself shows them:
+ * membership intervals (streaming evaluation in the pipelines, the segments job and the window
+ * sweep in the jobs service) carry the time they were written.
+ */
+const RECENT_ROWS: Record<string, { sql: string; writers: string }> = {
+  segment_membership: {
+    sql: 'SELECT count() AS recent FROM segment_membership WHERE updated_at > now64(3) - toIntervalMillisecond({quietMs:UInt32})',
+    writers: 'every pipeline and jobs service',
+  },
+};
+
+/** The tables a migration exchanges with their copies. */
+function exchanged(migration: Migration): string[] {
+  return migration.statements.flatMap((statement) => {
+    const match = /^EXCHANGE\s+TABLES\s+(\w+)\s+AND\s+\w+/i.exec(statement);
+    return match ? [match[1]!] : [];
+  });
+}
+
+/**
+ * Refuses `migration`, which copies tables, while rows are being written: the event journal
+ * records every block of events before its insert, and a table in RECENT_ROWS shows its own.
  */
 export async function refuseLiveWriters(store: Store, migration: Migration): Promise<void> {
-  const [row] = await store.query<{ recent: number | string }>(
-    'SELECT count() AS recent FROM event_journal WHERE written_at > now64(3) - toIntervalMillisecond({quietMs:UInt32})',
-    { quietMs: QUIET_MS },
-  );
-  if (Number(row?.recent ?? 0) > 0) {
+  const checks = [
+    {
+      sql: 'SELECT count() AS recent FROM event_journal WHERE written_at > now64(3) - toIntervalMillisecond({quietMs:UInt32})',
+      what: 'events were',
+      writers: 'every pipeline service',
+    },
+    ...exchanged(migration).flatMap((table) => {
+      const check = RECENT_ROWS[table];
+      return check ? [{ ...check, what: `rows of ${table} were` }] : [];
+    }),
+  ];
+  for (const { sql, what, writers } of checks) {
+    const [row] = await store.query<{ recent: number | string }>(sql, { quietMs: QUIET_MS });
+    if (Number(row?.recent ?? 0) === 0) continue;
     throw new StoreError(
       'rejected',
-      `migration ${migration.version}_${migration.name} copies tables, and events were written ` +
+      `migration ${migration.version}_${migration.name} copies tables, and ${what} written ` +
         `in the last ${QUIET_MS / 60_000} minutes: rows written during the copy would be lost. ` +
-        'Stop every pipeline service, wait two minutes, and run migrate again',
+        `Stop ${writers}, wait two minutes, and run migrate again`,
     );
   }
 }
@@ -157,8 +193,8 @@ export async function refuseLiveWriters(store: Store, migration: Migration): Pro
 /**
  * Applies pending migrations in order and records each. Statements are idempotent
  * (IF NOT EXISTS), so a run cut short is finished by the next one. An applied migration
- * whose file changed since is refused: schema history is append-only too. Before the first
- * one that makes a table again, the event journal is finished (see beforeRemake).
+ * whose file changed since is refused: schema history is append-only too. Before one that
+ * makes a table again, see beforeRemake.
  */
 export async function migrate(
   store: Store,
@@ -169,11 +205,12 @@ export async function migrate(
   const done: number[] = [];
   let journalFinished = false;
   // On a cluster the same files build replicated tables with distributed ones in front.
+  const sources = loadMigrations(dir);
   const migrations =
     store.cluster === undefined
-      ? loadMigrations(dir)
-      : renderMigrations(loadMigrations(dir), { cluster: store.cluster, database: store.database });
-  for (const migration of migrations) {
+      ? sources
+      : renderMigrations(sources, { cluster: store.cluster, database: store.database });
+  for (const [index, migration] of migrations.entries()) {
     const previous = applied.get(migration.version);
     if (previous) {
       if (previous.checksum !== migration.checksum) {
@@ -185,8 +222,9 @@ export async function migrate(
       }
       continue;
     }
-    if (remakes(migration) && !journalFinished) {
-      await beforeRemake(store, migration, logger);
+    if (remakes(migration)) {
+      // Checked on the file as written: a cluster's statements name the local tables.
+      await beforeRemake(store, sources[index]!, !journalFinished, logger);
       journalFinished = true;
     }
     for (const statement of migration.statements) await store.command(statement);
