@@ -145,7 +145,9 @@ async function beforeRemake(
 /**
  * Besides events, the writes a copy of these tables would lose, as the table itself shows them:
  * membership intervals (streaming evaluation in the pipelines, the segments job and the window
- * sweep in the jobs service) carry the time they were written.
+ * sweep in the jobs service) carry the time of the evaluation that wrote them. A check, not a
+ * lock: a segments run that began more than two minutes ago writes older times, which is why
+ * the upgrade step says to stop those services first.
  */
 const RECENT_ROWS: Record<string, { sql: string; writers: string }> = {
   segment_membership: {

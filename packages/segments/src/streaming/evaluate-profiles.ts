@@ -122,7 +122,7 @@ type Evaluation = EvaluateProfilesInput & {
   rowParams: Record<string, unknown>;
 };
 
-/** The profile rows' parameters for an evaluation of these keys: one read of their links. */
+/** The profile rows' parameters for an evaluation of these keys: their links read if not given. */
 async function rowParamsOf(
   input: Pick<EvaluateProfilesInput, 'store' | 'keys' | 'at' | 'profile' | 'linked'>,
 ) {
