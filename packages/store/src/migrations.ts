@@ -106,11 +106,6 @@ export async function pendingMigrations(store: Store, dir: string): Promise<Migr
   return loadMigrations(dir).filter((migration) => !applied.has(migration.version));
 }
 
-/** A migration that makes a table again: copies it and gives the copy its name. */
-function remakes(migration: Migration): boolean {
-  return migration.statements.some((statement) => /^EXCHANGE\s+TABLES\b/i.test(statement));
-}
-
 /** Rows written within this long before a remake on a cluster mean live writers. */
 const QUIET_MS = 120_000;
 
@@ -156,7 +151,10 @@ const RECENT_ROWS: Record<string, { sql: string; writers: string }> = {
   },
 };
 
-/** The tables a migration exchanges with their copies. */
+/**
+ * The tables a migration makes again (copies each and gives the copy its name), as its file
+ * names them: a cluster's rendered statements name the local tables.
+ */
 function exchanged(migration: Migration): string[] {
   return migration.statements.flatMap((statement) => {
     const match = /^EXCHANGE\s+TABLES\s+(\w+)\s+AND\s+\w+/i.exec(statement);
@@ -224,8 +222,7 @@ export async function migrate(
       }
       continue;
     }
-    if (remakes(migration)) {
-      // Checked on the file as written: a cluster's statements name the local tables.
+    if (exchanged(sources[index]!).length > 0) {
       await beforeRemake(store, sources[index]!, !journalFinished, logger);
       journalFinished = true;
     }
