@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { percentile } from '../lib/stats.js';
 import { difference, readStoreWriterCounters } from './engine-metrics.js';
 import { startEngine } from '../lib/engine-process.js';
-import { kernelCpuSecondsOf } from '../lib/process-stats.js';
+import { kernelCpuSecondsOf, ownCpuSeconds } from '../lib/process-stats.js';
 import { sendBatches, type RequestBody } from './http-load.js';
 
 export interface EndToEndResult {
@@ -16,6 +16,8 @@ export interface EndToEndResult {
   engineCpuSeconds: number | undefined;
   /** The part of engineCpuSeconds spent in the kernel (file system, network, scheduling). */
   engineKernelCpuSeconds: number | undefined;
+  /** CPU seconds of this process, the load generator, during the timed run. */
+  loadGeneratorCpuSeconds: number;
   /** What the engine's batch writer did during the timed run. */
   storeWrites: { writes: number; rows: number; seconds: number };
 }
@@ -57,7 +59,9 @@ export async function measureEndToEnd(options: {
     const before = await readStoreWriterCounters(engine.origin);
     const cpuBefore = engine.cpuSeconds();
     const kernelBefore = kernelCpuSecondsOf(engine.pid);
+    const loadCpuBefore = ownCpuSeconds();
     const load = await sendBatches(engine.origin, options.timed, options.concurrency);
+    const loadGeneratorCpuSeconds = ownCpuSeconds() - loadCpuBefore;
     const cpuAfter = engine.cpuSeconds();
     const kernelAfter = kernelCpuSecondsOf(engine.pid);
     const after = await readStoreWriterCounters(engine.origin);
@@ -85,6 +89,7 @@ export async function measureEndToEnd(options: {
         kernelBefore === undefined || kernelAfter === undefined
           ? undefined
           : kernelAfter - kernelBefore,
+      loadGeneratorCpuSeconds,
       storeWrites: difference(after, before),
     };
   } finally {

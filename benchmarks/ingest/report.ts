@@ -42,6 +42,43 @@ function rawFigures(raw: RawInsertResult) {
   };
 }
 
+/**
+ * What this machine's CPU allows an event at each target rate, against the least an event
+ * costs. The engine and the load generator share the machine's cores, so a rate of R events a
+ * second needs each event to cost at most cores / R seconds of CPU, every process together.
+ * The least an event costs: its row's insert into the schema (the raw insert, in inserts
+ * larger than eight requests of 500 in flight let the engine make), the ingest steps before
+ * it (body parsed, event validated and normalised, row encoded) and its request in the load
+ * generator; nothing of the engine's own (HTTP, the duplicate look-up, the journal, the
+ * profile rows, merges). When that exceeds what the target allows, no engine reaches the
+ * target on this machine.
+ */
+function cpuBudget(
+  cores: number,
+  e2e: EndToEndResult,
+  raw: RawInsertResult,
+  plain: RawInsertResult,
+) {
+  const micros = (seconds: number, count: number) => (seconds * 1e6) / count;
+  const allowed = (cores * 1e6) / (TARGET_RATIO * raw.rowsPerSecond);
+  const allowedToPlain = (cores * 1e6) / (TARGET_RATIO_TO_PLAIN * plain.rowsPerSecond);
+  const steps = micros(raw.ingestStepsCpuSeconds, raw.rows);
+  const loadGenerator = micros(e2e.loadGeneratorCpuSeconds, e2e.events);
+  const least = micros(raw.cpuSeconds, raw.rows) + steps + loadGenerator;
+  return {
+    cores,
+    allowedMicrosAtTarget: round(allowed, 1),
+    allowedMicrosAtTargetToPlain: round(allowedToPlain, 1),
+    ingestStepsMicros: round(steps, 1),
+    loadGeneratorMicros: round(loadGenerator, 1),
+    leastMicros: round(least, 1),
+    /** The same with the row inserted into the plain table: as if the views cost nothing. */
+    leastMicrosWithoutViews: round(micros(plain.cpuSeconds, plain.rows) + steps + loadGenerator, 1),
+    targetWithinCpu: least <= allowed,
+    targetToPlainWithinCpu: least <= allowedToPlain,
+  };
+}
+
 /** The middle one by `rate` (the lower middle of an even count). */
 function median<T>(rounds: readonly T[], rate: (round: T) => number): T {
   const sorted = [...rounds].sort((a, b) => rate(a) - rate(b));
@@ -63,13 +100,14 @@ export function buildReport(
   const ratio = e2e.eventsPerSecond / raw.rowsPerSecond;
   const ratioToPlain = e2e.eventsPerSecond / plain.rowsPerSecond;
   const { writes, rows, seconds } = e2e.storeWrites;
+  const machine = machineOf(loadAtStart);
   return {
     benchmark: 'ingest',
     measuredAt: new Date().toISOString(),
     checkout: checkoutOf(),
     /** The schema both stores were migrated to: every insert also feeds its views. */
     migrations: migrationFiles(),
-    machine: machineOf(loadAtStart),
+    machine,
     options,
     /** RAPPORT_* settings the engine took from the environment, beyond the defaults. */
     engineSettings: inheritedEngineSettings(),
@@ -118,6 +156,7 @@ export function buildReport(
     targetToPlain: TARGET_RATIO_TO_PLAIN,
     meetsTargetToPlain: ratioToPlain >= TARGET_RATIO_TO_PLAIN,
     ratioToAtEngineBatch: round(e2e.eventsPerSecond / atEngineBatch.rowsPerSecond, 3),
+    cpuBudget: cpuBudget(machine.cpus, e2e, raw, plain),
   };
 }
 
@@ -133,6 +172,8 @@ const cores = (cpu: number | undefined, wall: number) =>
 export function formatReport(report: IngestBenchReport): string {
   const { options, endToEnd: e2e, raw, plain, atEngineBatch } = report;
   const verdict = (met: boolean) => (met ? 'met' : 'not met');
+  const budget = report.cpuBudget;
+  const reach = (within: boolean) => (within ? 'yes' : 'no, out of reach on this machine');
   const rows: [string, string][] = [
     ['events (timed)', count(e2e.events)],
     ['batch size / concurrency', `${options.batchSize} / ${options.concurrency}`],
@@ -169,6 +210,18 @@ export function formatReport(report: IngestBenchReport): string {
     [
       'CPU in the kernel: engine / raw',
       `${percent(e2e.engineKernelCpuShare)} / ${percent(raw.kernelCpuShare)}`,
+    ],
+    [
+      'CPU an event may cost',
+      `${micros(budget.allowedMicrosAtTarget)} at ${report.target * 100} % of raw, ${micros(budget.allowedMicrosAtTargetToPlain)} at ${report.targetToPlain * 100} % of plain  (${budget.cores} cores, engine and load generator together)`,
+    ],
+    [
+      'least CPU an event costs',
+      `${micros(budget.leastMicros)}: its row inserted ${micros(raw.cpuMicrosecondsPerRow)}, ingest steps ${micros(budget.ingestStepsMicros)}, load generator ${micros(budget.loadGeneratorMicros)}  (${micros(budget.leastMicrosWithoutViews)} into the plain table)`,
+    ],
+    [
+      'targets within the CPU',
+      `raw: ${reach(budget.targetWithinCpu)}, plain: ${reach(budget.targetToPlainWithinCpu)}`,
     ],
     ['peak RSS engine', mib(e2e.enginePeakRssMiB)],
     ['peak RSS raw inserter', mib(raw.peakRssMiB)],
