@@ -275,6 +275,28 @@ FROM (${aggregatesSql(options)}) AS p`,
   };
 }
 
+/** `name` where SQL names it unqualified: not `p.name`, not a `{name:Type}` placeholder. */
+const named = (sql: string, name: string) => new RegExp(`(?<![\\w.{:])${name}\\b`).test(sql);
+
+/**
+ * The profile fields whose columns `sql` names (a compiled rule, say), with the fields their
+ * SQL names in turn, in PROFILE_FIELDS order; and whether it names `traits`.
+ */
+function fieldsNamedIn(sql: string): { fields: ProfileField[]; traits: boolean } {
+  const wanted = new Set<string>();
+  let text = sql;
+  // A field names only fields before it: from the last, each one wanted adds what it names.
+  for (const field of [...PROFILE_FIELDS].reverse()) {
+    if (!named(text, field.column)) continue;
+    wanted.add(field.column);
+    text += `\n${field.sql}`;
+  }
+  return {
+    fields: PROFILE_FIELDS.filter((field) => wanted.has(field.column)),
+    traits: named(sql, 'traits'),
+  };
+}
+
 /**
  * Every profile field of every profile, one row per profile; with `scoped`, of the profiles
  * `{scope_keys:Array(String)}` names (and possibly a few more whose rows share their keys).
@@ -289,6 +311,13 @@ export function profileRowsSql(
      * events, and so the same row but for the time and the job results.
      */
     fingerprint?: boolean;
+    /**
+     * Only the columns this SQL reads (the rules a statement evaluates), besides the key
+     * columns: the fields it names and those they are computed from, traits and each job's
+     * results joined only when named. Each column that is there is computed as in the whole
+     * row; the engine's analysis of a statement grows with the columns it is given, read or not.
+     */
+    readBy?: string;
   } = {},
 ): string {
   const options = {
@@ -298,14 +327,24 @@ export function profileRowsSql(
     fingerprint: options_.fingerprint === true,
   } as const;
   const jobs = jobResultsSql(options.scoped);
+  const { fields, traits } =
+    options_.readBy === undefined
+      ? { fields: PROFILE_FIELDS, traits: true }
+      : fieldsNamedIn(options_.readBy);
+  const joined = (job: 'r' | 'v' | 'k') => fields.some((field) => field.jobResult === job);
+  const columns = [
+    options_.readBy === undefined ? KEY_COLUMNS : ACTIVITY_KEY_COLUMNS,
+    ...(options_.readBy !== undefined && traits ? ['\n    t.traits AS traits'] : []),
+    ...(fields.length > 0 ? [`\n${select(fields)}`] : []),
+    ...(options_.fingerprint ? [`\n    ${FINGERPRINT} AS fingerprint`] : []),
+  ];
   return `
-SELECT ${KEY_COLUMNS},
-${select(PROFILE_FIELDS)}${options_.fingerprint ? `,\n    ${FINGERPRINT} AS fingerprint` : ''}
-FROM (${aggregatesSql(options)}) AS p
-LEFT JOIN (${traitsSql(options)}) AS t ON t.profile_key = p.profile_key
-LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
-LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
-LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
+SELECT ${columns.join(',')}
+FROM (${aggregatesSql(options)}) AS p${
+    traits ? `\nLEFT JOIN (${traitsSql(options)}) AS t ON t.profile_key = p.profile_key` : ''
+  }${joined('r') ? `\nLEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key` : ''}${
+    joined('v') ? `\nLEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key` : ''
+  }${joined('k') ? `\nLEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key` : ''}
 SETTINGS join_use_nulls = 0`;
 }
 

@@ -32,7 +32,7 @@ WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`);
  * names, `v0`, `v1`, … are 1 where the compiled rule (scoped, with distinct parameter
  * prefixes) matches it, else 0 — the predicates matchingProfilesSql puts in its WHERE. Rules
  * compiled with one EventCounts read their event counts from `counts` (its sql()), joined
- * here.
+ * here. The profiles' rows hold only the columns the rules name (profileRowsSql `readBy`).
  */
 export function profileVerdictsSql(wheres: readonly string[], counts?: string): string {
   const columns = wheres.map((where, i) => `toUInt8(${where}) AS v${i}`).join(',\n       ');
@@ -42,7 +42,7 @@ export function profileVerdictsSql(wheres: readonly string[], counts?: string): 
       : `\nLEFT JOIN (${counts}) AS rapport_e ON rapport_e.rapport_key = rapport_p.profile_key`;
   // join_use_nulls = 0: a profile without a counted event counts 0 of each, never NULL.
   return scopeBoundOnce(`SELECT rapport_p.profile_key AS profile_key, ${columns}
-FROM (${profileRowsSql({ scoped: true })}) AS rapport_p${joined}
+FROM (${profileRowsSql({ scoped: true, readBy: wheres.join('\n') })}) AS rapport_p${joined}
 WHERE rapport_p.profile_key IN {scope_keys:Array(String)}
 SETTINGS join_use_nulls = 0`);
 }
