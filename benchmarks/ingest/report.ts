@@ -46,10 +46,10 @@ function rawFigures(raw: RawInsertResult) {
  * What this machine's CPU allows an event at each target rate, against the least an event
  * costs. The engine and the load generator share the machine's cores, so a rate of R events a
  * second needs each event to cost at most cores / R seconds of CPU, every process together.
- * The least an event costs: its row's insert into the schema (the raw insert, in inserts
- * larger than eight requests of 500 in flight let the engine make), the ingest steps before
- * it (body parsed, event validated and normalised, row encoded) and its request in the load
- * generator; nothing of the engine's own (HTTP, the duplicate look-up, the journal, the
+ * The least an event costs: its row's insert into the schema (the raw insert, in inserts of
+ * --raw-batch-rows, larger by default than the requests in flight let the engine make), the
+ * ingest steps before it (body parsed, event validated and normalised, row encoded) and its
+ * request in the load generator; nothing of the engine's own (HTTP, the duplicate look-up, the journal, the
  * profile rows, merges). When that exceeds what the target allows, no engine reaches the
  * target on this machine.
  */
