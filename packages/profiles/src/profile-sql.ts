@@ -275,8 +275,13 @@ FROM (${aggregatesSql(options)}) AS p`,
   };
 }
 
-/** `name` where SQL names it unqualified: not `p.name`, not a `{name:Type}` placeholder. */
-const named = (sql: string, name: string) => new RegExp(`(?<![\\w.{:])${name}\\b`).test(sql);
+/** SQL naming `name` unqualified: not `p.name`, not a `{name:Type}` placeholder. */
+const namingPattern = (name: string) => new RegExp(`(?<![\\w.{:])${name}\\b`);
+/** Each field with its pattern, last first (see fieldsNamedIn), made once. */
+const FIELD_PATTERNS = [...PROFILE_FIELDS]
+  .reverse()
+  .map((field) => ({ field, pattern: namingPattern(field.column) }));
+const TRAITS_PATTERN = namingPattern('traits');
 
 /**
  * The profile fields whose columns `sql` names (a compiled rule, say), with the fields their
@@ -286,14 +291,14 @@ function fieldsNamedIn(sql: string): { fields: ProfileField[]; traits: boolean }
   const wanted = new Set<string>();
   let text = sql;
   // A field names only fields before it: from the last, each one wanted adds what it names.
-  for (const field of [...PROFILE_FIELDS].reverse()) {
-    if (!named(text, field.column)) continue;
+  for (const { field, pattern } of FIELD_PATTERNS) {
+    if (!pattern.test(text)) continue;
     wanted.add(field.column);
     text += `\n${field.sql}`;
   }
   return {
     fields: PROFILE_FIELDS.filter((field) => wanted.has(field.column)),
-    traits: named(sql, 'traits'),
+    traits: TRAITS_PATTERN.test(sql),
   };
 }
 
@@ -327,14 +332,14 @@ export function profileRowsSql(
     fingerprint: options_.fingerprint === true,
   } as const;
   const jobs = jobResultsSql(options.scoped);
-  const { fields, traits } =
-    options_.readBy === undefined
-      ? { fields: PROFILE_FIELDS, traits: true }
-      : fieldsNamedIn(options_.readBy);
+  const cut = options_.readBy !== undefined;
+  const { fields, traits } = cut
+    ? fieldsNamedIn(options_.readBy)
+    : { fields: PROFILE_FIELDS, traits: true };
   const joined = (job: 'r' | 'v' | 'k') => fields.some((field) => field.jobResult === job);
   const columns = [
-    options_.readBy === undefined ? KEY_COLUMNS : ACTIVITY_KEY_COLUMNS,
-    ...(options_.readBy !== undefined && traits ? ['\n    t.traits AS traits'] : []),
+    cut ? ACTIVITY_KEY_COLUMNS : KEY_COLUMNS,
+    ...(cut && traits ? ['\n    t.traits AS traits'] : []),
     ...(fields.length > 0 ? [`\n${select(fields)}`] : []),
     ...(options_.fingerprint ? [`\n    ${FINGERPRINT} AS fingerprint`] : []),
   ];
