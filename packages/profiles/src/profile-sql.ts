@@ -332,10 +332,10 @@ export function profileRowsSql(
     fingerprint: options_.fingerprint === true,
   } as const;
   const jobs = jobResultsSql(options.scoped);
-  const cut = options_.readBy !== undefined;
-  const { fields, traits } = cut
-    ? fieldsNamedIn(options_.readBy)
-    : { fields: PROFILE_FIELDS, traits: true };
+  const { readBy } = options_;
+  const cut = readBy !== undefined;
+  const { fields, traits } =
+    readBy === undefined ? { fields: PROFILE_FIELDS, traits: true } : fieldsNamedIn(readBy);
   const joined = (job: 'r' | 'v' | 'k') => fields.some((field) => field.jobResult === job);
   const columns = [
     cut ? ACTIVITY_KEY_COLUMNS : KEY_COLUMNS,
