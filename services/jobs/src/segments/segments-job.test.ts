@@ -361,18 +361,25 @@ describe('segments job', () => {
     expect(record.summary).toMatchObject({ corrections: { doubledStays: 0 } });
 
     // Two processes let dee in at once (distributed mode, while partitions move): a second
-    // open stay. Membership is right, so nothing is corrected, but the run shows it.
+    // open stay. Membership is right, so nothing is corrected, but the run shows it. It is
+    // entered a millisecond before the first: a stay entered at the same time would be the
+    // same stay.
+    const [first] = await store.query<{ entered: number }>(
+      `SELECT toUnixTimestamp64Milli(entered_at) AS entered FROM segment_membership FINAL
+       WHERE segment_id = 'gold' AND profile_key = 'c:dee' AND exited_at IS NULL`,
+    );
+    const enteredAt = Number(first?.entered) - 1;
     await insertRows(store, 'segment_membership', [
       {
         profile_key: 'c:dee',
         segment_id: 'gold',
-        entered_at: Date.now() - 500,
+        entered_at: enteredAt,
         exited_at: null,
         version: 1,
         exited_version: null,
         entered_run: 'stream-pipeline-b-1',
         exited_run: '',
-        updated_at: Date.now() - 500,
+        updated_at: enteredAt,
       },
     ]);
     const doubled = await reconcile();
