@@ -10,8 +10,8 @@ import { loadMigrations, migrate, refuseLiveWriters } from './migrations.js';
 import type { Store } from './store.js';
 import { eventRow, insertRows, openTestStore, type TestStore } from './testing.js';
 
-// Migration 0026 makes the event log again with small granules on a store that already holds
-// events, and a block of events a crash left unfinished before the upgrade among them.
+// Migrations 0026 and 0028 make the event log again in smaller granules on a store that already
+// holds events, and a block of events a crash left unfinished before the upgrade among them.
 
 const AT = Date.UTC(2024, 4, 1, 12);
 let test: TestStore;
@@ -68,25 +68,25 @@ afterAll(async () => {
   await test?.dispose();
 });
 
-describe('migration 0026 on a store in use', () => {
-  it('keeps every event once, the unfinished block included, in granules of 1,024 rows', async () => {
+describe('migrations 0026 and 0028 on a store in use', () => {
+  it('keeps every event once, the unfinished block included, in granules of 256 rows', async () => {
     const rows = await summary();
     expect(rows[0]).toHaveLength(280);
     expect((await eventsTable()).engine_full).toContain('index_granularity = 8192');
-    expect((await migrate(store, migrationsDir)).applied).toContain(26);
+    expect((await migrate(store, migrationsDir)).applied).toEqual(expect.arrayContaining([26, 28]));
     // What the engine's start does next: the block was finished before the copy, so nothing
     // is inserted again into a table that no longer knows its token.
     expect((await finishEventBlocks(store)).blocks).toBe(0);
     expect(await summary()).toEqual(rows);
     const { engine_full, create_table_query } = await eventsTable();
-    expect(engine_full).toContain('index_granularity = 1024');
+    expect(engine_full).toContain('index_granularity = 256');
     expect(engine_full).toContain('max_compress_block_size = 8192');
     expect(create_table_query).toMatch(
       /`properties` String SETTINGS \(min_compress_block_size = 65536/,
     );
     expect(create_table_query).toContain('PROJECTION by_event_id');
     const left = await store.query(
-      "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'events_0026%'",
+      "SELECT name FROM system.tables WHERE database = currentDatabase() AND match(name, '^events_00(26|28)')",
     );
     expect(left).toEqual([]);
   });
@@ -114,14 +114,17 @@ describe('migration 0026 on a store in use', () => {
     expect(Number(byId?.found)).toBe(1);
   });
 
-  it('keeps every event when run again after a cut between its exchange and its drop', async () => {
-    const rows = await summary();
-    const { statements } = loadMigrations(migrationsDir).find((m) => m.version === 26)!;
-    const exchange = statements.findIndex((s) => s.startsWith('EXCHANGE'));
-    for (const statement of statements.slice(0, exchange + 1)) await store.command(statement);
-    for (const statement of statements) await store.command(statement);
-    expect(await summary()).toEqual(rows);
-  });
+  it.each([26, 28])(
+    'keeps every event when %i runs again after a cut between its exchange and its drop',
+    async (version) => {
+      const rows = await summary();
+      const { statements } = loadMigrations(migrationsDir).find((m) => m.version === version)!;
+      const exchange = statements.findIndex((s) => s.startsWith('EXCHANGE'));
+      for (const statement of statements.slice(0, exchange + 1)) await store.command(statement);
+      for (const statement of statements) await store.command(statement);
+      expect(await summary()).toEqual(rows);
+    },
+  );
 
   it('is refused on a cluster while events are being written', async () => {
     const migration = loadMigrations(migrationsDir).find((m) => m.version === 26)!;
