@@ -2,10 +2,12 @@
 -- as 0026 left them: streaming evaluation counts the events of the few hundred customers a batch
 -- touched, and each customer's read costs a whole granule of every column it reads in each part
 -- holding that customer. Measured on copies of the same 40 M rows at a million people, the
--- event counts of one evaluation of 500 profiles (1,013 customer keys), two runs of eight after a
--- warm-up: the table as it was (17 parts) 95–116 ms of CPU, copied into two parts 89–132, in
--- granules of 256 rows 66–86 (of 128 rows 66–79, no better); the whole statement 289–302 →
--- 257–272 against the table as it was. A count over every event, as the segments job makes: 2.08–2.37 → 2.19–2.32 s of CPU.
+-- event counts of one evaluation of 500 profiles (1,013 customer keys), medians of two rounds
+-- of eight runs after a warm-up: the table as it was (17 parts) 116 / 110 ms of CPU (every run
+-- 95–161), copied into two parts 106 / 110 (89–132), in granules of 256 rows 77 / 74 (66–109),
+-- of 128 rows 77 (66–79), no better; the whole statement 300 → 264 (289–302 → 257–454) against
+-- the table as it was. A count over every event, as the segments job makes: 2.08–2.37 →
+-- 2.19–2.32 s of CPU.
 -- On disk 1.74 → 1.78 GB; the copy took 70 s there.
 -- As in 0026, the rows are copied into a new table that then takes the old one's name; the views
 -- read `events` by name and follow. Every block the journal holds unfinished is inserted again
