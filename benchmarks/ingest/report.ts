@@ -49,9 +49,9 @@ function rawFigures(raw: RawInsertResult) {
  * The least an event costs: its row's insert into the schema (the raw insert, in inserts of
  * --raw-batch-rows, larger by default than the requests in flight let the engine make), the
  * ingest steps before it (body parsed, event validated and normalised, row encoded) and its
- * request in the load generator; nothing of the engine's own (HTTP, the duplicate look-up, the journal, the
- * profile rows, merges). When that exceeds what the target allows, no engine reaches the
- * target on this machine.
+ * request in the load generator; nothing of the engine's own (HTTP, the duplicate look-up,
+ * the journal, the profile rows, merges). When that exceeds what the target allows, no engine
+ * reaches the target on this machine.
  */
 function cpuBudget(
   cores: number,
