@@ -1,12 +1,13 @@
 // Reports through the API: each marketing report as a client gets it from a running engine,
-// where reports take a turn among the heavy queries (one at a time by default, one thread
-// each, RAPPORT_HEAVY_QUERY_*), for its default period and for 2024: a warm-up, then the
-// faster of two runs.
+// where reports take a turn among the heavy queries (one at a time by default, a thread per
+// core each, RAPPORT_HEAVY_QUERY_*), for its default period and for 2024: a warm-up, then the
+// faster of two runs, once the engine has copied its profile rows (see profile-rows-ready).
 // Usage: npx tsx benchmarks/reports/through-api.ts <data dir>
 // The data dir is a copy of a generated data set (benchmarks/.data/…): the engine migrates it.
 // The engine runs as its own process (rapport start), reached over HTTP.
 import { startEngine } from '../lib/engine-process.js';
 import { loadAverage1m } from '../lib/machine.js';
+import { profileRowsMirrored } from '../lib/profile-rows-ready.js';
 
 const [dir] = process.argv.slice(2);
 if (!dir) throw new Error('usage: through-api.ts <data dir>');
@@ -31,6 +32,10 @@ async function timed(url: string): Promise<number> {
 }
 
 try {
+  const waited = await profileRowsMirrored(engine.origin, {
+    log: (message) => process.stdout.write(`${message}\n`),
+  });
+  if (waited > 5) process.stdout.write(`profile rows copied after ${Math.round(waited)} s\n`);
   process.stdout.write(`load ${loadAverage1m()}\nreport      period   best s   runs s\n`);
   for (const report of REPORTS) {
     for (const [period, query] of PERIODS) {

@@ -26,6 +26,8 @@ export const limitsEnvShape = {
   RAPPORT_HEAVY_QUERY_QUEUE_MS: int(0, 600_000).default(10_000),
   /** Memory one heavy query may use in the store, in MiB (ClickHouse max_memory_usage). */
   RAPPORT_HEAVY_QUERY_MEMORY_MB: int(16, 1_048_576).default(1024),
+  /** Threads one heavy query may use in the store (ClickHouse max_threads); 0: one per core. */
+  RAPPORT_HEAVY_QUERY_THREADS: int(0, 1024).default(0),
 } as const;
 
 export interface LimitsConfig {
@@ -44,6 +46,8 @@ export interface LimitsConfig {
     readonly concurrency: number;
     readonly queueMs: number;
     readonly maxMemoryBytes: number;
+    /** Threads per heavy query; 0 leaves the store one per core. */
+    readonly threads: number;
   };
 }
 
@@ -65,6 +69,7 @@ export function limitsConfigOf(e: LimitsEnv): LimitsConfig {
       concurrency: e.RAPPORT_HEAVY_QUERY_CONCURRENCY,
       queueMs: e.RAPPORT_HEAVY_QUERY_QUEUE_MS,
       maxMemoryBytes: e.RAPPORT_HEAVY_QUERY_MEMORY_MB * 1024 * 1024,
+      threads: e.RAPPORT_HEAVY_QUERY_THREADS,
     },
   };
 }

@@ -143,6 +143,12 @@ describe('the heavy-query gate', () => {
       `max_memory_usage = ${1 << 30}, max_threads = 1, os_thread_priority = 19`,
     );
   });
+
+  it('gives each query the threads it is configured with, 0 leaving the store one per core', () => {
+    const options = { concurrency: 1, queueMs: 200, maxMemoryBytes: 1 << 30 };
+    expect(new QueryGate({ ...options, threads: 0 }).settings).toMatch(/, max_threads = 0,/);
+    expect(new QueryGate({ ...options, threads: 3 }).settings).toMatch(/, max_threads = 3,/);
+  });
 });
 
 describe('redacted URLs in logs', () => {

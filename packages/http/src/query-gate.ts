@@ -7,14 +7,16 @@ export interface QueryGateOptions {
   queueMs: number;
   /** Memory one query may use in the store, in bytes (ClickHouse max_memory_usage). */
   maxMemoryBytes: number;
+  /** Threads one query may use in the store (ClickHouse max_threads; 0: one per core). Default 1. */
+  threads?: number;
 }
 
 /**
  * Admits heavy queries (segment previews, reports, exports) a few at a time: the others wait
  * in line, and past `queueMs` are answered 503 with Retry-After, so that heavy work queues
  * instead of piling onto the store in front of profile look-ups. `settings` caps what each
- * one may take: memory, one thread, and the lowest OS priority for that thread (nice 19), so
- * that look-ups get the CPU first.
+ * one may take: memory, its threads, and the lowest OS priority for them (nice 19), so that
+ * look-ups and ingest get the CPU first and a heavy query the rest of it.
  */
 export class QueryGate {
   private running = 0;
@@ -24,7 +26,7 @@ export class QueryGate {
 
   /** ClickHouse settings for a heavy query's `SETTINGS` clause. */
   get settings(): string {
-    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = 1, os_thread_priority = 19`;
+    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = ${this.options.threads ?? 1}, os_thread_priority = 19`;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {

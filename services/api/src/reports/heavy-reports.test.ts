@@ -102,4 +102,19 @@ describe('reports among the heavy queries', () => {
     const roomy = heavyReports(test.store, gate);
     expect(await roomy(big)).toEqual([{ n: 2_000_000 }]);
   });
+
+  it('runs a report’s queries on the gate’s threads, at low priority', async () => {
+    const settings = (store: typeof test.store) =>
+      store.query<{ threads: string; priority: string }>(
+        "SELECT toString(getSetting('max_threads')) AS threads, toString(getSetting('os_thread_priority')) AS priority",
+      );
+    const options = { concurrency: 1, queueMs: 200, maxMemoryBytes: 1 << 30 };
+    const three = heavyReports(test.store, new QueryGate({ ...options, threads: 3 }));
+    expect(await three(settings)).toEqual([{ threads: '3', priority: '19' }]);
+    // 0: the store's own default, a thread per core.
+    const perCore = heavyReports(test.store, new QueryGate({ ...options, threads: 0 }));
+    const [own] = await settings(test.store);
+    expect(await perCore(settings)).toEqual([{ threads: own?.threads, priority: '19' }]);
+    expect(own?.threads).not.toBe('3');
+  });
 });

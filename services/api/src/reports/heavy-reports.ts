@@ -3,7 +3,7 @@ import type { QueryParams, Store } from '@rapport/store';
 
 /**
  * The store as a report reads it once admitted by the gate: every query on the heavy lane,
- * with the gate's settings (memory limit, one thread, low priority) at the end of its SQL.
+ * with the gate's settings (memory limit, threads, low priority) at the end of its SQL.
  */
 class HeavyStore implements Store {
   constructor(
