@@ -79,8 +79,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_STREAMING_REST: 'soon' })).toThrow(/RAPPORT_STREAMING_REST/);
   });
 
-  it('reads the threads of a heavy query, one per core (0) by default', () => {
-    expect(loadConfig({}).limits.heavyQueries.threads).toBe(0);
+  it('reads the threads of a heavy query, unset by default', () => {
+    expect(loadConfig({}).limits.heavyQueries.threads).toBeUndefined();
+    expect(loadConfig({ RAPPORT_HEAVY_QUERY_THREADS: '0' }).limits.heavyQueries.threads).toBe(0);
     expect(loadConfig({ RAPPORT_HEAVY_QUERY_THREADS: '1' }).limits.heavyQueries.threads).toBe(1);
     expect(() => loadConfig({ RAPPORT_HEAVY_QUERY_THREADS: '-1' })).toThrow(
       /RAPPORT_HEAVY_QUERY_THREADS: .*"-1"/,

@@ -26,8 +26,11 @@ export const limitsEnvShape = {
   RAPPORT_HEAVY_QUERY_QUEUE_MS: int(0, 600_000).default(10_000),
   /** Memory one heavy query may use in the store, in MiB (ClickHouse max_memory_usage). */
   RAPPORT_HEAVY_QUERY_MEMORY_MB: int(16, 1_048_576).default(1024),
-  /** Threads one heavy query may use in the store (ClickHouse max_threads); 0: one per core. */
-  RAPPORT_HEAVY_QUERY_THREADS: int(0, 1024).default(0),
+  /**
+   * Threads one heavy query may use in the store (ClickHouse max_threads); 0: one per core.
+   * Unset: one per core where their priority can be lowered, else 1 (see heavyQueryThreads).
+   */
+  RAPPORT_HEAVY_QUERY_THREADS: int(0, 1024).optional(),
 } as const;
 
 export interface LimitsConfig {
@@ -46,12 +49,12 @@ export interface LimitsConfig {
     readonly concurrency: number;
     readonly queueMs: number;
     readonly maxMemoryBytes: number;
-    /** Threads per heavy query; 0 leaves the store one per core. */
-    readonly threads: number;
+    /** Threads per heavy query (0: one per core); undefined when not set. */
+    readonly threads: number | undefined;
   };
 }
 
-type LimitsEnv = { [K in keyof typeof limitsEnvShape]: number };
+type LimitsEnv = z.output<z.ZodObject<typeof limitsEnvShape>>;
 
 export function limitsConfigOf(e: LimitsEnv): LimitsConfig {
   return {

@@ -5,3 +5,4 @@ export type { RouteScope } from './auth.js';
 export type { AuditEvent, AuditRecorder } from './audit-hook.js';
 export { redactUrl } from './redact-url.js';
 export { QueryGate, type QueryGateOptions } from './query-gate.js';
+export { heavyQueryGate } from './heavy-query-threads.js';

@@ -10,7 +10,7 @@ import {
   type ProfileService,
 } from '@rapport/profiles';
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
-import { createApp, QueryGate, type App } from '@rapport/http';
+import { createApp, heavyQueryGate, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
 import { createJobs } from './job-registry.js';
 import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
@@ -221,7 +221,9 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     latest,
     currency: config.ingest.reportingCurrency,
     privacy: { erasures, audit },
-    heavyQueries: new QueryGate(config.limits.heavyQueries),
+    heavyQueries: heavyQueryGate(config.limits.heavyQueries, config.store.mode, (message) =>
+      logger.warn(message),
+    ),
     onDefinitionsChanged: () => streaming?.evaluator.definitionsChanged(),
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });

@@ -1,7 +1,7 @@
 import { apiPlugin, createProfiles } from '@rapport/api';
 import { consolePlugin } from '@rapport/console';
 import type { Config } from '@rapport/config';
-import { createApp, QueryGate } from '@rapport/http';
+import { createApp, heavyQueryGate } from '@rapport/http';
 import { Metrics, type Logger } from '@rapport/observability';
 import { AuditLog, ErasureService } from '@rapport/privacy';
 import { kafkaBusOf, kafkaOf } from './kafka.js';
@@ -58,7 +58,7 @@ export async function createApiService(options: {
     latest,
     currency: config.ingest.reportingCurrency,
     privacy: { erasures, audit },
-    heavyQueries: new QueryGate(config.limits.heavyQueries),
+    heavyQueries: heavyQueryGate(config.limits.heavyQueries, config.store.mode),
   });
   await erasures.resume();
   await app.register(consolePlugin);
