@@ -41,7 +41,8 @@ function messageOf(error: FastifyError, request: FastifyRequest): string {
 
 /**
  * One error shape for every route: `{ statusCode, error, message, requestId }`. Client errors
- * keep their precise message; server errors are logged with the request id and hidden.
+ * keep their precise message; server errors are logged with the request id and hidden, but
+ * for an HttpError, a 5xx answered on purpose (a warning with its message).
  */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -50,7 +51,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
     const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     let message = messageOf(error, request);
-    if (statusCode >= 500) {
+    if (statusCode >= 500 && error instanceof HttpError) {
+      // Answered so on purpose (a heavy query refused while the queue is full, a preview past
+      // its time): the service works as meant, so a warning with the message, not a stack.
+      request.log.warn({ statusCode, message: redactMessage(message) }, 'request not served');
+    } else if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       if (statusCode === 500) message = 'internal error; quote the request id when reporting it';
     } else {

@@ -2,6 +2,7 @@ import { loadConfig } from '@rapport/config';
 import { createLogger, Metrics } from '@rapport/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from './create-app.js';
+import { HttpError } from './http-error.js';
 
 // What a request leaves in the logs: one line once it is answered, with what an operator
 // needs to follow it and nothing that identifies a customer.
@@ -25,6 +26,9 @@ beforeAll(async () => {
   app.get('/v1/customers/:id', async (request) => ({ id: (request.params as { id: string }).id }));
   app.get('/v1/broken', async () => {
     throw new Error('the store went away');
+  });
+  app.get('/v1/busy', async () => {
+    throw new HttpError(503, 'too many heavy queries at once; retry later', { 'retry-after': '1' });
   });
 });
 
@@ -60,6 +64,20 @@ describe('request log', () => {
     expect(written.map((line) => line.msg)).toEqual(['request failed', 'request completed']);
     expect(written[0]).toMatchObject({ level: 50, err: { message: 'the store went away' } });
     expect(written[1]).toMatchObject({ res: { statusCode: 500 }, req: { url: '/v1/broken' } });
+  });
+
+  it('logs a 5xx answered on purpose as a warning with its message, no stack', async () => {
+    const response = await app.inject({ url: '/v1/busy' });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    const written = linesOf(String(response.headers['x-request-id']));
+    expect(written.map((line) => line.msg)).toEqual(['request not served', 'request completed']);
+    expect(written[0]).toMatchObject({
+      level: 40,
+      statusCode: 503,
+      message: 'too many heavy queries at once; retry later',
+    });
+    expect(written[0]).not.toHaveProperty('err');
   });
 
   it('gives a route Fastify does not know its line too', async () => {
