@@ -27,14 +27,14 @@ const bytesOf = (messages: Message[]) =>
  * broker holds no more memory than the bound.
  */
 export class KafkaPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connecting: Promise<void> | undefined;
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private sending = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: {
       timeoutMs: number;
       maxProduceBytes: number;
@@ -43,7 +43,11 @@ export class KafkaPublisher {
       metrics?: Metrics | undefined;
     },
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       allowAutoTopicCreation: false,
       maxInFlightRequests: 1,
       // A retry of a write the broker took but did not answer in time must not write it again:
@@ -52,6 +56,21 @@ export class KafkaPublisher {
       // A few quick retries inside the client; beyond that the caller hears "not now".
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
+  }
+
+  /**
+   * After a failed send the producer is replaced. The broker may have written a request whose
+   * answer was lost, yet the client takes its sequence numbers back and would give them to the
+   * next messages: the broker would then take those for a repeat of the lost-answer batch and
+   * drop them while acknowledging them. A new producer has a new id and starts its sequence
+   * afresh; an event sent again is then in the log twice, which the pipeline's dedup by
+   * eventId drops.
+   */
+  private replaceProducer(): void {
+    const failed = this.producer;
+    this.producer = this.newProducer();
+    this.connecting = undefined;
+    failed.disconnect().catch(() => undefined);
   }
 
   connect(): Promise<void> {
@@ -165,6 +184,7 @@ export class KafkaPublisher {
           });
           for (const pending of batch) pending.resolve();
         } catch (error) {
+          this.replaceProducer();
           for (const pending of batch) pending.reject(error as Error);
         }
       }
