@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatestRuns, RunStore } from '@rapport/runs';
 import type { ProfileSegment } from '@rapport/schemas';
@@ -10,6 +10,7 @@ import { ProfileRows } from './profile-rows.js';
 import { ProfileService } from './profile-service.js';
 import { lapsedMs } from './profile-sql.js';
 import { openRowMirror } from './row-mirror-fill.js';
+import type { RowMirror } from './row-mirror.js';
 
 // Profile rows with their local copy: served without a statement while this process knows them
 // current, never when it knows them behind, and equal to the projections either way.
@@ -20,6 +21,8 @@ let opening: StoreOpening;
 let statements = 0;
 let counted: Store;
 let rows: ProfileRows;
+/** The mirror the rows were last opened with. */
+let mirror: RowMirror;
 const NOW = Date.UTC(2024, 11, 31);
 const DAY = 86_400_000;
 const AT = { now: NOW, lapsedMs: lapsedMs(90) };
@@ -56,7 +59,7 @@ const member = (id: string): ProfileSegment => ({
 });
 
 async function openRows(at: StoreOpening): Promise<ProfileRows> {
-  const mirror = await openRowMirror(at, { fresh: false });
+  mirror = await openRowMirror(at, { fresh: false });
   const opened = new ProfileRows(counted, {
     latest: new LatestRuns(test.store, 0),
     mirror,
@@ -205,6 +208,23 @@ describe('ProfileRows with a mirror', () => {
     await rows.idle();
     expect((await rows.read('c:quiet', AT))?.columns.lifecycle).toBe('customer');
     expect(await statementsToRead(['c:quiet'])).toBe(0);
+    opening = next;
+  });
+
+  it('never opens a file damaged since the clean stop, and serves its rows again once rebuilt', async () => {
+    await rows.close();
+    const file = join(opening.dataDir, 'profile-mirror.mdb');
+    const bytes = readFileSync(file);
+    // Each page's head overwritten: reading it, LMDB would crash the process (the test's too).
+    for (let at = 0; at < bytes.length; at += 4096) bytes.fill(0x5a, at, at + 64);
+    writeFileSync(file, bytes);
+    const next = { dataDir: opening.dataDir, token: 'after-damage', previous: opening.token };
+    rows = await openRows(next);
+    expect([mirror.seal, mirror.trusted]).toEqual(['damaged', false]);
+    await expectSameProfiles(['ada', 'bob', 'quiet']);
+    await rows.idle();
+    expect(await statementsToRead(['c:ada', 'c:bob', 'c:quiet'])).toBe(0);
+    await expectSameProfiles(['ada', 'bob', 'quiet']);
     opening = next;
   });
 

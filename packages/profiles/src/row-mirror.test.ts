@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,51 @@ describe('RowMirror', () => {
     const again = await RowMirror.open(opening(dir, 'h', 'g'), { shape: 's2' });
     expect(again.trusted).toBe(true);
     await again.close(undefined);
+  });
+
+  it('opens only the bytes its clean close sealed: a changed file is deleted unread', async () => {
+    const dir = dataDir();
+    const file = join(dir, 'profile-mirror.mdb');
+    const damages: [string, () => void][] = [
+      ['truncated', () => truncateSync(file, 8192)],
+      [
+        'one byte flipped',
+        () => {
+          const bytes = readFileSync(file);
+          bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 1;
+          writeFileSync(file, bytes);
+        },
+      ],
+      ['its seal gone', () => rmSync(`${file}.seal`)],
+    ];
+    let previous: string | null = null;
+    for (const [index, [damage, apply]] of damages.entries()) {
+      const first = await RowMirror.open(opening(dir, `w${index}`, previous), { shape: 's' });
+      await first.put([['c:ada', row(1)]], new Set());
+      await first.close([]);
+      apply();
+      const next = await RowMirror.open(opening(dir, `r${index}`, `w${index}`), { shape: 's' });
+      expect([damage, next.seal, next.trusted, next.size()]).toEqual([
+        damage,
+        damage === 'its seal gone' ? 'unsealed' : 'damaged',
+        false,
+        0,
+      ]);
+      await next.close(undefined);
+      previous = `r${index}`;
+    }
+    // Sealed and untouched: trusted, and the seal is spent (the file changes from now on).
+    const sealed = await RowMirror.open(opening(dir, 'a', previous), { shape: 's' });
+    await sealed.put([['c:ada', row(1)]], new Set());
+    await sealed.close([]);
+    const trusted = await RowMirror.open(opening(dir, 'b', 'a'), { shape: 's' });
+    expect([trusted.seal, trusted.trusted, trusted.get('c:ada')?.version]).toEqual([
+      'sealed',
+      true,
+      1,
+    ]);
+    expect(() => readFileSync(`${file}.seal`)).toThrow();
+    await trusted.close(undefined);
   });
 
   it('hands on thousands of owed keys (a state written compressed)', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ProfileSegment } from '@rapport/schemas';
 import type { StoreOpening } from '@rapport/store';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { checkSeal, removeSeal, writeSeal, type SealCheck } from './row-mirror-seal.js';
 
 /** A profile's stored row as the mirror keeps it: what a read of the row gives, at any time. */
 export interface MirroredRow {
@@ -39,12 +40,15 @@ const openFile = (path: string) => open({ path, noSubdir: true, maxDbs: 4, compr
  * process (or the one before it, closed cleanly with nobody opening the store since) wrote
  * after rewriting those rows, so it is exactly as current as the rows; the caller knows which
  * of them are behind (keys touched since their rewrite). Anything else — a crash, another
- * command opening the store — and it opens empty, untrusted, until the rows are rebuilt.
+ * command opening the store, a file whose bytes are not those the clean close sealed (see
+ * row-mirror-seal.ts) — and it opens empty, untrusted, until the rows are rebuilt.
  */
 export class RowMirror {
   /** Whether its rows (and the store's) were current, but for `pending`, when it opened. */
   readonly trusted: boolean;
   readonly pending: readonly string[];
+  /** 'damaged': the file a clean close handed on had other bytes at the opening, deleted unread. */
+  readonly seal: SealCheck;
   private root: RootDatabase | undefined;
   private rows: Database<MirroredRow, string> | undefined;
   private meta: Database<MirrorState, string> | undefined;
@@ -55,15 +59,18 @@ export class RowMirror {
     private readonly shape: string,
     trusted: boolean,
     pending: readonly string[],
+    seal: SealCheck,
   ) {
     this.trusted = trusted;
     this.pending = pending;
+    this.seal = seal;
   }
 
   /**
    * The mirror of the store opened as `opening` (a file in its data directory). It is trusted
    * when the opening before this one closed it cleanly, with the same `shape` (say, a hash of
-   * the SQL that writes the rows), and `fresh` is not set (a migration ran since).
+   * the SQL that writes the rows), its file unchanged since (its seal), and `fresh` is not set
+   * (a migration ran since).
    */
   static async open(
     opening: StoreOpening,
@@ -71,13 +78,19 @@ export class RowMirror {
   ): Promise<RowMirror> {
     const path = join(opening.dataDir, FILE);
     let state: MirrorState | undefined;
-    try {
-      const probe = openFile(path);
-      state = probe.openDB<MirrorState, string>({ name: 'meta' }).get('state');
-      await probe.close();
-    } catch {
-      // A file it cannot read is not trusted: it is replaced below.
-      state = undefined;
+    let seal: SealCheck = 'unsealed';
+    if (options.fresh === true) await removeSeal(path);
+    else seal = await checkSeal(path);
+    // Only a sealed file is opened to read its state: another one may crash the process.
+    if (seal === 'sealed') {
+      try {
+        const probe = openFile(path);
+        state = probe.openDB<MirrorState, string>({ name: 'meta' }).get('state');
+        await probe.close();
+      } catch {
+        // A file it cannot read is not trusted: it is replaced below.
+        state = undefined;
+      }
     }
     const trusted =
       options.fresh !== true &&
@@ -93,6 +106,7 @@ export class RowMirror {
       options.shape,
       trusted,
       trusted ? (state?.pending ?? []) : [],
+      seal,
     );
     mirror.attach();
     // Until it closes cleanly, a crash leaves it untrusted.
@@ -165,8 +179,8 @@ export class RowMirror {
   }
 
   /**
-   * Closes; given the keys whose rows are behind (when the rows are trusted), the next process
-   * trusts it and rewrites those first.
+   * Closes; given the keys whose rows are behind (when the rows are trusted), seals the file,
+   * and the next process trusts it and rewrites those first.
    */
   async close(pending: Iterable<string> | undefined): Promise<void> {
     const root = this.root;
@@ -180,6 +194,8 @@ export class RowMirror {
     }
     this.detach();
     await root.close();
+    // Unsealed (say, the disk is full), the next start only rebuilds the rows.
+    if (pending) await writeSeal(this.path).catch(() => undefined);
   }
 
   private attach(): void {

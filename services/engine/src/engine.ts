@@ -61,6 +61,11 @@ export async function createEngine(options: { config: Config; logger: Logger }):
           },
         )
       : undefined;
+  if (mirror?.seal === 'damaged') {
+    logger.warn(
+      'profile rows mirror file was not as its last clean stop left it: deleted unread, refilled after the rows are rebuilt',
+    );
+  }
   const bus = new InProcessBus();
   const { cache, latest, rows, profiles } = createProfiles({
     store,
