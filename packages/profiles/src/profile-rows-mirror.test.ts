@@ -215,7 +215,7 @@ describe('ProfileRows with a mirror', () => {
     await rows.close();
     const file = join(opening.dataDir, 'profile-mirror.mdb');
     const bytes = readFileSync(file);
-    // Each page's head overwritten: reading it, LMDB would crash the process (the test's too).
+    // Each page's head overwritten: reading it, LMDB would crash or hang the process (the test's).
     for (let at = 0; at < bytes.length; at += 4096) bytes.fill(0x5a, at, at + 64);
     writeFileSync(file, bytes);
     const next = { dataDir: opening.dataDir, token: 'after-damage', previous: opening.token };

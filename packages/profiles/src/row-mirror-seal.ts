@@ -5,10 +5,10 @@ import xxhash from 'xxhash-wasm';
  * The seal of a mirror file: its size and 64-bit xxHash as a clean close left it, in a file
  * beside it. LMDB maps its file into memory and follows the pages it finds there: a damaged
  * file (a bad disk, a half-copied data directory) kills the process that opens it, with a
- * segmentation fault or a bus error that no `catch` sees, and then every start after it. So the
- * file is opened only when its bytes are the sealed ones; otherwise it is deleted unread. The
- * hash finds damage, not tampering (whoever can write the file can write its seal): on a file
- * of 1.6 GB, 0.4-0.7 s against 1.1-1.5 s for SHA-1.
+ * segmentation fault or a bus error that no `catch` sees, or hangs it, and then every start
+ * after it. So the file is opened only when its bytes are the sealed ones; otherwise it is
+ * deleted unread. The hash finds damage, not tampering (whoever can write the file can write
+ * its seal): on a file of 1.6 GB, 0.7 s with the reads against 1.1-1.5 s for SHA-1.
  */
 interface Seal {
   bytes: number;
