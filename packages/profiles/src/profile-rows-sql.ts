@@ -36,7 +36,10 @@ export const MAX_ANONYMOUS_IDS = 10_000;
  * (profile keys whose owners the caller resolved; bind scopeParams), stamped `{version:UInt64}` and with the
  * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none); every profile but
  * `{excluded_keys:Array(String)}` when not scoped. The payload holds what
- * the profile read shows, and `links`: the length of the link history of its anonymous ids.
+ * the profile read shows, `links`: the length of the link history of its anonymous ids, and
+ * `customer_links`: the link rows naming its customer that the statement read (scoped, those of
+ * the anonymous ids bound: a link stored after the caller read them is not counted, and the
+ * check at a read sees the row behind).
  */
 export function profileRowsWriteSql(options: { scoped: boolean }): string {
   const { scoped } = options;
@@ -49,6 +52,11 @@ export function profileRowsWriteSql(options: { scoped: boolean }): string {
            sum(links) AS links
     FROM (${ownersSql({ counted: true, ...(within === undefined ? {} : { within }) })})
     GROUP BY owner`;
+  const customerLinks = `
+    SELECT concat('c:', customer_id) AS profile_key, count() AS n
+    FROM identity_links
+    ${scoped ? `WHERE customer_id IN ${SCOPE.customerIds} AND anonymous_id IN ${SCOPE.anonymousIds}` : ''}
+    GROUP BY customer_id`;
   const rows = `
 SELECT profile_key, customer_id, events, orders, last_seen, formatRowNoNewline('JSONEachRow', *),
        {version:UInt64}, 0
@@ -57,6 +65,7 @@ SELECT ${ACTIVITY_KEY_COLUMNS},
     t.traits AS traits,
     a.ids AS anonymous_ids,
     a.links AS links,
+    l.n AS customer_links,
 ${select(STORED)},${ACTIVITY_EXTRAS},${RESULT_EXTRAS},
     {rfmRun:String} AS rfm_run,
     {clvRun:String} AS clv_run,
@@ -67,6 +76,7 @@ LEFT JOIN (${jobs.rfm}) AS r ON r.profile_key = p.profile_key
 LEFT JOIN (${jobs.clv}) AS v ON v.profile_key = p.profile_key
 LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
 LEFT JOIN (${owned}) AS a ON a.profile_key = p.profile_key
+LEFT JOIN (${customerLinks}) AS l ON l.profile_key = p.profile_key
 WHERE ${scoped ? `p.profile_key IN ${SCOPE.keys}` : 'p.profile_key NOT IN {excluded_keys:Array(String)}'}
 SETTINGS join_use_nulls = 0)`;
   return `
@@ -90,15 +100,19 @@ WHERE p.profile_key = {profileKey:String}`;
 
 /**
  * What a row was computed from, as it is now, in one read: the aggregates of
- * `{keys:Array(String)}` (the profile's keys) and the length of the link history of
- * `{ids:Array(String)}` (its anonymous ids), each tagged by `part`.
+ * `{keys:Array(String)}` (the profile's keys), the length of the link history of
+ * `{ids:Array(String)}` (its anonymous ids) and the link rows naming
+ * `{customerIds:Array(String)}` (its customer, none for a visitor), each tagged by `part`.
  */
 export const PROFILE_ROW_CHECK_SQL = `
 SELECT 'stats' AS part, sum(event_count) AS n, toUnixTimestamp64Milli(max(last_received)) AS last_ms
 FROM customer_stats WHERE customer_key IN {keys:Array(String)}
 UNION ALL
 SELECT 'links' AS part, count() AS n, 0 AS last_ms
-FROM identity_links WHERE anonymous_id IN {ids:Array(String)}`;
+FROM identity_links WHERE anonymous_id IN {ids:Array(String)}
+UNION ALL
+SELECT 'customer_links' AS part, count() AS n, 0 AS last_ms
+FROM identity_links WHERE customer_id IN {customerIds:Array(String)}`;
 
 /** Marks deleted, at `{version:UInt64}`, every row older than `{rebuilt:UInt64}` (a rebuild's). */
 export const PROFILE_ROWS_STALE_SQL = `

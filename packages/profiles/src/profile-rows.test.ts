@@ -6,6 +6,7 @@ import { ProfileCache } from './profile-cache.js';
 import { ProfileRows } from './profile-rows.js';
 import { ProfileService } from './profile-service.js';
 import { lapsedMs } from './profile-sql.js';
+import { RowWrites } from './row-writes.js';
 
 // Stored profile rows: served only while they match the projections, rewritten behind changes.
 
@@ -126,6 +127,37 @@ describe('ProfileRows', () => {
     ]);
     expect(await rows.read('c:ada', AT)).toBeUndefined();
     await expectSameProfiles(['ada'], ['dev-2']);
+  });
+
+  it('sees a device linked after a rewrite read the customer’s links, though the row lists no id of it', async () => {
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'purchase', customerId: 'carol', at: NOW - 2 * DAY, orderId: 'o-c' }),
+    ]);
+    rows.touched(['c:carol']);
+    await rows.idle();
+    expect(await rows.read('c:carol', AT)).toMatchObject({
+      anonymousIds: [],
+      columns: { events: 1 },
+    });
+
+    // A rewrite that read carol's links (none) before the link below was stored, and its
+    // statement after: the row counts the identify but lists no device and none of its events.
+    await insertRows(test.store, 'events', [
+      eventRow({ type: 'page_view', anonymousId: 'dev-3', at: NOW - DAY }),
+      eventRow({ type: 'identify', customerId: 'carol', anonymousId: 'dev-3', at: NOW - DAY }),
+    ]);
+    const writes = new RowWrites(test.store, {
+      latest: new LatestRuns(test.store, 0),
+      excluded: new Set(),
+    });
+    await writes.rewrite(['c:carol'], new Map([['carol', []]]));
+    expect(await rows.read('c:carol', AT)).toBeUndefined();
+    await expectSameProfiles(['carol'], ['dev-3']);
+    await rows.idle();
+    expect(await rows.read('c:carol', AT)).toMatchObject({
+      anonymousIds: ['dev-3'],
+      columns: { events: 3, page_views: 1 },
+    });
   });
 
   it('rewrites the owner’s row for events under an owned anonymous id, and drops rows of profiles that hold nothing', async () => {

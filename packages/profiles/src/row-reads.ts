@@ -67,17 +67,25 @@ export class RowReads {
     const anonymousIds = columns.anonymous_ids;
     const { customerId } = parseProfileKey(key);
     const keys = [key, ...(customerId === null ? [] : anonymousIds.map(anonymousKey))];
+    const customer = customerId !== null;
     const parts = await this.store.query<{ part: string; n: unknown; last_ms: unknown }>(
       PROFILE_ROW_CHECK_SQL,
       // A visitor's link history is not its own: it was read (ownerOf) before its row.
-      { keys, ids: customerId === null ? [] : anonymousIds },
+      {
+        keys,
+        ids: customer ? anonymousIds : [],
+        customerIds: customer ? [customerId] : [],
+      },
     );
+    const count = (name: string) => Number(parts.find((part) => part.part === name)?.n ?? 0);
     const stats = parts.find((part) => part.part === 'stats');
-    const links = parts.find((part) => part.part === 'links');
+    // A device linked to the customer after the row's rewrite read its links is in no list
+    // of the row, nor are its events: only the customer's link rows show it.
     const current =
       Number(stats?.n) === columns.events &&
       Number(stats?.last_ms) === columns.last_received_ms &&
-      Number(links?.n ?? 0) === columns.links;
+      count('links') === columns.links &&
+      (!customer || count('customer_links') === columns.customer_links);
     if (!current) return this.upkeep.missed(key, 'behind');
     this.deps.metrics?.profileRowReads.inc({ result: 'current' });
     return storedRowOf(columns);

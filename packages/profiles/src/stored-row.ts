@@ -24,6 +24,8 @@ const payloadSchema = z.looseObject({
   anonymous_ids: z.array(z.string()),
   traits: z.record(z.string(), z.string()),
   links: z.coerce.number(),
+  // Rows written before it was kept have none: they are checked as behind and rewritten.
+  customer_links: z.coerce.number().optional(),
   events: z.coerce.number(),
   last_received_ms: z.coerce.number(),
   rfm_run: z.string(),
