@@ -1,6 +1,6 @@
 import { chunkForUrl, type Store } from '@rapport/store';
 import { profileKey } from './profile-key.js';
-import { idsOf } from './scope-params.js';
+import { idsOf, type CustomerLinks } from './scope-params.js';
 
 /** The profiles a set of customer keys touches, and their customers' links. */
 export interface LinkedScope {
@@ -11,10 +11,10 @@ export interface LinkedScope {
    */
   profiles: string[];
   /**
-   * The anonymous ids ever linked to each customer among the profiles (none: an empty list):
-   * what scopeParams would read for them.
+   * The links of each customer among the profiles (none: no ids, no rows): what scopeParams
+   * would read for them.
    */
-  linked: ReadonlyMap<string, readonly string[]>;
+  linked: ReadonlyMap<string, CustomerLinks>;
 }
 
 /**
@@ -28,7 +28,7 @@ WITH (
     SELECT groupUniqArray(customer_id) FROM identity_links
     WHERE anonymous_id IN {anonymous_ids:Array(String)}
 ) AS linked_customers
-SELECT customer_id, groupUniqArray(anonymous_id) AS anonymous_ids
+SELECT customer_id, groupUniqArray(anonymous_id) AS anonymous_ids, count() AS link_rows
 FROM identity_links
 WHERE customer_id IN arrayConcat({customer_ids:Array(String)}, linked_customers)
 GROUP BY customer_id`;
@@ -52,7 +52,7 @@ export async function linkedScope(
   customerKeys: Iterable<string>,
 ): Promise<LinkedScope> {
   const profiles = new Set(customerKeys);
-  const linked = new Map<string, string[]>();
+  const linked = new Map<string, CustomerLinks>();
   const maxBytes = store.mode === 'embedded' ? EMBEDDED_KEY_BYTES : undefined;
   for (const chunk of chunkForUrl([...profiles], maxBytes)) {
     const customerIds: string[] = [];
@@ -61,16 +61,19 @@ export async function linkedScope(
       const { customerId, anonymousId } = idsOf(key);
       if (customerId !== null) {
         customerIds.push(customerId);
-        linked.set(customerId, linked.get(customerId) ?? []);
+        linked.set(customerId, linked.get(customerId) ?? { ids: [], rows: 0 });
       }
       if (anonymousId !== null) anonymousIds.push(anonymousId);
     }
     if (customerIds.length === 0 && anonymousIds.length === 0) continue;
-    const rows = await store.query<{ customer_id: string; anonymous_ids: string[] }>(
-      LINKED_SCOPE_SQL,
-      { customer_ids: customerIds, anonymous_ids: anonymousIds },
-    );
-    for (const row of rows) linked.set(row.customer_id, row.anonymous_ids);
+    const rows = await store.query<{
+      customer_id: string;
+      anonymous_ids: string[];
+      link_rows: unknown;
+    }>(LINKED_SCOPE_SQL, { customer_ids: customerIds, anonymous_ids: anonymousIds });
+    for (const row of rows) {
+      linked.set(row.customer_id, { ids: row.anonymous_ids, rows: Number(row.link_rows) });
+    }
   }
   for (const customerId of linked.keys()) profiles.add(profileKey({ customerId }));
   return { profiles: [...profiles].sort(), linked };

@@ -37,9 +37,9 @@ export const MAX_ANONYMOUS_IDS = 10_000;
  * results of `{rfmRun}`, `{clvRun}` and `{clustersRun}` ('' for none); every profile but
  * `{excluded_keys:Array(String)}` when not scoped. The payload holds what
  * the profile read shows, `links`: the length of the link history of its anonymous ids, and
- * `customer_links`: the link rows naming its customer that the statement read (scoped, those of
- * the anonymous ids bound: a link stored after the caller read them is not counted, and the
- * check at a read sees the row behind).
+ * `customer_links`: how many link rows name its customer, as the anonymous ids were read
+ * (scoped, the caller's read, `{scope_link_rows}`: a link stored since is in no list of the row,
+ * and a check at a read sees the row behind).
  */
 export function profileRowsWriteSql(options: { scoped: boolean }): string {
   const { scoped } = options;
@@ -52,10 +52,13 @@ export function profileRowsWriteSql(options: { scoped: boolean }): string {
            sum(links) AS links
     FROM (${ownersSql({ counted: true, ...(within === undefined ? {} : { within }) })})
     GROUP BY owner`;
-  const customerLinks = `
+  const customerLinks = scoped
+    ? `
+    SELECT concat('c:', pair.1) AS profile_key, pair.2 AS n
+    FROM (SELECT arrayJoin(arrayZip(${SCOPE.customerIds}, ${SCOPE.linkRows})) AS pair)`
+    : `
     SELECT concat('c:', customer_id) AS profile_key, count() AS n
     FROM identity_links
-    ${scoped ? `WHERE customer_id IN ${SCOPE.customerIds} AND anonymous_id IN ${SCOPE.anonymousIds}` : ''}
     GROUP BY customer_id`;
   const rows = `
 SELECT profile_key, customer_id, events, orders, last_seen, formatRowNoNewline('JSONEachRow', *),

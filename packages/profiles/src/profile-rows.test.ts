@@ -150,7 +150,7 @@ describe('ProfileRows', () => {
       latest: new LatestRuns(test.store, 0),
       excluded: new Set(),
     });
-    await writes.rewrite(['c:carol'], new Map([['carol', []]]));
+    await writes.rewrite(['c:carol'], new Map([['carol', { ids: [], rows: 0 }]]));
     expect(await rows.read('c:carol', AT)).toBeUndefined();
     await expectSameProfiles(['carol'], ['dev-3']);
     await rows.idle();

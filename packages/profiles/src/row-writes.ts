@@ -79,7 +79,7 @@ export class RowWrites {
    * Rewrites the rows of these profile keys: deleted first, then written from the projections
    * with a newer version, so that a key whose profile holds nothing any more stays deleted.
    */
-  async rewrite(all: string[], linked?: ReadonlyMap<string, readonly string[]>): Promise<number> {
+  async rewrite(all: string[], linked?: LinkedScope['linked']): Promise<number> {
     const keys = all.filter((key) => !this.deps.excluded.has(key));
     const runs = runParams(await latestRowRuns(this.deps.latest));
     for (let start = 0; start < keys.length; start += this.keysPerWrite) {

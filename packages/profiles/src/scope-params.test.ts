@@ -1,6 +1,6 @@
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkedScope } from './linked-scope.js';
+import { linkedScope, type LinkedScope } from './linked-scope.js';
 import { SCOPE, scopeBoundOnce, scopeParams } from './scope-params.js';
 
 let test: TestStore;
@@ -37,7 +37,9 @@ describe('scopeParams', () => {
   it('names the customer keys of the profiles: their own and every anonymous id ever linked', async () => {
     const params = await scopeParams(test.store, ['c:ada', 'c:bob', 'a:visitor', 'a:tablet']);
     expect(params.scope_keys).toEqual(['c:ada', 'c:bob', 'a:visitor', 'a:tablet']);
-    expect(params.scope_customer_ids.sort()).toEqual(['ada', 'bob']);
+    expect(params.scope_customer_ids).toEqual(['ada', 'bob']);
+    // Beside each: the link rows naming it (ada's unlink and the move from bob count).
+    expect(params.scope_link_rows).toEqual([5, 1]);
     expect(params.scope_anonymous_ids.sort()).toEqual([
       'kiosk',
       'laptop',
@@ -85,8 +87,8 @@ describe('scopeBoundOnce', () => {
   });
 });
 
-const sorted = (linked: ReadonlyMap<string, readonly string[]>) =>
-  Object.fromEntries([...linked].map(([customer, ids]) => [customer, [...ids].sort()]));
+const sorted = (linked: LinkedScope['linked']) =>
+  Object.fromEntries([...linked].map(([customer, links]) => [customer, [...links.ids].sort()]));
 
 describe('linkedScope', () => {
   it('touches every customer an anonymous key was ever linked to, and reads their links', async () => {
@@ -97,6 +99,13 @@ describe('linkedScope', () => {
       bob: ['tablet'],
       cyd: ['other'],
       new: [],
+    });
+    // Links and unlinks naming each customer, as read: a row written from them stores them.
+    expect(Object.fromEntries([...scope.linked].map(([id, links]) => [id, links.rows]))).toEqual({
+      ada: 5,
+      bob: 1,
+      cyd: 1,
+      new: 0,
     });
   });
 
@@ -117,6 +126,7 @@ describe('linkedScope', () => {
     expect(given.scope_customer_ids).toEqual(read.scope_customer_ids);
     expect([...given.scope_anonymous_ids].sort()).toEqual([...read.scope_anonymous_ids].sort());
     expect([...given.scope_customer_keys].sort()).toEqual([...read.scope_customer_keys].sort());
+    expect(given.scope_link_rows).toEqual(read.scope_link_rows);
     // A customer the links do not hold is read.
     await scopeParams(counting as never, ['c:cyd', 'c:ada'], undefined, scope.linked);
     expect(reads).toHaveLength(1);

@@ -1,6 +1,17 @@
 import type { Lane, Store } from '@rapport/store';
 import { parseProfileKey, profileKey } from './profile-key.js';
 
+/** A customer's links as one read found them. */
+export interface CustomerLinks {
+  /** Every anonymous id ever linked to the customer. */
+  ids: readonly string[];
+  /**
+   * How many link rows name the customer (links and unlinks): a profile row stores it, and a
+   * read that finds more knows the row missed a link stored after this read.
+   */
+  rows: number;
+}
+
 /** Who a key names; nobody for a string that is no profile key (it matches no row). */
 export function idsOf(key: string): ReturnType<typeof parseProfileKey> {
   try {
@@ -30,6 +41,8 @@ export const SCOPE = {
   customerIds: '{scope_customer_ids:Array(String)}',
   /** The anonymous ids among the customer keys. */
   anonymousIds: '{scope_anonymous_ids:Array(String)}',
+  /** Beside each of the customer ids, the link rows naming it as read (CustomerLinks.rows). */
+  linkRows: '{scope_link_rows:Array(UInt64)}',
 } as const;
 
 /** A type, not an interface: it binds as query parameters as it is. */
@@ -38,41 +51,48 @@ export type ScopeParams = {
   scope_customer_keys: string[];
   scope_customer_ids: string[];
   scope_anonymous_ids: string[];
+  scope_link_rows: number[];
 };
 
 /**
- * The parameters SCOPE names for these profile keys: one read of the anonymous ids ever
- * linked to their customers (by the links' customer projection), none without a customer,
- * nor for the customers `linked` already holds (linkedScope read them). An id linked after
- * that read is missed by the statement that binds them, and so is its activity for its
- * customer; the link's own event touches the customer, whose next evaluation or rewrite
- * reads it.
+ * The parameters SCOPE names for these profile keys: one read of their customers' links (by
+ * the links' customer projection), none without a customer, nor for the customers `linked`
+ * already holds (linkedScope read them). An id linked after that read is missed by the
+ * statement that binds them, and so is its activity for its customer; the link's own event
+ * touches the customer, whose next evaluation or rewrite reads it.
  */
 export async function scopeParams(
   store: Store,
   keys: readonly string[],
   lane?: Lane,
-  linked?: ReadonlyMap<string, readonly string[]>,
+  linked?: ReadonlyMap<string, CustomerLinks>,
 ): Promise<ScopeParams> {
   const customerIds: string[] = [];
   const unread: string[] = [];
+  for (const key of keys) {
+    const { customerId } = idsOf(key);
+    if (customerId === null) continue;
+    customerIds.push(customerId);
+    if (!linked?.has(customerId)) unread.push(customerId);
+  }
+  const read = new Map<string, CustomerLinks>();
+  if (unread.length > 0) {
+    const rows = await store.query<{ customer_id: string; ids: string[]; link_rows: unknown }>(
+      `SELECT customer_id, groupUniqArray(anonymous_id) AS ids, count() AS link_rows
+       FROM identity_links WHERE customer_id IN ${SCOPE.customerIds} GROUP BY customer_id`,
+      { scope_customer_ids: unread },
+      lane,
+    );
+    for (const row of rows) {
+      read.set(row.customer_id, { ids: row.ids, rows: Number(row.link_rows) });
+    }
+  }
+  const linksOf = (customerId: string) => linked?.get(customerId) ?? read.get(customerId);
   const anonymousIds = new Set<string>();
   for (const key of keys) {
     const { customerId, anonymousId } = idsOf(key);
     if (anonymousId !== null) anonymousIds.add(anonymousId);
-    if (customerId === null) continue;
-    customerIds.push(customerId);
-    const known = linked?.get(customerId);
-    if (known === undefined) unread.push(customerId);
-    else for (const id of known) anonymousIds.add(id);
-  }
-  if (unread.length > 0) {
-    const rows = await store.query<{ anonymous_id: string }>(
-      `SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${SCOPE.customerIds}`,
-      { scope_customer_ids: unread },
-      lane,
-    );
-    for (const row of rows) anonymousIds.add(row.anonymous_id);
+    if (customerId !== null) for (const id of linksOf(customerId)?.ids ?? []) anonymousIds.add(id);
   }
   const customerKeys = new Set(keys);
   for (const anonymousId of anonymousIds) customerKeys.add(profileKey({ anonymousId }));
@@ -81,6 +101,7 @@ export async function scopeParams(
     scope_customer_keys: [...customerKeys],
     scope_customer_ids: customerIds,
     scope_anonymous_ids: [...anonymousIds],
+    scope_link_rows: customerIds.map((customerId) => linksOf(customerId)?.rows ?? 0),
   };
 }
 

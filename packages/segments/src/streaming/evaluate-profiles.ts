@@ -1,4 +1,4 @@
-import { parseProfileKey, scopeParams } from '@rapport/profiles';
+import { parseProfileKey, scopeParams, type LinkedScope } from '@rapport/profiles';
 import { isoOf, type SegmentChange, type SegmentRule } from '@rapport/schemas';
 import type { Store } from '@rapport/store';
 import { compileRule, type CompiledRule } from '../compile-rule.js';
@@ -30,7 +30,7 @@ export interface EvaluateProfilesInput {
    * The anonymous ids ever linked to customers among the keys (linkedScope), so that they are
    * not read again; those of a customer it does not hold are.
    */
-  linked?: ReadonlyMap<string, readonly string[]>;
+  linked?: LinkedScope['linked'];
   /** Told the milliseconds of each phase: the scope's links, memberships, verdicts, writes. */
   time?: (phase: 'scope' | 'memberships' | 'verdicts' | 'writes', ms: number) => void;
 }

@@ -1,4 +1,4 @@
-import { linkedScope } from '@rapport/profiles';
+import { linkedScope, type LinkedScope } from '@rapport/profiles';
 import type { SegmentChange } from '@rapport/schemas';
 import { chunkForUrl, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
@@ -347,7 +347,7 @@ export class StreamingSegments {
     options: { runId?: string; at?: number; batchOnly?: boolean },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
     { ordered, profile }: { ordered: EvaluableDefinition[]; profile: ProfileRowParams },
-    linked?: ReadonlyMap<string, readonly string[]>,
+    linked?: LinkedScope['linked'],
   ) {
     const { store } = this.options;
     const all = new Set(profileKeys);
