@@ -72,8 +72,13 @@ export interface Config {
   readonly segments: {
     /** Segments follow each committed batch (RAPPORT_STREAMING_SEGMENTS, default on). */
     readonly streaming: boolean;
-    /** The rest after an evaluation, as a share of its time (RAPPORT_STREAMING_REST). */
-    readonly streamingRest: number;
+    /**
+     * The rest after an evaluation, as a share of its time, or 'auto': set to keep ingest at
+     * `streamingIngestShare` of its rate (RAPPORT_STREAMING_REST).
+     */
+    readonly streamingRest: number | 'auto';
+    /** The share of ingest's rate the 'auto' rest keeps (RAPPORT_STREAMING_INGEST_SHARE). */
+    readonly streamingIngestShare: number;
   };
   readonly jobs: {
     /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
@@ -201,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     segments: {
       streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on',
       streamingRest: e.RAPPORT_STREAMING_REST,
+      streamingIngestShare: e.RAPPORT_STREAMING_INGEST_SHARE,
     },
     jobs: {
       schedules,

@@ -128,7 +128,10 @@ export const envSchema = z.object({
    * (at most 1 s): lower answers sooner under a heavy ingest load, and leaves ingest less of
    * the machine.
    */
-  RAPPORT_STREAMING_REST: z.coerce.number().min(0).max(10).default(1),
+  RAPPORT_STREAMING_REST: z
+    .union([z.literal('auto'), z.coerce.number().min(0).max(10)])
+    .default('auto'),
+  RAPPORT_STREAMING_INGEST_SHARE: z.coerce.number().min(0.05).max(1).default(0.85),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
   /**

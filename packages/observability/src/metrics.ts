@@ -209,6 +209,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly segmentStreamRest = new Gauge({
+    name: 'rapport_segment_stream_rest_ratio',
+    help: 'Rest after the last streaming evaluation, as a share of its time',
+    registers: [this.registry],
+  });
+
+  readonly segmentStreamIngestShare = new Gauge({
+    name: 'rapport_segment_stream_ingest_share',
+    help: 'Ingest rate kept with streaming evaluation as it runs, against none, as measured (RAPPORT_STREAMING_REST=auto)',
+    registers: [this.registry],
+  });
+
   readonly segmentStreamSeconds = new Histogram({
     name: 'rapport_segment_stream_seconds',
     help: 'Time of one streaming evaluation of every segment for the profiles of a few batches',

@@ -100,7 +100,7 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     onCommitted: (keys) => {
       cache.invalidate(keys);
       rows.touched(keys);
-      streaming?.evaluator.touched(keys);
+      streaming?.evaluator.committed(keys);
     },
     // Projections rebuilt from the log: what was read of those profiles is read again.
     onRepaired: (keys) => {

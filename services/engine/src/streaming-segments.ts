@@ -64,6 +64,7 @@ export function openStreamingSegments(options: {
     store,
     lapsedAfterDays: config.profiles.lapsedAfterDays,
     rest: config.segments.streamingRest,
+    ingestShare: config.segments.streamingIngestShare,
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
     ...(outbox.writer === '' ? {} : { name: outbox.writer }),

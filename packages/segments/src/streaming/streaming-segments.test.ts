@@ -280,6 +280,38 @@ describe('streaming segment evaluation', () => {
     await evaluator.close();
   }, 60_000);
 
+  it('evaluates committed batches, resting as told until it knows their pace (rest auto)', async () => {
+    const rests: number[] = [];
+    const evaluator = new StreamingSegments({
+      store,
+      lapsedAfterDays: 90,
+      record: async (changes) => {
+        recorded.push(...changes);
+      },
+      logger,
+      clock: () => NOW,
+      rest: 'auto',
+      ingestShare: 0.85,
+      metrics: {
+        segmentStreamEvaluations: { inc: () => undefined },
+        segmentStreamSegmentFailures: { inc: () => undefined },
+        segmentStreamChanges: { inc: () => undefined },
+        segmentStreamPending: { set: () => undefined },
+        segmentStreamSeconds: { observe: () => undefined },
+        segmentStreamRest: { set: (rest) => rests.push(rest) },
+      },
+    });
+    evaluator.committed(await store_([{ type: 'purchase', customerId: 'auto-1', daysAgo: 1 }]));
+    evaluator.committed(await store_([{ type: 'purchase', customerId: 'auto-1', daysAgo: 2 }]));
+    await evaluator.idle();
+    expect(await members('repeat')).toContain('c:auto-1');
+    // Two batches are too few to tell ingest's pace: the rest is an evaluation's time.
+    expect(rests.length).toBeGreaterThan(0);
+    expect(rests.every((rest) => rest === 1)).toBe(true);
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  }, 60_000);
+
   it('evaluates thousands of profiles at once, their keys named once in each statement', async () => {
     const statements: string[] = [];
     const watching = new Proxy(store, {

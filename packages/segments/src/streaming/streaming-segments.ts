@@ -6,6 +6,7 @@ import { batchOnlySegments } from './batch-only.js';
 import { evaluationOrder, type EvaluableDefinition } from '../store/evaluation-order.js';
 import { evaluateProfiles, type ProfileRowParams } from './evaluate-profiles.js';
 import { EvaluationInputs } from './evaluation-inputs.js';
+import { IngestShare } from './ingest-share.js';
 import { isResultJob, profilesChangedByRun, readsResultsOf } from './job-result-changes.js';
 
 /** What it logs to (a pino logger fits). */
@@ -23,6 +24,10 @@ export interface StreamingMetrics {
   segmentStreamSeconds: { observe(value: number): void };
   /** Seconds of each phase of an evaluation, and how long its keys waited for it (queued). */
   segmentStreamPhaseSeconds?: { observe(labels: { phase: string }, value: number): void };
+  /** The rest after the last evaluation, as a share of its time (see IngestShare). */
+  segmentStreamRest?: { set(value: number): void };
+  /** Ingest's rate with evaluation as it runs, against none, as measured (`rest` 'auto'). */
+  segmentStreamIngestShare?: { set(value: number): void };
 }
 
 export interface StreamingSegmentsOptions {
@@ -56,9 +61,13 @@ export interface StreamingSegmentsOptions {
    * light load evaluations are short and so are the rests; under a heavy one each evaluation
    * takes more profiles at once, paying its fixed costs (definitions, memberships, queries)
    * once for all of them, and leaves the store to ingest part of the time. Default 1 (at most
-   * half of the time evaluating); 0 starts the next one at once.
+   * half of the time evaluating); 0 starts the next one at once. 'auto': as much as keeps
+   * ingest at `ingestShare` of its rate, measured from the batches told to `committed` (see
+   * IngestShare).
    */
-  rest?: number;
+  rest?: number | 'auto';
+  /** With `rest` 'auto': the share of its rate ingest keeps (0-1). Default 0.85. */
+  ingestShare?: number;
   maxRestMs?: number;
   /**
    * How long the definitions and latest job runs read for one evaluation serve the next ones
@@ -128,6 +137,8 @@ export class StreamingSegments {
   private failures = 0;
   private lastError: string | null = null;
   private closed = false;
+  /** What evaluating costs ingest, with `rest` 'auto'. */
+  private readonly ingest: IngestShare | undefined;
   private lastAt = 0;
   private recoverDue = false;
   private sequence = 0;
@@ -144,11 +155,23 @@ export class StreamingSegments {
       options.lapsedAfterDays,
       options.inputsMaxAgeMs,
     );
+    if (options.rest === 'auto') {
+      this.ingest = new IngestShare({ share: options.ingestShare ?? 0.85, fallback: 1 });
+    }
   }
 
   /** A segment definition was saved or deleted: the next evaluation reads them again. */
   definitionsChanged(): void {
     this.inputs.definitionsChanged();
+  }
+
+  /**
+   * The customer keys of a batch of events ingest committed just now: touched, and counted as
+   * ingest's pace (see `rest` 'auto').
+   */
+  committed(customerKeys: ReadonlySet<string>): void {
+    this.ingest?.committed(customerKeys.size);
+    this.touched(customerKeys);
   }
 
   /**
@@ -285,6 +308,7 @@ export class StreamingSegments {
       this.backlog.delete(key);
     }
     const started = performance.now();
+    this.ingest?.started();
     try {
       await this.flushUnrecorded();
       // The definitions and latest job runs first (kept in memory in the engine): with no
@@ -316,14 +340,25 @@ export class StreamingSegments {
       this.options.logger.warn({ err: error }, 'streaming segment evaluation failed; retrying');
     }
     const took = performance.now() - started;
+    this.ingest?.ended();
     this.options.metrics?.segmentStreamSeconds.observe(took / 1000);
     this.options.metrics?.segmentStreamPending.set(this.waiting());
-    const { rest = 1, maxRestMs = 1000 } = this.options;
-    this.restUntil = performance.now() + Math.min(maxRestMs, rest * took);
+    const rest = this.rest();
+    this.restUntil = performance.now() + Math.min(this.options.maxRestMs ?? 1000, rest * took);
     this.draining = false;
     if (this.waiting() > 0 || this.owed.size > 0) {
       this.schedule(Math.max(this.backoff(), this.restMs()));
     }
+  }
+
+  /** The rest after an evaluation, as a share of its time. */
+  private rest(): number {
+    const { rest = 1, metrics } = this.options;
+    const estimate = this.ingest?.estimate();
+    const value = estimate?.rest ?? (rest === 'auto' ? 1 : rest);
+    metrics?.segmentStreamRest?.set(value);
+    if (typeof estimate?.share === 'number') metrics?.segmentStreamIngestShare?.set(estimate.share);
+    return value;
   }
 
   private waiting(): number {

@@ -53,7 +53,7 @@ export async function createPipelineService(options: {
       batch: config.batch,
       onCommitted: (keys) => {
         rows.touched(keys);
-        streaming?.evaluator.touched(keys);
+        streaming?.evaluator.committed(keys);
       },
       // Rows are checked when read here: rebuilt projections only make some due a rewrite.
       onRepaired: (keys) => {
