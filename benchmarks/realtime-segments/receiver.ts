@@ -6,11 +6,17 @@ interface Change {
   segmentId: string;
   change: string;
   customerId: string | null;
+  /** When the engine's evaluation that made the change began (ISO 8601). */
+  at: string;
 }
 
-/** A loopback webhook receiver noting when each entry of `segmentId` arrived, by customer. */
+/**
+ * A loopback webhook receiver noting when each entry of `segmentId` arrived, by customer
+ * (performance.now()), and how long after the evaluation that made it began (wall clock ms).
+ */
 export async function startReceiver(segmentId: string) {
   const arrivals = new Map<string, number>();
+  const sinceEvaluated = new Map<string, number>();
   let changes = 0;
   let unreadable = 0;
   /** Of those, the requests whose message ended before its whole body came (the sender gave up). */
@@ -22,6 +28,7 @@ export async function startReceiver(segmentId: string) {
     request.on('error', () => undefined);
     request.on('end', () => {
       const at = performance.now();
+      const wall = Date.now();
       let body: { changes: Change[] };
       try {
         body = JSON.parse(Buffer.concat(chunks).toString()) as { changes: Change[] };
@@ -35,7 +42,10 @@ export async function startReceiver(segmentId: string) {
       changes += body.changes.length;
       for (const change of body.changes) {
         if (change.segmentId === segmentId && change.change === 'entered' && change.customerId) {
-          if (!arrivals.has(change.customerId)) arrivals.set(change.customerId, at);
+          if (!arrivals.has(change.customerId)) {
+            arrivals.set(change.customerId, at);
+            sinceEvaluated.set(change.customerId, wall - Date.parse(change.at));
+          }
         }
       }
       response.writeHead(204).end();
@@ -46,6 +56,7 @@ export async function startReceiver(segmentId: string) {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     arrivals,
+    sinceEvaluated,
     changes: () => changes,
     /** Requests whose body was not a whole batch (answered 503: sent again). */
     unreadable: () => unreadable,

@@ -40,6 +40,12 @@ const SPEC = {
 const PROBE = 'rt-probe';
 const SECRET = 'bench-webhook-secret-0123456789';
 
+/** Probes sent this long after the load started are also counted apart (see `steady`). */
+const STEADY_AFTER_MS = 15_000;
+
+/** The engine's rest after each streaming evaluation, as this shell sets it. */
+const REST = process.env.RAPPORT_STREAMING_REST ?? '1';
+
 /** The phases of a streaming evaluation the engine times (rapport_segment_stream_phase_seconds). */
 const PHASES = [
   'queued',
@@ -182,7 +188,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
   let running: EngineProcess | undefined;
   try {
     log(
-      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, rest ${process.env.RAPPORT_STREAMING_REST ?? 1}`,
+      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, rest ${REST}`,
     );
     const loaded = await loadPeople(options, dataDir, receiver.url);
     let engine = loaded.engine;
@@ -212,6 +218,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
 
     const measure = async (label: string, probes: boolean) => {
       const cpu0 = engine.cpuSeconds() ?? 0;
+      const startedAt = performance.now();
       const sent = new Map<string, number>();
       let stopProbes = false;
       const prober = (async () => {
@@ -236,6 +243,18 @@ async function run(options: { customers: number; seconds: number; seed: number; 
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       })();
+      // The rest the engine came to, every second of the load (its gauge, once set).
+      const rests: number[] = [];
+      const sampler = (async () => {
+        while (probes && !stopProbes) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          const rest = metricValue(
+            await fetchMetrics(engine.origin),
+            'rapport_segment_stream_rest_ratio',
+          );
+          rests.push(round(rest, 2));
+        }
+      })();
       const result = await sustainedLoad({
         origin: engine.origin,
         bodies: load,
@@ -244,11 +263,12 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       });
       stopProbes = true;
       await prober;
+      await sampler;
       const cpu = (engine.cpuSeconds() ?? 0) - cpu0;
       log(
         `  ${label}: ${Math.round(result.rate)} events/s (${result.events} in ${result.seconds.toFixed(1)} s, ${result.refused} refused), engine CPU ${cpu.toFixed(1)} s`,
       );
-      return { ...result, cpuSeconds: cpu, sent };
+      return { ...result, cpuSeconds: cpu, sent, rests, startedAt };
     };
 
     const off = await measure('off', false);
@@ -276,6 +296,24 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       return arrived === undefined ? [] : [arrived - at];
     });
     const lost = on.sent.size - latencies.length;
+    // The probes sent from the STEADY_AFTER_MS on: the engine started just before the load,
+    // and with RAPPORT_STREAMING_REST=auto sets its rest in the first seconds.
+    const steady = [...on.sent].flatMap(([id, at]) => {
+      const arrived = receiver.arrivals.get(id);
+      return arrived === undefined || at < on.startedAt + STEADY_AFTER_MS ? [] : [arrived - at];
+    });
+    // Each latency in two: from the 2xx until the evaluation that took the probe began (the
+    // pipeline's commit and the wait behind the evaluation before), and from then until the
+    // webhook had it (the evaluation itself, its writes and the delivery).
+    const afterStart = [...on.sent.keys()].flatMap((id) => {
+      const since = receiver.sinceEvaluated.get(id);
+      return since === undefined ? [] : [since];
+    });
+    const beforeStart = [...on.sent].flatMap(([id, at]) => {
+      const arrived = receiver.arrivals.get(id);
+      const since = receiver.sinceEvaluated.get(id);
+      return arrived === undefined || since === undefined ? [] : [arrived - at - since];
+    });
     // How the evaluation kept up: how many it made and how long each took, on average.
     const metrics = await fetchMetrics(engine.origin);
     const evaluations = metricValue(metrics, 'rapport_segment_stream_seconds_count');
@@ -311,12 +349,17 @@ async function run(options: { customers: number; seconds: number; seed: number; 
     running = undefined;
     await engine.stop();
 
-    const ms = (p: number) => round(percentile(latencies, p), 0);
+    const msOf = (values: number[], p: number) => round(percentile(values, p), 0);
+    const ms = (p: number) => msOf(latencies, p);
     const report = {
       machine: machineOf(loadAtStart),
       options,
-      // The engine's rest after each evaluation (RAPPORT_STREAMING_REST in this shell).
-      streamingRest: Number(process.env.RAPPORT_STREAMING_REST ?? 1),
+      // The engine's rest after each evaluation (RAPPORT_STREAMING_REST in this shell), and
+      // with 'auto' the rest it came to and the share of ingest it measured, at the end.
+      streamingRest: REST === 'auto' ? REST : Number(REST),
+      restAtEnd: round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2),
+      restEverySecond: on.rests.join(' '),
+      measuredIngestShare: round(metricValue(metrics, 'rapport_segment_stream_ingest_share'), 2),
       preload: { ...preload, seconds: round(preload.seconds, 1) },
       ingest: {
         offEventsPerSecond: Math.round(off.rate),
@@ -331,6 +374,14 @@ async function run(options: { customers: number; seconds: number; seed: number; 
         p95: ms(95),
         p99: ms(99),
         max: round(Math.max(...latencies), 0),
+        fromSecond15: {
+          probes: steady.length,
+          p50: msOf(steady, 50),
+          p95: msOf(steady, 95),
+          p99: msOf(steady, 99),
+        },
+        untilEvaluationBegan: { p50: msOf(beforeStart, 50), p95: msOf(beforeStart, 95) },
+        evaluationToWebhook: { p50: msOf(afterStart, 50), p95: msOf(afterStart, 95) },
       },
       streamingEvaluations: {
         count: evaluations,

@@ -126,11 +126,11 @@ export const envSchema = z.object({
   /**
    * After a streaming evaluation that took t, the next starts no sooner than this × t later
    * (at most 1 s): lower answers sooner under a heavy ingest load, and leaves ingest less of
-   * the machine.
+   * the machine. `auto`: set as it runs to keep ingest at RAPPORT_STREAMING_INGEST_SHARE of
+   * its pace.
    */
-  RAPPORT_STREAMING_REST: z
-    .union([z.literal('auto'), z.coerce.number().min(0).max(10)])
-    .default('auto'),
+  RAPPORT_STREAMING_REST: z.union([z.literal('auto'), z.coerce.number().min(0).max(10)]).default(1),
+  /** With the `auto` rest: the share of its pace ingest keeps while segments are evaluated. */
   RAPPORT_STREAMING_INGEST_SHARE: z.coerce.number().min(0.05).max(1).default(0.85),
   /** Memory for cached profiles, in MiB (least recently used out first). */
   RAPPORT_PROFILE_CACHE_MB: int(0, 65_536).default(256),
