@@ -13,7 +13,7 @@ import {
   storedEvent,
   type EventInput,
 } from '../test-support.js';
-import { StreamingSegments } from './streaming-segments.js';
+import { StreamingSegments, type StreamingMetrics } from './streaming-segments.js';
 
 const logger = pino({ level: 'silent' });
 let test: TestStore;
@@ -87,6 +87,16 @@ function streaming(
     retryMs: { min: 10, max: 50 },
   });
 }
+
+/** Metrics that keep nothing but those given. */
+const metricsWith = (given: Partial<StreamingMetrics>): StreamingMetrics => ({
+  segmentStreamEvaluations: { inc: () => undefined },
+  segmentStreamSegmentFailures: { inc: () => undefined },
+  segmentStreamChanges: { inc: () => undefined },
+  segmentStreamPending: { set: () => undefined },
+  segmentStreamSeconds: { observe: () => undefined },
+  ...given,
+});
 
 beforeAll(async () => {
   test = await openTestStore();
@@ -257,13 +267,9 @@ describe('streaming segment evaluation', () => {
       // Rests of 5 s whatever an evaluation took: far longer than the wait below.
       rest: 1e9,
       maxRestMs: 5_000,
-      metrics: {
-        segmentStreamEvaluations: { inc: () => undefined },
-        segmentStreamSegmentFailures: { inc: () => undefined },
-        segmentStreamChanges: { inc: () => undefined },
-        segmentStreamPending: { set: () => undefined },
+      metrics: metricsWith({
         segmentStreamSeconds: { observe: (seconds) => evaluations.push(seconds) },
-      },
+      }),
     });
     evaluator.touched(await store_([{ type: 'page_view', customerId: 'rest-1', daysAgo: 1 }]));
     await evaluator.idle();
@@ -292,14 +298,7 @@ describe('streaming segment evaluation', () => {
       clock: () => NOW,
       rest: 'auto',
       ingestShare: 0.85,
-      metrics: {
-        segmentStreamEvaluations: { inc: () => undefined },
-        segmentStreamSegmentFailures: { inc: () => undefined },
-        segmentStreamChanges: { inc: () => undefined },
-        segmentStreamPending: { set: () => undefined },
-        segmentStreamSeconds: { observe: () => undefined },
-        segmentStreamRest: { set: (rest) => rests.push(rest) },
-      },
+      metrics: metricsWith({ segmentStreamRest: { set: (rest) => rests.push(rest) } }),
     });
     evaluator.committed(await store_([{ type: 'purchase', customerId: 'auto-1', daysAgo: 1 }]));
     evaluator.committed(await store_([{ type: 'purchase', customerId: 'auto-1', daysAgo: 2 }]));
