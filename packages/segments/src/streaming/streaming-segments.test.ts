@@ -13,7 +13,11 @@ import {
   storedEvent,
   type EventInput,
 } from '../test-support.js';
-import { StreamingSegments, type StreamingMetrics } from './streaming-segments.js';
+import {
+  StreamingSegments,
+  type StreamingMetrics,
+  type StreamingSegmentsOptions,
+} from './streaming-segments.js';
 
 const logger = pino({ level: 'silent' });
 let test: TestStore;
@@ -72,19 +76,18 @@ async function expectEqualToFullEvaluation() {
   }
 }
 
-function streaming(
-  target: Store,
-  record = async (changes: readonly SegmentChange[]) => {
-    recorded.push(...changes);
-  },
-) {
+/** An evaluator of `target` that records changes in `recorded`, with the options a test sets. */
+function streaming(target: Store, options: Partial<StreamingSegmentsOptions> = {}) {
   return new StreamingSegments({
     store: target,
     lapsedAfterDays: 90,
-    record,
+    record: async (changes) => {
+      recorded.push(...changes);
+    },
     logger,
     clock: () => NOW,
     retryMs: { min: 10, max: 50 },
+    ...options,
   });
 }
 
@@ -256,14 +259,7 @@ describe('streaming segment evaluation', () => {
 
   it('evaluates together what arrives while it rests after an evaluation', async () => {
     const evaluations: number[] = [];
-    const evaluator = new StreamingSegments({
-      store,
-      lapsedAfterDays: 90,
-      record: async (changes) => {
-        recorded.push(...changes);
-      },
-      logger,
-      clock: () => NOW,
+    const evaluator = streaming(store, {
       // Rests of 5 s whatever an evaluation took: far longer than the wait below.
       rest: 1e9,
       maxRestMs: 5_000,
@@ -288,14 +284,7 @@ describe('streaming segment evaluation', () => {
 
   it('evaluates committed batches, resting as told until it knows their pace (rest auto)', async () => {
     const rests: number[] = [];
-    const evaluator = new StreamingSegments({
-      store,
-      lapsedAfterDays: 90,
-      record: async (changes) => {
-        recorded.push(...changes);
-      },
-      logger,
-      clock: () => NOW,
+    const evaluator = streaming(store, {
       rest: 'auto',
       ingestShare: 0.85,
       metrics: metricsWith({ segmentStreamRest: { set: (rest) => rests.push(rest) } }),
@@ -353,10 +342,12 @@ describe('streaming segment evaluation', () => {
   it('evaluates new events first when a catch-up of thousands of profiles waits', async () => {
     const waitingAtEachRecord: number[] = [];
     const firstRecorded: SegmentChange[] = [];
-    const evaluator = streaming(store, async (changes) => {
-      if (waitingAtEachRecord.length === 0) firstRecorded.push(...changes);
-      waitingAtEachRecord.push(evaluator.status().pendingKeys);
-      recorded.push(...changes);
+    const evaluator = streaming(store, {
+      record: async (changes) => {
+        if (waitingAtEachRecord.length === 0) firstRecorded.push(...changes);
+        waitingAtEachRecord.push(evaluator.status().pendingKeys);
+        recorded.push(...changes);
+      },
     });
     const catchUp = Array.from({ length: 2_500 }, (_, i) => `c:catch-up-${i}`);
     const fresh = await store_([
