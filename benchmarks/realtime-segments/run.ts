@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@rapport/config';
 import { generateEvents } from '@rapport/testkit';
 import { trackChildren } from '../lib/child-process.js';
 import { ensureDataset } from '../lib/dataset.js';
@@ -43,8 +44,9 @@ const SECRET = 'bench-webhook-secret-0123456789';
 /** Probes sent this long after the load started are also counted apart (see `steady`). */
 const STEADY_AFTER_MS = 15_000;
 
-/** The engine's rest after each streaming evaluation, as this shell sets it. */
-const REST = process.env.RAPPORT_STREAMING_REST ?? '1';
+/** The engine's rest after each streaming evaluation: as this shell sets it, or its default. */
+const REST = loadConfig({ RAPPORT_STREAMING_REST: process.env.RAPPORT_STREAMING_REST }).segments
+  .streamingRest;
 
 /** The phases of a streaming evaluation the engine times (rapport_segment_stream_phase_seconds). */
 const PHASES = [
@@ -356,7 +358,7 @@ async function run(options: { customers: number; seconds: number; seed: number; 
       options,
       // The engine's rest after each evaluation (RAPPORT_STREAMING_REST in this shell), and
       // with 'auto' the rest it came to and the share of ingest it measured, at the end.
-      streamingRest: REST === 'auto' ? REST : Number(REST),
+      streamingRest: REST,
       restAtEnd: round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2),
       restEverySecond: on.rests.join(' '),
       measuredIngestShare: round(metricValue(metrics, 'rapport_segment_stream_ingest_share'), 2),

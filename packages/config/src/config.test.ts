@@ -70,8 +70,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
-  it('reads the rest after a streaming evaluation, 1 by default, 0 to 10 or auto', () => {
-    expect(loadConfig({}).segments.streamingRest).toBe(1);
+  it('reads the rest after a streaming evaluation, 0.25 by default, 0 to 10 or auto', () => {
+    expect(loadConfig({}).segments.streamingRest).toBe(0.25);
     expect(loadConfig({}).segments.streamingIngestShare).toBe(0.85);
     expect(loadConfig({ RAPPORT_STREAMING_REST: '0.5' }).segments.streamingRest).toBe(0.5);
     expect(loadConfig({ RAPPORT_STREAMING_REST: 'auto' }).segments.streamingRest).toBe('auto');
