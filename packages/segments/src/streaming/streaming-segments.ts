@@ -61,9 +61,9 @@ export interface StreamingSegmentsOptions {
    * light load evaluations are short and so are the rests; under a heavy one each evaluation
    * takes more profiles at once, paying its fixed costs (definitions, memberships, queries)
    * once for all of them, and leaves the store to ingest part of the time. Default 0.25 (at
-   * most four fifths of the time evaluating); 0 starts the next one at once. 'auto': as much as keeps
-   * ingest at `ingestShare` of its rate, measured from the batches told to `committed` (see
-   * IngestShare).
+   * most four fifths of the time evaluating: see DEFAULT_REST); 0 starts the next one at once.
+   * 'auto': as much as keeps ingest at `ingestShare` of its rate, measured from the batches
+   * told to `committed` (see IngestShare).
    */
   rest?: number | 'auto';
   /** With `rest` 'auto': the share of its rate ingest keeps (0-1). Default 0.85. */
