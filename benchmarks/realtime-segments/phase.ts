@@ -1,0 +1,78 @@
+import { performance } from 'node:perf_hooks';
+import type { EngineProcess } from '../lib/engine-process.js';
+import { round } from '../lib/machine.js';
+import { fetchMetrics, metricValue } from '../lib/metrics.js';
+import { sustainedLoad } from './load.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One phase: `seconds` of sustained ingest (four requests in flight) and, with `probes`,
+ * every 250 ms an identify event of a new customer with the probe trait (`probe-<label>-<n>`),
+ * each noted when answered 2xx; also the engine's rest and keys waiting, every second. Its rate,
+ * the engine's CPU seconds over it, the probes sent and when the load began.
+ */
+export async function measurePhase(input: {
+  engine: EngineProcess;
+  bodies: Iterator<{ body: string; events: number }>;
+  seconds: number;
+  label: string;
+  probes: boolean;
+}) {
+  const { engine, label, probes } = input;
+  const cpu0 = engine.cpuSeconds() ?? 0;
+  const startedAt = performance.now();
+  const sent = new Map<string, number>();
+  let stopped = false;
+  const prober = (async () => {
+    for (let n = 0; probes && !stopped; n++) {
+      const customerId = `probe-${label}-${n}`;
+      const response = await fetch(`${engine.origin}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          events: [
+            {
+              type: 'identify',
+              customerId,
+              traits: { probe: 'yes' },
+              timestamp: new Date().toISOString(),
+            },
+          ],
+        }),
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) sent.set(customerId, performance.now());
+      await sleep(250);
+    }
+  })();
+  // The rest the engine came to (its gauge, once set) and the keys waiting for an
+  // evaluation, every second of the load.
+  const rests: number[] = [];
+  const waiting: number[] = [];
+  const sampler = (async () => {
+    while (probes && !stopped) {
+      await sleep(1000);
+      const metrics = await fetchMetrics(engine.origin);
+      rests.push(round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2));
+      waiting.push(metricValue(metrics, 'rapport_segment_stream_pending_keys'));
+    }
+  })();
+  const result = await sustainedLoad({
+    origin: engine.origin,
+    bodies: input.bodies,
+    seconds: input.seconds,
+    concurrency: 4,
+  });
+  stopped = true;
+  await prober;
+  await sampler;
+  return {
+    ...result,
+    cpuSeconds: (engine.cpuSeconds() ?? 0) - cpu0,
+    sent,
+    rests,
+    waiting,
+    startedAt,
+  };
+}
