@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineProcess } from '../lib/engine-process.js';
 import { fetchMetrics, metricValue } from '../lib/metrics.js';
 import type { startReceiver } from './receiver.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function api(engine: EngineProcess, path: string, body?: unknown, method?: 'PUT') {
   const response = await fetch(`${engine.origin}${path}`, {

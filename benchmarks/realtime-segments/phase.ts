@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineProcess } from '../lib/engine-process.js';
 import { round } from '../lib/machine.js';
 import { fetchMetrics, metricValue } from '../lib/metrics.js';
 import { sustainedLoad } from './load.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One phase: `seconds` of sustained ingest (four requests in flight) and, with `probes`,

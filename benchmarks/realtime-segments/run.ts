@@ -10,6 +10,7 @@ import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@rapport/config';
 import { generateEvents } from '@rapport/testkit';
@@ -242,7 +243,7 @@ async function run(options: Options) {
       // Let the last probes arrive.
       const waitUntil = performance.now() + 30_000;
       while (performance.now() < waitUntil && !allArrived([on], receiver)) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
       const metrics = await fetchMetrics(engine.origin);
       const evaluations = evaluationsBetween(caughtUpMetrics, metrics);
