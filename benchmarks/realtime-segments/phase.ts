@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineProcess } from '../lib/engine-process.js';
 import { round } from '../lib/machine.js';
 import { fetchMetrics, metricValue } from '../lib/metrics.js';
+import { addThreadCpu, formatThreadCpu, ThreadCpu } from '../lib/thread-cpu.js';
 import { sustainedLoad } from './load.js';
 
 /**
  * One phase: `seconds` of sustained ingest (four requests in flight) and, with `probes`,
  * every 250 ms an identify event of a new customer with the probe trait (`probe-<label>-<n>`),
  * each noted when answered 2xx; also the engine's rest and keys waiting, every second. Its rate,
- * the engine's CPU seconds over it, the probes sent and when the load began.
+ * the engine's CPU seconds over it (and by thread name: each second's and the phase's), the
+ * probes sent and when the load began.
  */
 export async function measurePhase(input: {
   engine: EngineProcess;
@@ -45,13 +47,21 @@ export async function measurePhase(input: {
       await sleep(250);
     }
   })();
-  // The rest the engine came to (its gauge, once set) and the keys waiting for an
-  // evaluation, every second of the load.
+  // Every second of the load: where the engine's CPU went (threads over a tenth of a core);
+  // with the probes, the rest it came to (its gauge, once set) and the keys waiting for an
+  // evaluation.
+  const threads = new ThreadCpu(engine.pid);
+  const threadSeconds = new Map<string, number>();
+  const threadsEverySecond: string[] = [];
   const rests: number[] = [];
   const waiting: number[] = [];
   const sampler = (async () => {
-    while (probes && !stopped) {
+    while (!stopped) {
       await sleep(1000);
+      const second = threads.sample();
+      addThreadCpu(threadSeconds, second);
+      threadsEverySecond.push(formatThreadCpu(second, 0.1));
+      if (!probes) continue;
       const metrics = await fetchMetrics(engine.origin);
       rests.push(round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2));
       waiting.push(metricValue(metrics, 'rapport_segment_stream_pending_keys'));
@@ -66,9 +76,12 @@ export async function measurePhase(input: {
   stopped = true;
   await prober;
   await sampler;
+  addThreadCpu(threadSeconds, threads.sample());
   return {
     ...result,
     cpuSeconds: (engine.cpuSeconds() ?? 0) - cpu0,
+    threadCpuSeconds: formatThreadCpu(threadSeconds, 0.5),
+    threadsEverySecond,
     sent,
     rests,
     waiting,

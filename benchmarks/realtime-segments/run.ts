@@ -189,13 +189,19 @@ async function run(options: Options) {
   );
   /** The engine running, if any: stopped whatever happens. */
   let running: EngineProcess | undefined;
+  /** When the running engine was started (performance.now()). */
+  let runningSince = 0;
   const restart = async (streaming: boolean) => {
     const stopping = running;
     running = undefined;
     await stopping?.stop();
+    runningSince = performance.now();
     running = await engineWith(dataDir, streaming, receiver.url);
     return running;
   };
+  /** Seconds from the running engine's start to the load of `phase`. */
+  const ageAtLoad = (phase: { startedAt: number }) =>
+    round((phase.startedAt - runningSince) / 1000, 1);
   try {
     log(
       `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, ${options.rounds} round(s), rest ${REST}`,
@@ -225,6 +231,7 @@ async function run(options: Options) {
       // Each phase on an engine just started, after a segments run the webhook has taken.
       let engine = await restart(false);
       const off = await phase(engine, false);
+      const offAge = ageAtLoad(off);
       say(phaseLine('off', off));
       const beforeToday = receiver.changes();
       const today = await segmentsRun(engine);
@@ -239,6 +246,7 @@ async function run(options: Options) {
       );
       const caughtUpMetrics = await fetchMetrics(engine.origin);
       const on = await phase(engine, true);
+      const onAge = ageAtLoad(on);
       say(phaseLine('on', on));
       // Let the last probes arrive.
       const waitUntil = performance.now() + 30_000;
@@ -285,7 +293,14 @@ async function run(options: Options) {
             cpuSecondsOn: round(on.cpuSeconds, 1),
             peakRssMiBOff: toMiB(peakOff),
             peakRssMiBOn: toMiB(engine.peakRssBytes()),
+            // Where its CPU went, by thread name (see benchmarks/lib/thread-cpu.ts), and how
+            // long it had been started when the load began.
+            threadCpuSecondsOff: off.threadCpuSeconds,
+            threadCpuSecondsOn: on.threadCpuSeconds,
+            startedSecondsBeforeLoadOff: offAge,
+            startedSecondsBeforeLoadOn: onAge,
           },
+          threadsEverySecond: { off: off.threadsEverySecond, on: on.threadsEverySecond },
         },
       });
     }
