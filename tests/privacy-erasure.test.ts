@@ -95,6 +95,8 @@ beforeAll(async () => {
     RAPPORT_DATA_DIR: dataDir,
     RAPPORT_LOG_LEVEL: 'info',
     RAPPORT_SCHEDULE_SEGMENTS: 'off',
+    // Nearly every store statement is logged as slow: their SQL must not carry personal data.
+    RAPPORT_SLOW_STATEMENT_MS: '1',
   });
   const logger = createLogger({
     level: 'info',
@@ -312,6 +314,15 @@ describe('exporting and erasing a customer', () => {
     await engine.app.inject({ url: `/v1/customers?phone=${encodeURIComponent(PHONE)}` });
     await engine.app.inject({ url: `/v1/customers/${encodeURIComponent(EMAIL)}` });
     const logged = logLines.join('');
+    const slow = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(slow.filter((line) => line.msg === 'slow statement').length).toBeGreaterThan(10);
+    expect(slow).toContainEqual(
+      expect.objectContaining({ msg: 'slow statement', lane: 'read', kind: 'query' }),
+    );
+    const metrics = await engine.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(
+      /rapport_store_statement_duration_seconds_count\{lane="read",kind="query"\} [1-9]/,
+    );
     expect(logged).toContain('/v1/customers?email=[redacted]');
     expect(logged).toContain('/v1/customers?phone=[redacted]');
     expect(logged).not.toMatch(PERSONAL);

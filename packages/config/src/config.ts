@@ -26,6 +26,8 @@ export interface Config {
   readonly logLevel: string;
   /** JSON log lines, readable ones, or readable at a terminal only (RAPPORT_LOG_FORMAT). */
   readonly logFormat: 'auto' | 'json' | 'pretty';
+  /** Store statements taking this many ms or more are logged; 0: none (RAPPORT_SLOW_STATEMENT_MS). */
+  readonly slowStatementMs: number;
   /** A stop that takes longer ends the process anyway (ms). */
   readonly shutdownGraceMs: number;
   readonly apiKeys: readonly ApiKey[];
@@ -183,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host: e.RAPPORT_HOST, port: e.RAPPORT_PORT },
     logLevel: e.RAPPORT_LOG_LEVEL,
     logFormat: e.RAPPORT_LOG_FORMAT,
+    slowStatementMs: e.RAPPORT_SLOW_STATEMENT_MS,
     shutdownGraceMs: e.RAPPORT_SHUTDOWN_GRACE_MS,
     apiKeys: e.RAPPORT_API_KEYS,
     store,

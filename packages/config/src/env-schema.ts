@@ -76,6 +76,11 @@ export const envSchema = z.object({
   RAPPORT_LOG_LEVEL: z
     .enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
     .default('info'),
+  /**
+   * A store statement (query or command) that takes this many ms or more is logged, with its
+   * lane and the start of its SQL; 0 logs none.
+   */
+  RAPPORT_SLOW_STATEMENT_MS: int(0, 3_600_000).default(5000),
   /** `json` lines, `pretty` readable lines, or `auto`: readable when stdout is a terminal. */
   RAPPORT_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /**

@@ -43,6 +43,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly storeStatementSeconds = new Histogram({
+    name: 'rapport_store_statement_duration_seconds',
+    help: 'Time a query or command took in the store, by lane (read, write, heavy, jobs) and kind',
+    labelNames: ['lane', 'kind'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   readonly queueWaitSeconds = new Histogram({
     name: 'rapport_store_queue_wait_seconds',
     help: 'Time a row waited in the batch writer before its batch was written',

@@ -18,7 +18,14 @@ import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService, SuppressionMemo } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, onLane, openStore, pendingMigrations, type Store } from '@rapport/store';
+import {
+  migrate,
+  observeStatements,
+  onLane,
+  openStore,
+  pendingMigrations,
+  type Store,
+} from '@rapport/store';
 import { openOutbox, openStreamingSegments, startDelivery } from './streaming-segments.js';
 
 export interface Engine {
@@ -42,7 +49,11 @@ export interface Engine {
 export async function createEngine(options: { config: Config; logger: Logger }): Promise<Engine> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openStore(config.store);
+  const store = observeStatements(await openStore(config.store), {
+    logger,
+    metrics,
+    slowMs: config.slowStatementMs,
+  });
   let migrated: { applied: number[] };
   try {
     migrated = await migrate(store, migrationsDir, logger);

@@ -19,7 +19,7 @@ export async function createApiService(options: {
 }): Promise<Service> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openCheckedStore(config.store);
+  const store = await openCheckedStore(config, { logger, metrics });
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics });
   // No cache: the pipeline that would keep it exact runs elsewhere. Job results are read
   // again after a few seconds: the jobs run in another process.

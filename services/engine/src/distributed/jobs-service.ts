@@ -22,7 +22,7 @@ export async function createJobsService(options: {
 }): Promise<Service> {
   const { config, logger } = options;
   const metrics = new Metrics();
-  const store = await openCheckedStore(config.store);
+  const store = await openCheckedStore(config, { logger, metrics });
   // Segment changes, recorded in the outbox by every pipeline process and by this one, are
   // delivered from here (the one dispatcher) to Kafka (rapport.segment-changes.v1) and the
   // configured webhooks, each from its durable cursors.

@@ -26,7 +26,7 @@ export async function createPipelineService(options: {
 }): Promise<Service> {
   const { config, logger, wrapStore = (store) => store } = options;
   const metrics = new Metrics();
-  const store = wrapStore(await openCheckedStore(config.store));
+  const store = wrapStore(await openCheckedStore(config, { logger, metrics }));
   const bus = kafkaBusOf({ kafka: kafkaOf(config), logger, metrics, onFatal: options.onFatal });
   const cluster = config.store.mode === 'http' ? config.store.cluster : undefined;
   // The rows of the profiles each committed batch touched are rewritten behind it.

@@ -1,6 +1,7 @@
 import { migrationsDir } from '@rapport/schemas';
 import type { Config } from '@rapport/config';
-import { openStore, pendingMigrations, type Store } from '@rapport/store';
+import type { Logger, Metrics } from '@rapport/observability';
+import { observeStatements, openStore, pendingMigrations, type Store } from '@rapport/store';
 
 /** Rejects while the store lacks migrations this build knows: `rapport migrate` applies them. */
 export async function checkSchema(store: Store): Promise<void> {
@@ -12,9 +13,18 @@ export async function checkSchema(store: Store): Promise<void> {
   }
 }
 
-/** Opens the store a service reads and writes, refusing (and closing it) on a stale schema. */
-export async function openCheckedStore(config: Config['store']): Promise<Store> {
-  const store = await openStore(config);
+/**
+ * Opens the store a service reads and writes, its statements timed and the slow ones logged,
+ * refusing (and closing it) on a stale schema.
+ */
+export async function openCheckedStore(
+  config: Config,
+  observer: { logger: Logger; metrics: Metrics },
+): Promise<Store> {
+  const store = observeStatements(await openStore(config.store), {
+    ...observer,
+    slowMs: config.slowStatementMs,
+  });
   try {
     await checkSchema(store);
   } catch (error) {
