@@ -40,20 +40,32 @@ export function ownKernelCpuSeconds(): number {
   return process.cpuUsage().system / 1e6;
 }
 
-/** User and kernel CPU time (all threads) of another process so far, in seconds, from /proc. */
-function cpuTimesOf(pid: number): { user: number; kernel: number } | undefined {
+/**
+ * A /proc `stat` file (a process's or one thread's): its command name, and its user and kernel
+ * CPU time so far in seconds; undefined when it cannot be read (the process or thread ended).
+ */
+export function readProcStat(
+  path: string,
+): { name: string; user: number; kernel: number } | undefined {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3, state.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return {
-      user: Number(fields[11]) / TICKS_PER_SECOND,
-      kernel: Number(fields[12]) / TICKS_PER_SECOND,
-    };
+    stat = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
+  // The name, which may hold spaces, is between the first '(' and the last ')'; the fields
+  // after it start at field 3, state.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    user: Number(fields[11]) / TICKS_PER_SECOND,
+    kernel: Number(fields[12]) / TICKS_PER_SECOND,
+  };
 }
+
+/** User and kernel CPU time (all threads) of another process so far, in seconds, from /proc. */
+const cpuTimesOf = (pid: number) => readProcStat(`/proc/${pid}/stat`);
 
 /** CPU time (user + system, all threads) of another process so far, in seconds, from /proc. */
 export function cpuSecondsOf(pid: number): number | undefined {

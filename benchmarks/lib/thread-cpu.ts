@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-
-/** Linux reports thread times in clock ticks of 1/100 s (USER_HZ). */
-const TICKS_PER_SECOND = 100;
+import { readdirSync } from 'node:fs';
+import { readProcStat } from './process-stats.js';
 
 /** The name the process's own (JavaScript) thread is reported under. */
 export const MAIN_THREAD = 'main';
@@ -16,7 +14,7 @@ export const MAIN_THREAD = 'main';
  * the process's own total (cpuSecondsOf) the exact one. Empty where /proc is missing.
  */
 export class ThreadCpu {
-  /** CPU ticks of each thread (by id) at the last sample. */
+  /** CPU seconds of each thread (by id) at the last sample. */
   private last = new Map<string, number>();
 
   constructor(private readonly pid: number) {
@@ -33,21 +31,13 @@ export class ThreadCpu {
       return used;
     }
     for (const tid of tasks) {
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'utf8');
-      } catch {
-        continue; // It ended since the listing.
-      }
-      // The name is between the first '(' and the last ')'; the fields after it start at state.
-      const close = stat.lastIndexOf(')');
-      const name =
-        tid === String(this.pid) ? MAIN_THREAD : stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      now.set(tid, ticks);
-      const delta = ticks - (this.last.get(tid) ?? ticks);
-      if (delta > 0) used.set(name, (used.get(name) ?? 0) + delta / TICKS_PER_SECOND);
+      const stat = readProcStat(`/proc/${this.pid}/task/${tid}/stat`);
+      if (stat === undefined) continue; // It ended since the listing.
+      const name = tid === String(this.pid) ? MAIN_THREAD : stat.name;
+      const seconds = stat.user + stat.kernel;
+      now.set(tid, seconds);
+      const delta = seconds - (this.last.get(tid) ?? seconds);
+      if (delta > 0) used.set(name, (used.get(name) ?? 0) + delta);
     }
     this.last = now;
     return used;
