@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineProcess } from '../lib/engine-process.js';
+import { ThreadCpu } from '../lib/thread-cpu.js';
 import { fetchMetrics, metricValue } from '../lib/metrics.js';
 import type { startReceiver } from './receiver.js';
 
@@ -93,4 +94,27 @@ export async function caughtUp(engine: EngineProcess) {
       return { keys: most, evaluations, seconds: elapsed / 1000 };
     }
   }
+}
+
+/** The embedded store's merge threads (see ThreadCpu): parts merged in the background. */
+const MERGE_THREADS = 'MergeMutate';
+
+/**
+ * Waits (at most 3 minutes) until the engine's store has merged the parts earlier work left
+ * (a segments run's memberships, the last phase's events): its merge threads under a twentieth
+ * of a core for 3 seconds running. Without it a phase pays for the merges of the work before
+ * it — at a million people a third to half a core through the off phase of a first round,
+ * after the first segments run, which flattered the on phase's share. The seconds waited and
+ * whether they settled.
+ */
+export async function mergesSettled(engine: EngineProcess) {
+  const started = performance.now();
+  const threads = new ThreadCpu(engine.pid);
+  let quiet = 0;
+  while (quiet < 3 && performance.now() - started < 3 * 60_000) {
+    await sleep(1000);
+    const merging = threads.sample().get(MERGE_THREADS) ?? 0;
+    quiet = merging < 0.05 ? quiet + 1 : 0;
+  }
+  return { seconds: (performance.now() - started) / 1000, settled: quiet >= 3 };
 }

@@ -24,7 +24,7 @@ import { parseIntegerOptions, usageOf } from '../lib/options.js';
 import { writeReport } from '../lib/report-file.js';
 import { toMiB } from '../lib/stats.js';
 import { SEGMENT_SET } from '../segments/segment-set.js';
-import { api, caughtUp, delivered, segmentsRun } from './engine-api.js';
+import { api, caughtUp, delivered, mergesSettled, segmentsRun } from './engine-api.js';
 import { allArrived, entryLatency } from './latency.js';
 import { bodiesOf, sustainedLoad } from './load.js';
 import { measurePhase } from './phase.js';
@@ -142,6 +142,9 @@ const phaseLine = (
 ) =>
   `${label}: ${Math.round(phase.rate)} events/s (${phase.events} in ${phase.seconds.toFixed(1)} s, ${phase.refused} refused), engine CPU ${phase.cpuSeconds.toFixed(1)} s`;
 
+const settledLine = (settled: { seconds: number; settled: boolean }) =>
+  `store's merges ${settled.settled ? 'settled' : 'still running'} after ${settled.seconds.toFixed(1)} s`;
+
 /**
  * The streaming evaluations an engine made between two reads of its metrics (`before` taken
  * once its start-up catch-up was evaluated): how many, how long, and where the time went.
@@ -230,6 +233,8 @@ async function run(options: Options) {
         });
       // Each phase on an engine just started, after a segments run the webhook has taken.
       let engine = await restart(false);
+      const settledOff = await mergesSettled(engine);
+      say(settledLine(settledOff));
       const off = await phase(engine, false);
       const offAge = ageAtLoad(off);
       say(phaseLine('off', off));
@@ -244,6 +249,8 @@ async function run(options: Options) {
       say(
         `start-up catch-up: ${catchUp.evaluations} evaluations (${catchUp.keys} keys waiting at most) in ${catchUp.seconds.toFixed(1)} s`,
       );
+      const settledOn = await mergesSettled(engine);
+      say(settledLine(settledOn));
       const caughtUpMetrics = await fetchMetrics(engine.origin);
       const on = await phase(engine, true);
       const onAge = ageAtLoad(on);
@@ -270,6 +277,12 @@ async function run(options: Options) {
             offEventsPerSecond: Math.round(off.rate),
             onEventsPerSecond: Math.round(on.rate),
             share: round(on.rate / off.rate, 2),
+          },
+          // How long each phase waited for the store's merges of the work before it.
+          mergesSettledSeconds: {
+            off: round(settledOff.seconds, 1),
+            on: round(settledOn.seconds, 1),
+            settled: settledOff.settled && settledOn.settled,
           },
           catchUp: {
             keysWaitingAtMost: catchUp.keys,
