@@ -102,10 +102,9 @@ const MERGE_THREADS = 'MergeMutate';
 /**
  * Waits (at most 3 minutes) until the engine's store has merged the parts earlier work left
  * (a segments run's memberships, the last phase's events): its merge threads under a twentieth
- * of a core for 3 seconds running. Without it a phase pays for the merges of the work before
- * it — at a million people a third to half a core through the off phase of a first round,
- * after the first segments run, which flattered the on phase's share. The seconds waited and
- * whether they settled.
+ * of a core for 3 seconds running, so that no phase pays for the merges of the work before it
+ * (at a million people they settled 3-8 s after each start). The seconds waited and whether
+ * they settled.
  */
 export async function mergesSettled(engine: EngineProcess) {
   const started = performance.now();
