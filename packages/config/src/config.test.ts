@@ -70,10 +70,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_CLUSTERS_K: '1' })).toThrow(/RAPPORT_CLUSTERS_K: .*"1"/);
   });
 
-  it('reads the rest after a streaming evaluation, 0.25 by default, 0 to 10 or auto', () => {
-    expect(loadConfig({}).segments.streamingRest).toBe(0.25);
+  it('reads the rest after a streaming evaluation, 0.5 by default, 0 to 10 or auto', () => {
+    expect(loadConfig({}).segments.streamingRest).toBe(0.5);
     expect(loadConfig({}).segments.streamingIngestShare).toBe(0.85);
-    expect(loadConfig({ RAPPORT_STREAMING_REST: '0.5' }).segments.streamingRest).toBe(0.5);
+    expect(loadConfig({ RAPPORT_STREAMING_REST: '0.25' }).segments.streamingRest).toBe(0.25);
     expect(loadConfig({ RAPPORT_STREAMING_REST: 'auto' }).segments.streamingRest).toBe('auto');
     expect(
       loadConfig({ RAPPORT_STREAMING_INGEST_SHARE: '0.9' }).segments.streamingIngestShare,
