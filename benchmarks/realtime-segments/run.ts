@@ -1,9 +1,11 @@
 /**
  * Real-time segments benchmark: the engine on a generated data set with the twenty segments
- * of the segments benchmark, under a sustained ingest load with streaming evaluation off, then
- * on (one or more rounds, each phase on an engine just started). Measures the entry latency from an event's 2xx to the change at a loopback webhook, the
- * ingest rate with evaluation on as a share of off, the reconciler's corrections, the cost of
- * a segments run with and without streaming, and the engine's CPU and peak RSS.
+ * of the segments benchmark, under a sustained ingest load with streaming evaluation off and
+ * on (one or more rounds, off first in odd rounds and on first in even ones, each phase on an
+ * engine just started). Measures the entry latency from an event's 2xx to the change at a
+ * loopback webhook, the ingest rate with evaluation on as a share of off, the reconciler's
+ * corrections, the cost of a segments run with and without streaming, and the engine's CPU
+ * and peak RSS.
  * See benchmarks/README.md.
  */
 import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
@@ -38,7 +40,7 @@ const SPEC = {
     env: 'BENCH_ROUNDS',
     fallback: 1,
     min: 1,
-    help: 'rounds of a phase off then a phase on, each on an engine just started',
+    help: 'rounds of a phase off and a phase on (even rounds on first), each on an engine just started',
   },
   seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the generated people' },
   dataset: {
@@ -232,43 +234,68 @@ async function run(options: Options) {
           probes: streaming,
         });
       // Each phase on an engine just started, after a segments run the webhook has taken.
-      let engine = await restart(false);
-      const settledOff = await mergesSettled(engine);
-      say(settledLine(settledOff));
-      const off = await phase(engine, false);
-      const offAge = ageAtLoad(off);
-      say(phaseLine('off', off));
-      const beforeToday = receiver.changes();
-      const today = await segmentsRun(engine);
-      say(`segments run, streaming off: ${today.seconds.toFixed(2)} s, ${today.changes} changes`);
-      await delivered(receiver, beforeToday, today.changes);
-      const peakOff = engine.peakRssBytes();
-
-      engine = await restart(true);
-      const catchUp = await caughtUp(engine);
-      say(
-        `start-up catch-up: ${catchUp.evaluations} evaluations (${catchUp.keys} keys waiting at most) in ${catchUp.seconds.toFixed(1)} s`,
-      );
-      const settledOn = await mergesSettled(engine);
-      say(settledLine(settledOn));
-      const caughtUpMetrics = await fetchMetrics(engine.origin);
-      const on = await phase(engine, true);
-      const onAge = ageAtLoad(on);
-      say(phaseLine('on', on));
-      // Let the last probes arrive.
-      const waitUntil = performance.now() + 30_000;
-      while (performance.now() < waitUntil && !allArrived([on], receiver)) {
-        await sleep(100);
+      const phaseOff = async () => {
+        const engine = await restart(false);
+        const settled = await mergesSettled(engine);
+        say(settledLine(settled));
+        const off = await phase(engine, false);
+        say(phaseLine('off', off));
+        const beforeToday = receiver.changes();
+        const today = await segmentsRun(engine);
+        say(`segments run, streaming off: ${today.seconds.toFixed(2)} s, ${today.changes} changes`);
+        await delivered(receiver, beforeToday, today.changes);
+        return { off, age: ageAtLoad(off), settled, today, peak: engine.peakRssBytes() };
+      };
+      const phaseOn = async () => {
+        const engine = await restart(true);
+        const catchUp = await caughtUp(engine);
+        say(
+          `start-up catch-up: ${catchUp.evaluations} evaluations (${catchUp.keys} keys waiting at most) in ${catchUp.seconds.toFixed(1)} s`,
+        );
+        const settled = await mergesSettled(engine);
+        say(settledLine(settled));
+        const caughtUpMetrics = await fetchMetrics(engine.origin);
+        const on = await phase(engine, true);
+        say(phaseLine('on', on));
+        // Let the last probes arrive.
+        const waitUntil = performance.now() + 30_000;
+        while (performance.now() < waitUntil && !allArrived([on], receiver)) {
+          await sleep(100);
+        }
+        const metrics = await fetchMetrics(engine.origin);
+        const evaluations = evaluationsBetween(caughtUpMetrics, metrics);
+        say(
+          `streaming evaluations: ${evaluations.count}, ${evaluations.meanSeconds.toFixed(3)} s each on average; phases (count × mean ms): ${PHASES.map((p) => `${p} ${evaluations.phases[p]!.count} × ${evaluations.phases[p]!.meanMs}`).join(', ')}`,
+        );
+        const reconcile = await segmentsRun(engine);
+        say(
+          `segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
+        );
+        return {
+          on,
+          age: ageAtLoad(on),
+          settled,
+          catchUp,
+          metrics,
+          evaluations,
+          reconcile,
+          peak: engine.peakRssBytes(),
+        };
+      };
+      // Counterbalanced (see benchmarks/README.md): odd rounds off then on, even rounds on
+      // then off, so that neither phase always comes later in the store's merges.
+      const onFirst = n % 2 === 0;
+      let offPhase;
+      let onPhase;
+      if (onFirst) {
+        onPhase = await phaseOn();
+        offPhase = await phaseOff();
+      } else {
+        offPhase = await phaseOff();
+        onPhase = await phaseOn();
       }
-      const metrics = await fetchMetrics(engine.origin);
-      const evaluations = evaluationsBetween(caughtUpMetrics, metrics);
-      say(
-        `streaming evaluations: ${evaluations.count}, ${evaluations.meanSeconds.toFixed(3)} s each on average; phases (count × mean ms): ${PHASES.map((p) => `${p} ${evaluations.phases[p]!.count} × ${evaluations.phases[p]!.meanMs}`).join(', ')}`,
-      );
-      const reconcile = await segmentsRun(engine);
-      say(
-        `segments run as reconciler: ${reconcile.seconds.toFixed(2)} s, ${reconcile.corrections} corrections`,
-      );
+      const { off, today } = offPhase;
+      const { on, catchUp, metrics, evaluations, reconcile } = onPhase;
       rounds.push({
         off,
         on,
@@ -278,11 +305,12 @@ async function run(options: Options) {
             onEventsPerSecond: Math.round(on.rate),
             share: round(on.rate / off.rate, 2),
           },
+          order: onFirst ? 'on, off' : 'off, on',
           // How long each phase waited for the store's merges of the work before it.
           mergesSettledSeconds: {
-            off: round(settledOff.seconds, 1),
-            on: round(settledOn.seconds, 1),
-            settled: settledOff.settled && settledOn.settled,
+            off: round(offPhase.settled.seconds, 1),
+            on: round(onPhase.settled.seconds, 1),
+            settled: offPhase.settled.settled && onPhase.settled.settled,
           },
           catchUp: {
             keysWaitingAtMost: catchUp.keys,
@@ -304,14 +332,14 @@ async function run(options: Options) {
           engine: {
             cpuSecondsOff: round(off.cpuSeconds, 1),
             cpuSecondsOn: round(on.cpuSeconds, 1),
-            peakRssMiBOff: toMiB(peakOff),
-            peakRssMiBOn: toMiB(engine.peakRssBytes()),
+            peakRssMiBOff: toMiB(offPhase.peak),
+            peakRssMiBOn: toMiB(onPhase.peak),
             // Where its CPU went, by thread name (see benchmarks/lib/thread-cpu.ts), and how
             // long it had been started when the load began.
             threadCpuSecondsOff: off.threadCpuSeconds,
             threadCpuSecondsOn: on.threadCpuSeconds,
-            startedSecondsBeforeLoadOff: offAge,
-            startedSecondsBeforeLoadOn: onAge,
+            startedSecondsBeforeLoadOff: offPhase.age,
+            startedSecondsBeforeLoadOn: onPhase.age,
           },
           threadsEverySecond: { off: off.threadsEverySecond, on: on.threadsEverySecond },
         },
