@@ -29,6 +29,7 @@ export {
 } from './event-journal.js';
 export {
   checkProjections,
+  divergedProfileKeys,
   profileKeysReceivedSince,
   type ProjectionCheckResult,
   type ProjectionDivergence,

@@ -1,6 +1,7 @@
 import type { Logger } from '@rapport/observability';
 import { PROJECTION_CHECKS } from './projection-check-sql.js';
 import { projections } from './replay.js';
+import { chunkForUrl } from './sql.js';
 import type { Store } from './store.js';
 
 /** What a check found for one projection. */
@@ -19,14 +20,17 @@ export interface ProjectionCheckResult {
   keysChecked: number;
 }
 
-/** Keys per query: bound parameters travel in the URL on a server, which caps their size. */
-const CHUNK = 500;
+/**
+ * Keys per statement on the embedded store, in bytes as chunkForUrl counts them (tens of
+ * thousands of keys). The rollups `report_types`, `report_daily` and `report_touches` are not
+ * ordered by customer key first, so their checks read the whole table whatever the keys, and
+ * every check costs nearly as much over 500 keys as over 5,000. A server takes keys in the URL,
+ * capped (chunkForUrl's default).
+ */
+const EMBEDDED_KEY_BYTES = 1024 * 1024;
 
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
-  return out;
-}
+const chunks = (store: Store, keys: readonly string[]) =>
+  chunkForUrl(keys, store.mode === 'embedded' ? EMBEDDED_KEY_BYTES : undefined);
 
 /**
  * Deletes the projection's rows of these keys and inserts them again from the log with the
@@ -38,7 +42,7 @@ async function rebuildKeys(
   target: { table: string; key: string; select: string },
   keys: readonly string[],
 ): Promise<void> {
-  for (const part of chunks(keys)) {
+  for (const part of chunks(store, keys)) {
     await store.command(
       `ALTER TABLE ${target.table} DELETE WHERE ${target.key} IN {keys:Array(String)} SETTINGS mutations_sync = 2`,
       { keys: part },
@@ -53,26 +57,35 @@ async function rebuildKeys(
 /**
  * Compares every projection with the event log for these profile keys and, with `repair`,
  * rebuilds the keys that differ. Repair is refused on a cluster (each shard's local tables
- * would need it); the divergence is still reported.
+ * would need it); the divergence is still reported. The comparisons run on the writer's
+ * connection, as a repair must; `beside` the writes, they run on the jobs' connection and on
+ * one thread (background work, leaving the other cores to ingest and look-ups), without
+ * repair, and writes made meanwhile can show as differences that are gone a moment later
+ * (see divergedProfileKeys).
  */
 export async function checkProjections(
   store: Store,
   profileKeys: Iterable<string>,
-  options: { repair?: boolean; logger?: Logger } = {},
+  options: { repair?: boolean; logger?: Logger; beside?: boolean } = {},
 ): Promise<ProjectionCheckResult> {
   const keys = [...new Set(profileKeys)];
   const views = await projections(store);
   const checked = new Set(PROJECTION_CHECKS.map((check) => check.table));
   const unchecked = [...new Set(views.map((v) => v.table))].filter((t) => !checked.has(t));
   const diverged: ProjectionDivergence[] = [];
-  const repair = (options.repair ?? false) && store.cluster === undefined;
+  const beside = options.beside ?? false;
+  const repair = (options.repair ?? false) && !beside && store.cluster === undefined;
   for (const check of PROJECTION_CHECKS) {
     const view = views.find((v) => v.table === check.table);
     if (!view) continue;
     const found: string[] = [];
-    for (const part of chunks(keys)) {
+    for (const part of chunks(store, keys)) {
       const ids = part.filter((k) => k.startsWith('c:')).map((k) => k.slice(2));
-      const rows = await store.query<{ key: string }>(check.sql, { keys: part, ids }, 'write');
+      const rows = await store.query<{ key: string }>(
+        beside ? `${check.sql}\nSETTINGS max_threads = 1` : check.sql,
+        { keys: part, ids },
+        beside ? 'jobs' : 'write',
+      );
       found.push(...rows.map((row) => row.key));
     }
     if (found.length === 0) continue;
@@ -84,6 +97,21 @@ export async function checkProjections(
     diverged.push({ table: check.table, keys: found, repaired: repair });
   }
   return { diverged, unchecked, keysChecked: keys.length };
+}
+
+/**
+ * The profile keys whose projections a check found different: a projection keyed by customer
+ * id names the profile `c:<id>`. What to check again where writes are serialised, after a check
+ * that ran beside them.
+ */
+export function divergedProfileKeys(result: ProjectionCheckResult): Set<string> {
+  const keyOf = new Map(PROJECTION_CHECKS.map((check) => [check.table, check.key]));
+  const keys = new Set<string>();
+  for (const { table, keys: found } of result.diverged) {
+    const byCustomerId = keyOf.get(table) === 'customer_id';
+    for (const key of found) keys.add(byCustomerId ? `c:${key}` : key);
+  }
+  return keys;
 }
 
 /**

@@ -32,9 +32,9 @@ export interface EventSinkDeps {
   /** Settings for every insert, e.g. `distributed_foreground_insert` on a cluster. */
   insertSettings?: Record<string, string | number>;
   /**
-   * How often (ms) the writer compares the projections of the profiles it wrote since the
-   * last time against the event log, and rebuilds those that differ; 0 turns it off.
-   * Default 60 000.
+   * How often (ms) the projections of the profiles written since the last time are compared
+   * with the event log (beside the writes; see createProjectionWatch), and those that differ
+   * rebuilt; 0 turns it off. Default 60 000.
    */
   checkEveryMs?: number;
   /**
@@ -216,18 +216,19 @@ export function createWriteEventsStep(deps: WriteEventsDeps): WriteEventsStep {
 export class EventSink {
   private readonly writer: BatchWriter<SinkItem, Outcome>;
   private readonly writeEvents: WriteEventsStep;
+  private readonly watch: ProjectionWatch;
   private readonly logger: Logger;
 
   constructor(deps: EventSinkDeps) {
     this.logger = deps.logger;
-    const watch = createProjectionWatch({
+    this.watch = createProjectionWatch({
       store: deps.store,
       logger: deps.logger,
       metrics: deps.metrics,
       everyMs: deps.checkEveryMs ?? 60_000,
       ...(deps.onRepaired ? { onRepaired: deps.onRepaired } : {}),
     });
-    this.writeEvents = createWriteEventsStep({ ...deps, watch });
+    this.writeEvents = createWriteEventsStep({ ...deps, watch: this.watch });
     this.writer = new BatchWriter<SinkItem, Outcome>({
       name: 'events',
       maxRows: deps.batch.maxRows,
@@ -255,9 +256,10 @@ export class EventSink {
     return this.writer.waiting;
   }
 
-  /** Writes everything that waits, then refuses more. */
+  /** Writes everything that waits, then refuses more; a projection check under way finishes. */
   async close(): Promise<void> {
     await this.writer.close();
+    await this.watch.idle();
     // Unmarked blocks are only inserted again, to no effect, at the next start.
     await this.writeEvents.settle().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not mark the last blocks done in the journal');

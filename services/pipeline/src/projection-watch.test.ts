@@ -1,5 +1,10 @@
 import { Metrics } from '@rapport/observability';
-import { eventInsertSettings, journalEventBlocks, type Store } from '@rapport/store';
+import {
+  checkProjections,
+  eventInsertSettings,
+  journalEventBlocks,
+  type Store,
+} from '@rapport/store';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProjectionWatch, recoverProjections } from './projection-watch.js';
@@ -47,6 +52,11 @@ describe('projection watch', () => {
     await watch.checkIfDue();
     expect(await countsOf(store, ids, 'c:watched')).toMatchObject({ projected: 0 });
     now += 60_000;
+    // The comparison runs beside the writes; what it found is confirmed and rebuilt at the
+    // writer's next call.
+    await watch.checkIfDue();
+    await watch.idle();
+    expect(await countsOf(store, ids, 'c:watched')).toMatchObject({ projected: 0 });
     await watch.checkIfDue();
     expect(await countsOf(store, ids, 'c:watched')).toEqual({ rows: 3, distinct: 3, projected: 3 });
     // What was read of the profile (cached, its stored row) is told to be read again.
@@ -60,7 +70,76 @@ describe('projection watch', () => {
     // Checked keys are not checked again until they are written again.
     now += 60_000;
     await watch.checkIfDue();
+    await watch.idle();
     expect((await metrics.projectionChecks.get()).values[0]?.value).toBe(1);
+  });
+
+  it('never holds up the writer while it compares', async () => {
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The comparison's statements (on the jobs' lane) wait until the gate opens.
+    const gated = Object.create(store) as Store;
+    gated.query = async (sql, params, lane) => {
+      if (lane === 'jobs') await gate;
+      return store.query(sql, params, lane);
+    };
+    let now = 1_000;
+    const metrics = new Metrics({ processMetrics: false });
+    const watch = createProjectionWatch({
+      store: gated,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      everyMs: 60_000,
+      now: () => now,
+    });
+    watch.wrote(['c:writer']);
+    now += 60_000;
+    await watch.checkIfDue();
+    // The writer went on; a later call neither waits nor starts a second comparison.
+    let done = false;
+    const idle = watch.idle().then(() => (done = true));
+    now += 60_000;
+    watch.wrote(['c:writer-2']);
+    await watch.checkIfDue();
+    expect(done).toBe(false);
+    open();
+    await idle;
+    expect((await metrics.projectionChecks.get()).values[0]?.value).toBe(1);
+  });
+
+  it('neither rebuilds nor counts a difference gone when it is confirmed', async () => {
+    await insertPastTheViews('in-flight', 2);
+    let now = 1_000;
+    const metrics = new Metrics({ processMetrics: false });
+    const repaired: Set<string>[] = [];
+    // The statements on the writer's lane: the confirmation's.
+    let confirming = 0;
+    const counted = Object.create(store) as Store;
+    counted.query = (sql, params, lane) => {
+      if (lane === 'write') confirming += 1;
+      return store.query(sql, params, lane);
+    };
+    const watch = createProjectionWatch({
+      store: counted,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      everyMs: 60_000,
+      now: () => now,
+      onRepaired: (keys) => repaired.push(keys),
+    });
+    watch.wrote(['c:in-flight']);
+    now += 60_000;
+    await watch.checkIfDue();
+    await watch.idle();
+    // What a block still on its way through the views looks like to a comparison beside the
+    // writes: by the writer's next call its views have it.
+    await checkProjections(store, ['c:in-flight'], { repair: true });
+    expect(confirming).toBe(0);
+    await watch.checkIfDue();
+    // The comparison found it, the confirmation did not.
+    expect(confirming).toBeGreaterThan(0);
+    expect(await divergence(metrics)).toEqual([]);
+    expect(repaired).toEqual([]);
   });
 
   it('at start-up, rebuilds the profiles of recently received events that differ', async () => {

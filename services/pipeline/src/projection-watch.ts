@@ -1,6 +1,7 @@
 import type { Logger, Metrics } from '@rapport/observability';
 import {
   checkProjections,
+  divergedProfileKeys,
   finishEventBlocks,
   profileKeysReceivedSince,
   type ProjectionCheckResult,
@@ -16,15 +17,18 @@ export interface ProjectionWatch {
   /** Profiles whose events were just committed. */
   wrote(keys: Iterable<string>): void;
   /**
-   * When a check is due, compares the projections of the profiles written since the last one
-   * with the event log and rebuilds what differs. Never throws: a failed check is logged.
-   * Call it where writes are serialised (the writer, between batches).
+   * Call it where writes are serialised (the writer, between batches). When a check is due,
+   * starts comparing the projections of the profiles written since the last one with the event
+   * log, beside the writes (it does not wait for the comparison); the profiles a comparison
+   * found different are compared again here, at the next call after it, and rebuilt if they
+   * still differ. Never throws: a failed check is logged.
    */
   checkIfDue(): Promise<void>;
+  /** Resolves once a comparison under way is done. */
+  idle(): Promise<void>;
 }
 
-function record(metrics: Metrics, when: 'startup' | 'periodic', result: ProjectionCheckResult) {
-  metrics.projectionChecks.inc({ when });
+function recordDivergence(metrics: Metrics, result: ProjectionCheckResult) {
   for (const { table, keys, repaired } of result.diverged) {
     metrics.projectionDivergence.inc({ table, repaired: String(repaired) }, keys.length);
   }
@@ -32,9 +36,16 @@ function record(metrics: Metrics, when: 'startup' | 'periodic', result: Projecti
 
 /** The profiles whose projections a check rebuilt. */
 function repairedKeys(result: ProjectionCheckResult): Set<string> {
-  return new Set(result.diverged.flatMap((d) => (d.repaired ? d.keys : [])));
+  return divergedProfileKeys({ ...result, diverged: result.diverged.filter((d) => d.repaired) });
 }
 
+/**
+ * The periodic check. Its comparisons run beside the writes (checkProjections' `beside`), so
+ * ingest never waits for them. A block committed meanwhile can be seen in `events` before a
+ * view has it, so what they find is only a suspicion, confirmed where writes are serialised;
+ * a profile written during a comparison is among the next one's, so no difference hides
+ * behind a write.
+ */
 export function createProjectionWatch(deps: {
   store: Store;
   logger: Logger;
@@ -48,38 +59,72 @@ export function createProjectionWatch(deps: {
   let keys = new Set<string>();
   let last = now();
   let warnedUnchecked = false;
+  /** The comparison under way, if any. */
+  let comparing: Promise<void> | undefined;
+  /** Profiles the last comparison found different: compared again at the next call. */
+  let suspects = new Set<string>();
+
+  const add = (written: Iterable<string>) => {
+    for (const key of written) {
+      keys.delete(key);
+      keys.add(key);
+    }
+    // The newest keys are kept. Trimmed in one pass once twice over the cap: dropping the
+    // oldest key one at a time walks past every key deleted before it (a set keeps them in
+    // order until it is rebuilt), which cost as much as the rest of the writer's work.
+    if (keys.size > 2 * MAX_KEYS_PER_CHECK) keys = new Set([...keys].slice(-MAX_KEYS_PER_CHECK));
+  };
+
+  const compare = async (checking: string[]) => {
+    try {
+      const result = await checkProjections(deps.store, checking, { beside: true });
+      deps.metrics.projectionChecks.inc({ when: 'periodic' });
+      suspects = divergedProfileKeys(result);
+      if (result.unchecked.length > 0 && !warnedUnchecked) {
+        warnedUnchecked = true;
+        deps.logger.warn({ tables: result.unchecked }, 'projections no check covers');
+      }
+    } catch (error) {
+      // They are compared with the next ones.
+      add(checking);
+      deps.logger.warn({ err: error }, 'the projection check failed; it runs again later');
+    }
+  };
+
+  const confirm = async () => {
+    const checking = suspects;
+    suspects = new Set();
+    try {
+      const result = await checkProjections(deps.store, checking, {
+        repair: true,
+        logger: deps.logger,
+      });
+      recordDivergence(deps.metrics, result);
+      const repaired = repairedKeys(result);
+      if (repaired.size > 0) deps.onRepaired?.(repaired);
+    } catch (error) {
+      add(checking);
+      deps.logger.warn({ err: error }, 'the projection check failed; it runs again later');
+    }
+  };
+
   return {
     wrote(written) {
-      if (deps.everyMs <= 0) return;
-      for (const key of written) {
-        keys.delete(key);
-        keys.add(key);
-      }
-      // The newest keys are kept. Trimmed in one pass once twice over the cap: dropping the
-      // oldest key one at a time walks past every key deleted before it (a set keeps them in
-      // order until it is rebuilt), which cost as much as the rest of the writer's work.
-      if (keys.size > 2 * MAX_KEYS_PER_CHECK) keys = new Set([...keys].slice(-MAX_KEYS_PER_CHECK));
+      if (deps.everyMs > 0) add(written);
     },
     async checkIfDue() {
-      if (deps.everyMs <= 0 || keys.size === 0 || now() - last < deps.everyMs) return;
+      if (comparing === undefined && suspects.size > 0) await confirm();
+      if (deps.everyMs <= 0 || comparing !== undefined) return;
+      if (keys.size === 0 || now() - last < deps.everyMs) return;
       last = now();
       const checking = [...keys].slice(-MAX_KEYS_PER_CHECK);
       keys.clear();
-      try {
-        const result = await checkProjections(deps.store, checking, {
-          repair: true,
-          logger: deps.logger,
-        });
-        record(deps.metrics, 'periodic', result);
-        const repaired = repairedKeys(result);
-        if (repaired.size > 0) deps.onRepaired?.(repaired);
-        if (result.unchecked.length > 0 && !warnedUnchecked) {
-          warnedUnchecked = true;
-          deps.logger.warn({ tables: result.unchecked }, 'projections no check covers');
-        }
-      } catch (error) {
-        deps.logger.warn({ err: error }, 'the projection check failed; it runs again later');
-      }
+      comparing = compare(checking).finally(() => {
+        comparing = undefined;
+      });
+    },
+    async idle() {
+      await comparing;
     },
   };
 }
@@ -118,7 +163,8 @@ export async function recoverProjections(deps: {
     repair: true,
     logger,
   });
-  record(metrics, 'startup', check);
+  metrics.projectionChecks.inc({ when: 'startup' });
+  recordDivergence(metrics, check);
   const repaired = repairedKeys(check);
   if (finished.blocks > 0) deps.onRepaired?.(undefined);
   else if (repaired.size > 0) deps.onRepaired?.(repaired);
