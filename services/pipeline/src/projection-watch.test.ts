@@ -3,6 +3,7 @@ import {
   checkProjections,
   eventInsertSettings,
   journalEventBlocks,
+  type Lane,
   type Store,
 } from '@rapport/store';
 import { pino } from 'pino';
@@ -34,24 +35,46 @@ async function insertPastTheViews(customerId: string, count: number) {
 const divergence = async (metrics: Metrics) =>
   (await metrics.projectionDivergence.get()).values.map((v) => [v.labels, v.value]);
 
+/**
+ * A watch checking every minute of a clock the test moves on (`minutePasses`), with its
+ * metrics and the profiles it reported rebuilt.
+ */
+function minuteWatch(on: Store = store) {
+  let now = 1_000;
+  const metrics = new Metrics({ processMetrics: false });
+  const repaired: Set<string>[] = [];
+  const watch = createProjectionWatch({
+    store: on,
+    logger: pino({ level: 'silent' }),
+    metrics,
+    everyMs: 60_000,
+    now: () => now,
+    onRepaired: (keys) => repaired.push(keys),
+  });
+  const minutePasses = () => {
+    now += 60_000;
+  };
+  return { watch, metrics, repaired, minutePasses };
+}
+
+/** The store, `before` run ahead of each query with the query's lane. */
+function storeBefore(before: (lane: Lane | undefined) => Promise<void> | void): Store {
+  const wrapped = Object.create(store) as Store;
+  wrapped.query = async (sql, params, lane) => {
+    await before(lane);
+    return store.query(sql, params, lane);
+  };
+  return wrapped;
+}
+
 describe('projection watch', () => {
   it('checks the profiles written since the last check once a check is due, and rebuilds them', async () => {
     const ids = await insertPastTheViews('watched', 3);
-    let now = 1_000;
-    const metrics = new Metrics({ processMetrics: false });
-    const repaired: Set<string>[] = [];
-    const watch = createProjectionWatch({
-      store,
-      logger: pino({ level: 'silent' }),
-      metrics,
-      everyMs: 60_000,
-      now: () => now,
-      onRepaired: (keys) => repaired.push(keys),
-    });
+    const { watch, metrics, repaired, minutePasses } = minuteWatch();
     watch.wrote(['c:watched']);
     await watch.checkIfDue();
     expect(await countsOf(store, ids, 'c:watched')).toMatchObject({ projected: 0 });
-    now += 60_000;
+    minutePasses();
     // The comparison runs beside the writes; what it found is confirmed and rebuilt at the
     // writer's next call.
     await watch.checkIfDue();
@@ -68,7 +91,7 @@ describe('projection watch', () => {
       ),
     );
     // Checked keys are not checked again until they are written again.
-    now += 60_000;
+    minutePasses();
     await watch.checkIfDue();
     await watch.idle();
     expect((await metrics.projectionChecks.get()).values[0]?.value).toBe(1);
@@ -78,27 +101,17 @@ describe('projection watch', () => {
     let open = () => {};
     const gate = new Promise<void>((resolve) => (open = resolve));
     // The comparison's statements (on the jobs' lane) wait until the gate opens.
-    const gated = Object.create(store) as Store;
-    gated.query = async (sql, params, lane) => {
+    const gated = storeBefore(async (lane) => {
       if (lane === 'jobs') await gate;
-      return store.query(sql, params, lane);
-    };
-    let now = 1_000;
-    const metrics = new Metrics({ processMetrics: false });
-    const watch = createProjectionWatch({
-      store: gated,
-      logger: pino({ level: 'silent' }),
-      metrics,
-      everyMs: 60_000,
-      now: () => now,
     });
+    const { watch, metrics, minutePasses } = minuteWatch(gated);
     watch.wrote(['c:writer']);
-    now += 60_000;
+    minutePasses();
     await watch.checkIfDue();
     // The writer went on; a later call neither waits nor starts a second comparison.
     let done = false;
     const idle = watch.idle().then(() => (done = true));
-    now += 60_000;
+    minutePasses();
     watch.wrote(['c:writer-2']);
     await watch.checkIfDue();
     expect(done).toBe(false);
@@ -109,26 +122,14 @@ describe('projection watch', () => {
 
   it('neither rebuilds nor counts a difference gone when it is confirmed', async () => {
     await insertPastTheViews('in-flight', 2);
-    let now = 1_000;
-    const metrics = new Metrics({ processMetrics: false });
-    const repaired: Set<string>[] = [];
     // The statements on the writer's lane: the confirmation's.
     let confirming = 0;
-    const counted = Object.create(store) as Store;
-    counted.query = (sql, params, lane) => {
+    const counted = storeBefore((lane) => {
       if (lane === 'write') confirming += 1;
-      return store.query(sql, params, lane);
-    };
-    const watch = createProjectionWatch({
-      store: counted,
-      logger: pino({ level: 'silent' }),
-      metrics,
-      everyMs: 60_000,
-      now: () => now,
-      onRepaired: (keys) => repaired.push(keys),
     });
+    const { watch, metrics, repaired, minutePasses } = minuteWatch(counted);
     watch.wrote(['c:in-flight']);
-    now += 60_000;
+    minutePasses();
     await watch.checkIfDue();
     await watch.idle();
     // What a block still on its way through the views looks like to a comparison beside the
