@@ -34,7 +34,20 @@ WHERE profile_key IN {scope_keys:Array(String)} AND (${where})`);
  * compiled with one EventCounts read their event counts from `counts` (its sql()), joined
  * here. The profiles' rows hold only the columns the rules name (profileRowsSql `readBy`).
  */
-export function profileVerdictsSql(wheres: readonly string[], counts?: string): string {
+export function profileVerdictsSql(
+  wheres: readonly string[],
+  counts?: string,
+  options: {
+    /**
+     * On one thread (`max_threads = 1`): a streaming evaluation of the profiles a few batches
+     * touched, so that it leaves ingest the other cores. At a million people on two cores
+     * under a saturating load, ingest kept 0.73-0.75 of its rate at the default rest, against
+     * 0.65-0.72 on every core, for a p95 of 0.90 s against 0.85 (benchmarks/README.md,
+     * nineteenth round). A reconcile's tens of thousands of profiles take every core.
+     */
+    oneThread?: boolean;
+  } = {},
+): string {
   const columns = wheres.map((where, i) => `toUInt8(${where}) AS v${i}`).join(',\n       ');
   const joined =
     counts === undefined
@@ -44,5 +57,5 @@ export function profileVerdictsSql(wheres: readonly string[], counts?: string): 
   return scopeBoundOnce(`SELECT rapport_p.profile_key AS profile_key, ${columns}
 FROM (${profileRowsSql({ scoped: true, readBy: wheres.join('\n') })}) AS rapport_p${joined}
 WHERE rapport_p.profile_key IN {scope_keys:Array(String)}
-SETTINGS join_use_nulls = 0`);
+SETTINGS join_use_nulls = 0${options.oneThread === true ? ', max_threads = 1' : ''}`);
 }

@@ -33,6 +33,8 @@ export interface EvaluateProfilesInput {
   linked?: LinkedScope['linked'];
   /** Told the milliseconds of each phase: the scope's links, memberships, verdicts, writes. */
   time?: (phase: 'scope' | 'memberships' | 'verdicts' | 'writes', ms: number) => void;
+  /** The verdicts on one thread (profileVerdictsSql's `oneThread`); default false. */
+  oneThread?: boolean;
 }
 
 /** A segment whose evaluation failed for some profiles, with why. */
@@ -144,6 +146,7 @@ async function verdicts(
   const sql = profileVerdictsSql(
     rules.map((rule) => rule.where),
     counts.sql(),
+    { oneThread: input.oneThread === true },
   );
   const params: Record<string, unknown> = { ...input.rowParams };
   for (const rule of rules) Object.assign(params, rule.params);

@@ -91,6 +91,24 @@ function streaming(target: Store, options: Partial<StreamingSegmentsOptions> = {
   });
 }
 
+/** The store, its queries whose parameters `kept` picks written down (their SQL). */
+function watchedQueries(kept: (params: Record<string, unknown> | undefined) => boolean) {
+  const statements: string[] = [];
+  const watching = new Proxy(store, {
+    get(target, name, receiver) {
+      if (name === 'query') {
+        return (sql: string, params?: Record<string, unknown>) => {
+          if (kept(params)) statements.push(sql);
+          return target.query(sql, params);
+        };
+      }
+      const value: unknown = Reflect.get(target, name, receiver);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { watching, statements };
+}
+
 /** Metrics that keep nothing but those given. */
 const metricsWith = (given: Partial<StreamingMetrics>): StreamingMetrics => ({
   segmentStreamEvaluations: { inc: () => undefined },
@@ -301,21 +319,9 @@ describe('streaming segment evaluation', () => {
   }, 60_000);
 
   it('evaluates thousands of profiles at once, their keys named once in each statement', async () => {
-    const statements: string[] = [];
-    const watching = new Proxy(store, {
-      get(target, name, receiver) {
-        if (name === 'query') {
-          return (sql: string, params?: Record<string, unknown>) => {
-            if (Array.isArray(params?.scope_keys) && params.scope_keys.length > 1000) {
-              statements.push(sql);
-            }
-            return target.query(sql, params);
-          };
-        }
-        const value: unknown = Reflect.get(target, name, receiver);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
+    const { watching, statements } = watchedQueries(
+      (params) => Array.isArray(params?.scope_keys) && params.scope_keys.length > 1000,
+    );
     const evaluator = streaming(watching);
     const many = Array.from({ length: 2_000 }, (_, i) => ({
       type: 'purchase' as const,
@@ -338,6 +344,26 @@ describe('streaming segment evaluation', () => {
     await expectEqualToFullEvaluation();
     await evaluator.close();
   }, 120_000);
+
+  it('evaluates touched profiles on one thread, and a reconcile on every core', async () => {
+    const { watching, statements } = watchedQueries((params) =>
+      Object.keys(params ?? {}).some((name) => name.startsWith('rule_')),
+    );
+    const evaluator = streaming(watching);
+    const keys = await store_([
+      { type: 'purchase', customerId: 'one-thread', daysAgo: 1, amount: 30 },
+    ]);
+    evaluator.touched(keys);
+    await evaluator.idle();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of statements) expect(sql).toContain('max_threads = 1');
+    statements.length = 0;
+    await evaluator.evaluate(['c:one-thread'], { batchOnly: true });
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of statements) expect(sql).not.toContain('max_threads');
+    expect(await members('buyers')).toContain('c:one-thread');
+    await evaluator.close();
+  });
 
   it('evaluates new events first when a catch-up of thousands of profiles waits', async () => {
     const waitingAtEachRecord: number[] = [];

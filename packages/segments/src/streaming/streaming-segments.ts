@@ -413,6 +413,8 @@ export class StreamingSegments {
         profile,
         ...(linked === undefined ? {} : { linked }),
         time: (phase, ms) => this.observe(phase, ms),
+        // A reconcile's chunks are large: every core. The profiles batches touched: one.
+        oneThread: options.batchOnly !== true,
       });
       // One by one: a reconcile's chunk can change more than a call takes arguments.
       for (const change of result.changes) {
