@@ -78,14 +78,35 @@ describe('normalizeEventStep', () => {
     );
     expect(!old.ok && old.errors[0]).toMatchObject({
       path: 'timestamp',
-      message: expect.stringMatching(/before 1990-01-01 \(RAPPORT_EARLIEST_EVENT_TIME\)/),
+      message: expect.stringMatching(
+        /^1989-12-31T23:59:59.000Z is before 1990-01-01, the earliest time taken \(RAPPORT_EARLIEST_EVENT_TIME\)$/,
+      ),
     });
     const ahead = normalize(
       event(makeEvent('click', { timestamp: '2024-05-03T12:00:00Z' })),
       receivedAt,
     );
+    expect(!ahead.ok && ahead.errors[0]?.message).toBe(
+      `2024-05-03T12:00:00.000Z is more than a day ahead of the server clock (${new Date(receivedAt).toISOString()})`,
+    );
     expect(old).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
     expect(ahead).toMatchObject({ ok: false, reason: 'timestamp_out_of_range' });
+  });
+
+  it('names the time a sentAt correction moved out of range, as corrected', () => {
+    // Sent by a clock two days slow: the event time as sent is fine, corrected it is ahead.
+    const result = normalize(
+      event(
+        makeEvent('click', {
+          timestamp: '2024-05-01T11:00:00Z',
+          sentAt: '2024-04-29T12:00:00Z',
+        }),
+      ),
+      receivedAt,
+    );
+    expect(!result.ok && result.errors[0]?.message).toMatch(
+      /^2024-05-03T11:00:05.000Z \(after clock-skew correction by sentAt\) is more than a day ahead of the server clock/,
+    );
   });
 
   it('holds events to a configured floor', () => {

@@ -109,9 +109,16 @@ export function createNormalizeEventStep(options: NormalizeOptions) {
     // The client clock is off by (sentAt - receivedAt); shift the event time by the same.
     const timestamp = sentAt === null ? original : original + (receivedAt - sentAt);
     if (timestamp < floor || timestamp > receivedAt + MAX_EVENT_LEAD_MS) {
+      // Say which bound it crossed, and the corrected time only when sentAt moved it.
+      const when = isoOf(timestamp);
+      const time =
+        timestamp === original ? when : `${when} (after clock-skew correction by sentAt)`;
       return reject('timestamp_out_of_range', {
         path: 'timestamp',
-        message: `${new Date(timestamp).toISOString()} (after clock-skew correction) is before ${floorText} (RAPPORT_EARLIEST_EVENT_TIME) or more than a day ahead of the server clock`,
+        message:
+          timestamp < floor
+            ? `${time} is before ${floorText}, the earliest time taken (RAPPORT_EARLIEST_EVENT_TIME)`
+            : `${time} is more than a day ahead of the server clock (${isoOf(receivedAt)})`,
       });
     }
     const money = moneyOf(event);
