@@ -365,6 +365,32 @@ describe('streaming segment evaluation', () => {
     await evaluator.close();
   });
 
+  it('evaluates only the segments named, reading those they refer to from membership', async () => {
+    const evaluator = streaming(store);
+    await store_([
+      {
+        type: 'identify',
+        customerId: 'narrow',
+        daysAgo: 3,
+        properties: { traits: { plan: 'gold' } },
+      },
+      { type: 'purchase', customerId: 'narrow', daysAgo: 2, amount: 150 },
+    ]);
+    const named = async (segments: string[]) =>
+      (await evaluator.evaluate(['c:narrow'], { batchOnly: true, segments })).map(
+        (change) => `${change.segmentId}:${change.change}`,
+      );
+    // Gold and buyers are not evaluated: read from membership, where narrow is in neither.
+    expect(await named(['gold-buyers'])).toEqual([]);
+    expect((await named(['gold', 'buyers'])).sort()).toEqual(['buyers:entered', 'gold:entered']);
+    expect(await members('big-spender')).not.toContain('c:narrow');
+    expect(await named(['gold-buyers'])).toEqual(['gold-buyers:entered']);
+    const rest = await evaluator.evaluate(['c:narrow'], { batchOnly: true });
+    expect(rest.map((change) => change.segmentId).sort()).toEqual(['big-spender']);
+    await expectEqualToFullEvaluation();
+    await evaluator.close();
+  });
+
   it('evaluates new events first when a catch-up of thousands of profiles waits', async () => {
     const waitingAtEachRecord: number[] = [];
     const firstRecorded: SegmentChange[] = [];

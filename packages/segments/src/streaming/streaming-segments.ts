@@ -211,15 +211,24 @@ export class StreamingSegments {
       at?: number;
       /** Batch-only segments too (the segments job's reconcile step); default false. */
       batchOnly?: boolean;
+      /**
+       * Only these segments (a segments run restricted to some); a segment they refer to and
+       * do not name is read from membership. Default every segment.
+       */
+      segments?: readonly string[];
     } = {},
   ): Promise<SegmentChange[]> {
     return this.serial(async () => {
       await this.flushUnrecorded();
+      const context = await this.context(options.batchOnly === true);
+      const only = options.segments === undefined ? undefined : new Set(options.segments);
       const { changes, held } = await this.evaluateKeys(
         profileKeys,
         options,
         new Map(),
-        await this.context(options.batchOnly === true),
+        only === undefined
+          ? context
+          : { ...context, ordered: context.ordered.filter((d) => only.has(d.id)) },
       );
       await this.flushUnrecorded();
       // A segment that failed owes these profiles an evaluation: the loop retries it.

@@ -9,12 +9,12 @@ import type { JobContext } from '../job.js';
 import type { SegmentVerdict } from './evaluate-segment.js';
 
 /**
- * Evaluates every segment for these profiles now, writes and records what changed (streaming
- * evaluation's `evaluate`); the changes are named by `runId`.
+ * Evaluates every segment (or those `segments` names) for these profiles now, writes and
+ * records what changed (streaming evaluation's `evaluate`); the changes are named by `runId`.
  */
 export type Reconcile = (
   profileKeys: readonly string[],
-  options: { runId: string; at: number; batchOnly: true },
+  options: { runId: string; at: number; batchOnly: true; segments?: readonly string[] },
 ) => Promise<SegmentChange[]>;
 
 export interface ReconcileMetrics {
@@ -59,6 +59,8 @@ export async function reconcileStep(input: {
   latest: ReadonlyMap<string, SegmentEvaluation>;
   reconcile: Reconcile;
   streaming: boolean;
+  /** The run is restricted to some segments: the disputed profiles are evaluated for `due`. */
+  restricted?: boolean;
   metrics?: ReconcileMetrics | undefined;
 }): Promise<{
   evaluations: Record<string, SegmentEvaluation>;
@@ -82,6 +84,9 @@ export async function reconcileStep(input: {
           runId: context.runId,
           at: input.at,
           batchOnly: true,
+          // A new segment's members are each disputed: the other segments are not evaluated
+          // for them (at a million people, 174,864 took 25.8 s with every segment, 13.2 with one).
+          ...(input.restricted === true ? { segments: input.due.map((d) => d.id) } : {}),
         });
   context.wrote(changes.length);
 

@@ -38,8 +38,8 @@ async function define(id: string, version: number, rule: SegmentRule | null) {
   ]);
 }
 
-async function run() {
-  const { finished } = await runner.start('segments', {}, 'cli');
+async function run(params: Record<string, unknown> = {}) {
+  const { finished } = await runner.start('segments', params, 'cli');
   const record = await finished;
   expect(record.error).toBeNull();
   return record;
@@ -408,5 +408,48 @@ describe('segments job', () => {
     await run();
     expect((await intervals('fleeting')).filter((i) => i.open === 1)).toEqual([]);
     expect(flat().filter((change) => change.startsWith('fleeting:'))).not.toEqual([]);
+  });
+
+  it('evaluates only the segments named, with those referring to them, when asked', async () => {
+    await define('silver', 1, { type: 'field', field: 'traits.plan', op: 'eq', value: 'silver' });
+    await define('silver-or-gold', 1, {
+      type: 'or',
+      rules: [
+        { type: 'segment', segmentId: 'silver' },
+        { type: 'segment', segmentId: 'gold' },
+      ],
+    });
+    await define('plain', 1, { type: 'field', field: 'traits.plan', op: 'eq', value: 'bronze' });
+    await insertRows(store, 'events', [identify('eve', { plan: 'silver' })]);
+    changes.length = 0;
+    const record = await run({ segments: ['silver'] });
+    expect(record.params).toEqual({ segments: ['silver'] });
+    expect(Object.keys(record.summary.segments as object).sort()).toEqual([
+      'silver',
+      'silver-or-gold',
+    ]);
+    expect(record.summary).toMatchObject({ skipped: [], partial: false });
+    expect(flat()).toContain('silver:entered:eve');
+    expect(flat()).toContain('silver-or-gold:entered:eve');
+    expect(flat().some((change) => change.startsWith('plain:'))).toBe(false);
+    expect(await intervals('plain')).toEqual([]);
+    // The others keep their latest evaluation, and a run of every segment reaches them.
+    const whole = await run();
+    expect(whole.summary.segments).toHaveProperty('plain');
+    expect(whole.summary.segments).toHaveProperty('gold');
+  });
+
+  it('fails a run asked for a segment that does not exist, naming it, and refuses bad parameters', async () => {
+    const { finished } = await runner.start('segments', { segments: ['nope', 'gold'] }, 'cli');
+    const record = await finished;
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatch(/no segment "nope" to evaluate/);
+    await expect(runner.start('segments', { segments: [] }, 'cli')).rejects.toThrow(/segments/);
+    await expect(runner.start('segments', { segments: 'gold,' }, 'cli')).rejects.toThrow(
+      /segments\.1/,
+    );
+    const listed = await runner.start('segments', { segments: 'gold, silver' }, 'cli');
+    expect((await listed.finished).params).toEqual({ segments: ['gold', 'silver'] });
+    await expect(runner.start('segments', { segment: ['gold'] }, 'cli')).rejects.toThrow(/segment/);
   });
 });

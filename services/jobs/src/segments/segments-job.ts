@@ -3,7 +3,7 @@ import { takeFeaturesSnapshot } from '../features-snapshot.js';
 import { z } from 'zod';
 import { defineJob, type JobContext, type JobDefinition } from '../job.js';
 import { RunStore } from '@rapport/runs';
-import { isoOf } from '@rapport/schemas';
+import { isoOf, segmentIdSchema } from '@rapport/schemas';
 import { StoreError, type Store } from '@rapport/store';
 import { dropPartitionsExcept } from '../partitions.js';
 import {
@@ -141,14 +141,55 @@ async function segmentsWithOpenStays(store: Store): Promise<Set<string>> {
   return new Set(rows.map((row) => row.segment_id));
 }
 
+const segmentsParams = z
+  .object({
+    segments: z
+      .union([
+        z.array(segmentIdSchema),
+        // The command line's `--param segments=a,b` arrives as text.
+        z.string().transform((text) => text.split(',').map((id) => id.trim())),
+      ])
+      .pipe(z.array(segmentIdSchema).min(1).max(1000))
+      .optional()
+      .describe(
+        'only these segments and those whose rules refer to them (all segments when absent)',
+      ),
+  })
+  .strict();
+
+/**
+ * The segments among `ordered` a run restricted to `wanted` evaluates: those named and every
+ * segment referring to one of them, directly or not (its members may follow theirs), in
+ * evaluation order. A name no segment has fails the run, naming it.
+ */
+function restrictTo(
+  ordered: readonly EvaluableDefinition[],
+  definitions: readonly EvaluableDefinition[],
+  wanted: readonly string[],
+): EvaluableDefinition[] {
+  const known = new Set(definitions.map((definition) => definition.id));
+  const unknown = wanted.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`no segment ${unknown.map((id) => `"${id}"`).join(', ')} to evaluate`);
+  }
+  const chosen = new Set(wanted);
+  // In evaluation order a segment comes after those it refers to: one pass finds every referrer.
+  return ordered.filter((definition) => {
+    if (!chosen.has(definition.id) && definition.references.some((id) => chosen.has(id))) {
+      chosen.add(definition.id);
+    }
+    return chosen.has(definition.id);
+  });
+}
+
 export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
   return defineJob({
     name: 'segments',
     description:
-      'Evaluates every segment, stores who entered and left (membership intervals) and publishes the changes',
-    params: z.object({}).strict(),
+      'Evaluates every segment (or those `segments` names, with the segments referring to them), stores who entered and left (membership intervals) and publishes the changes',
+    params: segmentsParams,
     phases: ['features', 'evaluate', 'reconcile', 'cleanup'],
-    async run(context) {
+    async run(context, params) {
       const { store, runId } = context;
       const runs = new RunStore(store);
       const at = Date.now();
@@ -160,7 +201,9 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       // A deleted segment is due while someone is still in it (streaming evaluation may have
       // let members in after its latest evaluation).
       const stillOpen = await segmentsWithOpenStays(store);
-      const due = ordered.filter(
+      const wanted =
+        params.segments === undefined ? ordered : restrictTo(ordered, definitions, params.segments);
+      const due = wanted.filter(
         (definition) =>
           !definition.deleted ||
           (latest.get(definition.id)?.members ?? 0) > 0 ||
@@ -193,6 +236,7 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
           latest,
           reconcile: options.reconcile ?? ownEvaluation(context, options),
           streaming: options.reconcile !== undefined,
+          restricted: params.segments !== undefined,
           metrics: options.metrics,
         }),
       );
@@ -213,7 +257,12 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
         });
       });
 
-      const left = [...skipped, ...failed];
+      const left = [
+        ...(params.segments === undefined
+          ? skipped
+          : skipped.filter(({ id }) => params.segments?.includes(id))),
+        ...failed,
+      ];
       return {
         computedAt: isoOf(at),
         profiles,
