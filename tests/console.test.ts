@@ -288,7 +288,13 @@ describe('the console', () => {
       payload: { id: 'frequent-buyers', name: 'Frequent buyers', rule },
     });
     expect(saved.statusCode).toBe(201);
+    // No schedule here, so no run for the save: the page says the version waits for one, and
+    // shows the members by itself once a run has evaluated it.
+    const page = await open('#/segments/frequent-buyers', '[data-testid=evaluation-pending]');
+    expect(await text(page, 'evaluation-pending')).toMatch(/^Version 1 is not evaluated yet\./);
     await runJob('segments');
+    await page.getByTestId('members').waitFor({ timeout: 15_000 });
+    await page.getByTestId('evaluation-pending').waitFor({ state: 'detached' });
     const preview = await engine.app.inject({
       method: 'POST',
       url: '/v1/segments/preview',
@@ -299,7 +305,6 @@ describe('the console', () => {
       .json<{ sample: { customerId: string | null }[] }>()
       .sample.find((p) => p.customerId !== null)!.customerId!;
 
-    const page = await open('#/segments/frequent-buyers', '[data-testid=members]');
     // The first identified member (an anonymous one is shown as "visitor …", not explained).
     const member = (await tableRows(page, 'members'))
       .map((row) => row.member!)

@@ -4,7 +4,7 @@ export const runRecordSchema = z.object({
   runId: z.string(),
   job: z.string(),
   params: z.record(z.string(), z.unknown()),
-  trigger: z.enum(['api', 'cli', 'schedule']),
+  trigger: z.enum(['api', 'cli', 'schedule', 'segment-saved']),
   status: z.enum(['running', 'succeeded', 'failed']),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),

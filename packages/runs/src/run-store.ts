@@ -9,7 +9,7 @@ const runRowSchema = z.object({
   run_id: z.string(),
   job: z.string(),
   params: z.string(),
-  trigger: z.enum(['api', 'cli', 'schedule']),
+  trigger: z.enum(['api', 'cli', 'schedule', 'segment-saved']),
   status: z.enum(['running', 'succeeded', 'failed']),
   started_at: epochMs,
   finished_at: epochMs.nullable(),

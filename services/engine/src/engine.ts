@@ -177,7 +177,12 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     },
   });
   await runner.runs.failInterrupted(Date.now());
-  const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
+  // Saves come through this process's routes (segmentSaved): the store is looked at at start
+  // and hourly besides.
+  const scheduler = new Scheduler(runner, config.jobs.schedules, logger, {
+    store,
+    everyMs: 3_600_000,
+  });
   const erasures = new ErasureService({
     store,
     logger,
@@ -240,7 +245,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     heavyQueries: heavyQueryGate(config.limits.heavyQueries, config.store.mode, (message) =>
       logger.warn(message),
     ),
-    onDefinitionsChanged: () => streaming?.evaluator.definitionsChanged(),
+    onDefinitionsChanged: () => {
+      streaming?.evaluator.definitionsChanged();
+      scheduler.segmentSaved();
+    },
   });
   await app.register(jobsPlugin, { runner, schedules: config.jobs.schedules, scheduler });
   await app.register(consolePlugin);

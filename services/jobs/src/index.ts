@@ -20,3 +20,4 @@ export { createClustersJob, type ClustersJobOptions } from './clusters/clusters-
 export { clustersParams, type ClustersParams } from './clusters/clusters-params.js';
 export type { NotifyChanges } from './segments/evaluate-segment.js';
 export type { Reconcile } from './segments/reconcile.js';
+export { SavedSegmentRuns, type SavedSegmentRunsOptions } from './segments/saved-segment-runs.js';

@@ -52,6 +52,16 @@ function printRun(run: RunRecord) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** An answer of the engine other than a success, with its status. */
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 async function request<T>(options: JobCommandOptions, path: string, init: RequestInit = {}) {
   const response = await fetch(new URL(path, options.url), {
     ...init,
@@ -73,8 +83,9 @@ async function request<T>(options: JobCommandOptions, path: string, init: Reques
       response.status === 401 || response.status === 403
         ? `; ${keyAdvice(response.status, options.apiKey !== undefined)}`
         : '';
-    throw new Error(
+    throw new RequestError(
       `${init.method ?? 'GET'} ${path} answered ${response.status}: ${said}${advice}`,
+      response.status,
     );
   }
   return body;
@@ -105,20 +116,58 @@ async function openLocalStore(config: Config) {
 const inUse = (dataDir: string, pid?: number) =>
   `the data directory ${dataDir} is in use by another process${pid === undefined ? '' : ` (pid ${pid})`}, most likely a running engine: ask it with --url http://127.0.0.1:8080 (its address; or set RAPPORT_URL), or stop it first`;
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a run on the engine. While a run of the job is going (one the schedule or a saved
+ * segment started, say), says so and starts this one when that one has ended.
+ */
+async function startRemotely(
+  name: string,
+  params: Record<string, unknown>,
+  options: JobCommandOptions,
+): Promise<RunRecord> {
+  for (;;) {
+    try {
+      return await request<RunRecord>(options, `/v1/jobs/${name}/runs`, {
+        method: 'POST',
+        body: JSON.stringify(params),
+      });
+    } catch (error) {
+      if (!(error instanceof RequestError) || error.status !== 409) throw error;
+    }
+    const { jobs } = await request<{ jobs: { name: string; lastRun: RunRecord | null }[] }>(
+      options,
+      '/v1/jobs',
+    );
+    const going = jobs.find((job) => job.name === name)?.lastRun;
+    if (going?.status !== 'running') {
+      // Ended between the two requests: try again.
+      await pause(250);
+      continue;
+    }
+    process.stderr.write(
+      `${name} is running already (run ${going.runId}, started by ${going.trigger}): this run starts when it has ended\n`,
+    );
+    let run = going;
+    while (run.status === 'running') {
+      await pause(250);
+      run = await request<RunRecord>(options, `/v1/jobs/runs/${going.runId}`);
+    }
+  }
+}
+
 async function runRemotely(
   name: string,
   params: Record<string, unknown>,
   options: JobCommandOptions,
 ) {
-  const started = await request<RunRecord>(options, `/v1/jobs/${name}/runs`, {
-    method: 'POST',
-    body: JSON.stringify(params),
-  });
+  const started = await startRemotely(name, params, options);
   const bar = progressBar();
   let run = started;
   bar.update(run);
   while (run.status === 'running') {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await pause(250);
     run = await request<RunRecord>(options, `/v1/jobs/runs/${started.runId}`);
     bar.update(run);
   }

@@ -160,8 +160,24 @@ describe.skipIf(kafka.skip !== undefined)('real-time segments in distributed mod
       },
     });
     expect(third.statusCode).toBe(201);
-    // The segments have been evaluated: a change the reconciler makes to it is a correction.
-    await runSegmentsJob();
+    // The jobs service finds the saved segments by itself (it looks every 5 s) and runs the
+    // segments job for them: a change the reconciler makes to them from now on is a correction.
+    await expect
+      .poll(
+        async () => {
+          const { runs } = (
+            await jobs.app.inject({ url: '/v1/jobs/runs?job=segments&limit=10' })
+          ).json<{
+            runs: { trigger: string; status: string; params: { segments?: string[] } }[];
+          }>();
+          const evaluated = runs
+            .filter((r) => r.trigger === 'segment-saved' && r.status === 'succeeded')
+            .flatMap((r) => r.params.segments ?? []);
+          return [...new Set(evaluated)].sort();
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toEqual([`loyal-${run}`, segment].sort());
 
     for (const n of [1, 2]) {
       const answer = await ingest.app.inject({

@@ -63,7 +63,11 @@ export async function createJobsService(options: {
     },
   });
   await runner.runs.failInterrupted(Date.now());
-  const scheduler = new Scheduler(runner, config.jobs.schedules, logger);
+  // Segments are saved by the api service: the store is looked at every few seconds.
+  const scheduler = new Scheduler(runner, config.jobs.schedules, logger, {
+    store,
+    everyMs: 5_000,
+  });
   const app = await createApp({
     config,
     logger,

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Segment } from '@rapport/schemas';
 import { download } from '../api.js';
 import { CONSENT_MEANING } from '../consent.js';
@@ -19,10 +19,11 @@ interface History {
   days: { day: string; entered: number; exited: number; members: number }[];
 }
 
-function Members(props: { id: string; onExplain: (customerId: string) => void }) {
+function Members(props: { id: string; reload: number; onExplain: (customerId: string) => void }) {
   const [error, setError] = useState<string | null>(null);
   const state = useApi<MembersPage>(
     `/v1/segments/${encodeURIComponent(props.id)}/members?limit=100`,
+    props.reload,
   );
   return (
     <Section title="Members">
@@ -84,9 +85,25 @@ function Members(props: { id: string; onExplain: (customerId: string) => void })
   );
 }
 
+/** How often, and how many times, a segment whose version is not evaluated yet is read again. */
+const PENDING_POLL_MS = 2_000;
+const PENDING_POLLS = 150;
+
+/** Whether the segment's current version has members yet: the segments job evaluated it. */
+const evaluated = (s: Segment) =>
+  s.lastEvaluation !== null && s.lastEvaluation.version >= s.version;
+
 export function SegmentPage(props: { id: string; explain: string | null }) {
-  const segment = useApi<Segment>(`/v1/segments/${encodeURIComponent(props.id)}`);
-  const history = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`);
+  // Read again while the current version waits for its evaluation (a run starts as it is saved).
+  const [polls, setPolls] = useState(0);
+  const segment = useApi<Segment>(`/v1/segments/${encodeURIComponent(props.id)}`, polls);
+  const history = useApi<History>(`/v1/segments/${encodeURIComponent(props.id)}/history`, polls);
+  const pending = segment.data !== null && !evaluated(segment.data);
+  useEffect(() => {
+    if (!pending || segment.loading || polls >= PENDING_POLLS) return;
+    const timer = setTimeout(() => setPolls((n) => n + 1), PENDING_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [pending, segment.loading, polls]);
   // The customer explained is kept in the address, so that an explanation can be linked to.
   const explain = (customerId: string) => navigate(['segments', props.id], { explain: customerId });
   return (
@@ -104,6 +121,15 @@ export function SegmentPage(props: { id: string; explain: string | null }) {
           <p>
             <a href={href(['segments', s.id, 'edit'])}>Edit the rule</a>
           </p>
+          {evaluated(s) ? null : (
+            <p role="status" data-testid="evaluation-pending">
+              Version {s.version} is not evaluated yet. While the segments job is scheduled, a run
+              for it starts a second after it is saved, and this page shows its members when that
+              run has evaluated it
+              {s.lastEvaluation ? ' (until then, those of the version before)' : ''}; otherwise
+              start the segments job from <a href={href(['jobs'])}>Jobs</a>.
+            </p>
+          )}
           <Stats>
             <Stat
               id="segment-members"
@@ -137,7 +163,7 @@ export function SegmentPage(props: { id: string; explain: string | null }) {
             </Section>
           </div>
           <ExplainBox segmentId={props.id} customerId={props.explain} onExplain={explain} />
-          <Members id={props.id} onExplain={explain} />
+          <Members id={props.id} reload={pending ? polls : -1} onExplain={explain} />
         </>
       )}
     </Loading>
