@@ -1,6 +1,6 @@
 /**
  * Removes what the segments benchmark added to a shared data set: segment definitions,
- * features, results, membership, clusters, and the rfm, clv, segments and clusters runs it
+ * features, results, membership and the changes recorded for delivery, clusters, and the rfm, clv, segments and clusters runs it
  * made (scores and records). The data set is kept for benchmarks only, so every row of those
  * tables is the benchmark's. A process of its own: only one process may hold the store.
  *
@@ -15,6 +15,10 @@ const EMPTIED = [
   'segment_results',
   'segment_evaluations',
   'segment_membership',
+  // What the engine recorded for delivery (the save of a new segment lets its members in).
+  'segment_outbox',
+  'segment_outbox_by_writer',
+  'segment_outbox_cursors',
   'profile_features',
   'cluster_assignments',
   'cluster_centroids',

@@ -5,6 +5,7 @@ import { inheritedEngineSettings } from '../lib/engine-process.js';
 import type { JobCommandResult } from '../lib/job-command.js';
 import { checkoutOf, machineOf, migrationFiles, round } from '../lib/machine.js';
 import { toMiB } from '../lib/stats.js';
+import type { savedSegment } from './saved-segment.js';
 
 export type SegmentsBenchReport = ReturnType<typeof buildReport>;
 
@@ -62,6 +63,8 @@ export function buildReport(input: {
   dataset: { dir: string; marker: DatasetMarker; built: boolean };
   prerequisites: { rfm: JobCommandResult; clv: JobCommandResult };
   segments: readonly JobCommandResult[];
+  /** A new segment saved on the engine: seconds to its members, and the run the save started. */
+  saved: Awaited<ReturnType<typeof savedSegment>>;
   clusters: JobCommandResult;
   /** On a copy: a share of the profiles given a new event, then segments and clusters again. */
   changed: {
@@ -93,6 +96,7 @@ export function buildReport(input: {
     },
     /** First run: every member enters; second: the same data, nothing changes. */
     segmentRuns: input.segments.map(runFigures),
+    savedSegment: input.saved,
     clusters: clustersFigures(clusters),
     changed: {
       share: input.changed.share,
@@ -128,6 +132,13 @@ export function formatReport(report: SegmentsBenchReport): string {
         `; peak RSS ${run.peakRssMiB ?? 'n/a'} MiB`,
     ]);
   report.segmentRuns.forEach((run, index) => segmentsRow(`segments run ${index + 1}`, run));
+  const { savedSegment: saved } = report;
+  rows.push([
+    'a new segment saved',
+    `members listed ${seconds(saved.secondsToMembers)} after the save (${count(saved.run.members)} members); ` +
+      `the run it started ${seconds(saved.secondsToRunEnd)}: ` +
+      saved.run.phases.map((phase) => `${phase.name} ${seconds(phase.seconds)}`).join(', '),
+  ]);
   type ClustersSummary = {
     k?: number;
     kChosenBy?: string;

@@ -16,6 +16,7 @@ import { loadAverage1m } from '../lib/machine.js';
 import { DATASET_OPTIONS, parseIntegerOptions, usageOf } from '../lib/options.js';
 import { writeReport } from '../lib/report-file.js';
 import { buildReport, formatReport } from './report.js';
+import { NEW_SEGMENT, savedSegment } from './saved-segment.js';
 import { SEGMENT_SET } from './segment-set.js';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -115,6 +116,13 @@ async function run(options: { customers: number; seed: number }): Promise<void> 
     const first = await job(dataset.dir, 'segments');
     log('  segments, second run (nothing changed):');
     const second = await job(dataset.dir, 'segments');
+    log(`  a new segment saved on the engine (${NEW_SEGMENT.id}), its members:`);
+    const saved = await savedSegment(dataset.dir, { onSpawn: children.track, log });
+    log(
+      `  members after ${saved.secondsToMembers} s, the run ${saved.secondsToRunEnd} s ` +
+        `(${saved.run.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)}`).join(', ')}), ` +
+        `${saved.run.members} members`,
+    );
     log('  clusters:');
     const clusters = await job(dataset.dir, 'clusters');
     const changed = await afterChanges(dataset.dir);
@@ -124,6 +132,7 @@ async function run(options: { customers: number; seed: number }): Promise<void> 
       dataset,
       prerequisites: { rfm, clv },
       segments: [first, second],
+      saved,
       clusters,
       changed,
     });
