@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
 import type { RunRecord } from '../job.js';
 import { createSegmentsJob } from '../segments/segments-job.js';
+import { defineSegment } from '../testing/segment-definitions.js';
 import { createClustersJob } from './clusters-job.js';
 
 const DAY = 86_400_000;
@@ -303,17 +304,12 @@ describe('the clusters job', () => {
     const computed = await run({});
     expect(computed.summary).toMatchObject({ snapshot: { copiedFrom: null } });
     // A segments run (one segment, so that it takes a snapshot), then clusters again.
-    await insertRows(test.store, 'segment_definitions', [
-      {
-        segment_id: 'buyers',
-        version: 1,
-        name: 'Buyers',
-        description: '',
-        rule: JSON.stringify({ type: 'field', field: 'orders', op: 'gte', value: 1 }),
-        deleted: 0,
-        created_at: Date.now(),
-      },
-    ]);
+    await defineSegment(test.store, 'buyers', 1, {
+      type: 'field',
+      field: 'orders',
+      op: 'gte',
+      value: 1,
+    });
     const segmentsJob = createSegmentsJob({ lapsedAfterDays: 90, notify: async () => {} });
     const runner = new JobRunner({ store: test.store, logger, jobs: [segmentsJob] });
     const segments = await (await runner.start('segments', {}, 'cli')).finished;

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { JobRunner } from '../job-runner.js';
 import type { RunRecord } from '../job.js';
 import { Scheduler } from '../scheduler.js';
+import { defineSegment } from '../testing/segment-definitions.js';
 import { createSegmentsJob } from './segments-job.js';
 import { SavedSegmentRuns } from './saved-segment-runs.js';
 
@@ -16,19 +17,8 @@ let runner: JobRunner;
 const finished: RunRecord[] = [];
 let watch: SavedSegmentRuns | undefined;
 
-async function define(id: string, version: number, rule: SegmentRule | null) {
-  await insertRows(store, 'segment_definitions', [
-    {
-      segment_id: id,
-      version,
-      name: `Segment ${id}`,
-      description: '',
-      rule: rule === null ? '' : JSON.stringify(rule),
-      deleted: rule === null ? 1 : 0,
-      created_at: Date.now(),
-    },
-  ]);
-}
+const define = (id: string, version: number, rule: SegmentRule | null) =>
+  defineSegment(store, id, version, rule);
 
 const plan = (value: string): SegmentRule => ({
   type: 'field',

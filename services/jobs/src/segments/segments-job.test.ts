@@ -6,6 +6,7 @@ import { StreamingSegments } from '@rapport/segments';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../job-runner.js';
+import { defineSegment } from '../testing/segment-definitions.js';
 import { createSegmentsJob } from './segments-job.js';
 
 const logger = pino({ level: 'silent' });
@@ -24,19 +25,8 @@ function identify(customerId: string, traits: Record<string, unknown>) {
   });
 }
 
-async function define(id: string, version: number, rule: SegmentRule | null) {
-  await insertRows(store, 'segment_definitions', [
-    {
-      segment_id: id,
-      version,
-      name: `Segment ${id}`,
-      description: '',
-      rule: rule === null ? '' : JSON.stringify(rule),
-      deleted: rule === null ? 1 : 0,
-      created_at: Date.now(),
-    },
-  ]);
-}
+const define = (id: string, version: number, rule: SegmentRule | null) =>
+  defineSegment(store, id, version, rule);
 
 async function run(params: Record<string, unknown> = {}) {
   const { finished } = await runner.start('segments', params, 'cli');
