@@ -61,8 +61,18 @@ beforeAll(async () => {
     onFinished: (run) => finished.push(run),
   });
   await insertRows(store, 'events', [
-    eventRow({ type: 'identify', customerId: 'ada', properties: { traits: { plan: 'gold' } } }),
-    eventRow({ type: 'identify', customerId: 'bob', properties: { traits: { plan: 'silver' } } }),
+    eventRow({
+      type: 'identify',
+      customerId: 'ada',
+      at: Date.now() - 2_000,
+      properties: { traits: { plan: 'gold' } },
+    }),
+    eventRow({
+      type: 'identify',
+      customerId: 'bob',
+      at: Date.now() - 1_000,
+      properties: { traits: { plan: 'silver' } },
+    }),
   ]);
 });
 afterEach(async () => {
