@@ -37,6 +37,8 @@ export class ProfileRows {
   private readonly reads: RowReads;
   private readonly drains: DrainSchedule;
   private rebuildWanted: { done: Promise<void>; resolve: () => void } | undefined;
+  /** A rebuild's statements are under way (close cancels them). */
+  private rebuilding = false;
   private closed = false;
   private started = false;
 
@@ -182,11 +184,16 @@ export class ProfileRows {
     return this.drains.idle();
   }
 
-  /** Stops taking work; what is under way finishes. */
+  /** Stops taking work; what is under way finishes, but a rebuild is cancelled. */
   async close(): Promise<void> {
     this.closed = true;
     this.drains.stop();
     const owed = this.keys.takeOwed();
+    if (this.rebuilding) {
+      await this.writes.cancelRebuild().catch((error: unknown) => {
+        this.deps.logger?.warn({ err: error }, 'the profile rows rebuild could not be cancelled');
+      });
+    }
     await this.drains.underway;
     this.rebuildWanted?.resolve();
     this.rebuildWanted = undefined;
@@ -264,7 +271,12 @@ export class ProfileRows {
    * erasure waits for one page rather than the whole copy.
    */
   private async rebuildAll(): Promise<number> {
-    await this.writes.rebuildAll();
+    this.rebuilding = true;
+    try {
+      await this.writes.rebuildAll();
+    } finally {
+      this.rebuilding = false;
+    }
     if (this.deps.mirror) this.trust.beginCopy();
     return 0;
   }
@@ -286,6 +298,11 @@ export class ProfileRows {
       return true;
     } catch (error) {
       // A row left behind is checked (or known behind) when read: it costs speed, not truth.
+      if (this.closed) {
+        // Cancelled by close (a rebuild), or cut short by it.
+        this.deps.logger?.info({ reason }, 'profile rows left for the next start: closing');
+        return false;
+      }
       this.deps.metrics?.profileRowsFailures.inc();
       this.deps.logger?.warn({ err: error, reason }, 'profile rows were not rewritten');
       return false;

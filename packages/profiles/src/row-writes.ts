@@ -18,6 +18,13 @@ import type { RowRuns } from './stored-row.js';
  */
 const KEYS_PER_WRITE = { server: 1_000, embedded: 5_000 };
 
+/**
+ * Marks the rebuild's statements (a comment the engine keeps in their text), so that a close
+ * can find and cancel them: at a million people the first takes tens of seconds, more than a
+ * stop's grace, and an engine that exits while one runs ends in a crash of the store's library.
+ */
+const REBUILD_MARK = 'rapport:profile-rows-rebuild';
+
 /** The jobs whose results rows hold. */
 export const RESULT_JOBS = new Set(['rfm', 'clv', 'clusters']);
 
@@ -53,15 +60,28 @@ export class RowWrites {
     // Statements of tens of seconds at a million profiles: on the heavy lane, so that look-ups
     // (and the readiness check) never queue behind them.
     await this.store.command(
-      profileRowsWriteSql({ scoped: false }),
+      `/* ${REBUILD_MARK} */ ${profileRowsWriteSql({ scoped: false })}`,
       { ...runs, version: rebuilt, excluded_keys: [...this.deps.excluded] },
       'heavy',
     );
     if (!this.deps.mirror) return;
     await this.store.command(
-      PROFILE_ROWS_STALE_SQL,
+      `/* ${REBUILD_MARK} */ ${PROFILE_ROWS_STALE_SQL}`,
       { rebuilt, version: this.nextVersion() },
       'heavy',
+    );
+  }
+
+  /**
+   * Cancels a rebuild's statement under way (the rebuild then fails: the rows stay untrusted,
+   * and the next start rebuilds them). On another lane than the rebuild's; does not wait.
+   */
+  async cancelRebuild(): Promise<void> {
+    await this.store.command(
+      `KILL QUERY WHERE position(query, '${REBUILD_MARK}') > 0
+         AND position(query, 'KILL QUERY') = 0 ASYNC`,
+      {},
+      'read',
     );
   }
 
