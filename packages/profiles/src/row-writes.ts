@@ -1,5 +1,5 @@
 import type { LatestRuns } from '@rapport/runs';
-import type { Store } from '@rapport/store';
+import { cancellable, type CancellableStore, type Store } from '@rapport/store';
 import { linkedScope, type LinkedScope } from './linked-scope.js';
 import {
   PROFILE_ROWS_DELETE_SQL,
@@ -18,13 +18,6 @@ import type { RowRuns } from './stored-row.js';
  */
 const KEYS_PER_WRITE = { server: 1_000, embedded: 5_000 };
 
-/**
- * Marks the rebuild's statements (a comment the engine keeps in their text), so that a close
- * can find and cancel them: at a million people the first takes tens of seconds, more than a
- * stop's grace, and an engine that exits while one runs ends in a crash of the store's library.
- */
-const REBUILD_MARK = 'rapport:profile-rows-rebuild';
-
 /** The jobs whose results rows hold. */
 export const RESULT_JOBS = new Set(['rfm', 'clv', 'clusters']);
 
@@ -36,6 +29,11 @@ export class RowWrites {
   /** Profile keys rewritten per statement (KEYS_PER_WRITE). */
   readonly keysPerWrite: number;
   private lastVersion = 0;
+  /**
+   * The rebuild's statements, which a close cancels: at a million people the first takes tens
+   * of seconds, more than a stop's grace.
+   */
+  private readonly rebuilds: CancellableStore;
 
   constructor(
     private readonly store: Store,
@@ -48,6 +46,7 @@ export class RowWrites {
     },
   ) {
     this.keysPerWrite = KEYS_PER_WRITE[store.mode === 'embedded' ? 'embedded' : 'server'];
+    this.rebuilds = cancellable(store, 'rapport:profile-rows-rebuild');
   }
 
   /**
@@ -59,30 +58,25 @@ export class RowWrites {
     const rebuilt = this.nextVersion();
     // Statements of tens of seconds at a million profiles: on the heavy lane, so that look-ups
     // (and the readiness check) never queue behind them.
-    await this.store.command(
-      `/* ${REBUILD_MARK} */ ${profileRowsWriteSql({ scoped: false })}`,
+    await this.rebuilds.command(
+      profileRowsWriteSql({ scoped: false }),
       { ...runs, version: rebuilt, excluded_keys: [...this.deps.excluded] },
       'heavy',
     );
     if (!this.deps.mirror) return;
-    await this.store.command(
-      `/* ${REBUILD_MARK} */ ${PROFILE_ROWS_STALE_SQL}`,
+    await this.rebuilds.command(
+      PROFILE_ROWS_STALE_SQL,
       { rebuilt, version: this.nextVersion() },
       'heavy',
     );
   }
 
   /**
-   * Cancels a rebuild's statement under way (the rebuild then fails: the rows stay untrusted,
-   * and the next start rebuilds them). On another lane than the rebuild's; does not wait.
+   * Cancels a rebuild's statement under way, and any rebuild after (it then fails: the rows
+   * stay untrusted, and the next start rebuilds them). Does not wait.
    */
-  async cancelRebuild(): Promise<void> {
-    await this.store.command(
-      `KILL QUERY WHERE position(query, '${REBUILD_MARK}') > 0
-         AND position(query, 'KILL QUERY') = 0 ASYNC`,
-      {},
-      'read',
-    );
+  cancelRebuild(): Promise<void> {
+    return this.rebuilds.cancel();
   }
 
   /**

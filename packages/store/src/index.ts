@@ -7,6 +7,7 @@ export {
   type InsertOptions,
 } from './store.js';
 export { onLane } from './on-lane.js';
+export { cancellable, type CancellableStore } from './cancellable-store.js';
 export { observeStatements, type StatementObserver } from './observed-store.js';
 export { StoreError, toStoreError, type StoreErrorCode } from './errors.js';
 export { migrate, pendingMigrations, loadMigrations, type Migration } from './migrations.js';

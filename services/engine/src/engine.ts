@@ -19,6 +19,7 @@ import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService, SuppressionMemo } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
 import {
+  cancellable,
   migrate,
   observeStatements,
   onLane,
@@ -149,10 +150,15 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     withhold: (page) => suppressions.suppressedChanges(page),
   });
   const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
+  // A run's statements take seconds at scale: on a connection of their own, they hold up
+  // neither the event writer nor look-ups; a stop cancels them.
+  // (Marked on the store itself, so that the cancel goes to another connection than theirs.)
+  const runStatements = cancellable(store, 'rapport:job-run');
   const runner = new JobRunner({
-    // A run's statements take seconds at scale: on a connection of their own, they hold up
-    // neither the event writer nor look-ups.
-    store: onLane(store, 'jobs'),
+    store: onLane(runStatements, 'jobs'),
+    cancel: () => runStatements.cancel(),
+    // Runs are recorded on the same connection, unmarked: a cancelled run's end is recorded.
+    records: onLane(store, 'jobs'),
     logger,
     metrics,
     jobs: createJobs({
@@ -264,6 +270,10 @@ export async function createEngine(options: { config: Config; logger: Logger }):
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // A run of minutes would outlast the stop's grace: it ends failed, and can be run again.
+      await runner.cancelRuns().catch((error: unknown) => {
+        logger.warn({ err: error }, 'job runs not cancelled: the stop waits for them');
+      });
       await scheduler.stop();
       await app.close();
       await runner.drain();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
-import { migrate, openStore, type Store } from '@rapport/store';
+import { cancellable, migrate, onLane, openStore, type Store } from '@rapport/store';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -166,6 +166,55 @@ describe('JobRunner', () => {
     });
     release();
     await finished;
+  });
+});
+
+describe('JobRunner at a stop', () => {
+  it('cancels the statements of a run under way, which ends failed and recorded at once', async () => {
+    const statements = cancellable(store, 'rapport:test-run');
+    const long = defineJob({
+      name: 'long',
+      description: 'one statement of minutes',
+      params: z.object({}),
+      phases: ['count'],
+      async run(context) {
+        await context.phase('count', () =>
+          context.store.query(
+            `SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) % 7 = 3
+             SETTINGS max_threads = 1`,
+          ),
+        );
+        return {};
+      },
+    });
+    const runner = new JobRunner({
+      // On a connection of their own, as in the engine: the cancel comes on another.
+      store: onLane(statements, 'jobs'),
+      cancel: () => statements.cancel(),
+      records: store,
+      logger,
+      jobs: [long],
+    });
+    const { runId, finished } = await runner.start('long', {}, 'api');
+    await expect
+      .poll(async () => {
+        const [row] = await store.query<{ n: number }>(
+          `SELECT count() AS n FROM system.processes
+           WHERE position(query, 'rapport:test-run') > 0 AND position(query, 'processes') = 0`,
+        );
+        return Number(row?.n);
+      })
+      .toBe(1);
+    const stopping = performance.now();
+    await runner.cancelRuns();
+    await runner.drain();
+    expect(performance.now() - stopping).toBeLessThan(5_000);
+    const run = await finished;
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/^cancelled by a stop of the process running it \(/);
+    expect(await runner.runs.get(runId)).toMatchObject({ status: 'failed' });
+    // Nothing more runs on the cancelled statements.
+    await expect(statements.query('SELECT 1')).rejects.toThrow(/rapport:test-run was cancelled/);
   });
 });
 

@@ -18,6 +18,13 @@ import { isoOf } from '@rapport/schemas';
 
 export interface JobRunnerDeps {
   store: Store;
+  /**
+   * Cancels the statements of runs under way (`store` made with the store's `cancellable`):
+   * what `cancelRuns` calls at a stop.
+   */
+  cancel?: () => Promise<void>;
+  /** Where runs are recorded, when not `store` (one that `cancel` leaves usable). */
+  records?: Store;
   logger: Logger;
   jobs: readonly JobDefinition[];
   metrics?: Metrics;
@@ -56,10 +63,12 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
   readonly runs: RunStore;
   private readonly active = new Map<string, RunRecord>();
   private readonly byName: Map<string, JobDefinition>;
+  /** A stop cancelled the runs: what fails now fails for that. */
+  private cancelled = false;
 
   constructor(private readonly deps: JobRunnerDeps) {
     super();
-    this.runs = new RunStore(deps.store);
+    this.runs = new RunStore(deps.records ?? deps.store);
     this.byName = new Map(deps.jobs.map((job) => [job.name, job]));
   }
 
@@ -150,7 +159,12 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
       final.status = 'failed';
       final.error = error instanceof Error ? error.message : String(error);
       if (error instanceof JobFailedError) final.summary = error.summary;
-      logger.error({ err: error }, 'job run failed');
+      if (this.cancelled) {
+        final.error = `cancelled by a stop of the process running it (${final.error})`;
+        logger.warn({ err: error }, 'job run cancelled by a stop');
+      } else {
+        logger.error({ err: error }, 'job run failed');
+      }
     }
     final.phases = run.phases;
     final.rowsWritten = run.rowsWritten;
@@ -168,6 +182,17 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
     logger.info({ status: run.status, phases: run.phases, rows: run.rowsWritten }, 'job run ended');
     this.emit('finished', run);
     return run;
+  }
+
+  /**
+   * At a stop: cancels the statements of the runs under way (with `cancel`; without, nothing),
+   * so that they end failed now rather than outlast the stop's grace. `drain` then waits for
+   * them to be recorded.
+   */
+  async cancelRuns(): Promise<void> {
+    if (this.deps.cancel === undefined) return;
+    this.cancelled = true;
+    await this.deps.cancel();
   }
 
   /** Waits for every run under way. */

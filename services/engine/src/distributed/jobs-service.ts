@@ -4,6 +4,7 @@ import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
 import { AuditLog } from '@rapport/privacy';
 import { ProfileRows } from '@rapport/profiles';
+import { cancellable } from '@rapport/store';
 import { LatestRuns } from '@rapport/runs';
 import { openChangeOutlets } from '../change-sinks.js';
 import { createJobs } from '../job-registry.js';
@@ -47,8 +48,12 @@ export async function createJobsService(options: {
   });
   // Profile rows hold the latest results: rewritten after each rfm, clv or clusters run.
   const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
+  // A stop cancels the runs' statements rather than outlast its grace.
+  const runStatements = cancellable(store, 'rapport:job-run');
   const runner = new JobRunner({
-    store,
+    store: runStatements,
+    cancel: () => runStatements.cancel(),
+    records: store,
     logger,
     metrics,
     jobs,
@@ -86,6 +91,9 @@ export async function createJobsService(options: {
     name: 'jobs',
     app,
     close: closeOnce(async () => {
+      await runner.cancelRuns().catch((error: unknown) => {
+        logger.warn({ err: error }, 'job runs not cancelled: the stop waits for them');
+      });
       await scheduler.stop();
       await app.close();
       await runner.drain();
