@@ -12,17 +12,15 @@ import {
 import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { createApp, heavyQueryGate, type App } from '@rapport/http';
 import { openChangeOutlets } from './change-sinks.js';
-import { createJobs } from './job-registry.js';
+import { createJobs, jobRunStores } from './job-registry.js';
 import { importRoute, ingestPlugin, providerRoutes } from '@rapport/ingest';
 import { Metrics, type Logger } from '@rapport/observability';
 import { startPipeline } from '@rapport/pipeline';
 import { AuditLog, ErasureService, SuppressionMemo } from '@rapport/privacy';
 import { migrationsDir } from '@rapport/schemas';
 import {
-  cancellable,
   migrate,
   observeStatements,
-  onLane,
   openStore,
   pendingMigrations,
   type Store,
@@ -150,15 +148,8 @@ export async function createEngine(options: { config: Config; logger: Logger }):
     withhold: (page) => suppressions.suppressedChanges(page),
   });
   const delivery = await startDelivery({ outbox, outlets: outlets.sinks, logger, metrics });
-  // A run's statements take seconds at scale: on a connection of their own, they hold up
-  // neither the event writer nor look-ups; a stop cancels them.
-  // (Marked on the store itself, so that the cancel goes to another connection than theirs.)
-  const runStatements = cancellable(store, 'rapport:job-run');
   const runner = new JobRunner({
-    store: onLane(runStatements, 'jobs'),
-    cancel: () => runStatements.cancel(),
-    // Runs are recorded on the same connection, unmarked: a cancelled run's end is recorded.
-    records: onLane(store, 'jobs'),
+    ...jobRunStores(store),
     logger,
     metrics,
     jobs: createJobs({

@@ -4,10 +4,9 @@ import { JobRunner, jobsPlugin, Scheduler } from '@rapport/jobs';
 import { Metrics, type Logger } from '@rapport/observability';
 import { AuditLog } from '@rapport/privacy';
 import { ProfileRows } from '@rapport/profiles';
-import { cancellable } from '@rapport/store';
 import { LatestRuns } from '@rapport/runs';
 import { openChangeOutlets } from '../change-sinks.js';
-import { createJobs } from '../job-registry.js';
+import { createJobs, jobRunStores } from '../job-registry.js';
 import { openOutbox, openStreamingSegments, startDelivery } from '../streaming-segments.js';
 import { checkSchema, openCheckedStore } from './schema.js';
 import { closeOnce, type Service } from './service.js';
@@ -48,12 +47,8 @@ export async function createJobsService(options: {
   });
   // Profile rows hold the latest results: rewritten after each rfm, clv or clusters run.
   const rows = new ProfileRows(store, { latest: new LatestRuns(store), logger, metrics });
-  // A stop cancels the runs' statements rather than outlast its grace.
-  const runStatements = cancellable(store, 'rapport:job-run');
   const runner = new JobRunner({
-    store: runStatements,
-    cancel: () => runStatements.cancel(),
-    records: store,
+    ...jobRunStores(store),
     logger,
     metrics,
     jobs,
