@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+// First: every schema's issues are worded as the API words them (see plainIssueMessage).
+export { plainIssueMessage } from './issue-wording.js';
+
 export * from './events.js';
 export * from './stored-event.js';
 export * from './api.js';

@@ -12,12 +12,6 @@ function statusOf(error: FastifyError): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
-/** zod's wording for a missing value ("expected nonoptional, received undefined") in plain words. */
-function plainIssue(message: string | undefined): string {
-  if (message === undefined) return 'is not valid';
-  return /received undefined$/.test(message) ? 'is required' : message;
-}
-
 function messageOf(error: FastifyError, request: FastifyRequest): string {
   const { validation, validationContext } = error;
   if (validation && hasZodFastifySchemaValidationErrors(error)) {
@@ -25,7 +19,7 @@ function messageOf(error: FastifyError, request: FastifyRequest): string {
     return validation
       .map((issue) => {
         const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-        return `${where}${path ? `.${path}` : ''}: ${plainIssue(issue.message)}`;
+        return `${where}${path ? `.${path}` : ''}: ${issue.message ?? 'is not valid'}`;
       })
       .join('; ');
   }

@@ -10,12 +10,6 @@ function pathOf(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-// Messages a producer can act on without reading zod's vocabulary.
-const messageFor = (issue: z.core.$ZodRawIssue): string | undefined => {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
-  return undefined;
-};
-
 function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }));
 }
@@ -33,7 +27,7 @@ export function createValidateEventStep() {
         message: type === undefined ? 'is required' : `must be one of ${EVENT_TYPES.join(', ')}`,
       });
     }
-    const parsed = eventSchema.safeParse(raw, { error: messageFor });
+    const parsed = eventSchema.safeParse(raw);
     return parsed.success
       ? ok(withTraitsInProperties(parsed.data))
       : reject('invalid', ...fieldErrors(parsed.error));
