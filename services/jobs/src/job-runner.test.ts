@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { migrationsDir } from '@rapport/schemas';
 import { cancellable, migrate, onLane, openStore, type Store } from '@rapport/store';
 import { pino } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJob, JobRunningError, type RunRecord } from './job.js';
@@ -232,6 +233,46 @@ describe('Scheduler', () => {
     expect(runs[0]).toMatchObject({ job: 'quick', trigger: 'schedule', status: 'succeeded' });
     const listed = await runner.runs.list({ job: 'quick', limit: 10 });
     expect(listed.length).toBeGreaterThanOrEqual(1);
+  });
+
+  /** Each trigger's runs seen starting. */
+  function startedRuns(runner: JobRunner): Map<string, Set<string>> {
+    const started = new Map<string, Set<string>>();
+    runner.on('progress', (run) => {
+      started.set(run.trigger, (started.get(run.trigger) ?? new Set<string>()).add(run.runId));
+    });
+    return started;
+  }
+
+  it('runs when a run asked for ends, if its time came during it', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow] });
+    const started = startedRuns(runner);
+    const asked = await runner.start('slow', { label: 'asked' }, 'api');
+    // Once a minute, next in a second or two: no later time comes within the test.
+    const second = (new Date().getUTCSeconds() + 2) % 60;
+    const scheduler = new Scheduler(runner, { slow: `${second} * * * * *` }, logger);
+    scheduler.start();
+    await sleep(3_000);
+    expect(started.get('schedule')).toBeUndefined();
+    release();
+    await asked.finished;
+    await expect.poll(() => started.get('schedule')?.size ?? 0, { timeout: 5_000 }).toBe(1);
+    await scheduler.stop();
+    release();
+    await runner.drain();
+  });
+
+  it('skips the times that come while its own run is still going', async () => {
+    const runner = new JobRunner({ store, logger, jobs: [slow] });
+    const started = startedRuns(runner);
+    const scheduler = new Scheduler(runner, { slow: '* * * * * *' }, logger);
+    scheduler.start();
+    await expect.poll(() => started.get('schedule')?.size ?? 0, { timeout: 5_000 }).toBe(1);
+    await sleep(2_500);
+    await scheduler.stop();
+    release();
+    await runner.drain();
+    expect(started.get('schedule')?.size).toBe(1);
   });
 
   it('refuses a schedule for a job that does not exist', () => {

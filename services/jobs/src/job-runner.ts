@@ -87,6 +87,21 @@ export class JobRunner extends EventEmitter<{ progress: [RunRecord]; finished: [
     return [...this.active.values()].find((run) => run.runId === runId);
   }
 
+  /** Settles when this runner's run `runId` has ended (at once if it is not running). */
+  ended(runId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = (run: RunRecord) => {
+        if (run.runId === runId) done();
+      };
+      const done = () => {
+        this.off('finished', listener);
+        resolve();
+      };
+      this.on('finished', listener);
+      if (this.running(runId) === undefined) done();
+    });
+  }
+
   /** Starts a run; refuses when the job is running already (JobRunningError names the run). */
   async start(name: string, rawParams: unknown, trigger: RunTrigger): Promise<StartedRun> {
     const job = this.job(name);

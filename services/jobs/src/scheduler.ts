@@ -18,14 +18,15 @@ export interface SavedSegmentsWatch {
 }
 
 /**
- * Starts the configured job runs on their cron schedules. A run still going when its next
- * time comes is left alone; the skipped tick is logged. While the segments job is scheduled,
+ * Starts the configured job runs on their cron schedules (see tick for a run already going
+ * when a time comes). While the segments job is scheduled,
  * with `saved`, a segment saved since its latest evaluation also gets a run of its own
  * (SavedSegmentRuns): `segmentSaved` says one was.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
   private readonly savedRuns: SavedSegmentRuns | undefined;
+  private stopped = false;
 
   constructor(
     private readonly runner: JobRunner,
@@ -48,27 +49,47 @@ export class Scheduler {
   start(): void {
     this.savedRuns?.start();
     for (const [name, expression] of Object.entries(this.schedules)) {
-      const task = cron.schedule(
-        expression,
-        async () => {
-          try {
-            const { finished } = await this.runner.start(name, {}, 'schedule');
-            await finished;
-          } catch (error) {
-            if (error instanceof JobRunningError) {
-              this.logger.warn(
-                { job: name, runId: error.runId },
-                'scheduled run skipped: still running',
-              );
-            } else {
-              this.logger.error({ err: error, job: name }, 'scheduled run could not start');
-            }
-          }
-        },
-        { name: `rapport-${name}`, timezone: 'UTC', noOverlap: false },
-      );
+      const task = cron.schedule(expression, () => this.tick(name), {
+        name: `rapport-${name}`,
+        timezone: 'UTC',
+        noOverlap: false,
+      });
       this.tasks.push(task);
       this.logger.info({ job: name, expression }, 'job scheduled');
+    }
+  }
+
+  /**
+   * A scheduled run of `name`. The schedule's own run still going is left alone (this tick is
+   * skipped and logged); a run started otherwise (asked for, or for saved segments, which may
+   * cover a few segments or other parameters) is waited for, and this run starts after it.
+   */
+  private async tick(name: string): Promise<void> {
+    for (;;) {
+      try {
+        const { finished } = await this.runner.start(name, {}, 'schedule');
+        await finished;
+        return;
+      } catch (error) {
+        if (!(error instanceof JobRunningError)) {
+          this.logger.error({ err: error, job: name }, 'scheduled run could not start');
+          return;
+        }
+        const current = this.runner.running(error.runId);
+        if (current === undefined || current.trigger === 'schedule') {
+          this.logger.warn(
+            { job: name, runId: error.runId },
+            'scheduled run skipped: still running',
+          );
+          return;
+        }
+        this.logger.info(
+          { job: name, runId: error.runId, trigger: current.trigger },
+          'scheduled run waits for the run under way',
+        );
+        await this.runner.ended(error.runId);
+        if (this.stopped) return;
+      }
     }
   }
 
@@ -84,6 +105,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.savedRuns?.close();
     for (const task of this.tasks) await task.destroy();
     this.tasks.length = 0;

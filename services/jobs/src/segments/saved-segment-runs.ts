@@ -1,7 +1,7 @@
 import type { Logger } from '@rapport/observability';
 import { readEvaluableDefinitions, readLatestEvaluations } from '@rapport/segments';
 import type { Store } from '@rapport/store';
-import { JobRunningError, type RunRecord } from '../job.js';
+import { JobRunningError } from '../job.js';
 import type { JobRunner, StartedRun } from '../job-runner.js';
 
 export interface SavedSegmentRunsOptions {
@@ -105,26 +105,11 @@ export class SavedSegmentRuns {
       for (const id of segments) this.tried.add(due.get(id) ?? id);
     } catch (error) {
       // A run under way (scheduled, or asked for) is waited for: the next look comes after it.
-      if (error instanceof JobRunningError) return ended(runner, error.runId);
+      if (error instanceof JobRunningError) return runner.ended(error.runId);
       logger.warn({ err: error }, 'saved segments not evaluated: the store could not be read');
       return;
     }
     logger.info({ segments, runId: started.runId }, 'segments run for saved segments');
     await started.finished;
   }
-}
-
-/** Settles when this runner's run `runId` has ended (at once if it is not running). */
-function ended(runner: JobRunner, runId: string): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      runner.off('finished', listener);
-      resolve();
-    };
-    const listener = (run: RunRecord) => {
-      if (run.runId === runId) done();
-    };
-    runner.on('finished', listener);
-    if (runner.running(runId) === undefined) done();
-  });
 }
