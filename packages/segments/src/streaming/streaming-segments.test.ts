@@ -1,6 +1,6 @@
 import { SCOPE } from '@rapport/profiles';
 import type { SegmentChange, SegmentRule } from '@rapport/schemas';
-import { StoreError, type Store } from '@rapport/store';
+import { cancellable, StoreError, type Store } from '@rapport/store';
 import { insertRows, openTestStore, type TestStore } from '@rapport/store/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -362,6 +362,58 @@ describe('streaming segment evaluation', () => {
     expect(statements.length).toBeGreaterThan(0);
     for (const sql of statements) expect(sql).not.toContain('max_threads');
     expect(await members('buyers')).toContain('c:one-thread');
+    await evaluator.close();
+  });
+
+  it('evaluates on the store it is given, and loses nothing when that store is cancelled', async () => {
+    const evaluator = streaming(store);
+    const { watching, statements } = watchedQueries((params) =>
+      Object.keys(params ?? {}).some((name) => name.startsWith('rule_')),
+    );
+    await evaluator.evaluate(['c:nobody-here'], { batchOnly: true, store: watching });
+    expect(statements.length).toBeGreaterThan(0);
+
+    // A stop cancels a reconcile's store before its first statement, its second, and so on.
+    for (let before = 1; before <= 8; before++) {
+      const customerId = `cancelled-${before}`;
+      await store_([
+        { type: 'identify', customerId, daysAgo: 3, properties: { traits: { plan: 'gold' } } },
+        { type: 'purchase', customerId, daysAgo: 2, amount: 80 },
+        { type: 'purchase', customerId, daysAgo: 1, amount: 40 },
+      ]);
+      const run = cancellable(store, `reconcile-${before}`);
+      let statementsRun = 0;
+      const cancelledAt = (work: () => Promise<unknown>) => async () => {
+        if (++statementsRun === before) await run.cancel();
+        return work();
+      };
+      const view = Object.create(run) as Store;
+      view.query = (...args) => cancelledAt(() => run.query(...args))() as never;
+      view.command = (...args) => cancelledAt(() => run.command(...args))() as never;
+      // Refused from some statement on: what it wrote is recorded, the rest evaluated again;
+      // refused before it wrote anything, the evaluation fails and is asked for again.
+      await evaluator
+        .evaluate([`c:${customerId}`], { batchOnly: true, store: view })
+        .catch(() => evaluator.evaluate([`c:${customerId}`], { batchOnly: true }));
+      // A segment the cancel failed is owed the profile: evaluated again on the loop's store.
+      await expect.poll(() => evaluator.status().failing).toEqual([]);
+      await evaluator.idle();
+      const entries = recorded
+        .filter((change) => change.customerId === customerId)
+        .map((change) => `${change.segmentId}:${change.change}`)
+        .sort();
+      expect({ before, entries }).toEqual({
+        before,
+        entries: [
+          'big-spender:entered',
+          'buyers:entered',
+          'gold-buyers:entered',
+          'gold:entered',
+          'repeat:entered',
+        ],
+      });
+    }
+    await expectEqualToFullEvaluation();
     await evaluator.close();
   });
 

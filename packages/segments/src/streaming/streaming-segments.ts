@@ -216,6 +216,11 @@ export class StreamingSegments {
        * do not name is read from membership. Default every segment.
        */
       segments?: readonly string[];
+      /**
+       * Where the profiles are evaluated and their memberships written: a job run's store,
+       * whose statements a stop cancels (see cancellable). Default the evaluator's own.
+       */
+      store?: Store;
     } = {},
   ): Promise<SegmentChange[]> {
     return this.serial(async () => {
@@ -397,12 +402,12 @@ export class StreamingSegments {
   /** Evaluates the keys (and what failing segments owe) chunk by chunk. */
   private async evaluateKeys(
     profileKeys: readonly string[],
-    options: { runId?: string; at?: number; batchOnly?: boolean },
+    options: { runId?: string; at?: number; batchOnly?: boolean; store?: Store },
     owed: ReadonlyMap<string, { keys: Set<string>; reason: string }>,
     { ordered, profile }: { ordered: EvaluableDefinition[]; profile: ProfileRowParams },
     linked?: LinkedScope['linked'],
   ) {
-    const { store } = this.options;
+    const store = options.store ?? this.options.store;
     const all = new Set(profileKeys);
     for (const { keys } of owed.values()) for (const key of keys) all.add(key);
     const at = this.nextAt(options.at);

@@ -14,7 +14,14 @@ import type { SegmentVerdict } from './evaluate-segment.js';
  */
 export type Reconcile = (
   profileKeys: readonly string[],
-  options: { runId: string; at: number; batchOnly: true; segments?: readonly string[] },
+  options: {
+    runId: string;
+    at: number;
+    batchOnly: true;
+    segments?: readonly string[];
+    /** The run's store: a stop cancels its statements, the reconcile's with the rest. */
+    store: Store;
+  },
 ) => Promise<SegmentChange[]>;
 
 export interface ReconcileMetrics {
@@ -84,6 +91,7 @@ export async function reconcileStep(input: {
           runId: context.runId,
           at: input.at,
           batchOnly: true,
+          store: context.store,
           // A new segment's members are each disputed: the other segments are not evaluated
           // for them (at a million people, 174,864 took 25.8 s with every segment, 13.2 with one).
           ...(input.restricted === true ? { segments: input.due.map((d) => d.id) } : {}),
