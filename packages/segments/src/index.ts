@@ -20,6 +20,7 @@ export {
 } from './store/definitions.js';
 export {
   readLatestEvaluations,
+  readReconciledEvaluations,
   readEvaluation,
   evaluationAnswer,
   type SegmentEvaluation,

@@ -66,6 +66,27 @@ export async function readLatestEvaluations(
   return new Map(rows.map((row) => [row.segment_id, toEvaluation(row)]));
 }
 
+/**
+ * The latest evaluation of each segment by a segments run that succeeded: one whose reconcile
+ * step wrote to membership the entries and exits the evaluation found. A run that ended
+ * otherwise after evaluating (cancelled by a stop, its process killed) recorded evaluations
+ * whose changes may not all be in membership: for the runs after it, such a segment has not
+ * been evaluated at that version yet (its saved version is due, and what a later run enters or
+ * lets out is not streaming evaluation's miss).
+ */
+export async function readReconciledEvaluations(
+  store: Store,
+): Promise<Map<string, SegmentEvaluation>> {
+  const rows = await store.query<EvaluationRow>(
+    `SELECT ${COLUMNS} FROM segment_evaluations
+     WHERE run_id IN (
+         SELECT run_id FROM job_runs FINAL WHERE job = 'segments' AND status = 'succeeded')
+     ORDER BY segment_id, evaluated_at DESC, run_id DESC
+     LIMIT 1 BY segment_id`,
+  );
+  return new Map(rows.map((row) => [row.segment_id, toEvaluation(row)]));
+}
+
 /** The evaluation of a segment by one run, if that run evaluated it. */
 export async function readEvaluation(
   store: Store,

@@ -184,6 +184,39 @@ describe('runs for saved segments', () => {
     expect(runsSince(from)).toHaveLength(1);
   });
 
+  it('runs again a version whose run ended failed after evaluating it', async () => {
+    // A run cut short in its reconcile step (a stop cancelled it): the evaluation is recorded,
+    // its entries are not in membership.
+    const stopped = new JobRunner({
+      store,
+      logger,
+      jobs: [
+        createSegmentsJob({
+          lapsedAfterDays: 90,
+          notify: async () => {},
+          reconcile: () => Promise.reject(new Error('cancelled by a stop')),
+        }),
+      ],
+    });
+    await define('tin', 1, plan('gold'));
+    const cut = await (await stopped.start('segments', { segments: ['tin'] }, 'schedule')).finished;
+    expect(cut).toMatchObject({ status: 'failed', error: 'cancelled by a stop' });
+    expect(await openMembers('tin')).toEqual([]);
+
+    const from = finished.length;
+    watch = new SavedSegmentRuns({ runner, store, logger, everyMs: 60_000, settleMs: 50 });
+    watch.start();
+    await vi.waitFor(() => expect(runsSince(from)).toHaveLength(1), { timeout: 10_000 });
+    // (With the cycle of the test before, which a new watch tries once more.)
+    expect(runsSince(from)[0]).toMatchObject({
+      status: 'succeeded',
+      params: { segments: expect.arrayContaining(['tin']) as unknown },
+    });
+    expect(await openMembers('tin')).toEqual(['c:ada']);
+    // Its entry is the segment's first into membership, not a correction of streaming's.
+    expect(runsSince(from)[0]?.summary.corrections).toMatchObject({ total: 0 });
+  });
+
   it('is the scheduler’s while the segments job is scheduled, and stops with it', async () => {
     const off = new Scheduler(runner, {}, logger, { store, everyMs: 50 });
     const on = new Scheduler(runner, { segments: '0 * * * *' }, logger, { store, everyMs: 50 });

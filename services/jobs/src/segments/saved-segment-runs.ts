@@ -1,5 +1,5 @@
 import type { Logger } from '@rapport/observability';
-import { readEvaluableDefinitions, readLatestEvaluations } from '@rapport/segments';
+import { readEvaluableDefinitions, readReconciledEvaluations } from '@rapport/segments';
 import type { Store } from '@rapport/store';
 import { JobRunningError } from '../job.js';
 import type { JobRunner, StartedRun } from '../job-runner.js';
@@ -15,13 +15,14 @@ export interface SavedSegmentRunsOptions {
 }
 
 /**
- * The segments saved since their latest evaluation: a new segment, a new version of one, and a
- * deleted one whose members were not yet let out. Each as `id@version`.
+ * The segments saved since their latest evaluation by a run that succeeded (see
+ * readReconciledEvaluations): a new segment, a new version of one, and a deleted one whose
+ * members were not yet let out. Each as `id@version`.
  */
 async function savedSinceEvaluated(store: Store): Promise<Map<string, string>> {
   const [definitions, latest] = await Promise.all([
     readEvaluableDefinitions(store),
-    readLatestEvaluations(store),
+    readReconciledEvaluations(store),
   ]);
   const due = new Map<string, string>();
   for (const definition of definitions) {

@@ -383,6 +383,48 @@ describe('segments job', () => {
     );
   });
 
+  it('as the reconciler: what a run cut short in its reconcile left to enter is no correction', async () => {
+    const counted: { segment: string; change: string; n: number }[] = [];
+    const evaluator = new StreamingSegments({
+      store,
+      lapsedAfterDays: 90,
+      logger,
+      record: async () => {},
+    });
+    const segmentsJob = (reconcile: Parameters<typeof createSegmentsJob>[0]['reconcile']) =>
+      new JobRunner({
+        store,
+        logger,
+        jobs: [
+          createSegmentsJob({
+            lapsedAfterDays: 90,
+            notify: async () => {},
+            reconcile,
+            metrics: {
+              segmentReconcileCorrections: {
+                inc: (labels, n) => counted.push({ ...labels, n }),
+              },
+            },
+          }),
+        ],
+      });
+    await define('gilded', 1, gold);
+    // A stop cancels the run in its reconcile step: the evaluation is recorded, the entries
+    // are not in membership.
+    const cut = segmentsJob(() => Promise.reject(new Error('cancelled by a stop')));
+    const stopped = await (await cut.start('segments', { segments: ['gilded'] }, 'cli')).finished;
+    expect(stopped).toMatchObject({ status: 'failed', error: 'cancelled by a stop' });
+    expect(await intervals('gilded')).toEqual([]);
+
+    const next = segmentsJob((keys, options) => evaluator.evaluate(keys, options));
+    const record = await (await next.start('segments', {}, 'cli')).finished;
+    expect(record.error).toBeNull();
+    const members = (record.summary.segments as Record<string, { entered: number }>).gilded;
+    expect(members?.entered).toBeGreaterThan(0);
+    expect(record.summary).toMatchObject({ corrections: { total: 0, segments: {} } });
+    expect(counted).toEqual([]);
+  });
+
   it('closes the stays streaming evaluation opened in a segment deleted before any run saw it', async () => {
     await define('fleeting', 1, gold);
     const evaluator = new StreamingSegments({

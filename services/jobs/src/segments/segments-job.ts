@@ -9,7 +9,7 @@ import { dropPartitionsExcept } from '../partitions.js';
 import {
   evaluationOrder,
   readEvaluableDefinitions,
-  readLatestEvaluations,
+  readReconciledEvaluations,
   StatementLimits,
   StreamingSegments,
   type EvaluableDefinition,
@@ -194,8 +194,9 @@ export function createSegmentsJob(options: SegmentsJobOptions): JobDefinition {
       const runs = new RunStore(store);
       const at = Date.now();
       // What is due: every live segment, and a deleted one whose members are still open
-      // (evaluated once more, as empty, to close their intervals).
-      const latest = await readLatestEvaluations(store);
+      // (evaluated once more, as empty, to close their intervals). Evaluations of runs that did
+      // not end in success do not count: their changes may not all be in membership.
+      const latest = await readReconciledEvaluations(store);
       const definitions = await readEvaluableDefinitions(store);
       const { ordered, skipped } = evaluationOrder(definitions);
       // A deleted segment is due while someone is still in it (streaming evaluation may have
