@@ -7,6 +7,7 @@ import { JobRunner } from '../job-runner.js';
 import type { RunRecord } from '../job.js';
 import { Scheduler } from '../scheduler.js';
 import { defineSegment } from '../testing/segment-definitions.js';
+import { segmentsRunner } from '../testing/segments-runner.js';
 import { createSegmentsJob } from './segments-job.js';
 import { SavedSegmentRuns } from './saved-segment-runs.js';
 
@@ -187,16 +188,8 @@ describe('runs for saved segments', () => {
   it('runs again a version whose run ended failed after evaluating it', async () => {
     // A run cut short in its reconcile step (a stop cancelled it): the evaluation is recorded,
     // its entries are not in membership.
-    const stopped = new JobRunner({
-      store,
-      logger,
-      jobs: [
-        createSegmentsJob({
-          lapsedAfterDays: 90,
-          notify: async () => {},
-          reconcile: () => Promise.reject(new Error('cancelled by a stop')),
-        }),
-      ],
+    const stopped = segmentsRunner(store, logger, {
+      reconcile: () => Promise.reject(new Error('cancelled by a stop')),
     });
     await define('tin', 1, plan('gold'));
     const cut = await (await stopped.start('segments', { segments: ['tin'] }, 'schedule')).finished;

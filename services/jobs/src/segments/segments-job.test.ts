@@ -5,9 +5,10 @@ import { pino } from 'pino';
 import { StreamingSegments } from '@rapport/segments';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobRunner } from '../job-runner.js';
+import type { JobRunner } from '../job-runner.js';
 import { defineSegment } from '../testing/segment-definitions.js';
-import { createSegmentsJob } from './segments-job.js';
+import { segmentsRunner } from '../testing/segments-runner.js';
+import type { SegmentsJobOptions } from './segments-job.js';
 
 const logger = pino({ level: 'silent' });
 let test: TestStore;
@@ -57,17 +58,10 @@ const flat = () =>
 beforeAll(async () => {
   test = await openTestStore();
   store = test.store;
-  runner = new JobRunner({
-    store,
-    logger,
-    jobs: [
-      createSegmentsJob({
-        lapsedAfterDays: 90,
-        notify: async (page) => {
-          changes.push([...page]);
-        },
-      }),
-    ],
+  runner = segmentsRunner(store, logger, {
+    notify: async (page) => {
+      changes.push([...page]);
+    },
   });
 });
 afterAll(() => test.dispose());
@@ -222,8 +216,7 @@ describe('segments job', () => {
         return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
       },
     });
-    const job = createSegmentsJob({ lapsedAfterDays: 90, notify: async () => {} });
-    const faulty = new JobRunner({ store: failing, logger, jobs: [job] });
+    const faulty = segmentsRunner(failing, logger);
     const record = await (await faulty.start('segments', {}, 'cli')).finished;
     expect(record.status).toBe('succeeded');
     expect(record.summary).toMatchObject({
@@ -292,21 +285,13 @@ describe('segments job', () => {
         published.push(...page);
       },
     });
-    const reconciler = new JobRunner({
-      store,
-      logger: pino({ level: 'warn' }, sink),
-      jobs: [
-        createSegmentsJob({
-          lapsedAfterDays: 90,
-          notify: async () => {},
-          reconcile: (keys, options) => evaluator.evaluate(keys, options),
-          metrics: {
-            segmentReconcileCorrections: {
-              inc: (labels, n) => counted.push({ ...labels, n }),
-            },
-          },
-        }),
-      ],
+    const reconciler = segmentsRunner(store, pino({ level: 'warn' }, sink), {
+      reconcile: (keys, options) => evaluator.evaluate(keys, options),
+      metrics: {
+        segmentReconcileCorrections: {
+          inc: (labels, n) => counted.push({ ...labels, n }),
+        },
+      },
     });
     const reconcile = async () => (await reconciler.start('segments', {}, 'cli')).finished;
     // Nothing to correct: membership is what the rules say.
@@ -391,22 +376,14 @@ describe('segments job', () => {
       logger,
       record: async () => {},
     });
-    const segmentsJob = (reconcile: Parameters<typeof createSegmentsJob>[0]['reconcile']) =>
-      new JobRunner({
-        store,
-        logger,
-        jobs: [
-          createSegmentsJob({
-            lapsedAfterDays: 90,
-            notify: async () => {},
-            reconcile,
-            metrics: {
-              segmentReconcileCorrections: {
-                inc: (labels, n) => counted.push({ ...labels, n }),
-              },
-            },
-          }),
-        ],
+    const segmentsJob = (reconcile: SegmentsJobOptions['reconcile']) =>
+      segmentsRunner(store, logger, {
+        reconcile,
+        metrics: {
+          segmentReconcileCorrections: {
+            inc: (labels, n) => counted.push({ ...labels, n }),
+          },
+        },
       });
     await define('gilded', 1, gold);
     // A stop cancels the run in its reconcile step: the evaluation is recorded, the entries
