@@ -496,9 +496,26 @@ describe('the console', () => {
     await check(page, 'clusters-warnings');
   });
 
-  it('jobs: every job with a button to start it', async () => {
+  it('jobs: every job with a button to start it, and who started each run with what', async () => {
     const page = await open('#/jobs', '[data-testid=jobs]');
-    expect((await tableRows(page, 'runs')).length).toBeGreaterThanOrEqual(4);
+    const shown = await tableRows(page, 'runs');
+    expect(shown.length).toBeGreaterThanOrEqual(4);
+    const { runs } = await api<{
+      runs: { runId: string; trigger: string; params: Record<string, unknown> }[];
+    }>('/v1/jobs/runs?limit=30');
+    const words: Record<string, string> = {
+      api: 'API',
+      cli: 'command line',
+      schedule: 'schedule',
+      'segment-saved': 'segment saved',
+    };
+    expect(shown.map((row) => [row.run, row['started by']])).toEqual(
+      runs.map((run) => [run.runId, words[run.trigger]]),
+    );
+    // The clusters run asked for k 8 says so, beside the defaults it took.
+    const clusters = runs.find((run) => run.params.k === 8);
+    const asked = shown.find((row) => row.run === clusters?.runId)?.parameters ?? '';
+    expect(asked.split('; ')).toEqual(expect.arrayContaining(['k 8', 'minClusterShare 0.3']));
     await check(page, 'jobs');
   });
 });

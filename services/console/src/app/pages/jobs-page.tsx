@@ -12,6 +12,25 @@ interface JobList {
 const progressOf = (run: RunRecord) =>
   run.progress ? `${run.progress.phase} ${run.progress.done}/${run.progress.total}` : '';
 
+/** Who or what started a run, in words. */
+const TRIGGERS: Record<RunRecord['trigger'], string> = {
+  schedule: 'schedule',
+  'segment-saved': 'segment saved',
+  api: 'API',
+  cli: 'command line',
+};
+
+const paramText = (value: unknown): string => {
+  if (Array.isArray(value)) return value.map(paramText).join(', ');
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+};
+
+/** A run's parameters as it took them (`name value; …`), its defaults included. */
+const paramsOf = (run: RunRecord) =>
+  Object.entries(run.params)
+    .map(([name, value]) => `${name} ${paramText(value)}`)
+    .join('; ') || '—';
+
 export function JobsPage() {
   const [reload, setReload] = useState(0);
   const [message, setMessage] = useState<string | null>(null);
@@ -73,6 +92,8 @@ export function JobsPage() {
               columns={[
                 { label: 'run', value: (r) => <code>{r.runId}</code> },
                 { label: 'job', value: (r) => r.job },
+                { label: 'started by', value: (r) => TRIGGERS[r.trigger] },
+                { label: 'parameters', value: paramsOf },
                 { label: 'status', value: (r) => r.status },
                 { label: 'progress', value: progressOf },
                 { label: 'started', value: (r) => formatInstant(r.startedAt) },
