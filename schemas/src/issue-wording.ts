@@ -31,29 +31,22 @@ const FORMATS: Partial<Record<string, string>> = {
   base64: 'base64',
 };
 
-function bound(issue: { exact?: boolean; inclusive?: boolean }, least: boolean): string {
-  if (issue.exact === true) return 'exactly';
-  if (issue.inclusive === false) return least ? 'more than' : 'fewer than';
-  return least ? 'at least' : 'at most';
-}
+/** The words of a lower and an upper bound: inclusive, then exclusive. */
+const COUNT_BOUNDS = { least: ['at least', 'more than'], most: ['at most', 'fewer than'] };
+const VALUE_BOUNDS = { least: ['at least', 'greater than'], most: ['at most', 'less than'] };
 
-function sizeMessage(
+/** A size or value out of its bound: "must have at most 64 characters", "must be less than 3". */
+function boundMessage(
   issue: { origin: string; exact?: boolean; inclusive?: boolean },
   limit: number | bigint,
-  least: boolean,
+  side: 'least' | 'most',
 ): string {
   const unit = UNITS[issue.origin];
-  if (unit !== undefined) return `must have ${bound(issue, least)} ${String(limit)} ${unit}`;
-  if (issue.exact === true) return `must be ${String(limit)}`;
-  const word =
-    issue.inclusive === false
-      ? least
-        ? 'greater than'
-        : 'less than'
-      : least
-        ? 'at least'
-        : 'at most';
-  return `must be ${word} ${String(limit)}`;
+  const [inclusive, exclusive] = (unit === undefined ? VALUE_BOUNDS : COUNT_BOUNDS)[side];
+  const word = issue.exact === true ? 'exactly' : issue.inclusive === false ? exclusive : inclusive;
+  return unit === undefined
+    ? `must be ${word} ${String(limit)}`
+    : `must have ${word} ${String(limit)} ${unit}`;
 }
 
 const listed = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
@@ -68,9 +61,9 @@ export function plainIssueMessage(issue: z.core.$ZodRawIssue): string | undefine
       if (issue.input === undefined) return 'is required';
       return `must be ${withArticle(issue.expected)}, not ${kindOf(issue.input)}`;
     case 'too_small':
-      return sizeMessage(issue, issue.minimum, true);
+      return boundMessage(issue, issue.minimum, 'least');
     case 'too_big':
-      return sizeMessage(issue, issue.maximum, false);
+      return boundMessage(issue, issue.maximum, 'most');
     case 'invalid_value':
       return issue.values.length === 1
         ? `must be ${listed(issue.values)}`

@@ -19,9 +19,9 @@ export interface SavedSegmentsWatch {
 
 /**
  * Starts the configured job runs on their cron schedules (see tick for a run already going
- * when a time comes). While the segments job is scheduled,
- * with `saved`, a segment saved since its latest evaluation also gets a run of its own
- * (SavedSegmentRuns): `segmentSaved` says one was.
+ * when a time comes). While the segments job is scheduled, with `saved`, a segment saved since
+ * its latest evaluation also gets a run of its own (SavedSegmentRuns): `segmentSaved` says one
+ * was.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
