@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  heavyQueryGate,
-  heavyQueryThreads,
-  mayLowerThreadPriority,
-} from './heavy-query-threads.js';
-
-const status = (capEff: string) => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\n`;
+import { heavyQueryGate, heavyQueryThreads } from './heavy-query-threads.js';
 
 describe('the threads of a heavy query', () => {
-  it('tells CAP_SYS_NICE from the effective capabilities', () => {
-    expect(mayLowerThreadPriority(status('000001ffffffffff'))).toBe(true);
-    expect(mayLowerThreadPriority(status('0000000000800000'))).toBe(true);
-    // Every capability but CAP_SYS_NICE (bit 23).
-    expect(mayLowerThreadPriority(status('000001ffff7fffff'))).toBe(false);
-    expect(mayLowerThreadPriority(status('0000000000000000'))).toBe(false);
-    expect(mayLowerThreadPriority('Name:\tnode\n')).toBe(false);
-  });
-
-  it('reads this process’s own status', () => {
-    expect(typeof mayLowerThreadPriority()).toBe('boolean');
-  });
-
   it('are as configured, else one per core where they run at low priority, else one', () => {
     expect(heavyQueryThreads(3, 'embedded', () => false)).toBe(3);
     expect(heavyQueryThreads(1, 'http')).toBe(1);

@@ -1,27 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mayLowerThreadPriority } from '@rapport/store';
 import { QueryGate, type QueryGateOptions } from './query-gate.js';
-
-/** The bit of CAP_SYS_NICE in a capability mask (linux/capability.h). */
-const CAP_SYS_NICE = 23n;
-
-/**
- * Whether this process holds CAP_SYS_NICE, from its effective capabilities (`CapEff` in
- * /proc/self/status, or the text given). ClickHouse lowers a query's threads to
- * `os_thread_priority` only with it (it must raise them back afterwards) and ignores the
- * setting otherwise; false where the status cannot be read.
- */
-export function mayLowerThreadPriority(status?: string): boolean {
-  let text = status;
-  if (text === undefined) {
-    try {
-      text = readFileSync('/proc/self/status', 'utf8');
-    } catch {
-      return false;
-    }
-  }
-  const mask = /^CapEff:\s*([0-9a-f]+)$/im.exec(text)?.[1];
-  return mask !== undefined && ((BigInt(`0x${mask}`) >> CAP_SYS_NICE) & 1n) === 1n;
-}
 
 /**
  * Threads of one heavy query (ClickHouse max_threads, 0: one per core): as configured, else

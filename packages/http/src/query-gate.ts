@@ -1,3 +1,4 @@
+import { cpuPrioritySetting, LOWEST_NICE } from '@rapport/store';
 import { HttpError } from './http-error.js';
 
 export interface QueryGateOptions {
@@ -26,7 +27,7 @@ export class QueryGate {
 
   /** ClickHouse settings for a heavy query's `SETTINGS` clause. */
   get settings(): string {
-    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = ${this.options.threads ?? 1}, os_thread_priority = 19`;
+    return `max_memory_usage = ${this.options.maxMemoryBytes}, max_threads = ${this.options.threads ?? 1}, ${cpuPrioritySetting(LOWEST_NICE)}`;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {

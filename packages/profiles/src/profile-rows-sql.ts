@@ -1,3 +1,4 @@
+import { LOWEST_NICE, cpuPrioritySetting } from '@rapport/store';
 import { ownersSql } from './identity.js';
 import { PROFILE_FIELDS } from './profile-fields.js';
 import {
@@ -39,7 +40,10 @@ export const MAX_ANONYMOUS_IDS = 10_000;
  * the profile read shows, `links`: the length of the link history of its anonymous ids, and
  * `customer_links`: how many link rows name its customer, as the anonymous ids were read
  * (scoped, the caller's read, `{scope_link_rows}`: a link stored since is in no list of the row,
- * and a check at a read sees the row behind).
+ * and a check at a read sees the row behind). Scoped (the rewrite of the rows batches touched),
+ * it runs at the lowest CPU priority: rows are a cache, and ingest and streaming evaluation
+ * come first (at the default, a rewrite that took both cores every few seconds held back the
+ * evaluations beside it: benchmarks/README.md, real-time segments, twenty-second round).
  */
 export function profileRowsWriteSql(options: { scoped: boolean }): string {
   const { scoped } = options;
@@ -81,7 +85,7 @@ LEFT JOIN (${jobs.k}) AS k ON k.profile_key = p.profile_key
 LEFT JOIN (${owned}) AS a ON a.profile_key = p.profile_key
 LEFT JOIN (${customerLinks}) AS l ON l.profile_key = p.profile_key
 WHERE ${scoped ? `p.profile_key IN ${SCOPE.keys}` : 'p.profile_key NOT IN {excluded_keys:Array(String)}'}
-SETTINGS join_use_nulls = 0)`;
+SETTINGS join_use_nulls = 0)${scoped ? `\nSETTINGS ${cpuPrioritySetting(LOWEST_NICE)}` : ''}`;
   return `
 INSERT INTO profile_rows (profile_key, customer_id, events, orders, last_seen, payload, version, deleted)
 ${scoped ? scopeBoundOnce(rows) : rows}`;

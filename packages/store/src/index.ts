@@ -19,6 +19,7 @@ export {
 } from './cluster-ddl.js';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.js';
 export { chunkForUrl, formatDateTime64, MAX_URL_PARAM_BYTES } from './sql.js';
+export { LOWEST_NICE, cpuPrioritySetting, mayLowerThreadPriority } from './cpu-priority.js';
 export { rebuildProjections, type RebuiltProjection } from './replay.js';
 export {
   eventInsertSettings,

@@ -7,6 +7,7 @@ import {
   type EventBlock,
 } from './event-journal.js';
 import { checkProjections } from './projection-check.js';
+import type { Lane, QueryParams, Store } from './store.js';
 import { eventRow, openTestStore, type TestStore } from './testing.js';
 
 let test: TestStore;
@@ -95,6 +96,31 @@ describe('projections against the event log', () => {
       'report_touches',
     ]);
     expect((await checkProjections(test.store, ['c:twice'])).diverged).toEqual([]);
+  });
+
+  it('beside the writes, checks on the jobs’ connection, one thread, lowest priority', async () => {
+    await insertWithoutViews(blockOf('beside'));
+    const seen: { sql: string; lane: Lane | undefined }[] = [];
+    const watching: Store = Object.create(test.store, {
+      query: {
+        value: (sql: string, params?: QueryParams, lane?: Lane) => {
+          seen.push({ sql, lane });
+          return test.store.query(sql, params, lane);
+        },
+      },
+    }) as Store;
+    const found = await checkProjections(watching, ['c:beside'], { beside: true, repair: true });
+    expect(found.diverged.map((d) => [d.table, d.keys, d.repaired])).toContainEqual([
+      'customer_stats',
+      ['c:beside'],
+      false,
+    ]);
+    const checks = seen.filter(({ sql }) => sql.includes('{keys:Array(String)}'));
+    expect(checks.length).toBeGreaterThan(0);
+    for (const { sql, lane } of checks) {
+      expect(lane).toBe('jobs');
+      expect(sql).toMatch(/SETTINGS max_threads = 1, os_thread_priority = 19$/);
+    }
   });
 });
 

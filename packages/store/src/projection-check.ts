@@ -1,4 +1,5 @@
 import type { Logger } from '@rapport/observability';
+import { LOWEST_NICE, cpuPrioritySetting } from './cpu-priority.js';
 import { PROJECTION_CHECKS } from './projection-check-sql.js';
 import { projections } from './replay.js';
 import { chunkForUrl } from './sql.js';
@@ -29,6 +30,9 @@ export interface ProjectionCheckResult {
  */
 const EMBEDDED_KEY_BYTES = 1024 * 1024;
 
+/** A check beside the writes: one thread, at the lowest CPU priority. */
+const BESIDE_SETTINGS = `max_threads = 1, ${cpuPrioritySetting(LOWEST_NICE)}`;
+
 const chunks = (store: Store, keys: readonly string[]) =>
   chunkForUrl(keys, store.mode === 'embedded' ? EMBEDDED_KEY_BYTES : undefined);
 
@@ -58,10 +62,10 @@ async function rebuildKeys(
  * Compares every projection with the event log for these profile keys and, with `repair`,
  * rebuilds the keys that differ. Repair is refused on a cluster (each shard's local tables
  * would need it); the divergence is still reported. The comparisons run on the writer's
- * connection, as a repair must; `beside` the writes, they run on the jobs' connection and on
- * one thread (background work, leaving the other cores to ingest and look-ups), without
- * repair, and writes made meanwhile can show as differences that are gone a moment later
- * (see divergedProfileKeys).
+ * connection, as a repair must; `beside` the writes, they run on the jobs' connection, on one
+ * thread and at the lowest CPU priority (background work: ingest, look-ups and streaming
+ * evaluation get the cores first), without repair, and writes made meanwhile can show as
+ * differences that are gone a moment later (see divergedProfileKeys).
  */
 export async function checkProjections(
   store: Store,
@@ -82,7 +86,7 @@ export async function checkProjections(
     for (const part of chunks(store, keys)) {
       const ids = part.filter((k) => k.startsWith('c:')).map((k) => k.slice(2));
       const rows = await store.query<{ key: string }>(
-        beside ? `${check.sql}\nSETTINGS max_threads = 1` : check.sql,
+        beside ? `${check.sql}\nSETTINGS ${BESIDE_SETTINGS}` : check.sql,
         { keys: part, ids },
         beside ? 'jobs' : 'write',
       );
