@@ -90,8 +90,9 @@ export interface StreamingStatus {
  * The rest after an evaluation, as a share of its time, unless told (`rest`). At a million
  * people on two cores (benchmarks/realtime-segments, sixteenth round), runs the same morning:
  * 0.5 kept ingest at 0.81 and 0.77 of its pace without streaming with an entry latency p95 of
- * 0.68 and 0.61 s, 0.25 at 0.77 and 0.71 with 0.58-0.62 s. An evaluation of a few dozen
- * profiles is mostly its statements' planning, paid once per evaluation whatever its keys.
+ * 0.68 and 0.61 s, 0.25 at 0.77 and 0.71 with 0.58-0.62 s. Part of an evaluation is paid
+ * once whatever its keys (the verdict statement bound to one key: 26 ms of the 93-100 it took
+ * for 40 customers not read before; benchmarks/README.md, twenty-second round).
  */
 const DEFAULT_REST = 0.5;
 
