@@ -59,7 +59,7 @@ export async function mirrorRows(
     store.query<MirrorSqlRow>(
       profileRowsMirrorSql({ scoped: true }),
       { ...TIMES, scope_keys: keys },
-      'read',
+      'background',
     ),
     options.membershipsOf?.(keys),
   ]);

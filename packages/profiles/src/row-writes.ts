@@ -98,19 +98,20 @@ export class RowWrites {
     const runs = runParams(await latestRowRuns(this.deps.latest));
     for (let start = 0; start < keys.length; start += this.keysPerWrite) {
       const scope = keys.slice(start, start + this.keysPerWrite);
+      // On the background lane: a read (an evaluation's included) never waits behind it.
       await this.store.command(
         PROFILE_ROWS_DELETE_SQL,
         { scope_keys: scope, version: this.nextVersion() },
-        'read',
+        'background',
       );
       await this.store.command(
         profileRowsWriteSql({ scoped: true }),
         {
           ...runs,
-          ...(await scopeParams(this.store, scope, 'read', linked)),
+          ...(await scopeParams(this.store, scope, 'background', linked)),
           version: this.nextVersion(),
         },
-        'read',
+        'background',
       );
       if (this.deps.mirror) {
         await mirrorRows(this.store, this.deps.mirror, scope, {

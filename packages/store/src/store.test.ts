@@ -126,7 +126,7 @@ describe('embedded store', () => {
 
 describe('lanes', () => {
   it('takes long lists of values written into the SQL on every connection', async () => {
-    for (const lane of ['write', 'read', 'read', 'heavy', 'jobs'] as const) {
+    for (const lane of ['write', 'read', 'read', 'heavy', 'jobs', 'background'] as const) {
       const [row] = await store.query<{ size: number }>(
         "SELECT getSetting('max_query_size') AS size",
         {},
@@ -156,5 +156,20 @@ describe('lanes', () => {
     await long;
     expect(finished).toHaveLength(5);
     expect(finished.at(-1)).toBe('jobs');
+  });
+
+  it('runs background statements on a connection of their own: a long one holds up no read', async () => {
+    const finished: string[] = [];
+    const long = store
+      .query('SELECT sleep(3)', {}, 'background')
+      .then(() => finished.push('background'));
+    await Promise.all(
+      (['write', 'read', 'read', 'read', 'heavy', 'jobs'] as const).map((lane) =>
+        store.query('SELECT 1', {}, lane).then(() => finished.push(lane)),
+      ),
+    );
+    await long;
+    expect(finished).toHaveLength(7);
+    expect(finished.at(-1)).toBe('background');
   });
 });

@@ -15,9 +15,11 @@ export type QueryParams = Record<string, unknown>;
  * (segment previews, reports, exports) go to a connection of their own, so that a look-up
  * never waits behind one (one embedded connection runs one query at a time); the statements
  * of job runs in the engine go to another (see onLane), so that a run of several seconds holds
- * up neither the writer nor look-ups. A ClickHouse server takes every lane alike.
+ * up neither the writer nor look-ups; background upkeep (the rewrites of profile rows batches
+ * touched) to a third, so that no read, streaming evaluation's included, waits behind a
+ * rewrite of a second or two. A ClickHouse server takes every lane alike.
  */
-export type Lane = 'read' | 'write' | 'heavy' | 'jobs';
+export type Lane = 'read' | 'write' | 'heavy' | 'jobs' | 'background';
 
 export interface InsertOptions {
   /** Per-insert settings; never left behind on the connection. */
@@ -113,10 +115,14 @@ class EmbeddedStore implements Store {
   private client(lane: Lane): ClickHouseClient {
     if (this.closed) throw new StoreError('closed', 'the store is closed');
     if (lane === 'write') return this.writer.client;
-    // The last two readers are the heavy lane's and the jobs'; the others take turns with reads.
-    const shared = Math.max(1, this.readers.length - 2);
+    // The last three readers are the heavy lane's, the jobs' and the background's; the others
+    // take turns with reads.
+    const shared = Math.max(1, this.readers.length - 3);
     if (lane === 'heavy') return this.readers[shared] ?? this.readers[0] ?? this.writer.client;
     if (lane === 'jobs') return this.readers[shared + 1] ?? this.readers[0] ?? this.writer.client;
+    if (lane === 'background') {
+      return this.readers[shared + 2] ?? this.readers[0] ?? this.writer.client;
+    }
     this.nextReader = (this.nextReader + 1) % shared;
     return this.readers[this.nextReader] ?? this.writer.client;
   }
@@ -216,8 +222,8 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
       { cause: error },
     );
   }
-  // Two more than configured: the heavy lane's and the jobs'.
-  const readers = Array.from({ length: config.readConnections + 2 }, open);
+  // Three more than configured: the heavy lane's, the jobs' and the background's.
+  const readers = Array.from({ length: config.readConnections + 3 }, open);
   // USE and SET are session state: each connection gets them once, so SQL can name tables
   // unqualified and carry long lists of values written in.
   for (const { client } of [writer, ...readers]) {
