@@ -87,6 +87,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_STREAMING_REST: 'soon' })).toThrow(/RAPPORT_STREAMING_REST/);
   });
 
+  it("reads the streaming verdict statement's nice value, 0 by default, 0 to 19", () => {
+    expect(loadConfig({}).segments.streamingNice).toBe(0);
+    expect(loadConfig({ RAPPORT_STREAMING_NICE: '19' }).segments.streamingNice).toBe(19);
+    expect(() => loadConfig({ RAPPORT_STREAMING_NICE: '20' })).toThrow(
+      /RAPPORT_STREAMING_NICE: .*"20"/,
+    );
+    expect(() => loadConfig({ RAPPORT_STREAMING_NICE: '1.5' })).toThrow(/RAPPORT_STREAMING_NICE/);
+  });
+
   it('reads the threads of a heavy query, unset by default', () => {
     expect(loadConfig({}).limits.heavyQueries.threads).toBeUndefined();
     expect(loadConfig({ RAPPORT_HEAVY_QUERY_THREADS: '0' }).limits.heavyQueries.threads).toBe(0);

@@ -81,6 +81,8 @@ export interface Config {
     readonly streamingRest: number | 'auto';
     /** The share of ingest's rate the 'auto' rest keeps (RAPPORT_STREAMING_INGEST_SHARE). */
     readonly streamingIngestShare: number;
+    /** The nice value of a streaming evaluation's verdict statement (RAPPORT_STREAMING_NICE). */
+    readonly streamingNice: number;
   };
   readonly jobs: {
     /** Job name → cron expression (UTC), from RAPPORT_SCHEDULE_<JOB>. */
@@ -210,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       streaming: e.RAPPORT_STREAMING_SEGMENTS === 'on',
       streamingRest: e.RAPPORT_STREAMING_REST,
       streamingIngestShare: e.RAPPORT_STREAMING_INGEST_SHARE,
+      streamingNice: e.RAPPORT_STREAMING_NICE,
     },
     jobs: {
       schedules,

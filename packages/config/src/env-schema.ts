@@ -137,6 +137,11 @@ export const envSchema = z.object({
   RAPPORT_STREAMING_REST: z
     .union([z.literal('auto'), z.coerce.number().min(0).max(10)])
     .default(0.5),
+  /**
+   * The CPU priority (Linux nice value, 0-19) a streaming evaluation's verdict statement runs
+   * at: higher leaves a saturated machine's cores to ingest first, and answers later.
+   */
+  RAPPORT_STREAMING_NICE: int(0, 19).default(0),
   /** With the `auto` rest: the share of its pace ingest keeps while segments are evaluated. */
   RAPPORT_STREAMING_INGEST_SHARE: z.coerce.number().min(0.05).max(1).default(0.85),
   /** Memory for cached profiles, in MiB (least recently used out first). */

@@ -1,4 +1,5 @@
 import { profileRowsSql, scopeBoundOnce } from '@rapport/profiles';
+import { cpuPrioritySetting } from '@rapport/store';
 
 /**
  * The profile keys a compiled rule matches.
@@ -46,8 +47,15 @@ export function profileVerdictsSql(
      * nineteenth round). A reconcile's tens of thousands of profiles take every core.
      */
     oneThread?: boolean;
+    /** The nice value its threads run at (cpuPrioritySetting; 0-19); default 0. */
+    nice?: number;
   } = {},
 ): string {
+  const settings = [
+    'join_use_nulls = 0',
+    ...(options.oneThread === true ? ['max_threads = 1'] : []),
+    cpuPrioritySetting(options.nice ?? 0),
+  ].filter((setting) => setting !== '');
   const columns = wheres.map((where, i) => `toUInt8(${where}) AS v${i}`).join(',\n       ');
   const joined =
     counts === undefined
@@ -57,5 +65,5 @@ export function profileVerdictsSql(
   return scopeBoundOnce(`SELECT rapport_p.profile_key AS profile_key, ${columns}
 FROM (${profileRowsSql({ scoped: true, readBy: wheres.join('\n') })}) AS rapport_p${joined}
 WHERE rapport_p.profile_key IN {scope_keys:Array(String)}
-SETTINGS join_use_nulls = 0${options.oneThread === true ? ', max_threads = 1' : ''}`);
+SETTINGS ${settings.join(', ')}`);
 }

@@ -65,6 +65,7 @@ export function openStreamingSegments(options: {
     lapsedAfterDays: config.profiles.lapsedAfterDays,
     rest: config.segments.streamingRest,
     ingestShare: config.segments.streamingIngestShare,
+    nice: config.segments.streamingNice,
     logger: logger.child({ component: 'streaming-segments' }),
     metrics,
     ...(outbox.writer === '' ? {} : { name: outbox.writer }),

@@ -35,6 +35,8 @@ export interface EvaluateProfilesInput {
   time?: (phase: 'scope' | 'memberships' | 'verdicts' | 'writes', ms: number) => void;
   /** The verdicts on one thread (profileVerdictsSql's `oneThread`); default false. */
   oneThread?: boolean;
+  /** The verdicts' nice value (profileVerdictsSql's `nice`); default 0. */
+  nice?: number;
 }
 
 /** A segment whose evaluation failed for some profiles, with why. */
@@ -146,7 +148,7 @@ async function verdicts(
   const sql = profileVerdictsSql(
     rules.map((rule) => rule.where),
     counts.sql(),
-    { oneThread: input.oneThread === true },
+    { oneThread: input.oneThread === true, nice: input.nice ?? 0 },
   );
   const params: Record<string, unknown> = { ...input.rowParams };
   for (const rule of rules) Object.assign(params, rule.params);

@@ -365,6 +365,24 @@ describe('streaming segment evaluation', () => {
     await evaluator.close();
   });
 
+  it("runs touched profiles' verdicts at the nice value it is given, a reconcile's at 0", async () => {
+    const { watching, statements } = watchedQueries((params) =>
+      Object.keys(params ?? {}).some((name) => name.startsWith('rule_')),
+    );
+    const evaluator = streaming(watching, { nice: 19 });
+    const keys = await store_([{ type: 'purchase', customerId: 'niced', daysAgo: 1, amount: 30 }]);
+    evaluator.touched(keys);
+    await evaluator.idle();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of statements) expect(sql).toContain('max_threads = 1, os_thread_priority = 19');
+    expect(await members('buyers')).toContain('c:niced');
+    statements.length = 0;
+    await evaluator.evaluate(['c:niced'], { batchOnly: true });
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of statements) expect(sql).not.toContain('os_thread_priority');
+    await evaluator.close();
+  });
+
   it('evaluates on the store it is given, and loses nothing when that store is cancelled', async () => {
     const evaluator = streaming(store);
     const { watching, statements } = watchedQueries((params) =>

@@ -66,6 +66,13 @@ export interface StreamingSegmentsOptions {
    * told to `committed` (see IngestShare).
    */
   rest?: number | 'auto';
+  /**
+   * The nice value (0-19, Linux) of the verdict statement of an evaluation of touched profiles
+   * (a reconcile's take the default): higher leaves a saturated machine's cores to ingest first
+   * and answers later. Default 0. Applied where the store's process holds CAP_SYS_NICE (see
+   * cpuPrioritySetting).
+   */
+  nice?: number;
   /** With `rest` 'auto': the share of its rate ingest keeps (0-1). Default 0.85. */
   ingestShare?: number;
   maxRestMs?: number;
@@ -430,6 +437,7 @@ export class StreamingSegments {
         time: (phase, ms) => this.observe(phase, ms),
         // A reconcile's chunks are large: every core. The profiles batches touched: one.
         oneThread: options.batchOnly !== true,
+        nice: options.batchOnly === true ? 0 : (this.options.nice ?? 0),
       });
       // One by one: a reconcile's chunk can change more than a call takes arguments.
       for (const change of result.changes) {
