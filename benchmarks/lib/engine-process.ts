@@ -47,6 +47,11 @@ export interface EngineProcess {
   cpuSeconds(): number | undefined;
   /** SIGTERM, then waits for a clean exit; throws if it does not exit 0. */
   stop(): Promise<void>;
+  /**
+   * When the engine has exited without being stopped: how (its exit code or signal) and its
+   * last lines; undefined while it runs.
+   */
+  died(): string | undefined;
 }
 
 /** Keeps the last lines a child printed, for error messages. */
@@ -169,6 +174,11 @@ export async function startEngine(options: {
     pid,
     peakRssBytes: () => peakRssBytes(pid),
     cpuSeconds: () => cpuSecondsOf(pid),
+    died() {
+      const how = child.signalCode ?? child.exitCode;
+      if (how === null) return undefined;
+      return `the engine exited (${how}); its last lines:\n${output.text()}`;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const stopTimer = setTimeout(() => child.kill('SIGKILL'), 60_000);

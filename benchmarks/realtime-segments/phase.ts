@@ -25,28 +25,40 @@ export async function measurePhase(input: {
   const startedAt = performance.now();
   const sent = new Map<string, number>();
   let stopped = false;
-  const prober = (async () => {
-    for (let n = 0; probes && !stopped; n++) {
-      const customerId = `probe-${label}-${n}`;
-      const response = await fetch(`${engine.origin}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          events: [
-            {
-              type: 'identify',
-              customerId,
-              traits: { probe: 'yes' },
-              timestamp: new Date().toISOString(),
-            },
-          ],
-        }),
-      });
-      await response.arrayBuffer();
-      if (response.status === 200) sent.set(customerId, performance.now());
-      await sleep(250);
-    }
-  })();
+  let loaded: Awaited<ReturnType<typeof sustainedLoad>> | undefined;
+  // A failed request (say, the engine died) ends the phase with why, after the load.
+  const settled = (work: Promise<void>) =>
+    work.then(
+      () => undefined,
+      (error: unknown) => {
+        stopped = true;
+        return error;
+      },
+    );
+  const prober = settled(
+    (async () => {
+      for (let n = 0; probes && !stopped; n++) {
+        const customerId = `probe-${label}-${n}`;
+        const response = await fetch(`${engine.origin}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            events: [
+              {
+                type: 'identify',
+                customerId,
+                traits: { probe: 'yes' },
+                timestamp: new Date().toISOString(),
+              },
+            ],
+          }),
+        });
+        await response.arrayBuffer();
+        if (response.status === 200) sent.set(customerId, performance.now());
+        await sleep(250);
+      }
+    })(),
+  );
   // Every second of the load: where the engine's CPU went (threads over a tenth of a core);
   // with the probes, the rest it came to (its gauge, once set) and the keys waiting for an
   // evaluation.
@@ -55,30 +67,38 @@ export async function measurePhase(input: {
   const threadsEverySecond: string[] = [];
   const rests: number[] = [];
   const waiting: number[] = [];
-  const sampler = (async () => {
-    while (!stopped) {
-      await sleep(1000);
-      const second = threads.sample();
-      addThreadCpu(threadSeconds, second);
-      threadsEverySecond.push(formatThreadCpu(second, 0.1));
-      if (!probes) continue;
-      const metrics = await fetchMetrics(engine.origin);
-      rests.push(round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2));
-      waiting.push(metricValue(metrics, 'rapport_segment_stream_pending_keys'));
-    }
-  })();
-  const result = await sustainedLoad({
-    origin: engine.origin,
-    bodies: input.bodies,
-    seconds: input.seconds,
-    concurrency: 4,
-  });
+  const sampler = settled(
+    (async () => {
+      while (!stopped) {
+        await sleep(1000);
+        const second = threads.sample();
+        addThreadCpu(threadSeconds, second);
+        threadsEverySecond.push(formatThreadCpu(second, 0.1));
+        if (!probes) continue;
+        const metrics = await fetchMetrics(engine.origin);
+        rests.push(round(metricValue(metrics, 'rapport_segment_stream_rest_ratio'), 2));
+        waiting.push(metricValue(metrics, 'rapport_segment_stream_pending_keys'));
+      }
+    })(),
+  );
+  const loadError = await settled(
+    sustainedLoad({
+      origin: engine.origin,
+      bodies: input.bodies,
+      seconds: input.seconds,
+      concurrency: 4,
+    }).then((load) => {
+      loaded = load;
+    }),
+  );
   stopped = true;
-  await prober;
-  await sampler;
+  const error = [loadError, await prober, await sampler].find((e) => e !== undefined);
+  if (error !== undefined || loaded === undefined) {
+    throw new Error(engine.died() ?? `the ${label} phase failed`, { cause: error });
+  }
   addThreadCpu(threadSeconds, threads.sample());
   return {
-    ...result,
+    ...loaded,
     cpuSeconds: (engine.cpuSeconds() ?? 0) - cpu0,
     threadCpuSeconds: formatThreadCpu(threadSeconds, 0.5),
     threadsEverySecond,

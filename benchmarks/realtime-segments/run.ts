@@ -53,9 +53,14 @@ const SPEC = {
 const PROBE = 'rt-probe';
 const SECRET = 'bench-webhook-secret-0123456789';
 
-/** The engine's rest after each streaming evaluation: as this shell sets it, or its default. */
-const REST = loadConfig({ RAPPORT_STREAMING_REST: process.env.RAPPORT_STREAMING_REST }).segments
-  .streamingRest;
+/**
+ * The engine's rest after each streaming evaluation and its verdicts' nice value: as this
+ * shell sets them, or their defaults.
+ */
+const { streamingRest: REST, streamingNice: NICE } = loadConfig({
+  RAPPORT_STREAMING_REST: process.env.RAPPORT_STREAMING_REST,
+  RAPPORT_STREAMING_NICE: process.env.RAPPORT_STREAMING_NICE,
+}).segments;
 
 /** The phases of a streaming evaluation the engine times (rapport_segment_stream_phase_seconds). */
 const PHASES = [
@@ -209,7 +214,7 @@ async function run(options: Options) {
     round((phase.startedAt - runningSince) / 1000, 1);
   try {
     log(
-      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, ${options.rounds} round(s), rest ${REST}`,
+      `Real-time segments benchmark: ${options.customers} people, ${options.seconds} s per phase, ${options.rounds} round(s), rest ${REST}, nice ${NICE}`,
     );
     const loaded = await loadPeople(options, dataDir, receiver.url);
     running = loaded.engine;
@@ -358,6 +363,8 @@ async function run(options: Options) {
       options,
       // The engine's rest after each evaluation (RAPPORT_STREAMING_REST in this shell).
       streamingRest: REST,
+      // The nice value of its verdict statements (RAPPORT_STREAMING_NICE in this shell).
+      streamingNice: NICE,
       preload: { ...preload, seconds: round(preload.seconds, 1) },
       firstSegmentsRun: { seconds: round(first.seconds, 2), entries: first.changes },
       // Every round's phases together: events over seconds, and every probe.
