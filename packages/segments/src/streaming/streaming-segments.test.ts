@@ -381,6 +381,7 @@ describe('streaming segment evaluation', () => {
     expect(statements.length).toBeGreaterThan(0);
     for (const sql of statements) expect(sql).not.toContain('os_thread_priority');
     await evaluator.close();
+    expect(() => streaming(watching, { nice: 20 })).toThrow(/nice value .* not 20/);
   });
 
   it('evaluates on the store it is given, and loses nothing when that store is cancelled', async () => {

@@ -1,6 +1,6 @@
 import { linkedScope, type LinkedScope } from '@rapport/profiles';
 import type { SegmentChange } from '@rapport/schemas';
-import { chunkForUrl, type Store } from '@rapport/store';
+import { chunkForUrl, cpuPrioritySetting, type Store } from '@rapport/store';
 import { StatementLimits } from '../statement-limits.js';
 import { batchOnlySegments } from './batch-only.js';
 import { evaluationOrder, type EvaluableDefinition } from '../store/evaluation-order.js';
@@ -166,6 +166,8 @@ export class StreamingSegments {
 
   constructor(private readonly options: StreamingSegmentsOptions) {
     this.clock = options.clock ?? Date.now;
+    // A nice value out of range fails here, not in every evaluation.
+    cpuPrioritySetting(options.nice ?? 0);
     this.limits = new StatementLimits(options.store);
     this.inputs = new EvaluationInputs(
       options.store,
