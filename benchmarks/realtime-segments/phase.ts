@@ -94,6 +94,8 @@ export async function measurePhase(input: {
   stopped = true;
   const error = [loadError, await prober, await sampler].find((e) => e !== undefined);
   if (error !== undefined || loaded === undefined) {
+    // A dead engine's sockets may close before its exit is told: give the exit a moment.
+    await sleep(500);
     throw new Error(engine.died() ?? `the ${label} phase failed`, { cause: error });
   }
   addThreadCpu(threadSeconds, threads.sample());
