@@ -23,6 +23,13 @@ export interface OutboxDispatcherOptions {
   pageSize?: number;
   /** How often an idle outlet looks for changes appended by another process (default 1,000 ms). */
   pollMs?: number;
+  /**
+   * How often, at most, an outlet's cursor is written to the store (default 1,000 ms; 0: after
+   * every page). Pages are published from the cursor held in memory; the stored one follows
+   * within this long, and at close. After a kill, the pages of about this long before it are
+   * published again (under the same change ids).
+   */
+  advanceEveryMs?: number;
   /** Pause after a failure, doubling from `min` to `max` ms (default 100 … 30,000). */
   retryMs?: { min: number; max: number };
   /**
@@ -60,6 +67,8 @@ export class OutboxDispatcher {
     this.stop = resolve;
   });
   private readonly unsubscribe: () => void;
+  /** Each outlet's cursors as published (in memory), by writer. */
+  private readonly taken = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     this.unsubscribe = options.outbox.onAppend(() => this.wakeUp());
@@ -90,7 +99,11 @@ export class OutboxDispatcher {
       const behind = await Promise.all(
         outlets.flatMap((outlet) =>
           writers.map(async (writer) =>
-            outbox.pending(await outbox.writerCursor(outlet.name, writer), writer),
+            outbox.pending(
+              this.taken.get(outlet.name)?.get(writer) ??
+                (await outbox.writerCursor(outlet.name, writer)),
+              writer,
+            ),
           ),
         ),
       );
@@ -142,7 +155,10 @@ export class OutboxDispatcher {
 
   /**
    * Publishes the changes after the outlet's cursors a page at a time, merged by seq across
-   * writers, then moves each writer's cursor past what it took.
+   * writers, then moves each writer's cursor past what it took: in memory at once, in the
+   * store at most every `advanceEveryMs` (each write is an insert, and a part to merge) and
+   * at most that long after the last page, and when the dispatcher closes. A failed write
+   * counts and is retried as a failed page is, without publishing the page again.
    */
   private async run(
     outlet: Outlet,
@@ -152,7 +168,21 @@ export class OutboxDispatcher {
     const { outbox, logger, metrics } = this.options;
     const pageSize = this.options.pageSize ?? 500;
     const { min, max } = this.options.retryMs ?? { min: 100, max: 30_000 };
+    const every = this.options.advanceEveryMs ?? 1000;
     const cursors = new Map(Object.entries(from));
+    this.taken.set(outlet.name, cursors);
+    /** The cursors as last written to the store. */
+    const stored = new Map(cursors);
+    let storedAt = -Infinity;
+    const store = async () => {
+      for (const [writer, seq] of cursors) {
+        if (stored.get(writer) === seq) continue;
+        await outbox.advance(cursorName(outlet.name, writer), seq);
+        stored.set(writer, seq);
+      }
+      storedAt = performance.now();
+    };
+    const unstored = () => [...cursors].some(([writer, seq]) => stored.get(writer) !== seq);
     let failures = 0;
     let countedAt = -Infinity;
     while (!this.closed) {
@@ -164,27 +194,27 @@ export class OutboxDispatcher {
           if (cursor === undefined) {
             cursor = await outbox.writerCursor(outlet.name, writer);
             cursors.set(writer, cursor);
+            stored.set(writer, cursor);
           }
           const entries = await outbox.page(cursor, pageSize, writer);
           merged.push(...entries.map((entry) => ({ writer, ...entry })));
         }
         if (merged.length === 0) {
           metrics?.segmentOutboxPending.set({ outlet: outlet.name }, 0);
-          await pause(this.options.pollMs ?? 1000, wake);
+          const poll = this.options.pollMs ?? 1000;
+          const due = unstored() ? storedAt + every - performance.now() : poll;
+          if (due <= 0) await store();
+          else await pause(Math.min(due, poll), wake);
           continue;
         }
         const page = merged
           .sort((a, b) => a.seq - b.seq || a.writer.localeCompare(b.writer))
           .slice(0, pageSize);
         await outlet.publish(page.map((entry) => entry.change));
-        const last = new Map<string, number>();
-        for (const entry of page) last.set(entry.writer, entry.seq);
-        for (const [writer, seq] of last) {
-          await outbox.advance(cursorName(outlet.name, writer), seq);
-          cursors.set(writer, seq);
-        }
+        for (const entry of page) cursors.set(entry.writer, entry.seq);
         failures = 0;
         metrics?.segmentOutboxDeliveries.inc({ outlet: outlet.name, outcome: 'delivered' });
+        if (performance.now() - storedAt >= every) await store();
         if (page.length < pageSize && merged.length === page.length) {
           // A page short of full took everything there was when it was read.
           metrics?.segmentOutboxPending.set({ outlet: outlet.name }, 0);
@@ -206,5 +236,9 @@ export class OutboxDispatcher {
         await pause(Math.min(max, min * 2 ** Math.min(failures - 1, 16)), this.stopped);
       }
     }
+    // What was taken since the last write: not to be published again at the next start.
+    await store().catch((error: unknown) => {
+      logger.warn({ err: error, outlet: outlet.name }, 'segment outbox cursor not saved at close');
+    });
   }
 }

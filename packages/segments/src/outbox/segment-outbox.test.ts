@@ -345,4 +345,88 @@ describe('segment change outbox', () => {
     expect(await outbox.page(after.at(-1)!.seq, 100, writer)).toEqual(tail);
     expect(counts.pageReads).toBe(3);
   });
+
+  it('writes a cursor to the store at most once an interval and at close; a kill sends again what came after it, under the same ids', async () => {
+    const advances: string[] = [];
+    const counted: Store = {
+      mode: store.mode,
+      database: store.database,
+      query: (sql, params, lane) => store.query(sql, params, lane),
+      command: (sql, params, lane) => {
+        if (sql.includes('INSERT INTO segment_outbox_cursors'))
+          advances.push(String(params?.outlet));
+        return store.command(sql, params, lane);
+      },
+      insertJsonLines: (table, body, options) => store.insertJsonLines(table, body, options),
+      ping: () => store.ping(),
+      close: () => store.close(),
+    };
+    // Its clock ahead of the other writers' of this file: a new outlet starts after the newest
+    // change of any writer, and takes these.
+    const outbox = new SegmentOutbox(counted, () => Date.now() + 3_600_000);
+    const hook = outlet('webhook:paced');
+    const first = new OutboxDispatcher({
+      outbox,
+      outlets: [hook],
+      logger,
+      pageSize: 1,
+      advanceEveryMs: 60_000,
+    });
+    await first.start();
+    const begun = advances.length;
+    const from = await outbox.cursor('webhook:paced');
+    for (let n = 50; n < 60; n++) await outbox.append([change(n)]);
+    await first.drained();
+    const ids = Array.from({ length: 10 }, (_, i) => `run-1:vip:c:c${50 + i}`);
+    expect(hook.got).toEqual(ids);
+    // Ten pages taken: the first one's cursor written at once, the others' not yet.
+    expect(advances.length - begun).toBe(1);
+    const seqs = (await outbox.page(from, 100)).map((entry) => entry.seq);
+    expect(seqs).toHaveLength(10);
+    expect(await outbox.cursor('webhook:paced')).toBe(seqs[0]);
+
+    // As after a kill -9 of the first: what it took after the stored cursor goes again.
+    const again = outlet('webhook:paced');
+    const second = new OutboxDispatcher({
+      outbox: new SegmentOutbox(store),
+      outlets: [again],
+      logger,
+    });
+    await second.start();
+    await second.drained();
+    await second.close();
+    expect(again.got).toEqual(ids.slice(1));
+
+    // A stop writes what was taken; after it, nothing goes again.
+    await first.close();
+    expect(await outbox.cursor('webhook:paced')).toBe(seqs[9]);
+    const after = outlet('webhook:paced');
+    const third = new OutboxDispatcher({
+      outbox: new SegmentOutbox(store),
+      outlets: [after],
+      logger,
+    });
+    await third.start();
+    await third.drained();
+    await third.close();
+    expect(after.got).toEqual([]);
+  });
+
+  it('writes the cursor within the interval of the last page, with no close', async () => {
+    const outbox = new SegmentOutbox(store, () => Date.now() + 3_600_000);
+    const dispatcher = new OutboxDispatcher({
+      outbox,
+      outlets: [outlet('webhook:follows')],
+      logger,
+      advanceEveryMs: 200,
+    });
+    await dispatcher.start();
+    const from = await outbox.cursor('webhook:follows');
+    await outbox.append([change(70)]);
+    await outbox.append([change(71)]);
+    await dispatcher.drained();
+    const last = (await outbox.page(from, 100)).at(-1)!.seq;
+    await expect.poll(() => outbox.cursor('webhook:follows'), { timeout: 5_000 }).toBe(last);
+    await dispatcher.close();
+  });
 });
