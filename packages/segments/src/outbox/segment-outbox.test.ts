@@ -76,6 +76,20 @@ function outlet(name: string) {
   return sink;
 }
 
+/** What a dispatcher started now delivers to an outlet of that name until drained. */
+async function deliveredOnStart(name: string): Promise<string[]> {
+  const sink = outlet(name);
+  const dispatcher = new OutboxDispatcher({
+    outbox: new SegmentOutbox(store),
+    outlets: [sink],
+    logger,
+  });
+  await dispatcher.start();
+  await dispatcher.drained();
+  await dispatcher.close();
+  return sink.got;
+}
+
 beforeAll(async () => {
   test = await openTestStore();
   store = test.store;
@@ -386,30 +400,12 @@ describe('segment change outbox', () => {
     expect(await outbox.cursor('webhook:paced')).toBe(seqs[0]);
 
     // As after a kill -9 of the first: what it took after the stored cursor goes again.
-    const again = outlet('webhook:paced');
-    const second = new OutboxDispatcher({
-      outbox: new SegmentOutbox(store),
-      outlets: [again],
-      logger,
-    });
-    await second.start();
-    await second.drained();
-    await second.close();
-    expect(again.got).toEqual(ids.slice(1));
+    expect(await deliveredOnStart('webhook:paced')).toEqual(ids.slice(1));
 
     // A stop writes what was taken; after it, nothing goes again.
     await first.close();
     expect(await outbox.cursor('webhook:paced')).toBe(seqs[9]);
-    const after = outlet('webhook:paced');
-    const third = new OutboxDispatcher({
-      outbox: new SegmentOutbox(store),
-      outlets: [after],
-      logger,
-    });
-    await third.start();
-    await third.drained();
-    await third.close();
-    expect(after.got).toEqual([]);
+    expect(await deliveredOnStart('webhook:paced')).toEqual([]);
   });
 
   it('writes the cursor within the interval of the last page, with no close', async () => {
