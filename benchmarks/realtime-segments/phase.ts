@@ -19,6 +19,8 @@ export async function measurePhase(input: {
   seconds: number;
   label: string;
   probes: boolean;
+  /** Events/s to hold the load to (see sustainedLoad); as fast as it goes when absent. */
+  pace?: number;
 }) {
   const { engine, label, probes } = input;
   const cpu0 = engine.cpuSeconds() ?? 0;
@@ -87,6 +89,7 @@ export async function measurePhase(input: {
       bodies: input.bodies,
       seconds: input.seconds,
       concurrency: 4,
+      ...(input.pace === undefined ? {} : { pace: input.pace }),
     }).then((load) => {
       loaded = load;
     }),

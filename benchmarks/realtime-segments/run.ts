@@ -43,6 +43,12 @@ const SPEC = {
     help: 'rounds of a phase off and a phase on (even rounds on first), each on an engine just started',
   },
   seed: { env: 'BENCH_SEED', fallback: 1, min: 1, help: 'seed of the generated people' },
+  pace: {
+    env: 'BENCH_PACE',
+    fallback: 0,
+    min: 0,
+    help: 'events/s to hold both phases to, for what streaming costs at one pace (0: as fast as the engine takes them)',
+  },
   dataset: {
     env: 'BENCH_DATASET',
     fallback: 0,
@@ -237,6 +243,7 @@ async function run(options: Options) {
           seconds: options.seconds,
           label: `${streaming ? 'on' : 'off'}-${n}`,
           probes: streaming,
+          ...(options.pace > 0 ? { pace: options.pace } : {}),
         });
       // Each phase on an engine just started, after a segments run the webhook has taken.
       const phaseOff = async () => {
@@ -337,6 +344,9 @@ async function run(options: Options) {
           engine: {
             cpuSecondsOff: round(off.cpuSeconds, 1),
             cpuSecondsOn: round(on.cpuSeconds, 1),
+            // Cores kept busy: at a pace (--pace), on less off is what streaming costs.
+            coresOff: round(off.cpuSeconds / off.seconds, 3),
+            coresOn: round(on.cpuSeconds / on.seconds, 3),
             peakRssMiBOff: toMiB(offPhase.peak),
             peakRssMiBOn: toMiB(onPhase.peak),
             // Where its CPU went, by thread name (see benchmarks/lib/thread-cpu.ts), and how
@@ -356,6 +366,9 @@ async function run(options: Options) {
 
     const rate = (phases: { events: number; seconds: number }[]) =>
       phases.reduce((sum, p) => sum + p.events, 0) / phases.reduce((sum, p) => sum + p.seconds, 0);
+    const cores = (phases: { cpuSeconds: number; seconds: number }[]) =>
+      phases.reduce((sum, p) => sum + p.cpuSeconds, 0) /
+      phases.reduce((sum, p) => sum + p.seconds, 0);
     const offRate = rate(rounds.map((r) => r.off));
     const onRate = rate(rounds.map((r) => r.on));
     const report = {
@@ -373,6 +386,11 @@ async function run(options: Options) {
         onEventsPerSecond: Math.round(onRate),
         share: round(onRate / offRate, 2),
         shareEachRound: rounds.map((r) => r.report.ingest.share),
+      },
+      // The engine's cores over every round's phases; at a pace, on less off is streaming's.
+      engineCores: {
+        off: round(cores(rounds.map((r) => r.off)), 3),
+        on: round(cores(rounds.map((r) => r.on)), 3),
       },
       entryLatencyMs: entryLatency(
         rounds.map((r) => r.on),
