@@ -96,6 +96,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RAPPORT_STREAMING_NICE: '1.5' })).toThrow(/RAPPORT_STREAMING_NICE/);
   });
 
+  it("reads the embedded store's merge nice value, 19 by default, 0 to 19", () => {
+    const mergeNice = (env: Record<string, string>) => {
+      const { store } = loadConfig(env);
+      return store.mode === 'embedded' ? store.mergeNice : undefined;
+    };
+    expect(mergeNice({})).toBe(19);
+    expect(mergeNice({ RAPPORT_MERGE_NICE: '0' })).toBe(0);
+    expect(() => loadConfig({ RAPPORT_MERGE_NICE: '20' })).toThrow(/RAPPORT_MERGE_NICE: .*"20"/);
+    expect(() => loadConfig({ RAPPORT_MERGE_NICE: 'low' })).toThrow(/RAPPORT_MERGE_NICE/);
+  });
+
   it('reads the threads of a heavy query, unset by default', () => {
     expect(loadConfig({}).limits.heavyQueries.threads).toBeUndefined();
     expect(loadConfig({ RAPPORT_HEAVY_QUERY_THREADS: '0' }).limits.heavyQueries.threads).toBe(0);

@@ -37,6 +37,8 @@ export interface Config {
         readonly dataDir: string;
         readonly database: string;
         readonly readConnections: number;
+        /** The nice value of the store's background merges (RAPPORT_MERGE_NICE; 0 when absent). */
+        readonly mergeNice?: number;
       }
     | {
         readonly mode: 'http';
@@ -174,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           dataDir: resolve(e.RAPPORT_DATA_DIR),
           database: e.CLICKHOUSE_DATABASE,
           readConnections: e.RAPPORT_STORE_READ_CONNECTIONS,
+          mergeNice: e.RAPPORT_MERGE_NICE,
         }
       : {
           mode: 'http',

@@ -121,6 +121,11 @@ export const envSchema = z.object({
   RAPPORT_QUEUE_MAX_ROWS: int(1, 10_000_000).default(200_000),
   /** Extra embedded-store connections for reads, so reads do not queue behind inserts. */
   RAPPORT_STORE_READ_CONNECTIONS: int(1, 16).default(2),
+  /**
+   * The embedded store's background merges run at this Linux nice value (0-19), so that
+   * ingest, look-ups and streaming evaluation get the cores first.
+   */
+  RAPPORT_MERGE_NICE: int(0, 19).default(19),
   /** An identified customer with no activity for this many days is in the lapsed stage. */
   RAPPORT_LAPSED_AFTER_DAYS: int(1, 3650).default(90),
   /**

@@ -7,6 +7,7 @@ import type { Config } from '@rapport/config';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { StoreError, toStoreError } from './errors.js';
 import { inlineParams } from './inline-params.js';
+import { MergeThreadPriority } from './merge-priority.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -110,6 +111,7 @@ class EmbeddedStore implements Store {
     private readonly writer: { client: ClickHouseClient; connection: ChdbConnection },
     private readonly readers: ClickHouseClient[],
     readonly opening: StoreOpening,
+    private readonly merges: MergeThreadPriority,
   ) {}
 
   private client(lane: Lane): ClickHouseClient {
@@ -156,6 +158,7 @@ class EmbeddedStore implements Store {
   async close() {
     if (this.closed) return;
     this.closed = true;
+    this.merges.stop();
     await Promise.all([this.writer.client, ...this.readers].map((client) => client.close()));
   }
 }
@@ -235,6 +238,7 @@ async function openEmbedded(config: Extract<Config['store'], { mode: 'embedded' 
     writer,
     readers.map((reader) => reader.client),
     await recordOpening(config.dataDir),
+    new MergeThreadPriority(config.mergeNice ?? 0).start(),
   );
 }
 
