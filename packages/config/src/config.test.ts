@@ -71,7 +71,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the rest after a streaming evaluation, 0.5 by default, 0 to 10 or auto', () => {
-    expect(loadConfig({}).segments.streamingRest).toBe(0.5);
+    expect(loadConfig({}).segments.streamingRest).toBe(1);
     expect(loadConfig({}).segments.streamingIngestShare).toBe(0.85);
     expect(loadConfig({ RAPPORT_STREAMING_REST: '0.25' }).segments.streamingRest).toBe(0.25);
     expect(loadConfig({ RAPPORT_STREAMING_REST: 'auto' }).segments.streamingRest).toBe('auto');

@@ -60,8 +60,8 @@ export interface StreamingSegmentsOptions {
    * (at most `maxRestMs`, default 1,000); what arrives meanwhile is evaluated together. Under a
    * light load evaluations are short and so are the rests; under a heavy one each evaluation
    * takes more profiles at once, paying its fixed costs (definitions, memberships, queries)
-   * once for all of them, and leaves the store to ingest part of the time. Default 0.5 (at
-   * most two thirds of the time evaluating: see DEFAULT_REST); 0 starts the next one at once.
+   * once for all of them, and leaves the store to ingest part of the time. Default 1 (at most
+   * half the time evaluating: see DEFAULT_REST); 0 starts the next one at once.
    * 'auto': as much as keeps ingest at `ingestShare` of its rate, measured from the batches
    * told to `committed` (see IngestShare).
    */
@@ -94,14 +94,15 @@ export interface StreamingStatus {
 }
 
 /**
- * The rest after an evaluation, as a share of its time, unless told (`rest`). At a million
- * people on two cores (benchmarks/realtime-segments, sixteenth round), runs the same morning:
- * 0.5 kept ingest at 0.81 and 0.77 of its pace without streaming with an entry latency p95 of
- * 0.68 and 0.61 s, 0.25 at 0.77 and 0.71 with 0.58-0.62 s. Part of an evaluation is paid
- * once whatever its keys (the verdict statement bound to one key: 26 ms of the 93-100 it took
- * for 40 customers not read before; benchmarks/README.md, twenty-second round).
+ * The rest after an evaluation, as a share of its time, unless told (`rest`): at most half the
+ * time evaluating. Under a load that saturates the machine, ingest loses about half its pace
+ * while an evaluation runs, so the share of its pace it keeps is about 1 - 1 / (2 × (1 + rest))
+ * whatever an evaluation costs, and an event waits up to about (1 + rest) evaluations before
+ * its own begins. At a million people on two cores (benchmarks/README.md, twenty-sixth round),
+ * a rest of 1 kept 0.78-0.81 of ingest's pace with an entry latency p95 of 0.68 s, where 0.5
+ * kept 0.70-0.75 with 0.54-0.75 s in the rounds before.
  */
-const DEFAULT_REST = 0.5;
+const DEFAULT_REST = 1;
 
 /**
  * Keys of the backlog an evaluation takes, at most: along with new events' keys, and alone.
