@@ -139,9 +139,7 @@ export const envSchema = z.object({
    * the machine. `auto`: set as it runs to keep ingest at RAPPORT_STREAMING_INGEST_SHARE of
    * its pace.
    */
-  RAPPORT_STREAMING_REST: z
-    .union([z.literal('auto'), z.coerce.number().min(0).max(10)])
-    .default(1),
+  RAPPORT_STREAMING_REST: z.union([z.literal('auto'), z.coerce.number().min(0).max(10)]).default(1),
   /**
    * The CPU priority (Linux nice value, 0-19) a streaming evaluation's verdict statement runs
    * at: higher leaves a saturated machine's cores to ingest first, and answers later.
